@@ -1,0 +1,1 @@
+//! Benchmarks for tailpolicy; see `benches/*.rs`.

@@ -1,0 +1,105 @@
+//! The tailnet state a policy is evaluated against: users, nodes and tailnet settings, in the
+//! JSON shape of the `users`, `nodes` and `tailnet` fields of the conformance captures.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inventory {
+    #[serde(default)]
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub nodes: Vec<Node>,
+    #[serde(default)]
+    pub tailnet: Tailnet,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    #[serde(default)]
+    pub id: u64,
+    /// The login name without domain, e.g. `odin`.
+    pub name: String,
+    /// The login, e.g. `odin@example.com`.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Admin-console roles: `owner`, `admin`, `it-admin`, `network-admin`, `billing-admin`,
+    /// `auditor`; they make the user a member of the matching role autogroup.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+}
+
+impl User {
+    /// The login used in policies: the email, or the bare name.
+    pub fn login(&self) -> &str {
+        self.email.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The domain of the login, lowercased.
+    pub fn domain(&self) -> Option<String> {
+        self.login().rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub name: String,
+    #[serde(default)]
+    pub ipv4: Option<Ipv4Addr>,
+    #[serde(default)]
+    pub ipv6: Option<Ipv6Addr>,
+    /// The owning user's `name` (or login); `None` for tagged nodes.
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Routes the node advertises (`Hostinfo.RoutableIPs`), exit routes included.
+    #[serde(default)]
+    pub routable_ips: Vec<IpNet>,
+    /// The approved subset of `routable_ips`; only approved routes carry traffic.
+    #[serde(default)]
+    pub approved_routes: Vec<IpNet>,
+    /// Who created a tagged node (unit fixtures); not part of its identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+}
+
+impl Node {
+    pub fn is_tagged(&self) -> bool {
+        !self.tags.is_empty()
+    }
+}
+
+/// Tailnet settings beyond the policy file. Unknown keys are kept, not rejected, so captures
+/// with more settings still load.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tailnet {
+    /// Domains associated with the tailnet, usable in `user:*@domain` and
+    /// `localpart:*@domain`. When absent, the domain of the first user (the tailnet's owner)
+    /// is taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Inventory {
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The domains usable in `user:*@domain` expressions, lowercased.
+    pub fn associated_domains(&self) -> Vec<String> {
+        match &self.tailnet.domains {
+            Some(domains) => domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
+            None => self.users.first().and_then(User::domain).into_iter().collect(),
+        }
+    }
+
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+}

@@ -1,0 +1,15 @@
+//! tailpolicy: parse, validate, simulate and lint Tailscale tailnet policy files offline.
+//!
+//! The crate does no I/O and never panics on any input. Layers, in order:
+//! [`syntax`] (HuJSON with byte spans) → [`model`] (typed policy) → [`validate`] →
+//! resolution and compilation → queries → lints.
+
+pub mod codes;
+pub mod diagnostic;
+pub mod inventory;
+pub mod span;
+pub mod syntax;
+
+pub use diagnostic::{Diagnostic, Label, Severity};
+pub use inventory::Inventory;
+pub use span::{LineColumn, LineIndex, PositionEncoding, Span, Spanned};

@@ -1,0 +1,119 @@
+//! HuJSON (JWCC: JSON with comments and trailing commas) parsed strictly into a tree whose
+//! every key and value keeps its byte span.
+//!
+//! Exactly two relaxations over RFC 8259 are accepted, as in `github.com/tailscale/hujson`:
+//! `//` and `/* */` comments wherever whitespace may stand, and one trailing comma after the
+//! last element of a non-empty array or object. Everything JSON5 adds is rejected.
+
+mod parser;
+
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+
+pub use parser::parse;
+
+/// The result of parsing one document.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOutput {
+    /// The root value; `None` when a syntax error stopped the parse.
+    pub value: Option<Value>,
+    /// Syntax errors (at most one, parsing stops at the first) and duplicate-key errors.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every comment, `//` and `/* */` alike, in source order, including its delimiters.
+    pub comments: Vec<Span>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    pub kind: ValueKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueKind {
+    Null,
+    Bool(bool),
+    /// The number exactly as written (already checked against the JSON grammar).
+    Number(String),
+    /// The decoded string (escapes resolved).
+    String(String),
+    Array(Vec<Value>),
+    /// Members in source order; duplicates are kept (and reported by the parser).
+    Object(Vec<Member>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// The decoded key.
+    pub key: String,
+    /// The span of the key including its quotes.
+    pub key_span: Span,
+    pub value: Value,
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            ValueKind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match &self.kind {
+            ValueKind::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&[Member]> {
+        match &self.kind {
+            ValueKind::Object(members) => Some(members),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.kind {
+            ValueKind::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind, ValueKind::Null)
+    }
+
+    /// The JSON type name, as used in messages: `string`, `array`, ...
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            ValueKind::Null => "null",
+            ValueKind::Bool(_) => "boolean",
+            ValueKind::Number(_) => "number",
+            ValueKind::String(_) => "string",
+            ValueKind::Array(_) => "array",
+            ValueKind::Object(_) => "object",
+        }
+    }
+
+    /// Converts to a `serde_json::Value` (last duplicate key wins).
+    pub fn to_json(&self) -> serde_json::Value {
+        match &self.kind {
+            ValueKind::Null => serde_json::Value::Null,
+            ValueKind::Bool(b) => serde_json::Value::Bool(*b),
+            ValueKind::Number(raw) => serde_json::from_str::<serde_json::Number>(raw)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            ValueKind::String(s) => serde_json::Value::String(s.clone()),
+            ValueKind::Array(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
+            ValueKind::Object(members) => serde_json::Value::Object(
+                members
+                    .iter()
+                    .map(|m| (m.key.clone(), m.value.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
