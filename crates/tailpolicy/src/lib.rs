@@ -4,6 +4,7 @@
 //! [`syntax`] (HuJSON with byte spans) → [`model`] (typed policy) → [`validate`] →
 //! resolution and compilation → queries → lints.
 
+pub mod api;
 pub mod codes;
 pub mod diagnostic;
 pub mod inventory;
@@ -13,3 +14,4 @@ pub mod syntax;
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use inventory::Inventory;
 pub use span::{LineColumn, LineIndex, PositionEncoding, Span, Spanned};
+pub use api::{CheckOptions, CheckReport, check};

@@ -1,0 +1,35 @@
+//! The embedding facade: the few calls a service, the CLI or the WASM module need.
+
+use crate::diagnostic::{Diagnostic, has_errors};
+use crate::inventory::Inventory;
+use crate::syntax;
+
+/// What `check` takes besides the policy text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckOptions<'a> {
+    /// Tailnet state; checks that need it (users, domains, `tests` against real nodes) run
+    /// only when it is given.
+    pub inventory: Option<&'a Inventory>,
+}
+
+/// Every diagnostic for one policy, sorted by position.
+#[derive(Debug, Clone, Default)]
+pub struct CheckReport {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl CheckReport {
+    /// True when no diagnostic is an error.
+    pub fn is_valid(&self) -> bool {
+        !has_errors(&self.diagnostics)
+    }
+}
+
+/// Parses and validates a policy.
+pub fn check(text: &str, options: &CheckOptions<'_>) -> CheckReport {
+    let _ = options;
+    let parsed = syntax::parse(text);
+    let mut diagnostics = parsed.diagnostics;
+    diagnostics.sort_by_key(|d| (d.primary_span().start, d.primary_span().end));
+    CheckReport { diagnostics }
+}
