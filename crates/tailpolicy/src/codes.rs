@@ -15,3 +15,12 @@ pub const DUPLICATE_KEY: &str = "E002";
 pub const EMPTY_DOCUMENT: &str = "E003";
 /// Nesting deeper than the parser allows.
 pub const NESTING_TOO_DEEP: &str = "E004";
+
+/// A key this version does not know, at any level.
+pub const UNKNOWN_FIELD: &str = "E101";
+/// A value of the wrong JSON type.
+pub const WRONG_TYPE: &str = "E102";
+/// The same field given twice under different spellings (keys match case-insensitively).
+pub const DUPLICATE_FIELD: &str = "E103";
+/// A setting with a value outside its allowed set.
+pub const INVALID_SETTING: &str = "E104";

@@ -8,6 +8,8 @@ pub mod api;
 pub mod codes;
 pub mod diagnostic;
 pub mod inventory;
+pub mod model;
+pub mod selector;
 pub mod span;
 pub mod syntax;
 

@@ -1,0 +1,418 @@
+//! Lowering of the HuJSON tree into the typed [`Policy`]: known keys (matched
+//! case-insensitively, as Tailscale does), JSON types, and nothing more.
+
+use crate::codes;
+use crate::diagnostic::Diagnostic;
+use crate::span::Spanned;
+use crate::syntax::{Member, Value, ValueKind};
+
+use super::{
+    AclRule, AclTest, AutoApprovers, CapMap, Grant, HostEntry, List, NamedList, NodeAttr, Policy,
+    Settings, SshRule, SshTest, Str,
+};
+
+/// Lowers a parsed document into a policy, reporting structural problems.
+pub fn lower(root: &Value) -> (Policy, Vec<Diagnostic>) {
+    let mut cx = Lowerer { diagnostics: Vec::new() };
+    let policy = cx.policy(root);
+    (policy, cx.diagnostics)
+}
+
+struct Lowerer {
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The members of one object, each matched to a known field.
+struct Fields<'v> {
+    found: Vec<(&'static str, &'v Member)>,
+}
+
+impl<'v> Fields<'v> {
+    /// The value of `name`, treating `null` as absent.
+    fn get(&self, name: &str) -> Option<&'v Value> {
+        self.member(name).map(|m| &m.value).filter(|v| !v.is_null())
+    }
+
+    fn member(&self, name: &str) -> Option<&'v Member> {
+        self.found.iter().rev().find(|(n, _)| *n == name).map(|(_, m)| *m)
+    }
+}
+
+const POLICY_FIELDS: &[&str] = &[
+    "acls",
+    "grants",
+    "ssh",
+    "groups",
+    "hosts",
+    "tagOwners",
+    "ipsets",
+    "postures",
+    "defaultSrcPosture",
+    "autoApprovers",
+    "nodeAttrs",
+    "tests",
+    "sshTests",
+    "derpMap",
+    "disableIPv4",
+    "randomizeClientPort",
+    "OneCGNATRoute",
+    "nodeVisibility",
+];
+const ACL_FIELDS: &[&str] = &["action", "src", "dst", "proto", "srcPosture", "users", "ports"];
+const GRANT_FIELDS: &[&str] = &["src", "dst", "ip", "app", "via", "srcPosture"];
+const SSH_FIELDS: &[&str] = &[
+    "action",
+    "src",
+    "dst",
+    "users",
+    "checkPeriod",
+    "acceptEnv",
+    "srcPosture",
+];
+const AUTO_APPROVER_FIELDS: &[&str] = &["routes", "exitNode", "services"];
+const NODE_ATTR_FIELDS: &[&str] = &["target", "attr", "app", "ipPool"];
+const TEST_FIELDS: &[&str] = &["src", "user", "proto", "accept", "allow", "deny", "srcPostureAttrs"];
+const SSH_TEST_FIELDS: &[&str] = &["src", "dst", "accept", "check", "deny", "srcPostureAttrs"];
+
+impl Lowerer {
+    fn policy(&mut self, root: &Value) -> Policy {
+        let mut policy = Policy { span: root.span, ..Policy::default() };
+        let Some(fields) = self.fields(root, "policy", POLICY_FIELDS) else {
+            return policy;
+        };
+        policy.acls = fields
+            .get("acls")
+            .and_then(|v| self.list(v, "acls", |cx, item| Some(cx.acl(item))));
+        policy.grants = fields
+            .get("grants")
+            .and_then(|v| self.list(v, "grants", |cx, item| Some(cx.grant(item))));
+        policy.ssh = self.vec(fields.get("ssh"), "ssh", Self::ssh);
+        policy.groups = self.named_lists(fields.get("groups"), "groups");
+        policy.hosts = self.hosts(fields.get("hosts"));
+        policy.tag_owners = self.named_lists(fields.get("tagOwners"), "tagOwners");
+        policy.ipsets = self.named_lists(fields.get("ipsets"), "ipsets");
+        policy.postures = self.named_lists(fields.get("postures"), "postures");
+        policy.default_src_posture = self.strings(fields.get("defaultSrcPosture"), "defaultSrcPosture");
+        if let Some(value) = fields.get("autoApprovers") {
+            policy.auto_approvers = self.auto_approvers(value);
+        }
+        policy.node_attrs = self.vec(fields.get("nodeAttrs"), "nodeAttrs", Self::node_attr);
+        policy.tests = self.vec(fields.get("tests"), "tests", Self::acl_test);
+        policy.ssh_tests = self.vec(fields.get("sshTests"), "sshTests", Self::ssh_test);
+        policy.settings = Settings {
+            randomize_client_port: self.boolean(fields.get("randomizeClientPort"), "randomizeClientPort"),
+            disable_ipv4: self.boolean(fields.get("disableIPv4"), "disableIPv4"),
+            one_cgnat_route: self.one_cgnat_route(fields.get("OneCGNATRoute")),
+            derp_map: self.object_json(fields.get("derpMap"), "derpMap"),
+            node_visibility: fields.get("nodeVisibility").map(Value::to_json),
+        };
+        policy
+    }
+
+    fn acl(&mut self, value: &Value) -> AclRule {
+        let mut rule = AclRule { span: value.span, ..AclRule::default() };
+        let Some(fields) = self.fields(value, "acls entry", ACL_FIELDS) else {
+            return rule;
+        };
+        rule.action = self.string(fields.get("action"), "action");
+        rule.src = self.string_list_or_default(fields.get("src").or(fields.get("users")), "src");
+        rule.dst = self.string_list_or_default(fields.get("dst").or(fields.get("ports")), "dst");
+        rule.proto = self.string(fields.get("proto"), "proto");
+        rule.src_posture = self.strings(fields.get("srcPosture"), "srcPosture");
+        rule.legacy_keys = ["users", "ports"]
+            .iter()
+            .filter_map(|k| fields.member(k).map(|m| m.key_span))
+            .collect();
+        rule
+    }
+
+    fn grant(&mut self, value: &Value) -> Grant {
+        let mut grant = Grant { span: value.span, ..Grant::default() };
+        let Some(fields) = self.fields(value, "grants entry", GRANT_FIELDS) else {
+            return grant;
+        };
+        grant.src = self.string_list_or_default(fields.get("src"), "src");
+        grant.dst = self.string_list_or_default(fields.get("dst"), "dst");
+        grant.ip = fields.get("ip").and_then(|v| self.string_list(v, "ip"));
+        grant.app = fields.get("app").and_then(|v| self.cap_map(v, "app"));
+        grant.via = self.strings(fields.get("via"), "via");
+        grant.src_posture = self.strings(fields.get("srcPosture"), "srcPosture");
+        grant
+    }
+
+    fn ssh(&mut self, value: &Value) -> Option<SshRule> {
+        let mut rule = SshRule { span: value.span, ..SshRule::default() };
+        let fields = self.fields(value, "ssh entry", SSH_FIELDS)?;
+        rule.action = self.string(fields.get("action"), "action");
+        rule.src = self.string_list_or_default(fields.get("src"), "src");
+        rule.dst = self.string_list_or_default(fields.get("dst"), "dst");
+        rule.users = fields.get("users").and_then(|v| self.string_list(v, "users"));
+        rule.check_period = self.string(fields.get("checkPeriod"), "checkPeriod");
+        rule.accept_env = self.strings(fields.get("acceptEnv"), "acceptEnv");
+        rule.src_posture = self.strings(fields.get("srcPosture"), "srcPosture");
+        Some(rule)
+    }
+
+    fn auto_approvers(&mut self, value: &Value) -> AutoApprovers {
+        let mut approvers = AutoApprovers { span: Some(value.span), ..AutoApprovers::default() };
+        if let Some(fields) = self.fields(value, "autoApprovers", AUTO_APPROVER_FIELDS) {
+            approvers.routes = self.named_lists(fields.get("routes"), "autoApprovers.routes");
+            approvers.exit_node = self.strings(fields.get("exitNode"), "exitNode");
+            approvers.services = self.named_lists(fields.get("services"), "autoApprovers.services");
+        }
+        approvers
+    }
+
+    fn node_attr(&mut self, value: &Value) -> Option<NodeAttr> {
+        let mut attr = NodeAttr { span: value.span, ..NodeAttr::default() };
+        let fields = self.fields(value, "nodeAttrs entry", NODE_ATTR_FIELDS)?;
+        attr.target = self.string_list_or_default(fields.get("target"), "target");
+        attr.attr = self.strings(fields.get("attr"), "attr");
+        attr.app = fields.get("app").and_then(|v| self.cap_map(v, "app"));
+        attr.ip_pool = self.strings(fields.get("ipPool"), "ipPool");
+        Some(attr)
+    }
+
+    fn acl_test(&mut self, value: &Value) -> Option<AclTest> {
+        let mut test = AclTest { span: value.span, ..AclTest::default() };
+        let fields = self.fields(value, "tests entry", TEST_FIELDS)?;
+        test.src = self.string(fields.get("src").or(fields.get("user")), "src");
+        test.proto = self.string(fields.get("proto"), "proto");
+        test.accept = self.strings(fields.get("accept").or(fields.get("allow")), "accept");
+        test.deny = self.strings(fields.get("deny"), "deny");
+        test.src_posture_attrs = self.object_json(fields.get("srcPostureAttrs"), "srcPostureAttrs");
+        Some(test)
+    }
+
+    fn ssh_test(&mut self, value: &Value) -> Option<SshTest> {
+        let mut test = SshTest { span: value.span, ..SshTest::default() };
+        let fields = self.fields(value, "sshTests entry", SSH_TEST_FIELDS)?;
+        test.src = self.string(fields.get("src"), "src");
+        test.dst = self.strings(fields.get("dst"), "dst");
+        test.accept = self.strings(fields.get("accept"), "accept");
+        test.check = self.strings(fields.get("check"), "check");
+        test.deny = self.strings(fields.get("deny"), "deny");
+        test.src_posture_attrs = self.object_json(fields.get("srcPostureAttrs"), "srcPostureAttrs");
+        Some(test)
+    }
+
+    // ---- generic readers -------------------------------------------------------------
+
+    /// Matches the members of an object against `known` (ASCII case-insensitively).
+    fn fields<'v>(&mut self, value: &'v Value, what: &str, known: &[&'static str]) -> Option<Fields<'v>> {
+        let Some(members) = value.as_object() else {
+            self.wrong_type(value, what, "an object");
+            return None;
+        };
+        let mut found: Vec<(&'static str, &'v Member)> = Vec::with_capacity(members.len());
+        for member in members {
+            let Some(name) = known.iter().find(|k| k.eq_ignore_ascii_case(&member.key)) else {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_FIELD,
+                        format!("json: unknown field \"{}\"", member.key),
+                        member.key_span,
+                    )
+                    .with_help(format!("known fields of {what}: {}", known.join(", "))),
+                );
+                continue;
+            };
+            if let Some((_, earlier)) = found.iter().find(|(n, _)| n == name) {
+                // Exact duplicates are already reported by the parser.
+                if earlier.key != member.key {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            codes::DUPLICATE_FIELD,
+                            format!(
+                                "field \"{}\" is given twice (as \"{}\" and \"{}\"); keys match case-insensitively",
+                                name, earlier.key, member.key
+                            ),
+                            member.key_span,
+                        )
+                        .with_secondary(earlier.key_span, "first given here"),
+                    );
+                }
+            }
+            found.push((name, member));
+        }
+        Some(Fields { found })
+    }
+
+    fn wrong_type(&mut self, value: &Value, what: &str, expected: &str) {
+        self.diagnostics.push(Diagnostic::error(
+            codes::WRONG_TYPE,
+            format!("{what} must be {expected}, not {}", article(value.type_name())),
+            value.span,
+        ));
+    }
+
+    fn string(&mut self, value: Option<&Value>, what: &str) -> Option<Str> {
+        let value = value?;
+        match &value.kind {
+            ValueKind::String(s) => Some(Spanned::new(s.clone(), value.span)),
+            _ => {
+                self.wrong_type(value, &format!("`{what}`"), "a string");
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, value: Option<&Value>, what: &str) -> Option<Spanned<bool>> {
+        let value = value?;
+        match value.kind {
+            ValueKind::Bool(b) => Some(Spanned::new(b, value.span)),
+            _ => {
+                self.wrong_type(value, &format!("`{what}`"), "a boolean");
+                None
+            }
+        }
+    }
+
+    fn object_json(&mut self, value: Option<&Value>, what: &str) -> Option<serde_json::Value> {
+        let value = value?;
+        if value.as_object().is_none() {
+            self.wrong_type(value, &format!("`{what}`"), "an object");
+            return None;
+        }
+        Some(value.to_json())
+    }
+
+    fn one_cgnat_route(&mut self, value: Option<&Value>) -> Option<Str> {
+        let setting = self.string(value, "OneCGNATRoute")?;
+        if !matches!(setting.value.as_str(), "" | "mac-always" | "mac-never") {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    codes::INVALID_SETTING,
+                    format!("invalid OneCGNATRoute value \"{}\"", setting.value),
+                    setting.span,
+                )
+                .with_help("use \"\", \"mac-always\" or \"mac-never\""),
+            );
+        }
+        Some(setting)
+    }
+
+    /// An array of strings; wrong-typed items are reported and skipped.
+    fn string_list(&mut self, value: &Value, what: &str) -> Option<List<Str>> {
+        let Some(items) = value.as_array() else {
+            self.wrong_type(value, &format!("`{what}`"), "an array of strings");
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match &item.kind {
+                ValueKind::String(s) => out.push(Spanned::new(s.clone(), item.span)),
+                _ => self.wrong_type(item, &format!("each `{what}` entry"), "a string"),
+            }
+        }
+        Some(List { span: value.span, items: out })
+    }
+
+    fn string_list_or_default(&mut self, value: Option<&Value>, what: &str) -> List<Str> {
+        value.and_then(|v| self.string_list(v, what)).unwrap_or_default()
+    }
+
+    fn strings(&mut self, value: Option<&Value>, what: &str) -> Vec<Str> {
+        self.string_list_or_default(value, what).items
+    }
+
+    fn list<T>(
+        &mut self,
+        value: &Value,
+        what: &str,
+        mut item: impl FnMut(&mut Self, &Value) -> Option<T>,
+    ) -> Option<List<T>> {
+        let Some(items) = value.as_array() else {
+            self.wrong_type(value, &format!("`{what}`"), "an array");
+            return None;
+        };
+        let items = items.iter().filter_map(|v| item(self, v)).collect();
+        Some(List { span: value.span, items })
+    }
+
+    fn vec<T>(
+        &mut self,
+        value: Option<&Value>,
+        what: &str,
+        item: impl FnMut(&mut Self, &Value) -> Option<T>,
+    ) -> Vec<T> {
+        value
+            .and_then(|v| self.list(v, what, item))
+            .map(|l| l.items)
+            .unwrap_or_default()
+    }
+
+    /// A map of name → array of strings (`groups`, `tagOwners`, ...).
+    fn named_lists(&mut self, value: Option<&Value>, what: &str) -> Vec<NamedList> {
+        let Some(value) = value else {
+            return Vec::new();
+        };
+        let Some(members) = value.as_object() else {
+            self.wrong_type(value, &format!("`{what}`"), "an object");
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(members.len());
+        for member in members {
+            let name = Spanned::new(member.key.clone(), member.key_span);
+            let values = if member.value.is_null() {
+                List { span: member.value.span, items: Vec::new() }
+            } else {
+                match self.string_list(&member.value, &member.key) {
+                    Some(list) => list,
+                    None => continue,
+                }
+            };
+            out.push(NamedList { name, values });
+        }
+        out
+    }
+
+    fn hosts(&mut self, value: Option<&Value>) -> Vec<HostEntry> {
+        let Some(value) = value else {
+            return Vec::new();
+        };
+        let Some(members) = value.as_object() else {
+            self.wrong_type(value, "`hosts`", "an object");
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(members.len());
+        for member in members {
+            let name = Spanned::new(member.key.clone(), member.key_span);
+            if let Some(text) = self.string(Some(&member.value), &format!("hosts[\"{}\"]", member.key)) {
+                out.push(HostEntry { name, value: text });
+            }
+        }
+        out
+    }
+
+    fn cap_map(&mut self, value: &Value, what: &str) -> Option<CapMap> {
+        let Some(members) = value.as_object() else {
+            self.wrong_type(value, &format!("`{what}`"), "an object");
+            return None;
+        };
+        let mut entries = Vec::with_capacity(members.len());
+        for member in members {
+            let name = Spanned::new(member.key.clone(), member.key_span);
+            match &member.value.kind {
+                ValueKind::Array(items) => {
+                    for item in items.iter().filter(|i| i.as_object().is_none()) {
+                        self.wrong_type(item, "each capability value", "an object");
+                    }
+                    entries.push((name, member.value.to_json()));
+                }
+                ValueKind::Null => entries.push((name, serde_json::Value::Array(Vec::new()))),
+                _ => self.wrong_type(&member.value, &format!("`{what}[\"{}\"]`", member.key), "an array of objects"),
+            }
+        }
+        Some(CapMap { span: value.span, entries })
+    }
+}
+
+fn article(type_name: &str) -> String {
+    match type_name {
+        "null" => "null".to_owned(),
+        "array" | "object" => format!("an {type_name}"),
+        _ => format!("a {type_name}"),
+    }
+}
+
