@@ -2,7 +2,7 @@
 
 use crate::diagnostic::{Diagnostic, has_errors};
 use crate::inventory::Inventory;
-use crate::syntax;
+use crate::{model, syntax, validate};
 
 /// What `check` takes besides the policy text.
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,9 +27,13 @@ impl CheckReport {
 
 /// Parses and validates a policy.
 pub fn check(text: &str, options: &CheckOptions<'_>) -> CheckReport {
-    let _ = options;
     let parsed = syntax::parse(text);
     let mut diagnostics = parsed.diagnostics;
+    if let Some(root) = &parsed.value {
+        let (policy, structural) = model::lower(root);
+        diagnostics.extend(structural);
+        diagnostics.extend(validate::validate(&policy, options.inventory));
+    }
     diagnostics.sort_by_key(|d| (d.primary_span().start, d.primary_span().end));
     CheckReport { diagnostics }
 }

@@ -7,11 +7,13 @@
 pub mod api;
 pub mod codes;
 pub mod diagnostic;
+mod fuzzy;
 pub mod inventory;
 pub mod model;
 pub mod selector;
 pub mod span;
 pub mod syntax;
+pub mod validate;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use inventory::Inventory;

@@ -1,0 +1,378 @@
+//! Semantic validation: what Tailscale's control server accepts and rejects.
+//!
+//! Every problem is reported (Tailscale returns only the first), each at the offending value,
+//! with Tailscale's own wording inside the message where a capture shows it (see
+//! `docs/policy-semantics.md` §8). Wording marked "headscale" is from headscale, used where no
+//! Tailscale capture exists.
+
+mod names;
+mod rules;
+mod ssh;
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::codes;
+use crate::diagnostic::Diagnostic;
+use crate::inventory::Inventory;
+use crate::model::{HostEntry, NamedList, Policy, Str};
+use crate::selector::{Autogroup, Selector};
+use crate::span::Span;
+
+/// Validates a lowered policy. With an inventory, checks that need tailnet state (associated
+/// domains) run too.
+pub fn validate(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Diagnostic> {
+    let mut validator = Validator::new(policy, inventory);
+    validator.run();
+    validator.diagnostics
+}
+
+/// Where a selector stands; decides which kinds are allowed and how errors are worded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    AclSrc,
+    AclDst,
+    GrantSrc,
+    GrantDst,
+    SshSrc,
+    SshDst,
+    NodeAttrTarget,
+    TagOwner,
+    AutoApprover,
+}
+
+pub(crate) struct Validator<'p> {
+    pub(crate) policy: &'p Policy,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    groups: HashMap<&'p str, &'p NamedList>,
+    /// Lowercased tag names from `tagOwners`.
+    tags: HashSet<String>,
+    hosts: HashMap<&'p str, &'p HostEntry>,
+    ipsets: HashMap<&'p str, &'p NamedList>,
+    postures: HashSet<&'p str>,
+    /// Associated domains (lowercase) when an inventory is given.
+    domains: Option<Vec<String>>,
+    member_spellings: Vec<(bool, Span)>,
+    /// Logins of the inventory's users, when an inventory is given.
+    known_users: Option<Vec<String>>,
+}
+
+impl<'p> Validator<'p> {
+    fn new(policy: &'p Policy, inventory: Option<&Inventory>) -> Self {
+        Self {
+            policy,
+            diagnostics: Vec::new(),
+            groups: policy.groups.iter().map(|g| (g.name.value.as_str(), g)).collect(),
+            tags: policy
+                .tag_owners
+                .iter()
+                .map(|t| t.name.value.trim().to_ascii_lowercase())
+                .collect(),
+            hosts: policy.hosts.iter().map(|h| (h.name.value.as_str(), h)).collect(),
+            ipsets: policy.ipsets.iter().map(|s| (s.name.value.as_str(), s)).collect(),
+            postures: policy.postures.iter().map(|p| p.name.value.as_str()).collect(),
+            domains: inventory.map(Inventory::associated_domains),
+            member_spellings: Vec::new(),
+            known_users: inventory.map(|inv| inv.users.iter().map(|u| u.login().to_owned()).collect()),
+        }
+    }
+
+    fn run(&mut self) {
+        self.groups();
+        self.hosts();
+        self.tag_owners();
+        self.ipsets();
+        self.postures();
+        self.auto_approvers();
+        self.acls();
+        self.grants();
+        self.ssh_rules();
+        self.node_attrs();
+        self.tests();
+        self.ssh_tests();
+        self.member_spellings();
+    }
+
+    pub(crate) fn error(&mut self, code: &'static str, message: impl Into<String>, span: Span) -> &mut Diagnostic {
+        self.diagnostics.push(Diagnostic::error(code, message, span));
+        let last = self.diagnostics.len() - 1;
+        #[expect(clippy::indexing_slicing, reason = "an element was just pushed")]
+        &mut self.diagnostics[last]
+    }
+
+    pub(crate) fn help(&mut self, help: impl Into<String>) {
+        if let Some(last) = self.diagnostics.last_mut() {
+            last.help = Some(help.into());
+        }
+    }
+
+    pub(crate) fn tag_defined(&self, tag: &str) -> bool {
+        self.tags.contains(&tag.to_ascii_lowercase())
+    }
+
+    pub(crate) fn group_defined(&self, group: &str) -> bool {
+        self.groups.contains_key(group)
+    }
+
+    pub(crate) fn host(&self, name: &str) -> Option<&'p HostEntry> {
+        self.hosts.get(name).copied()
+    }
+
+    /// Checks one selector at `place`: that it is allowed there and that what it names is
+    /// defined. Returns the classification for further checks.
+    pub(crate) fn selector<'s>(&mut self, text: &'s Str, place: Place) -> Selector<'s> {
+        let selector = Selector::parse(&text.value);
+        self.check_selector(&selector, text, place, text.span);
+        selector
+    }
+
+    pub(crate) fn check_selector(&mut self, selector: &Selector<'_>, text: &Str, place: Place, span: Span) {
+        let trimmed = text.value.trim();
+        match *selector {
+            Selector::Wildcard => {
+                let allowed = matches!(
+                    place,
+                    Place::AclSrc | Place::AclDst | Place::GrantSrc | Place::GrantDst | Place::NodeAttrTarget
+                );
+                if !allowed {
+                    self.not_allowed(trimmed, place, span);
+                }
+            }
+            Selector::Autogroup(autogroup) => self.autogroup(autogroup, trimmed, place, span),
+            Selector::UnknownAutogroup(name) => {
+                let known: Vec<&str> = Autogroup::ALL.iter().map(|a| a.name()).collect();
+                self.error(
+                    codes::UNKNOWN_AUTOGROUP,
+                    format!("invalid autogroup: got \"{name}\", must be one of [{}]", known.join(" ")),
+                    span,
+                );
+                if let Some(suggestion) = crate::fuzzy::closest(name, known.iter().copied()) {
+                    self.help(format!("did you mean `{suggestion}`?"));
+                }
+            }
+            Selector::Group(group) => {
+                // A synced (SCIM) group such as `group:eng@example.com` is defined outside the
+                // policy file.
+                if !self.group_defined(group) && !group.contains('@') {
+                    self.undefined_group(group, span);
+                }
+            }
+            Selector::Tag(tag) => {
+                if !self.tag_defined(tag) {
+                    self.undefined_tag(tag, trimmed, place, span);
+                }
+            }
+            Selector::IpSet(name) => match place {
+                Place::AclSrc | Place::AclDst | Place::GrantSrc | Place::GrantDst => {
+                    if !self.ipsets.contains_key(name) {
+                        self.error(
+                            codes::UNDEFINED_IPSET,
+                            format!("ipset not defined in policy: \"{name}\""),
+                            span,
+                        );
+                    }
+                }
+                _ => self.not_allowed(trimmed, place, span),
+            },
+            Selector::Service(_) => {
+                if !matches!(place, Place::AclDst | Place::GrantDst) {
+                    self.not_allowed(trimmed, place, span);
+                }
+            }
+            Selector::UserDomain(domain) => match place {
+                Place::TagOwner | Place::AutoApprover => self.not_allowed(trimmed, place, span),
+                _ => self.domain(domain, place == Place::SshSrc, span),
+            },
+            Selector::LocalpartDomain(_) => self.not_allowed(trimmed, place, span),
+            Selector::User(_) => {}
+            Selector::Prefix(_) => match place {
+                Place::AclSrc | Place::AclDst | Place::GrantSrc | Place::GrantDst | Place::NodeAttrTarget => {}
+                Place::SshDst => {
+                    self.error(codes::SELECTOR_NOT_ALLOWED, format!("invalid dst \"{trimmed}\""), span);
+                    self.help("SSH destinations are tags, `autogroup:self`, `autogroup:tagged` or a user");
+                }
+                _ => self.not_allowed(trimmed, place, span),
+            },
+            Selector::Range(..) => {
+                self.not_allowed(trimmed, place, span);
+                self.help("IP ranges are allowed only inside `ipsets`");
+            }
+            Selector::HostRef(name) | Selector::Host(name) => match place {
+                Place::AclSrc | Place::AclDst | Place::GrantSrc | Place::GrantDst => {
+                    if self.host(name).is_none() {
+                        self.undefined_host(name, span);
+                    }
+                }
+                Place::NodeAttrTarget => {
+                    if self.host(name).is_none() {
+                        self.error(codes::INVALID_ADDRESS, format!("\"{name}\": invalid address"), span);
+                        self.help("define it in `hosts`, or use a tag, user, group or IP address");
+                    }
+                }
+                Place::SshDst => {
+                    self.error(codes::SELECTOR_NOT_ALLOWED, format!("invalid dst \"{trimmed}\""), span);
+                    self.help("SSH destinations are tags, `autogroup:self`, `autogroup:tagged` or a user");
+                }
+                _ => self.not_allowed(trimmed, place, span),
+            },
+        }
+    }
+
+    fn autogroup(&mut self, autogroup: Autogroup, text: &str, place: Place, span: Span) {
+        if autogroup == Autogroup::Member {
+            self.member_spellings.push((text.ends_with("members"), span));
+        }
+        let is_src = matches!(place, Place::AclSrc | Place::GrantSrc | Place::SshSrc);
+        match autogroup {
+            Autogroup::SelfDevices if is_src => {
+                self.error(
+                    codes::SELECTOR_NOT_ALLOWED,
+                    "\"autogroup:self\" not valid on the src side of a rule",
+                    span,
+                );
+                return;
+            }
+            Autogroup::SelfDevices if place == Place::NodeAttrTarget => {
+                self.error(
+                    codes::SELECTOR_NOT_ALLOWED,
+                    "autogroup:self is not a valid nodeAttrs target (Tailscale answers: internal server error)",
+                    span,
+                );
+                return;
+            }
+            Autogroup::Internet if place != Place::AclDst && place != Place::GrantDst => {
+                self.error(
+                    codes::SELECTOR_NOT_ALLOWED,
+                    "autogroup:internet can only be used in ACL destinations",
+                    span,
+                );
+                return;
+            }
+            Autogroup::DangerAll if matches!(place, Place::AclDst | Place::GrantDst) => {
+                self.error(codes::SELECTOR_NOT_ALLOWED, "cannot use autogroup:danger-all as a dst", span);
+                return;
+            }
+            Autogroup::NonRoot => {
+                self.not_allowed(text, place, span);
+                self.help("`autogroup:nonroot` is only meaningful in SSH `users`");
+                return;
+            }
+            _ => {}
+        }
+        let allowed = match place {
+            Place::AclSrc | Place::GrantSrc => autogroup != Autogroup::SelfDevices,
+            Place::AclDst | Place::GrantDst => autogroup != Autogroup::Shared,
+            Place::SshSrc => matches!(autogroup, Autogroup::Member | Autogroup::Tagged),
+            Place::SshDst => matches!(
+                autogroup,
+                Autogroup::Member | Autogroup::Tagged | Autogroup::SelfDevices
+            ),
+            Place::NodeAttrTarget | Place::TagOwner | Place::AutoApprover => {
+                autogroup == Autogroup::Member || autogroup == Autogroup::Tagged || autogroup.is_role()
+            }
+        };
+        if !allowed {
+            if place == Place::SshSrc {
+                self.error(
+                    codes::SELECTOR_NOT_ALLOWED,
+                    format!("\"{text}\" is not allowed in src"),
+                    span,
+                );
+                self.help("SSH sources may be users, groups, tags, `autogroup:member` or `autogroup:tagged`");
+            } else {
+                self.not_allowed(text, place, span);
+            }
+        }
+    }
+
+    fn domain(&mut self, domain: &str, in_ssh_src: bool, span: Span) {
+        let Some(domains) = &self.domains else {
+            return;
+        };
+        if domains.iter().any(|d| d == domain) {
+            return;
+        }
+        // Tailscale reports a domain written with capitals as `PASSKEY`
+        // [capture ssh-e1: `localpart:*@EXAMPLE.COM`].
+        let shown = if domain.bytes().any(|b| b.is_ascii_uppercase()) { "PASSKEY" } else { domain };
+        let prefix = if in_ssh_src { "[ssh] " } else { "" };
+        self.error(
+            codes::DOMAIN_NOT_ASSOCIATED,
+            format!(
+                "{prefix}{shown} is not associated with this Tailnet and cannot be used in user:*@<domain> expressions"
+            ),
+            span,
+        );
+        let known = domains.join(", ");
+        self.help(format!("associated domains (from the inventory): {known}"));
+    }
+
+    fn not_allowed(&mut self, text: &str, place: Place, span: Span) {
+        let place_name = match place {
+            Place::AclSrc => "an ACL src",
+            Place::AclDst => "an ACL dst",
+            Place::GrantSrc => "a grant src",
+            Place::GrantDst => "a grant dst",
+            Place::SshSrc => "an SSH src",
+            Place::SshDst => "an SSH dst",
+            Place::NodeAttrTarget => "a nodeAttrs target",
+            Place::TagOwner => "a tag owner",
+            Place::AutoApprover => "an auto approver",
+        };
+        self.error(
+            codes::SELECTOR_NOT_ALLOWED,
+            format!("\"{text}\" cannot be used as {place_name}"),
+            span,
+        );
+    }
+
+    pub(crate) fn undefined_tag(&mut self, tag: &str, text: &str, place: Place, span: Span) {
+        let message = match place {
+            Place::AclSrc | Place::GrantSrc => format!("src=tag not found: \"{tag}\""),
+            Place::AclDst => format!("dst=\"{text}\": tag not found: \"{tag}\""),
+            _ => format!("tag not found: \"{tag}\""),
+        };
+        self.error(codes::UNDEFINED_TAG, message, span);
+        self.suggest_tag(tag);
+    }
+
+    pub(crate) fn suggest_tag(&mut self, tag: &str) {
+        let names: Vec<&str> = self.policy.tag_owners.iter().map(|t| t.name.value.as_str()).collect();
+        match crate::fuzzy::closest(tag, names.iter().copied()) {
+            Some(s) => self.help(format!("did you mean `{s}`? every tag must be a key of `tagOwners`")),
+            None => self.help(format!("add `\"{tag}\": []` to `tagOwners`")),
+        }
+    }
+
+    fn undefined_group(&mut self, group: &str, span: Span) {
+        self.error(codes::UNDEFINED_GROUP, format!("group not defined in policy: \"{group}\""), span);
+        let names: Vec<&str> = self.groups.keys().copied().collect();
+        if let Some(s) = crate::fuzzy::closest(group, names.into_iter()) {
+            self.help(format!("did you mean `{s}`?"));
+        }
+    }
+
+    fn undefined_host(&mut self, name: &str, span: Span) {
+        self.error(codes::UNDEFINED_HOST, format!("host not defined in policy: \"{name}\""), span);
+        let names: Vec<&str> = self.hosts.keys().copied().collect();
+        match crate::fuzzy::closest(name, names.into_iter()) {
+            Some(s) => self.help(format!("did you mean `{s}`?")),
+            None => self.help("define it in `hosts`, or use a tag, user, group or IP address"),
+        }
+    }
+
+    fn member_spellings(&mut self) {
+        let singular = self.member_spellings.iter().find(|(plural, _)| !plural).map(|(_, s)| *s);
+        let plural = self.member_spellings.iter().find(|(plural, _)| *plural).map(|(_, s)| *s);
+        if let (Some(singular), Some(plural)) = (singular, plural) {
+            self.error(
+                codes::MIXED_MEMBER_SPELLINGS,
+                "autogroup:member and autogroup:members cannot both be used in one policy",
+                plural,
+            )
+            .labels
+            .push(crate::diagnostic::Label { span: singular, message: Some("also used here".into()) });
+            self.help("use `autogroup:member` everywhere");
+        }
+    }
+}
