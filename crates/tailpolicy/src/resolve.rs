@@ -1,0 +1,335 @@
+//! Name resolution: which nodes and addresses a selector stands for, given a policy and an
+//! inventory (policy-semantics §3.4).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::addr::{IpRange, IpSet, format_net, internet, tailnet_v4, tailnet_v6};
+use crate::inventory::{Inventory, Node};
+use crate::model::Policy;
+use crate::selector::{Autogroup, Selector, parse_prefix};
+
+/// One address entry as Tailscale writes it in `SrcIPs` or `DstPorts.IP`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Addr {
+    /// `*`: every address.
+    Any,
+    Net(IpNet),
+    Range(IpRange),
+}
+
+impl Addr {
+    /// The wire form: `*`, a bare IP for a host prefix, a CIDR, or `first-last`.
+    pub fn wire(&self) -> String {
+        match self {
+            Addr::Any => "*".to_owned(),
+            Addr::Net(net) => format_net(net),
+            Addr::Range(range) => range.to_string(),
+        }
+    }
+
+    /// The addresses covered; `*` is every address.
+    pub fn to_set(&self) -> IpSet {
+        match self {
+            Addr::Any => IpSet::all(),
+            Addr::Net(net) => IpSet::from_net(net),
+            Addr::Range(range) => IpSet::from_range(*range),
+        }
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match self {
+            Addr::Any => true,
+            Addr::Net(net) => net.contains(&ip),
+            Addr::Range(range) => range.contains(ip),
+        }
+    }
+}
+
+/// A node as resolution sees it: its addresses and identity.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    pub name: String,
+    pub addrs: Vec<IpAddr>,
+    /// The owner's login (lowercased) for user-owned nodes.
+    pub login: Option<String>,
+    pub user_id: Option<u64>,
+    pub roles: Vec<String>,
+    /// Lowercased tags; non-empty for tagged nodes.
+    pub tags: Vec<String>,
+    /// Approved routes other than exit routes.
+    pub subnet_routes: Vec<IpNet>,
+    /// Advertised routes, approved or not.
+    pub advertised: Vec<IpNet>,
+    /// Has an approved `0.0.0.0/0` or `::/0`.
+    pub exit_node: bool,
+}
+
+impl NodeInfo {
+    pub fn is_tagged(&self) -> bool {
+        !self.tags.is_empty()
+    }
+
+    pub fn has_addr(&self, ip: IpAddr) -> bool {
+        self.addrs.contains(&ip)
+    }
+
+    /// The node's own addresses as host prefixes.
+    pub fn host_nets(&self) -> impl Iterator<Item = IpNet> + '_ {
+        self.addrs.iter().map(|a| IpNet::from(*a))
+    }
+
+    pub fn has_tag(&self, tag: &str) -> bool {
+        let tag = tag.trim().to_ascii_lowercase();
+        self.tags.contains(&tag)
+    }
+}
+
+pub fn is_exit_route(net: &IpNet) -> bool {
+    net.prefix_len() == 0
+}
+
+/// Resolves selectors against one policy and inventory.
+pub struct Resolver<'a> {
+    pub policy: &'a Policy,
+    pub nodes: Vec<NodeInfo>,
+    groups: HashMap<&'a str, Vec<String>>,
+    hosts: HashMap<&'a str, IpNet>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(policy: &'a Policy, inventory: &Inventory) -> Self {
+        let nodes = inventory.nodes.iter().map(|n| node_info(n, inventory)).collect();
+        let groups = policy
+            .groups
+            .iter()
+            .map(|g| {
+                let members = g.values.iter().map(|m| m.value.trim().to_ascii_lowercase()).collect();
+                (g.name.value.as_str(), members)
+            })
+            .collect();
+        let hosts = policy
+            .hosts
+            .iter()
+            .filter_map(|h| parse_prefix(h.value.value.trim()).map(|p| (h.name.value.as_str(), p)))
+            .collect();
+        Self { policy, nodes, groups, hosts }
+    }
+
+    pub fn host(&self, name: &str) -> Option<IpNet> {
+        self.hosts.get(name).copied()
+    }
+
+    /// Does a user-identity selector name the owner of `node`?
+    fn user_matches(&self, selector: &Selector<'_>, node: &NodeInfo) -> bool {
+        let Some(login) = node.login.as_deref() else {
+            return false;
+        };
+        if node.is_tagged() {
+            return false;
+        }
+        match selector {
+            Selector::User(user) => login_matches(user, login),
+            Selector::Group(group) => self
+                .groups
+                .get(group)
+                .is_some_and(|members| members.iter().any(|m| login_matches(m, login))),
+            Selector::UserDomain(domain) => {
+                login.rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
+            }
+            Selector::Autogroup(Autogroup::Member) => true,
+            Selector::Autogroup(a) => a.role().is_some_and(|role| node.roles.iter().any(|r| r == role)),
+            _ => false,
+        }
+    }
+
+    /// True when `node` is one of the nodes the selector names by identity (users, groups,
+    /// tags, autogroups) or by address (IPs, hosts, ipsets).
+    pub fn node_matches(&self, selector: &Selector<'_>, node: &NodeInfo) -> bool {
+        match selector {
+            Selector::Wildcard | Selector::Autogroup(Autogroup::DangerAll) => true,
+            Selector::Tag(tag) => node.has_tag(tag),
+            Selector::Autogroup(Autogroup::Tagged) => node.is_tagged(),
+            Selector::User(_) | Selector::Group(_) | Selector::UserDomain(_) => self.user_matches(selector, node),
+            Selector::Autogroup(a) if *a == Autogroup::Member || a.is_role() => self.user_matches(selector, node),
+            Selector::Autogroup(_) | Selector::UnknownAutogroup(_) => false,
+            _ => {
+                let set = self.address_set(selector);
+                node.addrs.iter().any(|a| set.contains(*a))
+            }
+        }
+    }
+
+    /// Addresses named literally: IPs, CIDRs, ranges, hosts and ipsets (empty for identities).
+    pub fn address_set(&self, selector: &Selector<'_>) -> IpSet {
+        match selector {
+            Selector::Prefix(net) => IpSet::from_net(net),
+            Selector::Range(first, last) => IpSet::from_bounds(*first, *last).unwrap_or_default(),
+            Selector::Host(name) | Selector::HostRef(name) => {
+                self.host(name).map(|n| IpSet::from_net(&n)).unwrap_or_default()
+            }
+            Selector::IpSet(name) => self.ipset(name, 0),
+            Selector::Autogroup(Autogroup::Internet) => internet(),
+            _ => IpSet::default(),
+        }
+    }
+
+    /// Evaluates an ipset's ordered add/remove operations.
+    fn ipset(&self, name: &str, depth: usize) -> IpSet {
+        let mut set = IpSet::default();
+        if depth > 32 {
+            return set;
+        }
+        let Some(entry) = self.policy.ipsets.iter().find(|s| s.name.value == name) else {
+            return set;
+        };
+        for item in entry.values.iter() {
+            let text = item.value.trim();
+            let (remove, target) = if let Some(rest) = text.strip_prefix("remove ") {
+                (true, rest.trim())
+            } else {
+                (false, text.strip_prefix("add ").unwrap_or(text).trim())
+            };
+            let addrs = match Selector::parse(target) {
+                Selector::IpSet(other) => self.ipset(other, depth + 1),
+                selector => self.address_set(&selector),
+            };
+            if remove {
+                set.remove_set(&addrs);
+            } else {
+                set.insert_set(&addrs);
+            }
+        }
+        set
+    }
+
+    /// The `SrcIPs` entries for one source selector, in Tailscale's form.
+    pub fn source_addrs(&self, selector: &Selector<'_>) -> Vec<Addr> {
+        match selector {
+            Selector::Wildcard => self.wildcard_sources(),
+            Selector::Autogroup(Autogroup::DangerAll) => vec![Addr::Any],
+            Selector::Prefix(net) => vec![Addr::Net(*net)],
+            Selector::Host(name) | Selector::HostRef(name) => self.host(name).map(Addr::Net).into_iter().collect(),
+            Selector::Range(..) | Selector::IpSet(_) | Selector::Autogroup(Autogroup::Internet) => {
+                set_addrs(&self.address_set(selector))
+            }
+            _ => self
+                .nodes
+                .iter()
+                .filter(|n| self.node_matches(selector, n))
+                .flat_map(|n| n.host_nets().map(Addr::Net))
+                .collect(),
+        }
+    }
+
+    /// `*` as a source: the tailnet ranges plus every approved subnet route.
+    pub fn wildcard_sources(&self) -> Vec<Addr> {
+        let mut out: Vec<Addr> = set_addrs(&tailnet_v4().union(&tailnet_v6()));
+        for node in &self.nodes {
+            for route in &node.subnet_routes {
+                let addr = Addr::Net(*route);
+                if !out.contains(&addr) {
+                    out.push(addr);
+                }
+            }
+        }
+        out
+    }
+
+    /// The `DstPorts.IP` entries for one destination selector (not `autogroup:self`).
+    pub fn destination_addrs(&self, selector: &Selector<'_>) -> Vec<Addr> {
+        match selector {
+            Selector::Wildcard => vec![Addr::Any],
+            Selector::Prefix(net) => vec![Addr::Net(*net)],
+            Selector::Host(name) | Selector::HostRef(name) => self.host(name).map(Addr::Net).into_iter().collect(),
+            Selector::Range(..) | Selector::IpSet(_) | Selector::Autogroup(Autogroup::Internet) => {
+                set_addrs(&self.address_set(selector))
+            }
+            Selector::Autogroup(Autogroup::SelfDevices) | Selector::Service(_) => Vec::new(),
+            _ => self
+                .nodes
+                .iter()
+                .filter(|n| self.node_matches(selector, n))
+                .flat_map(|n| n.host_nets().map(Addr::Net))
+                .collect(),
+        }
+    }
+
+    /// Would `autoApprovers` approve `route` advertised by `node`?
+    pub fn auto_approves(&self, node: &NodeInfo, route: &IpNet) -> bool {
+        let approvers = &self.policy.auto_approvers;
+        let identity_matches = |text: &str| {
+            let selector = Selector::parse(text);
+            match selector {
+                Selector::Tag(_) | Selector::Autogroup(_) | Selector::User(_) | Selector::Group(_) | Selector::UserDomain(_) => {
+                    self.node_matches(&selector, node)
+                }
+                _ => false,
+            }
+        };
+        if is_exit_route(route) && approvers.exit_node.iter().any(|a| identity_matches(&a.value)) {
+            return true;
+        }
+        approvers.routes.iter().any(|entry| {
+            parse_prefix(entry.name.value.trim()).is_some_and(|key| {
+                let key = key.trunc();
+                key.contains(&route.trunc()) && (!is_exit_route(route) || key.prefix_len() == 0)
+            }) && entry.values.iter().any(|a| identity_matches(&a.value))
+        })
+    }
+}
+
+/// A set as wire entries: one per maximal range (CIDR-aligned ranges as prefixes).
+pub fn set_addrs(set: &IpSet) -> Vec<Addr> {
+    set.ranges()
+        .map(|r| match r.as_net() {
+            Some(net) => Addr::Net(net),
+            None => Addr::Range(r),
+        })
+        .collect()
+}
+
+fn login_matches(selector: &str, login: &str) -> bool {
+    let selector = selector.trim();
+    if selector.eq_ignore_ascii_case(login) {
+        return true;
+    }
+    // headscale's bare `alice@` form names the user `alice`.
+    selector
+        .strip_suffix('@')
+        .is_some_and(|name| login.split('@').next().is_some_and(|l| l.eq_ignore_ascii_case(name)))
+}
+
+fn node_info(node: &Node, inventory: &Inventory) -> NodeInfo {
+    let user = node.user.as_deref().and_then(|owner| {
+        inventory
+            .users
+            .iter()
+            .find(|u| u.name == owner || u.email.as_deref() == Some(owner))
+    });
+    let login = match (user, node.user.as_deref()) {
+        (Some(user), _) => Some(user.login().to_ascii_lowercase()),
+        (None, Some(owner)) => Some(owner.to_ascii_lowercase()),
+        (None, None) => None,
+    };
+    let addrs = node
+        .ipv4
+        .map(IpAddr::V4)
+        .into_iter()
+        .chain(node.ipv6.map(IpAddr::V6))
+        .collect();
+    NodeInfo {
+        name: node.name.clone(),
+        addrs,
+        login: if node.tags.is_empty() { login } else { None },
+        user_id: user.map(|u| u.id),
+        roles: user.map(|u| u.roles.clone()).unwrap_or_default(),
+        tags: node.tags.iter().map(|t| t.trim().to_ascii_lowercase()).collect(),
+        subnet_routes: node.approved_routes.iter().filter(|r| !is_exit_route(r)).copied().collect(),
+        advertised: node.routable_ips.clone(),
+        exit_node: node.approved_routes.iter().any(is_exit_route),
+    }
+}
+
