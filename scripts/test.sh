@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every check CI runs: formatting, clippy, all tests, doc tests.
+# Runs every check CI runs: formatting, clippy, doc tests, then all other tests.
 # Installs what it needs first and is safe to run again; CI runs it through .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,13 +15,13 @@ cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# Doc tests first, so the run closes on the main test runner's summary.
+echo "== doc tests"
+cargo test --doc --workspace --locked
+
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked
 else
-  cargo test --workspace --locked
+  cargo test --workspace --locked --lib --bins --tests
 fi
-
-# nextest does not run doc tests.
-echo "== doc tests"
-cargo test --doc --workspace --locked

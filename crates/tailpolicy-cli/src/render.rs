@@ -74,21 +74,37 @@ impl HumanRenderer {
         let title = level(diagnostic.severity)
             .primary_title(diagnostic.message.as_str())
             .id(diagnostic.code);
-        let mut group: Group<'_> = match (source, diagnostic.labels.is_empty()) {
-            (Some(text), false) => {
-                let annotations = diagnostic.labels.iter().enumerate().map(|(i, label)| {
-                    let kind = if i == 0 {
-                        AnnotationKind::Primary
-                    } else {
-                        AnnotationKind::Context
-                    };
-                    kind.span(display_range(text, label.span))
-                        .label(label.message.as_deref())
-                });
-                title.element(Snippet::source(text).path(path).annotations(annotations))
-            }
-            _ => title.element(Origin::path(path)),
-        };
+        let mut group: Group<'_> =
+            match (source, diagnostic.labels.is_empty()) {
+                (Some(text), false) => {
+                    // Hand the renderer only the lines the labels cover, so a diagnostic costs
+                    // the same in a large file as in a small one.
+                    let ranges: Vec<_> = diagnostic
+                        .labels
+                        .iter()
+                        .map(|label| display_range(text, label.span))
+                        .collect();
+                    let excerpt = Excerpt::covering(text, &ranges);
+                    let annotations = diagnostic.labels.iter().zip(&ranges).enumerate().map(
+                        |(i, (label, range))| {
+                            let kind = if i == 0 {
+                                AnnotationKind::Primary
+                            } else {
+                                AnnotationKind::Context
+                            };
+                            kind.span(range.start - excerpt.offset..range.end - excerpt.offset)
+                                .label(label.message.as_deref())
+                        },
+                    );
+                    title.element(
+                        Snippet::source(excerpt.text)
+                            .line_start(excerpt.first_line)
+                            .path(path)
+                            .annotations(annotations),
+                    )
+                }
+                _ => title.element(Origin::path(path)),
+            };
         if let Some(help) = &diagnostic.help {
             group = group.element(Level::HELP.message(help.as_str()));
         }
@@ -115,6 +131,51 @@ fn display_range(text: &str, span: Span) -> std::ops::Range<usize> {
     match text.get(start..).and_then(|rest| rest.chars().next()) {
         Some(c) => start..start + c.len_utf8(),
         None => start..start,
+    }
+}
+
+/// The whole lines of a text that cover some byte ranges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Excerpt<'a> {
+    text: &'a str,
+    /// Byte offset of `text` in the full text.
+    offset: usize,
+    /// 1-based number of the first line of `text`.
+    first_line: usize,
+}
+
+impl<'a> Excerpt<'a> {
+    /// `ranges` must lie within `text` on character boundaries (see [`display_range`]).
+    fn covering(text: &'a str, ranges: &[std::ops::Range<usize>]) -> Self {
+        let low = ranges
+            .iter()
+            .map(|r| r.start)
+            .min()
+            .unwrap_or(0)
+            .min(text.len());
+        let high = ranges
+            .iter()
+            .map(|r| r.end)
+            .max()
+            .unwrap_or(0)
+            .clamp(low, text.len());
+        let before = text.get(..low).unwrap_or("");
+        let offset = before.rfind('\n').map_or(0, |i| i + 1);
+        // A range ending just after a newline still belongs to the line that newline ends.
+        let search_from = if high > low && text.as_bytes().get(high - 1) == Some(&b'\n') {
+            high - 1
+        } else {
+            high
+        };
+        let end = text
+            .get(search_from..)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(text.len(), |i| search_from + i);
+        Excerpt {
+            text: text.get(offset..end).unwrap_or(""),
+            offset,
+            first_line: before.matches('\n').count() + 1,
+        }
     }
 }
 
@@ -331,6 +392,44 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("--> x.hujson"), "{text}");
+    }
+
+    #[test]
+    fn excerpts_cover_whole_lines_and_keep_line_numbers() {
+        let text = "l1\nl2 x\nl3\nl4 y\nl5";
+        let x = text.find('x').unwrap();
+        let y = text.find('y').unwrap();
+        let excerpt = Excerpt::covering(text, &[x..x + 1, y..y + 1]);
+        assert_eq!(excerpt.text, "l2 x\nl3\nl4 y");
+        assert_eq!((excerpt.offset, excerpt.first_line), (3, 2));
+        // A span over a newline stays on its line; one at the very end is fine.
+        let excerpt = Excerpt::covering(text, &[4..6]);
+        assert_eq!(excerpt.text, "l2 x");
+        let excerpt = Excerpt::covering(text, &[text.len()..text.len()]);
+        assert_eq!((excerpt.text, excerpt.first_line), ("l5", 5));
+        let excerpt = Excerpt::covering("a\n", &[2..2]);
+        assert_eq!((excerpt.text, excerpt.first_line), ("", 2));
+    }
+
+    #[test]
+    fn far_apart_labels_fold_the_lines_between() {
+        let mut text = String::from("{\"a\": 1,\n");
+        for i in 0..50 {
+            text.push_str(&format!("  \"k{i}\": {i},\n"));
+        }
+        text.push_str("\"a\": 2}\n");
+        let second = u32::try_from(text.rfind("\"a\"").unwrap()).unwrap();
+        let diagnostic =
+            Diagnostic::error("E002", "duplicate key `a`", Span::new(second, second + 3))
+                .with_secondary(Span::new(1, 4), "first defined here");
+        let out = HumanRenderer::new(false).diagnostic("big.hujson", Some(&text), &diagnostic);
+        assert!(out.contains(" --> big.hujson:52:1"), "{out}");
+        assert!(out.contains("52 | \"a\": 2}"), "{out}");
+        assert!(out.contains(" 1 | {\"a\": 1,"), "{out}");
+        assert!(
+            out.lines().count() < 20,
+            "unlabelled lines are folded: {out}"
+        );
     }
 
     #[test]
