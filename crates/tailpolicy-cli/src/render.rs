@@ -315,6 +315,8 @@ impl<'a> JsonFile<'a> {
 
 #[cfg(test)]
 mod tests {
+    use std::ops::Range;
+
     use super::*;
 
     fn checked(path: &str, source: &str, diagnostics: Vec<Diagnostic>) -> FileResult {
@@ -403,11 +405,17 @@ mod tests {
         assert_eq!(excerpt.text, "l2 x\nl3\nl4 y");
         assert_eq!((excerpt.offset, excerpt.first_line), (3, 2));
         // A span over a newline stays on its line; one at the very end is fine.
-        let excerpt = Excerpt::covering(text, &[4..6]);
+        let excerpt = Excerpt::covering(text, &[Range { start: 4, end: 6 }]);
         assert_eq!(excerpt.text, "l2 x");
-        let excerpt = Excerpt::covering(text, &[text.len()..text.len()]);
+        let excerpt = Excerpt::covering(
+            text,
+            &[Range {
+                start: text.len(),
+                end: text.len(),
+            }],
+        );
         assert_eq!((excerpt.text, excerpt.first_line), ("l5", 5));
-        let excerpt = Excerpt::covering("a\n", &[2..2]);
+        let excerpt = Excerpt::covering("a\n", &[Range { start: 2, end: 2 }]);
         assert_eq!((excerpt.text, excerpt.first_line), ("", 2));
     }
 
