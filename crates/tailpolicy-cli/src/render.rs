@@ -3,7 +3,7 @@
 //! Diagnostics carry byte spans; line and column are computed here, at the edge, with
 //! columns counted in Unicode scalar values as terminals and rustc count them.
 
-use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use annotate_snippets::{Annotation, AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use serde::Serialize;
 use tailpolicy::{Diagnostic, LineColumn, LineIndex, PositionEncoding, Severity, Span};
 
@@ -74,42 +74,51 @@ impl HumanRenderer {
         let title = level(diagnostic.severity)
             .primary_title(diagnostic.message.as_str())
             .id(diagnostic.code);
-        let mut group: Group<'_> =
-            match (source, diagnostic.labels.is_empty()) {
-                (Some(text), false) => {
-                    // Hand the renderer only the lines the labels cover, so a diagnostic costs
-                    // the same in a large file as in a small one.
-                    let ranges: Vec<_> = diagnostic
-                        .labels
-                        .iter()
-                        .map(|label| display_range(text, label.span))
-                        .collect();
-                    let excerpt = Excerpt::covering(text, &ranges);
-                    let annotations = diagnostic.labels.iter().zip(&ranges).enumerate().map(
-                        |(i, (label, range))| {
-                            let kind = if i == 0 {
-                                AnnotationKind::Primary
-                            } else {
-                                AnnotationKind::Context
-                            };
-                            kind.span(range.start - excerpt.offset..range.end - excerpt.offset)
-                                .label(label.message.as_deref())
-                        },
-                    );
-                    title.element(
-                        Snippet::source(excerpt.text)
-                            .line_start(excerpt.first_line)
-                            .path(path)
-                            .annotations(annotations),
-                    )
-                }
-                _ => title.element(Origin::path(path)),
-            };
+        let mut group: Group<'_> = match source.filter(|_| !diagnostic.labels.is_empty()) {
+            Some(text) => title.element(excerpt_snippet(path, text, diagnostic)),
+            None => title.element(Origin::path(path)),
+        };
         if let Some(help) = &diagnostic.help {
             group = group.element(Level::HELP.message(help.as_str()));
         }
         self.renderer.render(&[group])
     }
+}
+
+/// The source lines the labels cover, with the labels underlined; the first is primary.
+///
+/// Only those lines go to the renderer, so a diagnostic costs the same in a large file as in
+/// a small one.
+fn excerpt_snippet<'a>(
+    path: &'a str,
+    text: &'a str,
+    diagnostic: &'a Diagnostic,
+) -> Snippet<'a, Annotation<'a>> {
+    let ranges: Vec<_> = diagnostic
+        .labels
+        .iter()
+        .map(|label| display_range(text, label.span))
+        .collect();
+    let excerpt = Excerpt::covering(text, &ranges);
+    let annotations =
+        diagnostic
+            .labels
+            .iter()
+            .zip(&ranges)
+            .enumerate()
+            .map(|(i, (label, range))| {
+                let kind = if i == 0 {
+                    AnnotationKind::Primary
+                } else {
+                    AnnotationKind::Context
+                };
+                kind.span(range.start - excerpt.offset..range.end - excerpt.offset)
+                    .label(label.message.as_deref())
+            });
+    Snippet::source(excerpt.text)
+        .line_start(excerpt.first_line)
+        .path(path)
+        .annotations(annotations)
 }
 
 fn level(severity: Severity) -> Level<'static> {
@@ -377,6 +386,13 @@ mod tests {
         assert_eq!(display_range("é\u{1F600}", Span::at(1)), 0..2);
         assert_eq!(display_range("ab", Span::at(1)), 1..2);
         assert_eq!(display_range("ab", Span::at(2)), 2..2);
+
+        // An empty span on a line's newline underlines the end of that line.
+        let at_newline = Diagnostic::error("E001", "expected `,` or `}`", Span::at(7));
+        let text =
+            HumanRenderer::new(false).diagnostic("n.hujson", Some("{\"a\": 1\n}"), &at_newline);
+        assert!(text.contains(" --> n.hujson:1:8"), "{text}");
+        assert!(text.contains("1 | {\"a\": 1\n"), "{text}");
     }
 
     #[test]
@@ -404,8 +420,8 @@ mod tests {
         let excerpt = Excerpt::covering(text, &[x..x + 1, y..y + 1]);
         assert_eq!(excerpt.text, "l2 x\nl3\nl4 y");
         assert_eq!((excerpt.offset, excerpt.first_line), (3, 2));
-        // A span over a newline stays on its line; one at the very end is fine.
-        let excerpt = Excerpt::covering(text, &[Range { start: 4, end: 6 }]);
+        // A span over a line's newline stays on that line; one at the very end is fine.
+        let excerpt = Excerpt::covering(text, &[Range { start: 7, end: 8 }]);
         assert_eq!(excerpt.text, "l2 x");
         let excerpt = Excerpt::covering(
             text,
