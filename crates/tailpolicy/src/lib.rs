@@ -4,10 +4,16 @@
 //! [`syntax`] (HuJSON with byte spans) → [`model`] (typed policy) → [`validate`] →
 //! resolution and compilation → queries → lints.
 
+pub mod addr;
 pub mod api;
 pub mod codes;
 pub mod diagnostic;
+pub mod duration;
+pub mod goquote;
 pub mod inventory;
+pub mod names;
+pub mod ports;
+pub mod proto;
 pub mod span;
 pub mod syntax;
 
