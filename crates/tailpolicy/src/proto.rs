@@ -68,7 +68,7 @@ impl Protocol {
     }
 
     /// True for the protocols that have ports: TCP, UDP and SCTP.
-    pub const fn has_ports(self) -> bool {
+    pub const fn supports_ports(self) -> bool {
         matches!(self.0, 6 | 17 | 132)
     }
 }
@@ -97,7 +97,7 @@ pub fn effective_protocols(proto: Option<Protocol>) -> Vec<u8> {
 
 /// True when specific ports may be given with `proto`: TCP, UDP, SCTP, or no protocol.
 pub fn supports_ports(proto: Option<Protocol>) -> bool {
-    proto.is_none_or(Protocol::has_ports)
+    proto.is_none_or(Protocol::supports_ports)
 }
 
 /// A protocol string that is not a known name or a valid number.
