@@ -10,7 +10,7 @@ mod parser;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 
-pub use parser::parse;
+pub use parser::{MAX_DEPTH, parse};
 
 /// The result of parsing one document.
 #[derive(Debug, Clone, Default)]
@@ -101,9 +101,7 @@ impl Value {
         match &self.kind {
             ValueKind::Null => serde_json::Value::Null,
             ValueKind::Bool(b) => serde_json::Value::Bool(*b),
-            ValueKind::Number(raw) => serde_json::from_str::<serde_json::Number>(raw)
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
+            ValueKind::Number(raw) => number_to_json(raw),
             ValueKind::String(s) => serde_json::Value::String(s.clone()),
             ValueKind::Array(items) => {
                 serde_json::Value::Array(items.iter().map(Value::to_json).collect())
@@ -116,4 +114,26 @@ impl Value {
             ),
         }
     }
+}
+
+/// Converts a number literal (already valid JSON) the way `serde_json::from_str` types it:
+/// integers that fit become `i64`/`u64`, everything else `f64`, but correctly rounded (serde_json
+/// without `float_roundtrip` may be off by one ulp). Numbers out of `f64` range become `null`.
+fn number_to_json(raw: &str) -> serde_json::Value {
+    let is_integer = !raw.contains(['.', 'e', 'E']);
+    if is_integer {
+        if let Ok(n) = raw.parse::<u64>() {
+            return serde_json::Value::Number(n.into());
+        }
+        // serde_json reads `-0` as the float -0.0.
+        if let Ok(n) = raw.parse::<i64>()
+            && n != 0
+        {
+            return serde_json::Value::Number(n.into());
+        }
+    }
+    raw.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map_or(serde_json::Value::Null, serde_json::Value::Number)
 }
