@@ -42,12 +42,20 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(code: &'static str, severity: Severity, message: impl Into<String>, span: Span) -> Self {
+    pub fn new(
+        code: &'static str,
+        severity: Severity,
+        message: impl Into<String>,
+        span: Span,
+    ) -> Self {
         Self {
             code,
             severity,
             message: message.into(),
-            labels: vec![Label { span, message: None }],
+            labels: vec![Label {
+                span,
+                message: None,
+            }],
             help: None,
         }
     }
@@ -78,7 +86,10 @@ impl Diagnostic {
     /// Adds a secondary label.
     #[must_use]
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { span, message: Some(message.into()) });
+        self.labels.push(Label {
+            span,
+            message: Some(message.into()),
+        });
         self
     }
 

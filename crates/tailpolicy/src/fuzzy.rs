@@ -22,7 +22,9 @@ fn levenshtein(a: &str, b: &str) -> usize {
         for (j, cb) in b.iter().enumerate() {
             let above = row.get(j + 1).copied().unwrap_or(0);
             let left = row.get(j).copied().unwrap_or(0);
-            let value = (above + 1).min(left + 1).min(previous + usize::from(ca != *cb));
+            let value = (above + 1)
+                .min(left + 1)
+                .min(previous + usize::from(ca != *cb));
             previous = above;
             if let Some(cell) = row.get_mut(j + 1) {
                 *cell = value;
@@ -37,7 +39,10 @@ mod tests {
     #[test]
     fn suggests_near_names_only() {
         let names = ["tag:database", "tag:web"];
-        assert_eq!(super::closest("tag:databse", names.iter().copied()), Some("tag:database"));
+        assert_eq!(
+            super::closest("tag:databse", names.iter().copied()),
+            Some("tag:database")
+        );
         assert_eq!(super::closest("tag:zzzzzz", names.iter().copied()), None);
     }
 }

@@ -40,7 +40,9 @@ impl User {
 
     /// The domain of the login, lowercased.
     pub fn domain(&self) -> Option<String> {
-        self.login().rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())
+        self.login()
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase())
     }
 }
 
@@ -95,7 +97,12 @@ impl Inventory {
     pub fn associated_domains(&self) -> Vec<String> {
         match &self.tailnet.domains {
             Some(domains) => domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
-            None => self.users.first().and_then(User::domain).into_iter().collect(),
+            None => self
+                .users
+                .first()
+                .and_then(User::domain)
+                .into_iter()
+                .collect(),
         }
     }
 

@@ -101,12 +101,20 @@ pub struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     pub fn new(policy: &'a Policy, inventory: &Inventory) -> Self {
-        let nodes = inventory.nodes.iter().map(|n| node_info(n, inventory)).collect();
+        let nodes = inventory
+            .nodes
+            .iter()
+            .map(|n| node_info(n, inventory))
+            .collect();
         let groups = policy
             .groups
             .iter()
             .map(|g| {
-                let members = g.values.iter().map(|m| m.value.trim().to_ascii_lowercase()).collect();
+                let members = g
+                    .values
+                    .iter()
+                    .map(|m| m.value.trim().to_ascii_lowercase())
+                    .collect();
                 (g.name.value.as_str(), members)
             })
             .collect();
@@ -115,7 +123,12 @@ impl<'a> Resolver<'a> {
             .iter()
             .filter_map(|h| parse_prefix(h.value.value.trim()).map(|p| (h.name.value.as_str(), p)))
             .collect();
-        Self { policy, nodes, groups, hosts }
+        Self {
+            policy,
+            nodes,
+            groups,
+            hosts,
+        }
     }
 
     pub fn host(&self, name: &str) -> Option<IpNet> {
@@ -136,11 +149,13 @@ impl<'a> Resolver<'a> {
                 .groups
                 .get(group)
                 .is_some_and(|members| members.iter().any(|m| login_matches(m, login))),
-            Selector::UserDomain(domain) => {
-                login.rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
-            }
+            Selector::UserDomain(domain) => login
+                .rsplit_once('@')
+                .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain)),
             Selector::Autogroup(Autogroup::Member) => true,
-            Selector::Autogroup(a) => a.role().is_some_and(|role| node.roles.iter().any(|r| r == role)),
+            Selector::Autogroup(a) => a
+                .role()
+                .is_some_and(|role| node.roles.iter().any(|r| r == role)),
             _ => false,
         }
     }
@@ -152,8 +167,12 @@ impl<'a> Resolver<'a> {
             Selector::Wildcard | Selector::Autogroup(Autogroup::DangerAll) => true,
             Selector::Tag(tag) => node.has_tag(tag),
             Selector::Autogroup(Autogroup::Tagged) => node.is_tagged(),
-            Selector::User(_) | Selector::Group(_) | Selector::UserDomain(_) => self.user_matches(selector, node),
-            Selector::Autogroup(a) if *a == Autogroup::Member || a.is_role() => self.user_matches(selector, node),
+            Selector::User(_) | Selector::Group(_) | Selector::UserDomain(_) => {
+                self.user_matches(selector, node)
+            }
+            Selector::Autogroup(a) if *a == Autogroup::Member || a.is_role() => {
+                self.user_matches(selector, node)
+            }
             Selector::Autogroup(_) | Selector::UnknownAutogroup(_) => false,
             _ => {
                 let set = self.address_set(selector);
@@ -167,9 +186,10 @@ impl<'a> Resolver<'a> {
         match selector {
             Selector::Prefix(net) => IpSet::from_net(net),
             Selector::Range(first, last) => IpSet::from_bounds(*first, *last).unwrap_or_default(),
-            Selector::Host(name) | Selector::HostRef(name) => {
-                self.host(name).map(|n| IpSet::from_net(&n)).unwrap_or_default()
-            }
+            Selector::Host(name) | Selector::HostRef(name) => self
+                .host(name)
+                .map(|n| IpSet::from_net(&n))
+                .unwrap_or_default(),
             Selector::IpSet(name) => self.ipset(name, 0),
             Selector::Autogroup(Autogroup::Internet) => internet(),
             _ => IpSet::default(),
@@ -211,7 +231,9 @@ impl<'a> Resolver<'a> {
             Selector::Wildcard => self.wildcard_sources(),
             Selector::Autogroup(Autogroup::DangerAll) => vec![Addr::Any],
             Selector::Prefix(net) => vec![Addr::Net(*net)],
-            Selector::Host(name) | Selector::HostRef(name) => self.host(name).map(Addr::Net).into_iter().collect(),
+            Selector::Host(name) | Selector::HostRef(name) => {
+                self.host(name).map(Addr::Net).into_iter().collect()
+            }
             Selector::Range(..) | Selector::IpSet(_) | Selector::Autogroup(Autogroup::Internet) => {
                 set_addrs(&self.address_set(selector))
             }
@@ -243,7 +265,9 @@ impl<'a> Resolver<'a> {
         match selector {
             Selector::Wildcard => vec![Addr::Any],
             Selector::Prefix(net) => vec![Addr::Net(*net)],
-            Selector::Host(name) | Selector::HostRef(name) => self.host(name).map(Addr::Net).into_iter().collect(),
+            Selector::Host(name) | Selector::HostRef(name) => {
+                self.host(name).map(Addr::Net).into_iter().collect()
+            }
             Selector::Range(..) | Selector::IpSet(_) | Selector::Autogroup(Autogroup::Internet) => {
                 set_addrs(&self.address_set(selector))
             }
@@ -263,13 +287,20 @@ impl<'a> Resolver<'a> {
         let identity_matches = |text: &str| {
             let selector = Selector::parse(text);
             match selector {
-                Selector::Tag(_) | Selector::Autogroup(_) | Selector::User(_) | Selector::Group(_) | Selector::UserDomain(_) => {
-                    self.node_matches(&selector, node)
-                }
+                Selector::Tag(_)
+                | Selector::Autogroup(_)
+                | Selector::User(_)
+                | Selector::Group(_)
+                | Selector::UserDomain(_) => self.node_matches(&selector, node),
                 _ => false,
             }
         };
-        if is_exit_route(route) && approvers.exit_node.iter().any(|a| identity_matches(&a.value)) {
+        if is_exit_route(route)
+            && approvers
+                .exit_node
+                .iter()
+                .any(|a| identity_matches(&a.value))
+        {
             return true;
         }
         approvers.routes.iter().any(|entry| {
@@ -297,9 +328,12 @@ fn login_matches(selector: &str, login: &str) -> bool {
         return true;
     }
     // headscale's bare `alice@` form names the user `alice`.
-    selector
-        .strip_suffix('@')
-        .is_some_and(|name| login.split('@').next().is_some_and(|l| l.eq_ignore_ascii_case(name)))
+    selector.strip_suffix('@').is_some_and(|name| {
+        login
+            .split('@')
+            .next()
+            .is_some_and(|l| l.eq_ignore_ascii_case(name))
+    })
 }
 
 fn node_info(node: &Node, inventory: &Inventory) -> NodeInfo {
@@ -326,10 +360,18 @@ fn node_info(node: &Node, inventory: &Inventory) -> NodeInfo {
         login: if node.tags.is_empty() { login } else { None },
         user_id: user.map(|u| u.id),
         roles: user.map(|u| u.roles.clone()).unwrap_or_default(),
-        tags: node.tags.iter().map(|t| t.trim().to_ascii_lowercase()).collect(),
-        subnet_routes: node.approved_routes.iter().filter(|r| !is_exit_route(r)).copied().collect(),
+        tags: node
+            .tags
+            .iter()
+            .map(|t| t.trim().to_ascii_lowercase())
+            .collect(),
+        subnet_routes: node
+            .approved_routes
+            .iter()
+            .filter(|r| !is_exit_route(r))
+            .copied()
+            .collect(),
         advertised: node.routable_ips.clone(),
         exit_node: node.approved_routes.iter().any(is_exit_route),
     }
 }
-

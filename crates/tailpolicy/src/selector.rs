@@ -154,10 +154,12 @@ impl<'a> Selector<'a> {
         if text.starts_with("svc:") {
             return Selector::Service(text);
         }
-        if let Some(domain) = text.strip_prefix("user:*@") {
+        // With an empty domain these are not the wildcard forms: Tailscale reads
+        // `localpart:*@` as a literal name [capture ssh-malformed-user-localpart-no-domain].
+        if let Some(domain) = text.strip_prefix("user:*@").filter(|d| !d.is_empty()) {
             return Selector::UserDomain(domain);
         }
-        if let Some(domain) = text.strip_prefix("localpart:*@") {
+        if let Some(domain) = text.strip_prefix("localpart:*@").filter(|d| !d.is_empty()) {
             return Selector::LocalpartDomain(domain);
         }
         if let Some(name) = text.strip_prefix("host:") {
@@ -192,7 +194,10 @@ pub fn parse_prefix(text: &str) -> Option<IpNet> {
         return Some(IpNet::from(addr));
     }
     let (addr, len) = text.split_once('/')?;
-    if len.is_empty() || !len.bytes().all(|b| b.is_ascii_digit()) || (len.len() > 1 && len.starts_with('0')) {
+    if len.is_empty()
+        || !len.bytes().all(|b| b.is_ascii_digit())
+        || (len.len() > 1 && len.starts_with('0'))
+    {
         return None;
     }
     let addr: IpAddr = addr.parse().ok()?;
@@ -233,13 +238,26 @@ mod tests {
             Selector::parse("autogroup:bogus"),
             Selector::UnknownAutogroup("autogroup:bogus")
         );
-        assert_eq!(Selector::parse("user:*@example.com"), Selector::UserDomain("example.com"));
-        assert_eq!(Selector::parse("alice@github"), Selector::User("alice@github"));
+        assert_eq!(
+            Selector::parse("user:*@example.com"),
+            Selector::UserDomain("example.com")
+        );
+        assert_eq!(
+            Selector::parse("alice@github"),
+            Selector::User("alice@github")
+        );
         assert_eq!(Selector::parse("host:db"), Selector::HostRef("db"));
         assert_eq!(Selector::parse("database"), Selector::Host("database"));
-        assert!(matches!(Selector::parse("100.64.0.1"), Selector::Prefix(p) if p.prefix_len() == 32));
-        assert!(matches!(Selector::parse("fd7a::/48"), Selector::Prefix(p) if p.prefix_len() == 48));
-        assert!(matches!(Selector::parse("10.0.0.1-10.0.0.9"), Selector::Range(..)));
+        assert!(
+            matches!(Selector::parse("100.64.0.1"), Selector::Prefix(p) if p.prefix_len() == 32)
+        );
+        assert!(
+            matches!(Selector::parse("fd7a::/48"), Selector::Prefix(p) if p.prefix_len() == 48)
+        );
+        assert!(matches!(
+            Selector::parse("10.0.0.1-10.0.0.9"),
+            Selector::Range(..)
+        ));
         assert_eq!(Selector::parse("10.0/42"), Selector::Host("10.0/42"));
     }
 }

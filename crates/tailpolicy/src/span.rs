@@ -16,7 +16,10 @@ impl Span {
 
     /// An empty span at `offset`.
     pub const fn at(offset: u32) -> Self {
-        Self { start: offset, end: offset }
+        Self {
+            start: offset,
+            end: offset,
+        }
     }
 
     pub fn len(self) -> u32 {
@@ -161,13 +164,22 @@ mod tests {
     fn positions_count_chars_and_utf16_units() {
         let text = "ab\n\u{1F600}x\nlast";
         let index = LineIndex::new(text);
-        assert_eq!(index.position(0, PositionEncoding::Chars), LineColumn { line: 1, column: 1 });
-        assert_eq!(index.position(3, PositionEncoding::Chars), LineColumn { line: 2, column: 1 });
+        assert_eq!(
+            index.position(0, PositionEncoding::Chars),
+            LineColumn { line: 1, column: 1 }
+        );
+        assert_eq!(
+            index.position(3, PositionEncoding::Chars),
+            LineColumn { line: 2, column: 1 }
+        );
         // `x` follows a 4-byte emoji: column 2 in chars, 3 in UTF-16, 5 in bytes.
         assert_eq!(index.position(7, PositionEncoding::Chars).column, 2);
         assert_eq!(index.position(7, PositionEncoding::Utf16).column, 3);
         assert_eq!(index.position(7, PositionEncoding::Utf8).column, 5);
         assert_eq!(index.line_text(3), "last");
-        assert_eq!(index.position(999, PositionEncoding::Chars), LineColumn { line: 3, column: 5 });
+        assert_eq!(
+            index.position(999, PositionEncoding::Chars),
+            LineColumn { line: 3, column: 5 }
+        );
     }
 }

@@ -52,7 +52,10 @@ pub enum PieceKind {
     /// `src`.
     SelfDevices { ports: Vec<PortRange> },
     /// Application capabilities at `dsts`.
-    Capability { dsts: Vec<Addr>, cap_map: serde_json::Map<String, serde_json::Value> },
+    Capability {
+        dsts: Vec<Addr>,
+        cap_map: serde_json::Map<String, serde_json::Value>,
+    },
 }
 
 /// One unit of access from one policy rule.
@@ -110,22 +113,40 @@ impl<'a> Compiled<'a> {
         let mut pieces = Vec::new();
         if allow_all {
             pieces.push(Piece {
-                origin: Origin { section: Section::Acls, index: 0, span: policy.span },
+                origin: Origin {
+                    section: Section::Acls,
+                    index: 0,
+                    span: policy.span,
+                },
                 src: resolver.wildcard_sources(),
                 protocols: None,
-                kind: PieceKind::Network { dsts: vec![(Addr::Any, PortRange::ALL)] },
+                kind: PieceKind::Network {
+                    dsts: vec![(Addr::Any, PortRange::ALL)],
+                },
                 via: Vec::new(),
             });
         }
         for (index, grant) in policy.grants.iter().flat_map(|l| l.iter()).enumerate() {
-            let origin = Origin { section: Section::Grants, index, span: grant.span };
+            let origin = Origin {
+                section: Section::Grants,
+                index,
+                span: grant.span,
+            };
             grant_pieces(&resolver, origin, grant, &mut pieces);
         }
         for (index, rule) in policy.acls.iter().flat_map(|l| l.iter()).enumerate() {
-            let origin = Origin { section: Section::Acls, index, span: rule.span };
+            let origin = Origin {
+                section: Section::Acls,
+                index,
+                span: rule.span,
+            };
             acl_pieces(&resolver, origin, rule, &mut pieces);
         }
-        Self { resolver, pieces, allow_all }
+        Self {
+            resolver,
+            pieces,
+            allow_all,
+        }
     }
 
     pub fn node_index(&self, name: &str) -> Option<usize> {
@@ -147,7 +168,10 @@ impl<'a> Compiled<'a> {
         for (i, piece) in self.pieces.iter().enumerate() {
             match piece.kind {
                 PieceKind::Network { .. } => {
-                    let key = (piece.src.iter().map(Addr::wire).collect(), piece.protocols.clone());
+                    let key = (
+                        piece.src.iter().map(Addr::wire).collect(),
+                        piece.protocols.clone(),
+                    );
                     let group = *merged.entry(key).or_insert_with(|| {
                         groups.push(Vec::new());
                         groups.len() - 1
@@ -166,15 +190,21 @@ impl<'a> Compiled<'a> {
         }
         let mut emitted = vec![false; groups.len()];
         for group_index in group_of_piece.iter().flatten() {
-            let Some(done) = emitted.get_mut(*group_index) else { continue };
+            let Some(done) = emitted.get_mut(*group_index) else {
+                continue;
+            };
             if *done {
                 continue;
             }
             *done = true;
-            let Some(members) = groups.get(*group_index) else { continue };
+            let Some(members) = groups.get(*group_index) else {
+                continue;
+            };
             let mut combined: Option<NodeRule> = None;
             for &piece_index in members {
-                let Some(piece) = self.pieces.get(piece_index) else { continue };
+                let Some(piece) = self.pieces.get(piece_index) else {
+                    continue;
+                };
                 for rule in self.reduce(piece, node) {
                     match (&mut combined, rule.cap.is_none()) {
                         (Some(existing), true) if existing.cap.is_none() => {
@@ -245,7 +275,13 @@ impl<'a> Compiled<'a> {
                     .host_nets()
                     .flat_map(|net| ports.iter().map(move |p| (Addr::Net(net), *p)))
                     .collect();
-                vec![NodeRule { origins: vec![piece.origin], src, protocols: piece.protocols.clone(), dsts, cap: None }]
+                vec![NodeRule {
+                    origins: vec![piece.origin],
+                    src,
+                    protocols: piece.protocols.clone(),
+                    dsts,
+                    cap: None,
+                }]
             }
             PieceKind::Capability { dsts, cap_map } => {
                 let mut kept = Vec::new();
@@ -253,7 +289,10 @@ impl<'a> Compiled<'a> {
                     if !delivers_to(addr, node, via_only) {
                         continue;
                     }
-                    let routed = node.subnet_routes.iter().any(|r| addr.to_set().overlaps_net(r));
+                    let routed = node
+                        .subnet_routes
+                        .iter()
+                        .any(|r| addr.to_set().overlaps_net(r));
                     let own = node.addrs.iter().any(|a| addr.contains(*a));
                     if own {
                         for net in node.host_nets() {
@@ -284,8 +323,16 @@ impl<'a> Compiled<'a> {
     pub fn wire_filters(&self) -> Vec<(String, Vec<FilterRule>)> {
         (0..self.resolver.nodes.len())
             .map(|i| {
-                let name = self.resolver.nodes.get(i).map(|n| n.name.clone()).unwrap_or_default();
-                (name, self.node_rules(i).iter().map(NodeRule::to_wire).collect())
+                let name = self
+                    .resolver
+                    .nodes
+                    .get(i)
+                    .map(|n| n.name.clone())
+                    .unwrap_or_default();
+                (
+                    name,
+                    self.node_rules(i).iter().map(NodeRule::to_wire).collect(),
+                )
             })
             .collect()
     }
@@ -319,7 +366,11 @@ fn sources(resolver: &Resolver<'_>, src: &[crate::model::Str]) -> Vec<Addr> {
     out
 }
 
-fn destinations(resolver: &Resolver<'_>, selector: &Selector<'_>, ports: &[PortRange]) -> Vec<(Addr, PortRange)> {
+fn destinations(
+    resolver: &Resolver<'_>,
+    selector: &Selector<'_>,
+    ports: &[PortRange],
+) -> Vec<(Addr, PortRange)> {
     resolver
         .destination_addrs(selector)
         .into_iter()
@@ -338,14 +389,26 @@ fn acl_pieces(resolver: &Resolver<'_>, origin: Origin, rule: &AclRule, out: &mut
     };
     let mut self_pieces = Vec::new();
     for entry in rule.dst.iter() {
-        let Ok((selector_text, port_text)) = split_destination_and_port(&entry.value) else { continue };
-        let Ok(ports) = parse_port_spec(port_text) else { continue };
+        let Ok((selector_text, port_text)) = split_destination_and_port(&entry.value) else {
+            continue;
+        };
+        let Ok(ports) = parse_port_spec(port_text) else {
+            continue;
+        };
         let selector = Selector::parse(&selector_text);
-        let piece = |kind| Piece { origin, src: src.clone(), protocols: protocols.clone(), kind, via: Vec::new() };
+        let piece = |kind| Piece {
+            origin,
+            src: src.clone(),
+            protocols: protocols.clone(),
+            kind,
+            via: Vec::new(),
+        };
         if selector == Selector::Autogroup(Autogroup::SelfDevices) {
             self_pieces.push(piece(PieceKind::SelfDevices { ports }));
         } else {
-            out.push(piece(PieceKind::Network { dsts: destinations(resolver, &selector, &ports) }));
+            out.push(piece(PieceKind::Network {
+                dsts: destinations(resolver, &selector, &ports),
+            }));
         }
     }
     // Tailscale emits an ACL's `autogroup:self` destinations after its others.
@@ -354,14 +417,24 @@ fn acl_pieces(resolver: &Resolver<'_>, origin: Origin, rule: &AclRule, out: &mut
 
 fn grant_pieces(resolver: &Resolver<'_>, origin: Origin, grant: &Grant, out: &mut Vec<Piece>) {
     let src = sources(resolver, &grant.src.items);
-    let via: Vec<String> = grant.via.iter().map(|t| t.value.trim().to_ascii_lowercase()).collect();
-    let selectors: Vec<Selector<'_>> = grant.dst.iter().map(|d| Selector::parse(&d.value)).collect();
+    let via: Vec<String> = grant
+        .via
+        .iter()
+        .map(|t| t.value.trim().to_ascii_lowercase())
+        .collect();
+    let selectors: Vec<Selector<'_>> = grant
+        .dst
+        .iter()
+        .map(|d| Selector::parse(&d.value))
+        .collect();
     let has_self = selectors.contains(&Selector::Autogroup(Autogroup::SelfDevices));
 
     // One piece per distinct protocol, grouping that protocol's ports in entry order.
     let mut by_protocol: Vec<(Option<u8>, Vec<PortRange>)> = Vec::new();
     for entry in grant.ip.iter().flat_map(|l| l.iter()) {
-        let Ok(ip) = parse_grant_ip(entry.value.trim()) else { continue };
+        let Ok(ip) = parse_grant_ip(entry.value.trim()) else {
+            continue;
+        };
         let key = ip.proto.map(|p| p.number());
         match by_protocol.iter_mut().find(|(k, _)| *k == key) {
             Some((_, ports)) => ports.extend(ip.ports),
@@ -389,7 +462,9 @@ fn grant_pieces(resolver: &Resolver<'_>, origin: Origin, grant: &Grant, out: &mu
                 origin,
                 src: src.clone(),
                 protocols,
-                kind: PieceKind::SelfDevices { ports: ports.clone() },
+                kind: PieceKind::SelfDevices {
+                    ports: ports.clone(),
+                },
                 via: via.clone(),
             });
         }
@@ -399,14 +474,23 @@ fn grant_pieces(resolver: &Resolver<'_>, origin: Origin, grant: &Grant, out: &mu
         if app.entries.is_empty() {
             return;
         }
-        let cap_map: serde_json::Map<String, serde_json::Value> =
-            app.entries.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect();
-        let cap_dsts: Vec<Addr> = selectors.iter().flat_map(|s| resolver.destination_addrs(s)).collect();
+        let cap_map: serde_json::Map<String, serde_json::Value> = app
+            .entries
+            .iter()
+            .map(|(k, v)| (k.value.clone(), v.clone()))
+            .collect();
+        let cap_dsts: Vec<Addr> = selectors
+            .iter()
+            .flat_map(|s| resolver.destination_addrs(s))
+            .collect();
         out.push(Piece {
             origin,
             src: src.clone(),
             protocols: None,
-            kind: PieceKind::Capability { dsts: expand_any(resolver, cap_dsts), cap_map: cap_map.clone() },
+            kind: PieceKind::Capability {
+                dsts: expand_any(resolver, cap_dsts),
+                cap_map: cap_map.clone(),
+            },
             via: via.clone(),
         });
         // Sharing and relaying work both ways: Tailscale adds a reversed companion capability.
@@ -427,7 +511,10 @@ fn grant_pieces(resolver: &Resolver<'_>, origin: Origin, grant: &Grant, out: &mu
                     origin,
                     src: reversed_src,
                     protocols: None,
-                    kind: PieceKind::Capability { dsts: expand_any(resolver, reversed_dst), cap_map: companion_map },
+                    kind: PieceKind::Capability {
+                        dsts: expand_any(resolver, reversed_dst),
+                        cap_map: companion_map,
+                    },
                     via: via.clone(),
                 });
             }

@@ -49,7 +49,10 @@ pub(super) fn to_wire(rule: &NodeRule) -> FilterRule {
             .iter()
             .map(|(addr, ports)| NetPortRange {
                 ip: addr.wire(),
-                ports: WirePorts { first: ports.first, last: ports.last },
+                ports: WirePorts {
+                    first: ports.first,
+                    last: ports.last,
+                },
             })
             .collect(),
         ip_proto: rule.protocols.clone(),

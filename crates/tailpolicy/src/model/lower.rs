@@ -13,7 +13,9 @@ use super::{
 
 /// Lowers a parsed document into a policy, reporting structural problems.
 pub fn lower(root: &Value) -> (Policy, Vec<Diagnostic>) {
-    let mut cx = Lowerer { diagnostics: Vec::new() };
+    let mut cx = Lowerer {
+        diagnostics: Vec::new(),
+    };
     let policy = cx.policy(root);
     (policy, cx.diagnostics)
 }
@@ -34,7 +36,11 @@ impl<'v> Fields<'v> {
     }
 
     fn member(&self, name: &str) -> Option<&'v Member> {
-        self.found.iter().rev().find(|(n, _)| *n == name).map(|(_, m)| *m)
+        self.found
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| *m)
     }
 }
 
@@ -58,7 +64,15 @@ const POLICY_FIELDS: &[&str] = &[
     "OneCGNATRoute",
     "nodeVisibility",
 ];
-const ACL_FIELDS: &[&str] = &["action", "src", "dst", "proto", "srcPosture", "users", "ports"];
+const ACL_FIELDS: &[&str] = &[
+    "action",
+    "src",
+    "dst",
+    "proto",
+    "srcPosture",
+    "users",
+    "ports",
+];
 const GRANT_FIELDS: &[&str] = &["src", "dst", "ip", "app", "via", "srcPosture"];
 const SSH_FIELDS: &[&str] = &[
     "action",
@@ -71,12 +85,23 @@ const SSH_FIELDS: &[&str] = &[
 ];
 const AUTO_APPROVER_FIELDS: &[&str] = &["routes", "exitNode", "services"];
 const NODE_ATTR_FIELDS: &[&str] = &["target", "attr", "app", "ipPool"];
-const TEST_FIELDS: &[&str] = &["src", "user", "proto", "accept", "allow", "deny", "srcPostureAttrs"];
+const TEST_FIELDS: &[&str] = &[
+    "src",
+    "user",
+    "proto",
+    "accept",
+    "allow",
+    "deny",
+    "srcPostureAttrs",
+];
 const SSH_TEST_FIELDS: &[&str] = &["src", "dst", "accept", "check", "deny", "srcPostureAttrs"];
 
 impl Lowerer {
     fn policy(&mut self, root: &Value) -> Policy {
-        let mut policy = Policy { span: root.span, ..Policy::default() };
+        let mut policy = Policy {
+            span: root.span,
+            ..Policy::default()
+        };
         let Some(fields) = self.fields(root, "policy", POLICY_FIELDS) else {
             return policy;
         };
@@ -92,7 +117,8 @@ impl Lowerer {
         policy.tag_owners = self.named_lists(fields.get("tagOwners"), "tagOwners");
         policy.ipsets = self.named_lists(fields.get("ipsets"), "ipsets");
         policy.postures = self.named_lists(fields.get("postures"), "postures");
-        policy.default_src_posture = self.strings(fields.get("defaultSrcPosture"), "defaultSrcPosture");
+        policy.default_src_posture =
+            self.strings(fields.get("defaultSrcPosture"), "defaultSrcPosture");
         if let Some(value) = fields.get("autoApprovers") {
             policy.auto_approvers = self.auto_approvers(value);
         }
@@ -100,7 +126,8 @@ impl Lowerer {
         policy.tests = self.vec(fields.get("tests"), "tests", Self::acl_test);
         policy.ssh_tests = self.vec(fields.get("sshTests"), "sshTests", Self::ssh_test);
         policy.settings = Settings {
-            randomize_client_port: self.boolean(fields.get("randomizeClientPort"), "randomizeClientPort"),
+            randomize_client_port: self
+                .boolean(fields.get("randomizeClientPort"), "randomizeClientPort"),
             disable_ipv4: self.boolean(fields.get("disableIPv4"), "disableIPv4"),
             one_cgnat_route: self.one_cgnat_route(fields.get("OneCGNATRoute")),
             derp_map: self.object_json(fields.get("derpMap"), "derpMap"),
@@ -110,7 +137,10 @@ impl Lowerer {
     }
 
     fn acl(&mut self, value: &Value) -> AclRule {
-        let mut rule = AclRule { span: value.span, ..AclRule::default() };
+        let mut rule = AclRule {
+            span: value.span,
+            ..AclRule::default()
+        };
         let Some(fields) = self.fields(value, "acls entry", ACL_FIELDS) else {
             return rule;
         };
@@ -127,7 +157,10 @@ impl Lowerer {
     }
 
     fn grant(&mut self, value: &Value) -> Grant {
-        let mut grant = Grant { span: value.span, ..Grant::default() };
+        let mut grant = Grant {
+            span: value.span,
+            ..Grant::default()
+        };
         let Some(fields) = self.fields(value, "grants entry", GRANT_FIELDS) else {
             return grant;
         };
@@ -141,12 +174,17 @@ impl Lowerer {
     }
 
     fn ssh(&mut self, value: &Value) -> Option<SshRule> {
-        let mut rule = SshRule { span: value.span, ..SshRule::default() };
+        let mut rule = SshRule {
+            span: value.span,
+            ..SshRule::default()
+        };
         let fields = self.fields(value, "ssh entry", SSH_FIELDS)?;
         rule.action = self.string(fields.get("action"), "action");
         rule.src = self.string_list_or_default(fields.get("src"), "src");
         rule.dst = self.string_list_or_default(fields.get("dst"), "dst");
-        rule.users = fields.get("users").and_then(|v| self.string_list(v, "users"));
+        rule.users = fields
+            .get("users")
+            .and_then(|v| self.string_list(v, "users"));
         rule.check_period = self.string(fields.get("checkPeriod"), "checkPeriod");
         rule.accept_env = self.strings(fields.get("acceptEnv"), "acceptEnv");
         rule.src_posture = self.strings(fields.get("srcPosture"), "srcPosture");
@@ -154,7 +192,10 @@ impl Lowerer {
     }
 
     fn auto_approvers(&mut self, value: &Value) -> AutoApprovers {
-        let mut approvers = AutoApprovers { span: Some(value.span), ..AutoApprovers::default() };
+        let mut approvers = AutoApprovers {
+            span: Some(value.span),
+            ..AutoApprovers::default()
+        };
         if let Some(fields) = self.fields(value, "autoApprovers", AUTO_APPROVER_FIELDS) {
             approvers.routes = self.named_lists(fields.get("routes"), "autoApprovers.routes");
             approvers.exit_node = self.strings(fields.get("exitNode"), "exitNode");
@@ -164,7 +205,10 @@ impl Lowerer {
     }
 
     fn node_attr(&mut self, value: &Value) -> Option<NodeAttr> {
-        let mut attr = NodeAttr { span: value.span, ..NodeAttr::default() };
+        let mut attr = NodeAttr {
+            span: value.span,
+            ..NodeAttr::default()
+        };
         let fields = self.fields(value, "nodeAttrs entry", NODE_ATTR_FIELDS)?;
         attr.target = self.string_list_or_default(fields.get("target"), "target");
         attr.attr = self.strings(fields.get("attr"), "attr");
@@ -174,7 +218,10 @@ impl Lowerer {
     }
 
     fn acl_test(&mut self, value: &Value) -> Option<AclTest> {
-        let mut test = AclTest { span: value.span, ..AclTest::default() };
+        let mut test = AclTest {
+            span: value.span,
+            ..AclTest::default()
+        };
         let fields = self.fields(value, "tests entry", TEST_FIELDS)?;
         test.src = self.string(fields.get("src").or(fields.get("user")), "src");
         test.proto = self.string(fields.get("proto"), "proto");
@@ -185,7 +232,10 @@ impl Lowerer {
     }
 
     fn ssh_test(&mut self, value: &Value) -> Option<SshTest> {
-        let mut test = SshTest { span: value.span, ..SshTest::default() };
+        let mut test = SshTest {
+            span: value.span,
+            ..SshTest::default()
+        };
         let fields = self.fields(value, "sshTests entry", SSH_TEST_FIELDS)?;
         test.src = self.string(fields.get("src"), "src");
         test.dst = self.strings(fields.get("dst"), "dst");
@@ -199,7 +249,12 @@ impl Lowerer {
     // ---- generic readers -------------------------------------------------------------
 
     /// Matches the members of an object against `known` (ASCII case-insensitively).
-    fn fields<'v>(&mut self, value: &'v Value, what: &str, known: &[&'static str]) -> Option<Fields<'v>> {
+    fn fields<'v>(
+        &mut self,
+        value: &'v Value,
+        what: &str,
+        known: &[&'static str],
+    ) -> Option<Fields<'v>> {
         let Some(members) = value.as_object() else {
             self.wrong_type(value, what, "an object");
             return None;
@@ -241,7 +296,10 @@ impl Lowerer {
     fn wrong_type(&mut self, value: &Value, what: &str, expected: &str) {
         self.diagnostics.push(Diagnostic::error(
             codes::WRONG_TYPE,
-            format!("{what} must be {expected}, not {}", article(value.type_name())),
+            format!(
+                "{what} must be {expected}, not {}",
+                article(value.type_name())
+            ),
             value.span,
         ));
     }
@@ -305,11 +363,16 @@ impl Lowerer {
                 _ => self.wrong_type(item, &format!("each `{what}` entry"), "a string"),
             }
         }
-        Some(List { span: value.span, items: out })
+        Some(List {
+            span: value.span,
+            items: out,
+        })
     }
 
     fn string_list_or_default(&mut self, value: Option<&Value>, what: &str) -> List<Str> {
-        value.and_then(|v| self.string_list(v, what)).unwrap_or_default()
+        value
+            .and_then(|v| self.string_list(v, what))
+            .unwrap_or_default()
     }
 
     fn strings(&mut self, value: Option<&Value>, what: &str) -> Vec<Str> {
@@ -327,7 +390,10 @@ impl Lowerer {
             return None;
         };
         let items = items.iter().filter_map(|v| item(self, v)).collect();
-        Some(List { span: value.span, items })
+        Some(List {
+            span: value.span,
+            items,
+        })
     }
 
     fn vec<T>(
@@ -355,7 +421,10 @@ impl Lowerer {
         for member in members {
             let name = Spanned::new(member.key.clone(), member.key_span);
             let values = if member.value.is_null() {
-                List { span: member.value.span, items: Vec::new() }
+                List {
+                    span: member.value.span,
+                    items: Vec::new(),
+                }
             } else {
                 match self.string_list(&member.value, &member.key) {
                     Some(list) => list,
@@ -378,7 +447,9 @@ impl Lowerer {
         let mut out = Vec::with_capacity(members.len());
         for member in members {
             let name = Spanned::new(member.key.clone(), member.key_span);
-            if let Some(text) = self.string(Some(&member.value), &format!("hosts[\"{}\"]", member.key)) {
+            if let Some(text) =
+                self.string(Some(&member.value), &format!("hosts[\"{}\"]", member.key))
+            {
                 out.push(HostEntry { name, value: text });
             }
         }
@@ -401,10 +472,17 @@ impl Lowerer {
                     entries.push((name, member.value.to_json()));
                 }
                 ValueKind::Null => entries.push((name, serde_json::Value::Array(Vec::new()))),
-                _ => self.wrong_type(&member.value, &format!("`{what}[\"{}\"]`", member.key), "an array of objects"),
+                _ => self.wrong_type(
+                    &member.value,
+                    &format!("`{what}[\"{}\"]`", member.key),
+                    "an array of objects",
+                ),
             }
         }
-        Some(CapMap { span: value.span, entries })
+        Some(CapMap {
+            span: value.span,
+            entries,
+        })
     }
 }
 
@@ -415,4 +493,3 @@ fn article(type_name: &str) -> String {
         _ => format!("a {type_name}"),
     }
 }
-

@@ -62,18 +62,35 @@ impl<'p> Validator<'p> {
         Self {
             policy,
             diagnostics: Vec::new(),
-            groups: policy.groups.iter().map(|g| (g.name.value.as_str(), g)).collect(),
+            groups: policy
+                .groups
+                .iter()
+                .map(|g| (g.name.value.as_str(), g))
+                .collect(),
             tags: policy
                 .tag_owners
                 .iter()
                 .map(|t| t.name.value.trim().to_ascii_lowercase())
                 .collect(),
-            hosts: policy.hosts.iter().map(|h| (h.name.value.as_str(), h)).collect(),
-            ipsets: policy.ipsets.iter().map(|s| (s.name.value.as_str(), s)).collect(),
-            postures: policy.postures.iter().map(|p| p.name.value.as_str()).collect(),
+            hosts: policy
+                .hosts
+                .iter()
+                .map(|h| (h.name.value.as_str(), h))
+                .collect(),
+            ipsets: policy
+                .ipsets
+                .iter()
+                .map(|s| (s.name.value.as_str(), s))
+                .collect(),
+            postures: policy
+                .postures
+                .iter()
+                .map(|p| p.name.value.as_str())
+                .collect(),
             domains: inventory.map(Inventory::associated_domains),
             member_spellings: Vec::new(),
-            known_users: inventory.map(|inv| inv.users.iter().map(|u| u.login().to_owned()).collect()),
+            known_users: inventory
+                .map(|inv| inv.users.iter().map(|u| u.login().to_owned()).collect()),
         }
     }
 
@@ -93,8 +110,14 @@ impl<'p> Validator<'p> {
         self.member_spellings();
     }
 
-    pub(crate) fn error(&mut self, code: &'static str, message: impl Into<String>, span: Span) -> &mut Diagnostic {
-        self.diagnostics.push(Diagnostic::error(code, message, span));
+    pub(crate) fn error(
+        &mut self,
+        code: &'static str,
+        message: impl Into<String>,
+        span: Span,
+    ) -> &mut Diagnostic {
+        self.diagnostics
+            .push(Diagnostic::error(code, message, span));
         let last = self.diagnostics.len() - 1;
         #[expect(clippy::indexing_slicing, reason = "an element was just pushed")]
         &mut self.diagnostics[last]
@@ -126,13 +149,23 @@ impl<'p> Validator<'p> {
         selector
     }
 
-    pub(crate) fn check_selector(&mut self, selector: &Selector<'_>, text: &Str, place: Place, span: Span) {
+    pub(crate) fn check_selector(
+        &mut self,
+        selector: &Selector<'_>,
+        text: &Str,
+        place: Place,
+        span: Span,
+    ) {
         let trimmed = text.value.trim();
         match *selector {
             Selector::Wildcard => {
                 let allowed = matches!(
                     place,
-                    Place::AclSrc | Place::AclDst | Place::GrantSrc | Place::GrantDst | Place::NodeAttrTarget
+                    Place::AclSrc
+                        | Place::AclDst
+                        | Place::GrantSrc
+                        | Place::GrantDst
+                        | Place::NodeAttrTarget
                 );
                 if !allowed {
                     self.not_allowed(trimmed, place, span);
@@ -143,7 +176,10 @@ impl<'p> Validator<'p> {
                 let known: Vec<&str> = Autogroup::ALL.iter().map(|a| a.name()).collect();
                 self.error(
                     codes::UNKNOWN_AUTOGROUP,
-                    format!("invalid autogroup: got \"{name}\", must be one of [{}]", known.join(" ")),
+                    format!(
+                        "invalid autogroup: got \"{name}\", must be one of [{}]",
+                        known.join(" ")
+                    ),
                     span,
                 );
                 if let Some(suggestion) = crate::fuzzy::closest(name, known.iter().copied()) {
@@ -185,14 +221,24 @@ impl<'p> Validator<'p> {
             },
             Selector::LocalpartDomain(_) => self.not_allowed(trimmed, place, span),
             Selector::User(_) => {}
-            Selector::Prefix(_) => match place {
-                Place::AclSrc | Place::AclDst | Place::GrantSrc | Place::GrantDst | Place::NodeAttrTarget => {}
-                Place::SshDst => {
-                    self.error(codes::SELECTOR_NOT_ALLOWED, format!("invalid dst \"{trimmed}\""), span);
-                    self.help("SSH destinations are tags, `autogroup:self`, `autogroup:tagged` or a user");
+            Selector::Prefix(_) => {
+                match place {
+                    Place::AclSrc
+                    | Place::AclDst
+                    | Place::GrantSrc
+                    | Place::GrantDst
+                    | Place::NodeAttrTarget => {}
+                    Place::SshDst => {
+                        self.error(
+                            codes::SELECTOR_NOT_ALLOWED,
+                            format!("invalid dst \"{trimmed}\""),
+                            span,
+                        );
+                        self.help("SSH destinations are tags, `autogroup:self`, `autogroup:tagged` or a user");
+                    }
+                    _ => self.not_allowed(trimmed, place, span),
                 }
-                _ => self.not_allowed(trimmed, place, span),
-            },
+            }
             Selector::Range(..) => {
                 self.not_allowed(trimmed, place, span);
                 self.help("IP ranges are allowed only inside `ipsets`");
@@ -205,13 +251,23 @@ impl<'p> Validator<'p> {
                 }
                 Place::NodeAttrTarget => {
                     if self.host(name).is_none() {
-                        self.error(codes::INVALID_ADDRESS, format!("\"{name}\": invalid address"), span);
+                        self.error(
+                            codes::INVALID_ADDRESS,
+                            format!("\"{name}\": invalid address"),
+                            span,
+                        );
                         self.help("define it in `hosts`, or use a tag, user, group or IP address");
                     }
                 }
                 Place::SshDst => {
-                    self.error(codes::SELECTOR_NOT_ALLOWED, format!("invalid dst \"{trimmed}\""), span);
-                    self.help("SSH destinations are tags, `autogroup:self`, `autogroup:tagged` or a user");
+                    self.error(
+                        codes::SELECTOR_NOT_ALLOWED,
+                        format!("invalid dst \"{trimmed}\""),
+                        span,
+                    );
+                    self.help(
+                        "SSH destinations are tags, `autogroup:self`, `autogroup:tagged` or a user",
+                    );
                 }
                 _ => self.not_allowed(trimmed, place, span),
             },
@@ -220,7 +276,8 @@ impl<'p> Validator<'p> {
 
     fn autogroup(&mut self, autogroup: Autogroup, text: &str, place: Place, span: Span) {
         if autogroup == Autogroup::Member {
-            self.member_spellings.push((text.ends_with("members"), span));
+            self.member_spellings
+                .push((text.ends_with("members"), span));
         }
         let is_src = matches!(place, Place::AclSrc | Place::GrantSrc | Place::SshSrc);
         match autogroup {
@@ -249,7 +306,11 @@ impl<'p> Validator<'p> {
                 return;
             }
             Autogroup::DangerAll if matches!(place, Place::AclDst | Place::GrantDst) => {
-                self.error(codes::SELECTOR_NOT_ALLOWED, "cannot use autogroup:danger-all as a dst", span);
+                self.error(
+                    codes::SELECTOR_NOT_ALLOWED,
+                    "cannot use autogroup:danger-all as a dst",
+                    span,
+                );
                 return;
             }
             Autogroup::NonRoot => {
@@ -268,7 +329,9 @@ impl<'p> Validator<'p> {
                 Autogroup::Member | Autogroup::Tagged | Autogroup::SelfDevices
             ),
             Place::NodeAttrTarget | Place::TagOwner | Place::AutoApprover => {
-                autogroup == Autogroup::Member || autogroup == Autogroup::Tagged || autogroup.is_role()
+                autogroup == Autogroup::Member
+                    || autogroup == Autogroup::Tagged
+                    || autogroup.is_role()
             }
         };
         if !allowed {
@@ -286,7 +349,7 @@ impl<'p> Validator<'p> {
     }
 
     fn domain(&mut self, domain: &str, in_ssh_src: bool, span: Span) {
-        let Some(domains) = &self.domains else {
+        let Some(domains) = self.domains.clone() else {
             return;
         };
         if domains.iter().any(|d| d == domain) {
@@ -294,7 +357,11 @@ impl<'p> Validator<'p> {
         }
         // Tailscale reports a domain written with capitals as `PASSKEY`
         // [capture ssh-e1: `localpart:*@EXAMPLE.COM`].
-        let shown = if domain.bytes().any(|b| b.is_ascii_uppercase()) { "PASSKEY" } else { domain };
+        let shown = if domain.bytes().any(|b| b.is_ascii_uppercase()) {
+            "PASSKEY"
+        } else {
+            domain
+        };
         let prefix = if in_ssh_src { "[ssh] " } else { "" };
         self.error(
             codes::DOMAIN_NOT_ASSOCIATED,
@@ -337,15 +404,26 @@ impl<'p> Validator<'p> {
     }
 
     pub(crate) fn suggest_tag(&mut self, tag: &str) {
-        let names: Vec<&str> = self.policy.tag_owners.iter().map(|t| t.name.value.as_str()).collect();
+        let names: Vec<&str> = self
+            .policy
+            .tag_owners
+            .iter()
+            .map(|t| t.name.value.as_str())
+            .collect();
         match crate::fuzzy::closest(tag, names.iter().copied()) {
-            Some(s) => self.help(format!("did you mean `{s}`? every tag must be a key of `tagOwners`")),
+            Some(s) => self.help(format!(
+                "did you mean `{s}`? every tag must be a key of `tagOwners`"
+            )),
             None => self.help(format!("add `\"{tag}\": []` to `tagOwners`")),
         }
     }
 
     fn undefined_group(&mut self, group: &str, span: Span) {
-        self.error(codes::UNDEFINED_GROUP, format!("group not defined in policy: \"{group}\""), span);
+        self.error(
+            codes::UNDEFINED_GROUP,
+            format!("group not defined in policy: \"{group}\""),
+            span,
+        );
         let names: Vec<&str> = self.groups.keys().copied().collect();
         if let Some(s) = crate::fuzzy::closest(group, names.into_iter()) {
             self.help(format!("did you mean `{s}`?"));
@@ -353,7 +431,11 @@ impl<'p> Validator<'p> {
     }
 
     fn undefined_host(&mut self, name: &str, span: Span) {
-        self.error(codes::UNDEFINED_HOST, format!("host not defined in policy: \"{name}\""), span);
+        self.error(
+            codes::UNDEFINED_HOST,
+            format!("host not defined in policy: \"{name}\""),
+            span,
+        );
         let names: Vec<&str> = self.hosts.keys().copied().collect();
         match crate::fuzzy::closest(name, names.into_iter()) {
             Some(s) => self.help(format!("did you mean `{s}`?")),
@@ -362,8 +444,16 @@ impl<'p> Validator<'p> {
     }
 
     fn member_spellings(&mut self) {
-        let singular = self.member_spellings.iter().find(|(plural, _)| !plural).map(|(_, s)| *s);
-        let plural = self.member_spellings.iter().find(|(plural, _)| *plural).map(|(_, s)| *s);
+        let singular = self
+            .member_spellings
+            .iter()
+            .find(|(plural, _)| !plural)
+            .map(|(_, s)| *s);
+        let plural = self
+            .member_spellings
+            .iter()
+            .find(|(plural, _)| *plural)
+            .map(|(_, s)| *s);
         if let (Some(singular), Some(plural)) = (singular, plural) {
             self.error(
                 codes::MIXED_MEMBER_SPELLINGS,
@@ -371,7 +461,10 @@ impl<'p> Validator<'p> {
                 plural,
             )
             .labels
-            .push(crate::diagnostic::Label { span: singular, message: Some("also used here".into()) });
+            .push(crate::diagnostic::Label {
+                span: singular,
+                message: Some("also used here".into()),
+            });
             self.help("use `autogroup:member` everywhere");
         }
     }

@@ -28,13 +28,18 @@ impl Validator<'_> {
                     Selector::Group(_) => {
                         self.error(
                             codes::RECURSIVE_GROUP,
-                            format!("groups[\"{name}\"]: \"{text}\": group members cannot be recursive"),
+                            format!(
+                                "groups[\"{name}\"]: \"{text}\": group members cannot be recursive"
+                            ),
                             member.span,
                         );
                         self.help("list the users of the inner group instead");
                     }
                     Selector::User(_) => {}
-                    Selector::Tag(_) | Selector::Autogroup(_) | Selector::UnknownAutogroup(_) | Selector::Wildcard => {
+                    Selector::Tag(_)
+                    | Selector::Autogroup(_)
+                    | Selector::UnknownAutogroup(_)
+                    | Selector::Wildcard => {
                         self.error(
                             codes::INVALID_GROUP_MEMBER,
                             format!("groups[\"{name}\"]: \"{text}\": group members must be users"),
@@ -61,11 +66,17 @@ impl Validator<'_> {
             if name.contains('@') {
                 self.error(
                     codes::INVALID_HOST,
-                    format!("host names cannot include an @, please change the name for \"{name}\""),
+                    format!(
+                        "host names cannot include an @, please change the name for \"{name}\""
+                    ),
                     host.name.span,
                 );
             } else if name.contains(':') {
-                self.error(codes::INVALID_HOST, "host name must not contain colon (:)", host.name.span);
+                self.error(
+                    codes::INVALID_HOST,
+                    "host name must not contain colon (:)",
+                    host.name.span,
+                );
             }
             if parse_prefix(host.value.value.trim()).is_none() {
                 self.error(
@@ -112,7 +123,10 @@ impl Validator<'_> {
                     _ => {
                         self.error(
                             codes::INVALID_TAG_OWNER,
-                            format!("tagOwners[\"{tag}\"]: \"{}\" cannot own a tag", owner.value.trim()),
+                            format!(
+                                "tagOwners[\"{tag}\"]: \"{}\" cannot own a tag",
+                                owner.value.trim()
+                            ),
                             owner.span,
                         );
                         self.help("tag owners are users, groups, role autogroups or other tags");
@@ -134,7 +148,10 @@ impl Validator<'_> {
                 );
                 continue;
             }
-            let has_remove = set.values.iter().any(|v| v.value.trim_start().starts_with("remove "));
+            let has_remove = set
+                .values
+                .iter()
+                .any(|v| v.value.trim_start().starts_with("remove "));
             for entry in set.values.iter() {
                 let text = entry.value.trim();
                 let target = if let Some(rest) = text.strip_prefix("add ") {
@@ -249,8 +266,20 @@ impl Validator<'_> {
         let references: Vec<_> = policy
             .default_src_posture
             .iter()
-            .chain(policy.acls.iter().flat_map(|l| l.iter()).flat_map(|r| r.src_posture.iter()))
-            .chain(policy.grants.iter().flat_map(|l| l.iter()).flat_map(|g| g.src_posture.iter()))
+            .chain(
+                policy
+                    .acls
+                    .iter()
+                    .flat_map(|l| l.iter())
+                    .flat_map(|r| r.src_posture.iter()),
+            )
+            .chain(
+                policy
+                    .grants
+                    .iter()
+                    .flat_map(|l| l.iter())
+                    .flat_map(|g| g.src_posture.iter()),
+            )
             .chain(policy.ssh.iter().flat_map(|r| r.src_posture.iter()))
             .collect();
         for reference in references {
@@ -271,7 +300,10 @@ impl Validator<'_> {
             if parse_prefix(route.name.value.trim()).is_none() {
                 self.error(
                     codes::INVALID_AUTO_APPROVER,
-                    format!("autoApprovers.routes: \"{}\" is not a valid route prefix", route.name.value),
+                    format!(
+                        "autoApprovers.routes: \"{}\" is not a valid route prefix",
+                        route.name.value
+                    ),
                     route.name.span,
                 );
             }
@@ -284,7 +316,10 @@ impl Validator<'_> {
             if !service.name.value.starts_with("svc:") {
                 self.error(
                     codes::INVALID_AUTO_APPROVER,
-                    format!("autoApprovers.services: \"{}\" must start with 'svc:'", service.name.value),
+                    format!(
+                        "autoApprovers.services: \"{}\" must start with 'svc:'",
+                        service.name.value
+                    ),
                     service.name.span,
                 );
             }
@@ -342,16 +377,20 @@ fn check_posture_assertion(text: &str) -> Result<(), String> {
         return Err("expected `<attribute> <operator> <value>`".into());
     };
     if !attribute.contains(':') {
-        return Err(format!("unknown attribute `{attribute}`: attributes look like `node:os` or `custom:name`"));
+        return Err(format!(
+            "unknown attribute `{attribute}`: attributes look like `node:os` or `custom:name`"
+        ));
     }
     let rest = rest.trim_start();
     let unary = ["IS SET", "NOT SET"];
-    if unary.iter().any(|op| rest == *op) {
+    if unary.contains(&rest) {
         return Ok(());
     }
     let binary = ["NOT IN", "IN", "==", "!=", "<=", ">=", "<", ">"];
     let Some(op) = binary.iter().find(|op| rest.starts_with(**op)) else {
-        return Err("expected an operator: ==, !=, IN, NOT IN, IS SET, NOT SET, <, <=, >, >=".into());
+        return Err(
+            "expected an operator: ==, !=, IN, NOT IN, IS SET, NOT SET, <, <=, >, >=".into(),
+        );
     };
     let value = rest.get(op.len()..).unwrap_or("").trim();
     if value.is_empty() {

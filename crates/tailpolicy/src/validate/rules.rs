@@ -26,37 +26,47 @@ impl Validator<'_> {
                 self.help("ACLs only allow: the only action is \"accept\"");
             }
             None => {
-                self.error(codes::INVALID_ACL_ACTION, "action=\"\" is not supported", rule.span);
+                self.error(
+                    codes::INVALID_ACL_ACTION,
+                    "action=\"\" is not supported",
+                    rule.span,
+                );
                 self.help("add \"action\": \"accept\"");
             }
         }
-        let sources: Vec<Selector<'_>> = rule.src.iter().map(|s| self.selector(s, Place::AclSrc)).collect();
+        let sources: Vec<Selector<'_>> = rule
+            .src
+            .iter()
+            .map(|s| self.selector(s, Place::AclSrc))
+            .collect();
 
-        let protocol = rule.proto.as_ref().and_then(|p| match crate::proto::parse_protocol(&p.value) {
-            Ok(protocol) => Some(protocol),
-            Err(error) => {
-                self.error(codes::INVALID_PROTOCOL, error.to_string(), p.span);
-                None
-            }
-        });
+        let protocol =
+            rule.proto
+                .as_ref()
+                .and_then(|p| match crate::proto::parse_protocol(&p.value) {
+                    Ok(protocol) => Some(protocol),
+                    Err(error) => {
+                        self.error(codes::INVALID_PROTOCOL, error.to_string(), p.span);
+                        None
+                    }
+                });
 
         let mut has_self = false;
         for entry in rule.dst.iter() {
             let Some((selector_text, ports)) = self.acl_destination(entry) else {
                 continue;
             };
-            let text = Str::new(selector_text.to_owned(), entry.span);
+            let text = Str::new(selector_text.clone().into_owned(), entry.span);
             let selector = Selector::parse(&text.value);
-            if let Selector::Tag(tag) = selector {
-                if !self.tag_defined(tag) {
-                    self.undefined_tag(tag, selector_text, Place::AclDst, entry.span);
+            if let Selector::Tag(tag) = selector
+                && !self.tag_defined(tag) {
+                    self.undefined_tag(tag, &selector_text, Place::AclDst, entry.span);
                     continue;
                 }
-            }
             self.check_selector(&selector, &text, Place::AclDst, entry.span);
             has_self |= selector == Selector::Autogroup(Autogroup::SelfDevices);
-            if let (Some(protocol), Some(ports)) = (&protocol, ports) {
-                if !protocol.supports_ports() && !is_all_ports(ports) {
+            if let (Some(protocol), Some(ports)) = (&protocol, ports)
+                && !protocol.supports_ports() && !is_all_ports(ports) {
                     self.error(
                         codes::INVALID_PORTS,
                         format!(
@@ -66,7 +76,6 @@ impl Validator<'_> {
                         entry.span,
                     );
                 }
-            }
         }
         if has_self {
             self.self_sources(&rule.src.items, &sources, true);
@@ -75,12 +84,19 @@ impl Validator<'_> {
 
     /// Splits and checks one `selector:ports` entry. Returns the selector text and the parsed
     /// ports when both are valid.
-    fn acl_destination<'e>(&mut self, entry: &'e Str) -> Option<(&'e str, Option<&'e str>)> {
+    fn acl_destination<'e>(
+        &mut self,
+        entry: &'e Str,
+    ) -> Option<(std::borrow::Cow<'e, str>, Option<&'e str>)> {
         let raw = entry.value.as_str();
         let (selector, ports) = match crate::ports::split_destination_and_port(raw) {
             Ok(parts) => parts,
             Err(error) => {
-                self.error(codes::INVALID_PORTS, format!("dst=\"{raw}\": {error}"), entry.span);
+                self.error(
+                    codes::INVALID_PORTS,
+                    format!("dst=\"{raw}\": {error}"),
+                    entry.span,
+                );
                 self.help("ACL destinations are `<target>:<ports>`, e.g. `tag:db:5432`, `database:*` or `[fd7a::1]:22`");
                 return None;
             }
@@ -100,7 +116,8 @@ impl Validator<'_> {
     /// `autogroup:self` needs every source to be a user identity (and, in ACLs, `*`).
     fn self_sources(&mut self, texts: &[Str], sources: &[Selector<'_>], allow_wildcard: bool) {
         for (text, selector) in texts.iter().zip(sources) {
-            let ok = selector.is_user_identity() || (allow_wildcard && *selector == Selector::Wildcard);
+            let ok =
+                selector.is_user_identity() || (allow_wildcard && *selector == Selector::Wildcard);
             if !ok {
                 self.error(
                     codes::SELF_WITH_BAD_SOURCE,
@@ -124,7 +141,11 @@ impl Validator<'_> {
     }
 
     fn grant(&mut self, grant: &Grant) {
-        let sources: Vec<Selector<'_>> = grant.src.iter().map(|s| self.selector(s, Place::GrantSrc)).collect();
+        let sources: Vec<Selector<'_>> = grant
+            .src
+            .iter()
+            .map(|s| self.selector(s, Place::GrantSrc))
+            .collect();
         let mut has_self = false;
         let mut has_internet = false;
         for entry in grant.dst.iter() {
@@ -148,8 +169,14 @@ impl Validator<'_> {
         let ip_empty = grant.ip.as_ref().is_none_or(|ip| ip.is_empty());
         let app_empty = grant.app.as_ref().is_none_or(|app| app.entries.is_empty());
         if ip_empty && app_empty {
-            self.error(codes::GRANT_WITHOUT_ACCESS, "ip and app can not both be empty", grant.span);
-            self.help("add `\"ip\": [\"*\"]` or the ports it should allow, e.g. `\"ip\": [\"tcp:443\"]`");
+            self.error(
+                codes::GRANT_WITHOUT_ACCESS,
+                "ip and app can not both be empty",
+                grant.span,
+            );
+            self.help(
+                "add `\"ip\": [\"*\"]` or the ports it should allow, e.g. `\"ip\": [\"tcp:443\"]`",
+            );
         }
         for entry in grant.ip.iter().flat_map(|l| l.iter()) {
             if let Err(error) = crate::proto::parse_grant_ip(&entry.value) {
@@ -175,7 +202,11 @@ impl Validator<'_> {
             match Selector::parse(&via.value) {
                 Selector::Tag(tag) => {
                     if !self.tag_defined(tag) {
-                        self.error(codes::UNDEFINED_TAG, format!("tag \"{tag}\" not found"), via.span);
+                        self.error(
+                            codes::UNDEFINED_TAG,
+                            format!("tag \"{tag}\" not found"),
+                            via.span,
+                        );
                         self.suggest_tag(tag);
                     }
                 }

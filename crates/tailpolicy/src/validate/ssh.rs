@@ -30,7 +30,11 @@ impl Validator<'_> {
             }
             Some(("accept" | "check", _)) => {}
             Some((other, span)) => {
-                self.error(codes::INVALID_SSH_ACTION, format!("\"{other}\" is not a valid action"), span);
+                self.error(
+                    codes::INVALID_SSH_ACTION,
+                    format!("\"{other}\" is not a valid action"),
+                    span,
+                );
                 self.help("SSH actions are \"accept\" or \"check\", in lower case");
             }
         }
@@ -41,7 +45,11 @@ impl Validator<'_> {
                 for user in users.iter() {
                     let name = user.value.trim();
                     if name.is_empty() || name == "*" {
-                        self.error(codes::INVALID_SSH_USERS, format!("user \"{name}\" is not valid"), user.span);
+                        self.error(
+                            codes::INVALID_SSH_USERS,
+                            format!("user \"{name}\" is not valid"),
+                            user.span,
+                        );
                         self.help("list local users such as \"root\" or \"ubuntu\", or use \"autogroup:nonroot\"");
                     } else if let Selector::LocalpartDomain(domain) = Selector::parse(name) {
                         self.domain(domain, false, user.span);
@@ -60,16 +68,23 @@ impl Validator<'_> {
         }
         for env in &rule.accept_env {
             if env.value.is_empty() {
-                self.error(codes::INVALID_ACCEPT_ENV, "acceptEnv values cannot be empty", env.span);
+                self.error(
+                    codes::INVALID_ACCEPT_ENV,
+                    "acceptEnv values cannot be empty",
+                    env.span,
+                );
             }
         }
 
-        let sources: Vec<Selector<'_>> = rule.src.iter().map(|s| self.selector(s, Place::SshSrc)).collect();
-        let tagged_source = rule
+        let sources: Vec<Selector<'_>> = rule
             .src
             .iter()
-            .zip(&sources)
-            .find(|(_, s)| matches!(s, Selector::Tag(_) | Selector::Autogroup(Autogroup::Tagged)));
+            .map(|s| self.selector(s, Place::SshSrc))
+            .collect();
+        let tagged_source =
+            rule.src.iter().zip(&sources).find(|(_, s)| {
+                matches!(s, Selector::Tag(_) | Selector::Autogroup(Autogroup::Tagged))
+            });
         for entry in rule.dst.iter() {
             let selector = Selector::parse(&entry.value);
             match selector {
@@ -79,7 +94,9 @@ impl Validator<'_> {
                         "wildcard (*) is not supported as SSH destination",
                         entry.span,
                     );
-                    self.help("use `autogroup:member`, `autogroup:tagged`, `autogroup:self` or tags");
+                    self.help(
+                        "use `autogroup:member`, `autogroup:tagged`, `autogroup:self` or tags",
+                    );
                     continue;
                 }
                 Selector::Group(_) => {
@@ -157,14 +174,20 @@ impl Validator<'_> {
             Ok(nanos) if nanos < 0 => {
                 self.error(
                     codes::INVALID_CHECK_PERIOD,
-                    format!("checkPeriod {} must be a positive duration", crate::duration::format_duration(nanos)),
+                    format!(
+                        "checkPeriod {} must be a positive duration",
+                        crate::duration::format_duration(nanos)
+                    ),
                     span,
                 );
             }
             Ok(nanos) if nanos > MAX_CHECK_PERIOD_NANOS => {
                 self.error(
                     codes::INVALID_CHECK_PERIOD,
-                    format!("checkPeriod {} is above the max (168h)", crate::duration::format_duration(nanos)),
+                    format!(
+                        "checkPeriod {} is above the max (168h)",
+                        crate::duration::format_duration(nanos)
+                    ),
                     span,
                 );
             }
@@ -179,6 +202,9 @@ trait SecondaryInPlace {
 
 impl SecondaryInPlace for crate::diagnostic::Diagnostic {
     fn with_secondary_in_place(&mut self, span: crate::span::Span, message: &str) {
-        self.labels.push(crate::diagnostic::Label { span, message: Some(message.to_owned()) });
+        self.labels.push(crate::diagnostic::Label {
+            span,
+            message: Some(message.to_owned()),
+        });
     }
 }

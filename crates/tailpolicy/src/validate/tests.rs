@@ -18,8 +18,17 @@ impl Validator<'_> {
         }
     }
 
-    fn test_error(&mut self, index: usize, message: impl std::fmt::Display, span: crate::span::Span) {
-        self.error(codes::INVALID_TEST, format!("{FAILED}: tests[{index}]: {message}"), span);
+    fn test_error(
+        &mut self,
+        index: usize,
+        message: impl std::fmt::Display,
+        span: crate::span::Span,
+    ) {
+        self.error(
+            codes::INVALID_TEST,
+            format!("{FAILED}: tests[{index}]: {message}"),
+            span,
+        );
     }
 
     fn acl_test(&mut self, index: usize, test: &AclTest) {
@@ -36,7 +45,11 @@ impl Validator<'_> {
             }
         };
         if test.accept.is_empty() && test.deny.is_empty() {
-            self.test_error(index, "test entry must have at least one of \"accept\" or \"deny\"", test.span);
+            self.test_error(
+                index,
+                "test entry must have at least one of \"accept\" or \"deny\"",
+                test.span,
+            );
         }
         if let Some(proto) = &test.proto {
             let allowed = match crate::proto::parse_protocol(&proto.value) {
@@ -44,7 +57,11 @@ impl Validator<'_> {
                 Err(_) => false,
             };
             if !allowed {
-                self.test_error(index, "test protocol must be tcp, udp, sctp, or empty", proto.span);
+                self.test_error(
+                    index,
+                    "test protocol must be tcp, udp, sctp, or empty",
+                    proto.span,
+                );
             }
         }
         let tagged_source = matches!(source, Some(Selector::Tag(_)));
@@ -60,10 +77,18 @@ impl Validator<'_> {
                 self.test_error(index, format!("src: tag not found: \"{tag}\""), src.span);
             }
             Selector::Group(group) if !self.group_defined(group) => {
-                self.test_error(index, format!("src: group not defined in policy: \"{group}\""), src.span);
+                self.test_error(
+                    index,
+                    format!("src: group not defined in policy: \"{group}\""),
+                    src.span,
+                );
             }
             Selector::Host(host) | Selector::HostRef(host) if self.host(host).is_none() => {
-                self.test_error(index, format!("src: unknown user or host: \"{host}\""), src.span);
+                self.test_error(
+                    index,
+                    format!("src: unknown user or host: \"{host}\""),
+                    src.span,
+                );
             }
             Selector::Autogroup(_) | Selector::UnknownAutogroup(_) | Selector::Wildcard => {
                 self.test_error(
@@ -74,8 +99,8 @@ impl Validator<'_> {
                 self.help("a test src is one user, group, tag, host alias or IP address");
             }
             Selector::User(user) => {
-                if let Some(users) = self.known_users.as_ref() {
-                    if !users.iter().any(|u| u.eq_ignore_ascii_case(user)) {
+                if let Some(users) = self.known_users.as_ref()
+                    && !users.iter().any(|u| u.eq_ignore_ascii_case(user)) {
                         self.test_error(
                             index,
                             format!("user or host is invalid: unknown user or host: \"{user}\""),
@@ -83,10 +108,17 @@ impl Validator<'_> {
                         );
                         self.help("the inventory has no such user; Tailscale fails tests whose src user is not in the tailnet");
                     }
-                }
             }
-            Selector::IpSet(_) | Selector::Service(_) | Selector::UserDomain(_) | Selector::LocalpartDomain(_) | Selector::Range(..) => {
-                self.test_error(index, format!("user or host is invalid: \"{text}\""), src.span);
+            Selector::IpSet(_)
+            | Selector::Service(_)
+            | Selector::UserDomain(_)
+            | Selector::LocalpartDomain(_)
+            | Selector::Range(..) => {
+                self.test_error(
+                    index,
+                    format!("user or host is invalid: \"{text}\""),
+                    src.span,
+                );
             }
             _ => {}
         }
@@ -95,36 +127,61 @@ impl Validator<'_> {
     fn test_destination(&mut self, index: usize, destination: &Str, tagged_source: bool) {
         let raw = destination.value.as_str();
         let Ok((host, port)) = crate::ports::split_destination_and_port(raw) else {
-            self.test_error(index, format!("destination \"{raw}\" must be host:port"), destination.span);
+            self.test_error(
+                index,
+                format!("destination \"{raw}\" must be host:port"),
+                destination.span,
+            );
             return;
         };
-        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err() {
+        if port.is_empty()
+            || !port.bytes().all(|b| b.is_ascii_digit())
+            || port.parse::<u16>().is_err()
+        {
             self.test_error(
                 index,
                 format!("test destination port must be a single port, got \"{port}\""),
                 destination.span,
             );
         }
-        match Selector::parse(host) {
+        match Selector::parse(&host) {
             Selector::Prefix(prefix) if host.contains('/') => {
                 let _ = prefix;
-                self.test_error(index, "test destination must be a single host, not a CIDR range", destination.span);
+                self.test_error(
+                    index,
+                    "test destination must be a single host, not a CIDR range",
+                    destination.span,
+                );
             }
             Selector::Autogroup(Autogroup::Internet) => {
-                self.test_error(index, "autogroup:internet not valid as a test destination", destination.span);
+                self.test_error(
+                    index,
+                    "autogroup:internet not valid as a test destination",
+                    destination.span,
+                );
                 self.help("assert a public address instead, e.g. `198.51.100.8:443`");
             }
             Selector::Autogroup(Autogroup::SelfDevices) if tagged_source => {
-                self.test_error(index, "autogroup:self is not valid as a test destination for a tagged src", destination.span);
+                self.test_error(
+                    index,
+                    "autogroup:self is not valid as a test destination for a tagged src",
+                    destination.span,
+                );
             }
             Selector::Tag(tag) if !self.tag_defined(tag) => {
                 self.test_error(index, format!("tag not found: \"{tag}\""), destination.span);
             }
             Selector::Group(group) if !self.group_defined(group) => {
-                self.test_error(index, format!("group not defined in policy: \"{group}\""), destination.span);
+                self.test_error(
+                    index,
+                    format!("group not defined in policy: \"{group}\""),
+                    destination.span,
+                );
             }
             Selector::Host(name) | Selector::HostRef(name) => match self.host(name) {
-                None => self.test_error(index, format!("unknown host \"{name}\""), destination.span),
+                None => {
+                    self.test_error(index, format!("unknown host \"{name}\""), destination.span)
+                }
                 Some(entry) => {
                     let single = crate::selector::parse_prefix(entry.value.value.trim())
                         .is_some_and(|p| p.prefix_len() == p.max_prefix_len());
@@ -138,17 +195,32 @@ impl Validator<'_> {
                 }
             },
             Selector::User(user) => {
-                if let Some(users) = self.known_users.as_ref() {
-                    if !users.iter().any(|u| u.eq_ignore_ascii_case(user)) {
-                        self.test_error(index, format!("unknown user \"{user}\""), destination.span);
+                if let Some(users) = self.known_users.as_ref()
+                    && !users.iter().any(|u| u.eq_ignore_ascii_case(user)) {
+                        self.test_error(
+                            index,
+                            format!("unknown user \"{user}\""),
+                            destination.span,
+                        );
                     }
-                }
             }
             Selector::UnknownAutogroup(name) => {
-                self.test_error(index, format!("unknown autogroup \"{name}\""), destination.span);
+                self.test_error(
+                    index,
+                    format!("unknown autogroup \"{name}\""),
+                    destination.span,
+                );
             }
-            Selector::Wildcard | Selector::Range(..) | Selector::IpSet(_) | Selector::UserDomain(_) | Selector::LocalpartDomain(_) => {
-                self.test_error(index, format!("\"{host}\" is not a single host"), destination.span);
+            Selector::Wildcard
+            | Selector::Range(..)
+            | Selector::IpSet(_)
+            | Selector::UserDomain(_)
+            | Selector::LocalpartDomain(_) => {
+                self.test_error(
+                    index,
+                    format!("\"{host}\" is not a single host"),
+                    destination.span,
+                );
             }
             _ => {}
         }
@@ -170,54 +242,113 @@ impl Validator<'_> {
                 let text = src.value.trim();
                 match Selector::parse(text) {
                     Selector::Autogroup(_) | Selector::UnknownAutogroup(_) | Selector::Wildcard => {
-                        error(self, format!("SSH tests src contains disallowed element \"{text}\""), src.span);
+                        error(
+                            self,
+                            format!("SSH tests src contains disallowed element \"{text}\""),
+                            src.span,
+                        );
                     }
                     Selector::Tag(tag) if !self.tag_defined(tag) => {
-                        error(self, format!("{FAILED}: sshTests[{index}]: src: tag not found: \"{tag}\""), src.span);
+                        error(
+                            self,
+                            format!("{FAILED}: sshTests[{index}]: src: tag not found: \"{tag}\""),
+                            src.span,
+                        );
                     }
                     Selector::Host(host) | Selector::HostRef(host) if self.host(host).is_none() => {
-                        error(self, format!("{FAILED}: sshTests[{index}]: src: unknown user or host: \"{host}\""), src.span);
+                        error(
+                            self,
+                            format!(
+                                "{FAILED}: sshTests[{index}]: src: unknown user or host: \"{host}\""
+                            ),
+                            src.span,
+                        );
                     }
                     _ => {}
                 }
             }
             _ => {
                 let span = test.src.as_ref().map_or(test.span, |s| s.span);
-                error(self, format!("{FAILED}: sshTests[{index}]: SSH tests entry must have a non-empty src"), span);
+                error(
+                    self,
+                    format!(
+                        "{FAILED}: sshTests[{index}]: SSH tests entry must have a non-empty src"
+                    ),
+                    span,
+                );
             }
         }
         if test.dst.is_empty() {
-            error(self, format!("{FAILED}: sshTests[{index}]: SSH tests entry must have at least one dst"), test.span);
+            error(
+                self,
+                format!("{FAILED}: sshTests[{index}]: SSH tests entry must have at least one dst"),
+                test.span,
+            );
         }
         for dst in &test.dst {
             let text = dst.value.trim();
             match Selector::parse(text) {
                 Selector::Prefix(prefix) if text.contains('/') => {
                     let _ = prefix;
-                    error(self, format!("SSH tests dst contains disallowed element \"{text}\""), dst.span);
+                    error(
+                        self,
+                        format!("SSH tests dst contains disallowed element \"{text}\""),
+                        dst.span,
+                    );
                 }
                 Selector::Prefix(prefix) if prefix.addr().is_ipv6() => {
                     // Tailscale parses a bare IPv6 destination, then fails the block.
-                    error(self, format!("{FAILED}: sshTests[{index}]: bare IPv6 destination \"{text}\" is not supported"), dst.span);
+                    error(
+                        self,
+                        format!(
+                            "{FAILED}: sshTests[{index}]: bare IPv6 destination \"{text}\" is not supported"
+                        ),
+                        dst.span,
+                    );
                 }
-                Selector::Autogroup(Autogroup::Internet) | Selector::Wildcard | Selector::Range(..) | Selector::IpSet(_) => {
-                    error(self, format!("SSH tests dst contains disallowed element \"{text}\""), dst.span);
+                Selector::Autogroup(Autogroup::Internet)
+                | Selector::Wildcard
+                | Selector::Range(..)
+                | Selector::IpSet(_) => {
+                    error(
+                        self,
+                        format!("SSH tests dst contains disallowed element \"{text}\""),
+                        dst.span,
+                    );
                 }
                 Selector::Tag(tag) if !self.tag_defined(tag) => {
-                    error(self, format!("SSH tests dst contains unknown tag \"{tag}\""), dst.span);
+                    error(
+                        self,
+                        format!("SSH tests dst contains unknown tag \"{tag}\""),
+                        dst.span,
+                    );
                 }
                 Selector::Host(host) | Selector::HostRef(host) if self.host(host).is_none() => {
-                    error(self, format!("{FAILED}: sshTests[{index}]: unknown host \"{host}\""), dst.span);
+                    error(
+                        self,
+                        format!("{FAILED}: sshTests[{index}]: unknown host \"{host}\""),
+                        dst.span,
+                    );
                 }
                 _ => {}
             }
         }
         if test.accept.is_empty() && test.check.is_empty() && test.deny.is_empty() {
-            error(self, format!("{FAILED}: sshTests[{index}]: at least one of \"accept\", \"check\" or \"deny\" must list a user"), test.span);
+            error(
+                self,
+                format!(
+                    "{FAILED}: sshTests[{index}]: at least one of \"accept\", \"check\" or \"deny\" must list a user"
+                ),
+                test.span,
+            );
         }
         for user in test.accept.iter().chain(&test.check).chain(&test.deny) {
             match user.value.trim() {
-                "" => error(self, format!("{FAILED}: sshTests[{index}]: user \"\" is not valid"), user.span),
+                "" => error(
+                    self,
+                    format!("{FAILED}: sshTests[{index}]: user \"\" is not valid"),
+                    user.span,
+                ),
                 "*" => error(self, "user \"*\" is not valid".to_owned(), user.span),
                 _ => {}
             }

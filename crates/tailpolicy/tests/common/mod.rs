@@ -1,5 +1,6 @@
 //! Shared helpers for tests that read the conformance corpus.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
+#![allow(clippy::print_stdout, reason = "tests report skips and tables")]
 
 use std::path::PathBuf;
 
@@ -11,12 +12,17 @@ use tailpolicy::Inventory;
 pub fn corpus_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("TAILPOLICY_CONFORMANCE_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
+        });
     if dir.join("headscale").is_dir() {
         return Some(dir);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("conformance corpus not found at {} (set TAILPOLICY_CONFORMANCE_DIR)", dir.display());
+        panic!(
+            "conformance corpus not found at {} (set TAILPOLICY_CONFORMANCE_DIR)",
+            dir.display()
+        );
     }
     println!("skipped: conformance corpus not found at {}", dir.display());
     None
@@ -52,7 +58,8 @@ impl Case {
             "nodes": self.nodes,
             "tailnet": self.tailnet.clone().unwrap_or_else(|| serde_json::json!({})),
         });
-        serde_json::from_value(value).unwrap_or_else(|e| panic!("{}: bad inventory: {e}", self.name))
+        serde_json::from_value(value)
+            .unwrap_or_else(|e| panic!("{}: bad inventory: {e}", self.name))
     }
 }
 
@@ -76,7 +83,8 @@ pub fn load_cases(part: &str) -> Option<Vec<Case>> {
     let cases = paths
         .iter()
         .map(|path| {
-            let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let text =
+                std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let mut case: Case =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             case.folder = path
