@@ -1,0 +1,35 @@
+//! Parsing a ~5 MB policy: the HuJSON parser, the full `check`, and `serde_json` on the same
+//! document with comments and trailing commas stripped.
+//!
+//! `cargo bench -p tailpolicy-benches --bench parse -- --warm-up-time 1 --measurement-time 3`
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use tailpolicy_benches::{generate_policy, strip_hujson};
+
+const TARGET_BYTES: usize = 5_000_000;
+
+fn parse(c: &mut Criterion) {
+    let text = generate_policy(TARGET_BYTES);
+    let stripped = strip_hujson(&text);
+    assert!(tailpolicy::syntax::parse(&text).diagnostics.is_empty());
+
+    let mut group = c.benchmark_group("parse_5mb");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.sample_size(10);
+    group.bench_function("tailpolicy::syntax::parse", |b| {
+        b.iter(|| tailpolicy::syntax::parse(black_box(&text)));
+    });
+    group.bench_function("tailpolicy::check", |b| {
+        b.iter(|| tailpolicy::check(black_box(&text), &Default::default()));
+    });
+    group.throughput(Throughput::Bytes(stripped.len() as u64));
+    group.bench_function("serde_json::Value (stripped)", |b| {
+        b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(&stripped)));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse);
+criterion_main!(benches);
