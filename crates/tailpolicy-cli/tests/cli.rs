@@ -2,7 +2,6 @@
 //! human report's locations. Fixtures live in `fixtures/` at the workspace root; the
 //! binary runs from there so paths print as written.
 //!
-//! Tests marked `#[ignore = "needs the parser branch"]` assert what a strict HuJSON parser
 //! reports; the placeholder parser accepts everything.
 
 use std::path::{Path, PathBuf};
@@ -158,7 +157,6 @@ fn json_depot_example_is_valid_with_its_inventory() {
 }
 
 #[test]
-#[ignore = "needs the parser branch"]
 fn json_unparseable_file() {
     let (code, report) = check_json(&["fixtures/check/unquoted-key.hujson"]);
     assert_eq!(code, 1);
@@ -173,7 +171,6 @@ fn json_unparseable_file() {
 }
 
 #[test]
-#[ignore = "needs the parser branch"]
 fn json_invalid_but_parseable_file() {
     let (code, report) = check_json(&["fixtures/check/duplicate-key.hujson"]);
     assert_eq!(code, 1);
@@ -190,7 +187,6 @@ fn json_invalid_but_parseable_file() {
 }
 
 #[test]
-#[ignore = "needs the parser branch"]
 fn json_columns_count_characters_not_bytes() {
     let (code, report) = check_json(&["fixtures/check/unicode-column.hujson"]);
     assert_eq!(code, 1);
@@ -298,7 +294,6 @@ fn human_valid_files_print_only_the_summary() {
 }
 
 #[test]
-#[ignore = "needs the parser branch"]
 fn human_errors_point_at_path_line_column() {
     let out = run(&["check", "fixtures/check/unquoted-key.hujson"]);
     assert_eq!(out.code, 1);
@@ -324,7 +319,6 @@ fn human_errors_point_at_path_line_column() {
 }
 
 #[test]
-#[ignore = "needs the parser branch"]
 fn exit_code_is_1_when_any_policy_has_errors() {
     let out = run(&[
         "check",

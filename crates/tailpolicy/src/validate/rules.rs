@@ -59,23 +59,26 @@ impl Validator<'_> {
             let text = Str::new(selector_text.clone().into_owned(), entry.span);
             let selector = Selector::parse(&text.value);
             if let Selector::Tag(tag) = selector
-                && !self.tag_defined(tag) {
-                    self.undefined_tag(tag, &selector_text, Place::AclDst, entry.span);
-                    continue;
-                }
+                && !self.tag_defined(tag)
+            {
+                self.undefined_tag(tag, &selector_text, Place::AclDst, entry.span);
+                continue;
+            }
             self.check_selector(&selector, &text, Place::AclDst, entry.span);
             has_self |= selector == Selector::Autogroup(Autogroup::SelfDevices);
             if let (Some(protocol), Some(ports)) = (&protocol, ports)
-                && !protocol.supports_ports() && !is_all_ports(ports) {
-                    self.error(
-                        codes::INVALID_PORTS,
-                        format!(
-                            "protocol does not support specific ports: \"{}\", only \"*\" is allowed",
-                            rule.proto.as_ref().map_or("", |p| p.value.as_str())
-                        ),
-                        entry.span,
-                    );
-                }
+                && !protocol.supports_ports()
+                && !is_all_ports(ports)
+            {
+                self.error(
+                    codes::INVALID_PORTS,
+                    format!(
+                        "protocol does not support specific ports: \"{}\", only \"*\" is allowed",
+                        rule.proto.as_ref().map_or("", |p| p.value.as_str())
+                    ),
+                    entry.span,
+                );
+            }
         }
         if has_self {
             self.self_sources(&rule.src.items, &sources, true);

@@ -100,14 +100,15 @@ impl Validator<'_> {
             }
             Selector::User(user) => {
                 if let Some(users) = self.known_users.as_ref()
-                    && !users.iter().any(|u| u.eq_ignore_ascii_case(user)) {
-                        self.test_error(
-                            index,
-                            format!("user or host is invalid: unknown user or host: \"{user}\""),
-                            src.span,
-                        );
-                        self.help("the inventory has no such user; Tailscale fails tests whose src user is not in the tailnet");
-                    }
+                    && !users.iter().any(|u| u.eq_ignore_ascii_case(user))
+                {
+                    self.test_error(
+                        index,
+                        format!("user or host is invalid: unknown user or host: \"{user}\""),
+                        src.span,
+                    );
+                    self.help("the inventory has no such user; Tailscale fails tests whose src user is not in the tailnet");
+                }
             }
             Selector::IpSet(_)
             | Selector::Service(_)
@@ -196,13 +197,10 @@ impl Validator<'_> {
             },
             Selector::User(user) => {
                 if let Some(users) = self.known_users.as_ref()
-                    && !users.iter().any(|u| u.eq_ignore_ascii_case(user)) {
-                        self.test_error(
-                            index,
-                            format!("unknown user \"{user}\""),
-                            destination.span,
-                        );
-                    }
+                    && !users.iter().any(|u| u.eq_ignore_ascii_case(user))
+                {
+                    self.test_error(index, format!("unknown user \"{user}\""), destination.span);
+                }
             }
             Selector::UnknownAutogroup(name) => {
                 self.test_error(
