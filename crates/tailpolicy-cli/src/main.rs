@@ -27,6 +27,31 @@ enum Command {
     /// Exits with 0 when every policy is valid, 1 when a policy has errors, and 2 on a usage
     /// or I/O error (a file that cannot be read, a malformed inventory).
     Check(CheckArgs),
+
+    /// Format policy files canonically, keeping every comment.
+    ///
+    /// The style is that of Tailscale's `hujsonfmt`: tabs, one element per line or all on
+    /// one line as written, aligned values, trailing commas. Without a flag, prints the
+    /// formatted policy. Exits with 0 on success, 1 when a policy does not parse (or, with
+    /// `--check`, is not formatted), and 2 on a usage or I/O error.
+    Fmt(FmtArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Policy files to format (HuJSON); `-` reads standard input (not with `--write`).
+    /// Without `--check` or `--write`, exactly one.
+    #[arg(value_name = "POLICY", required = true)]
+    pub policies: Vec<PathBuf>,
+
+    /// Change nothing; print a diff for each file that is not formatted and exit with 1 if
+    /// there is one.
+    #[arg(long, conflicts_with = "write")]
+    pub check: bool,
+
+    /// Rewrite the files in place, atomically; a file that does not parse is left untouched.
+    #[arg(long)]
+    pub write: bool,
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +84,7 @@ fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args, &mut stdout),
+        Command::Fmt(args) => commands::fmt::run(args, &mut stdout, &mut std::io::stderr().lock()),
     };
     let status = match result.and_then(|status| stdout.flush().map(|()| status)) {
         Ok(status) => status,

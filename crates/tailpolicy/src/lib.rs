@@ -3,6 +3,7 @@
 //! The crate does no I/O and never panics on any input. Layers, in order:
 //! [`syntax`] (HuJSON with byte spans) → [`model`] (typed policy) → [`validate`] →
 //! [`resolve`] and [`compile`] (addresses, per-node packet filters) → queries → lints.
+//! Beside them, [`format`](mod@format) lays a policy out canonically, keeping every comment.
 
 pub mod addr;
 pub mod api;
@@ -10,6 +11,7 @@ pub mod codes;
 pub mod compile;
 pub mod diagnostic;
 pub mod duration;
+pub mod format;
 mod fuzzy;
 pub mod goquote;
 pub mod inventory;
@@ -25,5 +27,6 @@ pub mod validate;
 
 pub use api::{CheckOptions, CheckReport, check};
 pub use diagnostic::{Diagnostic, Label, Severity};
+pub use format::{FormatError, format};
 pub use inventory::Inventory;
 pub use span::{LineColumn, LineIndex, PositionEncoding, Span, Spanned};

@@ -19,7 +19,7 @@ pub const IO: &str = "IO";
 pub const INVENTORY: &str = "INVENTORY";
 
 /// The path that means standard input.
-const STDIN: &str = "-";
+pub(crate) const STDIN: &str = "-";
 
 pub fn run(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitStatus> {
     let inventory = match &args.inventory {
@@ -95,7 +95,7 @@ fn load_inventory(path: &Path) -> Result<Inventory, FileResult> {
 
 /// Reads a whole file (or standard input) as UTF-8. On failure, the result to report
 /// instead; `what` names the kind of file in messages (`"inventory "` or `""`).
-fn read_text(path: &Path, display: &str, what: &str) -> Result<String, FileResult> {
+pub(crate) fn read_text(path: &Path, display: &str, what: &str) -> Result<String, FileResult> {
     let bytes = if path.as_os_str() == STDIN {
         let mut bytes = Vec::new();
         io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
@@ -137,7 +137,7 @@ fn read_text(path: &Path, display: &str, what: &str) -> Result<String, FileResul
     })
 }
 
-fn describe_io_error(err: &io::Error) -> String {
+pub(crate) fn describe_io_error(err: &io::Error) -> String {
     match err.kind() {
         io::ErrorKind::NotFound => "no such file or directory".to_owned(),
         io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
@@ -158,7 +158,7 @@ fn json_error_offset(text: &str, line: usize, column: usize) -> u32 {
     u32::try_from(offset).unwrap_or(u32::MAX)
 }
 
-fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     if path.as_os_str() == STDIN {
         "<stdin>".to_owned()
     } else {

@@ -2,3 +2,4 @@
 //! and returns the exit status.
 
 pub mod check;
+pub mod fmt;
