@@ -71,7 +71,9 @@
 //!   comment where it was, on a line of its own if need be).
 //! * A line break between a colon and its value is removed when no comment stands there.
 //! * The rule that expands an object with several members when one of them spans lines is
-//!   applied (`hujson` states it but never applies it).
+//!   applied (`hujson`'s code states it in a comment, but its check reads a value that is
+//!   still zero at that point, so it never fires). Arrays are left as `hujson` leaves them: an
+//!   array written on one line may hold elements that span lines (`[{` ... `}, {` ... `}]`).
 //!
 //! Formatting is idempotent: formatting formatted text changes nothing.
 
