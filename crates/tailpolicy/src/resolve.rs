@@ -26,7 +26,7 @@ impl Addr {
         match self {
             Addr::Any => "*".to_owned(),
             Addr::Net(net) => format_net(net),
-            Addr::Range(range) => range.to_string(),
+            Addr::Range(range) => range.to_range_string(),
         }
     }
 
@@ -268,9 +268,11 @@ impl<'a> Resolver<'a> {
             Selector::Host(name) | Selector::HostRef(name) => {
                 self.host(name).map(Addr::Net).into_iter().collect()
             }
-            Selector::Range(..) | Selector::IpSet(_) | Selector::Autogroup(Autogroup::Internet) => {
-                set_addrs(&self.address_set(selector))
+            // Tailscale writes the internet as address ranges, never prefixes [capture routes-b17].
+            Selector::Autogroup(Autogroup::Internet) => {
+                internet().ranges().map(Addr::Range).collect()
             }
+            Selector::Range(..) | Selector::IpSet(_) => set_addrs(&self.address_set(selector)),
             Selector::Autogroup(Autogroup::SelfDevices) | Selector::Service(_) => Vec::new(),
             _ => self
                 .nodes

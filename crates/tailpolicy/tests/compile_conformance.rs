@@ -1,0 +1,140 @@
+//! Every `acl`, `grant` and `routes` capture Tailscale accepted compiles to the same per-node
+//! packet filters: rule order as captured; order inside `SrcIPs`, `DstPorts`, `IPProto` and
+//! `CapGrant.Dsts` free; null, absent and empty equal.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{Case, load_cases};
+use serde_json::Value;
+use tailpolicy::compile::Compiled;
+use tailpolicy::model;
+use tailpolicy::syntax;
+
+/// A filter rule in a form where order inside lists does not matter.
+#[derive(Debug, PartialEq, Eq)]
+struct CanonicalRule {
+    src: BTreeSet<String>,
+    dst: BTreeSet<(String, u64, u64)>,
+    proto: BTreeSet<u64>,
+    caps: Vec<(BTreeSet<String>, String)>,
+}
+
+fn strings(value: &Value) -> BTreeSet<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn canonical(rule: &Value) -> CanonicalRule {
+    let dst = rule["DstPorts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|d| {
+                    (
+                        d["IP"].as_str().unwrap_or("").to_owned(),
+                        d["Ports"]["First"].as_u64().unwrap_or(0),
+                        d["Ports"]["Last"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let proto = rule["IPProto"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_u64).collect())
+        .unwrap_or_default();
+    let caps = rule["CapGrant"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| (strings(&c["Dsts"]), c["CapMap"].to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    CanonicalRule {
+        src: strings(&rule["SrcIPs"]),
+        dst,
+        proto,
+        caps,
+    }
+}
+
+fn compare(case: &Case) -> Result<(), String> {
+    let parsed = syntax::parse(&case.policy);
+    let root = parsed.value.ok_or("policy does not parse")?;
+    let (policy, _) = model::lower(&root);
+    let inventory = case.inventory();
+    let compiled = Compiled::new(&policy, &inventory);
+    let expected = case.expect["filter"].as_object().ok_or("no filter")?;
+    let mut problems = Vec::new();
+    for (node, rules) in compiled.wire_filters() {
+        let ours: Vec<CanonicalRule> = rules
+            .iter()
+            .map(|r| canonical(&serde_json::to_value(r).unwrap_or_default()))
+            .collect();
+        let theirs: Vec<CanonicalRule> = expected
+            .get(&node)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(canonical).collect())
+            .unwrap_or_default();
+        if ours != theirs {
+            problems.push(format!(
+                "node {node}:\n  ours:   {}\n  theirs: {}",
+                serde_json::to_string(&rules).unwrap_or_default(),
+                serde_json::to_string(&expected.get(&node)).unwrap_or_default()
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+#[test]
+fn filters_match_tailscale_captures() {
+    let Some(cases) = load_cases("saas") else {
+        return;
+    };
+    let mut table: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for case in cases.iter().filter(|c| c.expect.get("filter").is_some()) {
+        let row = table.entry(case.category.clone()).or_default();
+        match compare(case) {
+            Ok(()) => row.0 += 1,
+            Err(why) if case.unreliable => {
+                row.0 += 1;
+                println!(
+                    "unreliable capture {} differs (not counted): {}",
+                    case.name,
+                    why.lines().next().unwrap_or("")
+                );
+            }
+            Err(why) => {
+                row.1 += 1;
+                failures.push(format!("{}: {why}", case.name));
+            }
+        }
+    }
+    println!("{:<18} {:>6} {:>6}", "category", "same", "differ");
+    for (category, (pass, fail)) in &table {
+        println!("{category:<18} {pass:>6} {fail:>6}");
+    }
+    for failure in &failures {
+        println!("FAIL {failure}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} captures compile differently",
+        failures.len()
+    );
+}
