@@ -7,6 +7,7 @@
 //! pieces whose destinations are its own addresses, its approved subnet routes, or (on an exit
 //! node) the internet.
 
+mod peers;
 mod wire;
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use crate::resolve::{Addr, NodeInfo, Resolver};
 use crate::selector::{Autogroup, Selector};
 use crate::span::Span;
 
+pub use peers::Peer;
 pub use wire::{CapGrant, FilterRule, NetPortRange, WirePorts};
 
 /// Which section a compiled rule came from.
