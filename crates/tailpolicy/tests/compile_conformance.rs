@@ -144,14 +144,16 @@ fn compare_peers(case: &Case) -> Result<(), String> {
     let parsed = syntax::parse(&case.policy);
     let root = parsed.value.ok_or("policy does not parse")?;
     let (policy, _) = model::lower(&root);
-    let inventory = case.inventory();
+    let inventory = case.inventory_with_primary_routes();
     let compiled = Compiled::new(&policy, &inventory);
     let expected = case.expect["peers"].as_object().ok_or("no peers")?;
-    let rules = compiled.all_node_rules();
+    let peer_map = compiled.peer_map();
     let mut problems = Vec::new();
     for (index, node) in compiled.resolver.nodes.iter().enumerate() {
-        let ours: BTreeMap<String, BTreeSet<String>> = compiled
-            .peers_of(index, &rules)
+        let ours: BTreeMap<String, BTreeSet<String>> = peer_map
+            .get(index)
+            .cloned()
+            .unwrap_or_default()
             .into_iter()
             .map(|p| (p.name, p.routes.iter().map(ToString::to_string).collect()))
             .collect();
@@ -174,8 +176,35 @@ fn compare_peers(case: &Case) -> Result<(), String> {
     }
 }
 
+/// Captures whose netmaps we do not reproduce, each with the reason. The list is checked
+/// both ways: a listed case that starts to agree fails the test, so it stays current.
+const PEER_DIVERGENCES: &[(&str, &str)] = &[
+    // Sources `autogroup:tagged`, `tag:prod` and `tag:server` to `*:*`: the capture offers the
+    // router's subnet to the `tag:server` node but not to the `tag:prod` or `tag:exit` nodes,
+    // though all are sources of the same rule. Unexplained; likely capture timing.
+    (
+        "acl-k03",
+        "unexplained: same rule, different route offers per source node",
+    ),
+    // `via` steers one prefix to two routers, so the capture shows both offering it and the
+    // primary (tailnet state, not in the corpus) cannot be derived.
+    (
+        "via-grant-v37",
+        "HA primary of a via-steered prefix not recorded",
+    ),
+    // A grant to a node's IPv6 literal: SaaS shows no peers at all. Unexplained.
+    (
+        "policytest-allpass-grants-only-tag-src-ipv6-literal-dst",
+        "unexplained: IPv6-literal destination gives no peers in the capture",
+    ),
+    // Allow-all policy, yet this viewer's captured netmap lists no peers. Unexplained.
+    (
+        "nodeattrs-attr-c1-funnel",
+        "unexplained: empty captured netmap for one viewer",
+    ),
+];
+
 #[test]
-#[ignore = "peer visibility is being aligned with the captures"]
 fn peers_match_tailscale_captures() {
     let Some(cases) = load_cases("saas") else {
         return;
@@ -184,10 +213,15 @@ fn peers_match_tailscale_captures() {
     let mut failures = Vec::new();
     for case in cases.iter().filter(|c| c.expect.get("peers").is_some()) {
         let row = table.entry(case.category.clone()).or_default();
-        match compare_peers(case) {
-            Ok(()) => row.0 += 1,
-            Err(_) if case.unreliable => row.0 += 1,
-            Err(why) => {
+        let divergence = PEER_DIVERGENCES.iter().find(|(name, _)| *name == case.name);
+        match (compare_peers(case), divergence) {
+            (Ok(()), Some((name, _))) => {
+                failures.push(format!("{name}: listed as divergent but agrees now"))
+            }
+            (Ok(()), None) => row.0 += 1,
+            (Err(diff), Some((name, why))) => println!("known divergence {name}: {why}\n{diff}"),
+            (Err(_), None) if case.unreliable => row.0 += 1,
+            (Err(why), None) => {
                 row.1 += 1;
                 failures.push(format!("{}: {why}", case.name));
             }
@@ -205,4 +239,56 @@ fn peers_match_tailscale_captures() {
         "{} captures see different peers",
         failures.len()
     );
+}
+
+/// In the `routes` captures the approved routes are exactly what `autoApprovers` approve
+/// (README of the corpus), so they test auto-approval.
+#[test]
+fn auto_approval_matches_routes_captures() {
+    let Some(cases) = load_cases("saas") else {
+        return;
+    };
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for case in cases.iter().filter(|c| c.category.starts_with("routes")) {
+        let parsed = syntax::parse(&case.policy);
+        let Some(root) = parsed.value else { continue };
+        let (policy, _) = model::lower(&root);
+        let mut inventory = case.inventory();
+        let advertised: Vec<_> = inventory
+            .nodes
+            .iter()
+            .map(|n| {
+                (
+                    n.name.clone(),
+                    n.routable_ips.clone(),
+                    n.approved_routes.clone(),
+                )
+            })
+            .collect();
+        for node in &mut inventory.nodes {
+            node.approved_routes.clear();
+        }
+        let resolver = tailpolicy::resolve::Resolver::new(&policy, &inventory);
+        for (name, routes, approved) in advertised {
+            let Some(node) = resolver.nodes.iter().find(|n| n.name == name) else {
+                continue;
+            };
+            for route in routes {
+                checked += 1;
+                let ours = resolver.auto_approves(node, &route);
+                if ours != approved.contains(&route) {
+                    failures.push(format!("{}: {name} {route}: ours {ours}", case.name));
+                }
+            }
+        }
+    }
+    println!(
+        "auto-approval: {checked} advertised routes checked, {} differ",
+        failures.len()
+    );
+    for failure in &failures {
+        println!("FAIL {failure}");
+    }
+    assert!(failures.is_empty());
 }

@@ -477,12 +477,7 @@ fn grant_pieces(resolver: &Resolver<'_>, origin: Origin, grant: &Grant, out: &mu
             via: via.clone(),
         };
         if !cap_dsts.is_empty() {
-            out.push(cap_piece(
-                expand_any(resolver, cap_dsts),
-                cap_map.clone(),
-                false,
-                &src,
-            ));
+            out.push(cap_piece(cap_dsts, cap_map.clone(), false, &src));
         }
         if has_self {
             out.push(cap_piece(Vec::new(), cap_map.clone(), true, &src));
@@ -509,12 +504,7 @@ fn grant_pieces(resolver: &Resolver<'_>, origin: Origin, grant: &Grant, out: &mu
                 .iter()
                 .flat_map(|s| resolver.destination_addrs(&Selector::parse(&s.value)))
                 .collect();
-            out.push(cap_piece(
-                expand_any(resolver, reversed_dst),
-                companion_map,
-                false,
-                &reversed_src,
-            ));
+            out.push(cap_piece(reversed_dst, companion_map, false, &reversed_src));
         }
     }
 }
@@ -526,20 +516,6 @@ fn sources_from_selectors(resolver: &Resolver<'_>, selectors: &[Selector<'_>]) -
             if !out.contains(&addr) {
                 out.push(addr);
             }
-        }
-    }
-    out
-}
-
-/// Capability destinations of `*` are every node's addresses.
-fn expand_any(resolver: &Resolver<'_>, dsts: Vec<Addr>) -> Vec<Addr> {
-    if !dsts.contains(&Addr::Any) {
-        return dsts;
-    }
-    let mut out: Vec<Addr> = dsts.into_iter().filter(|a| *a != Addr::Any).collect();
-    for node in &resolver.nodes {
-        for net in node.host_nets() {
-            out.push(Addr::Net(net));
         }
     }
     out
