@@ -2,6 +2,7 @@
 
 use crate::diagnostic::{Diagnostic, has_errors};
 use crate::inventory::Inventory;
+use crate::model::Policy;
 use crate::{model, syntax, validate};
 
 /// What `check` takes besides the policy text.
@@ -27,13 +28,29 @@ impl CheckReport {
 
 /// Parses and validates a policy.
 pub fn check(text: &str, options: &CheckOptions<'_>) -> CheckReport {
+    load(text, options).1
+}
+
+/// Parses and validates a policy, and returns the typed policy when it parses (with or
+/// without validation errors) together with the report.
+pub fn load(text: &str, options: &CheckOptions<'_>) -> (Option<Policy>, CheckReport) {
     let parsed = syntax::parse(text);
     let mut diagnostics = parsed.diagnostics;
+    let mut policy = None;
     if let Some(root) = &parsed.value {
-        let (policy, structural) = model::lower(root);
+        let (lowered, structural) = model::lower(root);
         diagnostics.extend(structural);
-        diagnostics.extend(validate::validate(&policy, options.inventory));
+        diagnostics.extend(validate::validate(&lowered, options.inventory));
+        policy = Some(lowered);
     }
     diagnostics.sort_by_key(|d| (d.primary_span().start, d.primary_span().end));
-    CheckReport { diagnostics }
+    (policy, CheckReport { diagnostics })
+}
+
+/// A valid policy, ready for queries: [`load`] without errors.
+pub fn parse_valid(text: &str, options: &CheckOptions<'_>) -> Result<Policy, CheckReport> {
+    match load(text, options) {
+        (Some(policy), report) if report.is_valid() => Ok(policy),
+        (_, report) => Err(report),
+    }
 }

@@ -17,13 +17,14 @@ pub mod model;
 pub mod names;
 pub mod ports;
 pub mod proto;
+pub mod query;
 pub mod resolve;
 pub mod selector;
 pub mod span;
 pub mod syntax;
 pub mod validate;
 
-pub use api::{CheckOptions, CheckReport, check};
+pub use api::{CheckOptions, CheckReport, check, load, parse_valid};
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use inventory::Inventory;
 pub use span::{LineColumn, LineIndex, PositionEncoding, Span, Spanned};

@@ -65,7 +65,7 @@ fn check_policy(path: &Path, options: &CheckOptions<'_>) -> FileResult {
     }
 }
 
-fn load_inventory(path: &Path) -> Result<Inventory, FileResult> {
+pub(crate) fn load_inventory(path: &Path) -> Result<Inventory, FileResult> {
     let display = display_path(path);
     let text = read_text(path, &display, "inventory ")?;
     Inventory::from_json(&text).map_err(|err| {
@@ -95,7 +95,7 @@ fn load_inventory(path: &Path) -> Result<Inventory, FileResult> {
 
 /// Reads a whole file (or standard input) as UTF-8. On failure, the result to report
 /// instead; `what` names the kind of file in messages (`"inventory "` or `""`).
-fn read_text(path: &Path, display: &str, what: &str) -> Result<String, FileResult> {
+pub(crate) fn read_text(path: &Path, display: &str, what: &str) -> Result<String, FileResult> {
     let bytes = if path.as_os_str() == STDIN {
         let mut bytes = Vec::new();
         io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
@@ -158,7 +158,7 @@ fn json_error_offset(text: &str, line: usize, column: usize) -> u32 {
     u32::try_from(offset).unwrap_or(u32::MAX)
 }
 
-fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     if path.as_os_str() == STDIN {
         "<stdin>".to_owned()
     } else {
@@ -183,7 +183,7 @@ fn report_inventory_failure(
     Ok(ExitStatus::Failure)
 }
 
-fn write_human_diagnostics(
+pub(crate) fn write_human_diagnostics(
     renderer: &HumanRenderer,
     files: &[FileResult],
     out: &mut impl Write,
@@ -221,7 +221,7 @@ fn status(files: &[FileResult]) -> ExitStatus {
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set to something
 /// (<https://no-color.org>).
-fn use_color() -> bool {
+pub(crate) fn use_color() -> bool {
     io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 

@@ -2,3 +2,7 @@
 //! and returns the exit status.
 
 pub mod check;
+pub mod compile;
+pub mod policy;
+pub mod query;
+pub mod reach;

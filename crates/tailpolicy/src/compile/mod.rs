@@ -196,7 +196,7 @@ impl<'a> Compiled<'a> {
 
     /// The part of `piece` that node `node` receives (zero, one or two rules: a capability
     /// piece may bring its companion).
-    fn reduce(&self, piece: &Piece, node: &NodeInfo) -> Vec<NodeRule> {
+    pub(crate) fn reduce(&self, piece: &Piece, node: &NodeInfo) -> Vec<NodeRule> {
         if !piece.via.is_empty() && !piece.via.iter().any(|t| node.has_tag(t)) {
             return Vec::new();
         }
