@@ -33,11 +33,11 @@ pub fn run(
         Err(status) => return Ok(status),
     };
     let inventory = loaded.inventory.clone().unwrap_or_default();
-    if let Some(name) = &args.node {
-        if inventory.node(name).is_none() {
-            writeln!(err, "error: the inventory has no node `{name}`")?;
-            return Ok(ExitStatus::Failure);
-        }
+    if let Some(name) = &args.node
+        && inventory.node(name).is_none()
+    {
+        writeln!(err, "error: the inventory has no node `{name}`")?;
+        return Ok(ExitStatus::Failure);
     }
     let compiled = Compiled::new(&loaded.policy, &inventory);
     let peer_map = compiled.peer_map();
