@@ -78,13 +78,28 @@ struct Endpoint {
 pub struct Simulator<'p> {
     policy: &'p Policy,
     inventory: Inventory,
+    /// The compilation for the inventory as given, reused by every query that adds no
+    /// hypothetical node.
+    base: Compiled<'p>,
 }
 
 impl<'p> Simulator<'p> {
     pub fn new(policy: &'p Policy, inventory: Option<&Inventory>) -> Self {
+        let inventory = inventory.cloned().unwrap_or_default();
+        let base = Compiled::new(policy, &inventory);
         Self {
             policy,
-            inventory: inventory.cloned().unwrap_or_default(),
+            inventory,
+            base,
+        }
+    }
+
+    /// The compilation an overlay needs: the cached one, or a fresh one with the
+    /// hypothetical nodes.
+    fn compiled_for(&self, overlay: &Overlay<'_>) -> std::borrow::Cow<'_, Compiled<'p>> {
+        match overlay.augmented() {
+            None => std::borrow::Cow::Borrowed(&self.base),
+            Some(inventory) => std::borrow::Cow::Owned(Compiled::new(self.policy, &inventory)),
         }
     }
 
@@ -100,10 +115,10 @@ impl<'p> Simulator<'p> {
             .parse()
             .map_err(|_| QueryError::BadPort(port_text.to_owned()))?;
 
-        let mut inventory = self.inventory.clone();
-        let src_end = endpoint(self.policy, &mut inventory, src.trim(), Side::Source)?;
-        let dst_end = endpoint(self.policy, &mut inventory, &host, Side::Destination)?;
-        let compiled = Compiled::new(self.policy, &inventory);
+        let mut overlay = Overlay::new(&self.inventory);
+        let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
+        let dst_end = endpoint(self.policy, &mut overlay, &host, Side::Destination)?;
+        let compiled = self.compiled_for(&overlay);
         Ok(evaluate(
             &compiled, &src_end, &dst_end, port, protocol, src, dst, proto_text,
         ))
@@ -111,9 +126,9 @@ impl<'p> Simulator<'p> {
 
     /// Everything `src` can reach: per destination node, the ports and protocols.
     pub fn reachable_from(&self, src: &str) -> Result<Vec<Reach>, QueryError> {
-        let mut inventory = self.inventory.clone();
-        let src_end = endpoint(self.policy, &mut inventory, src.trim(), Side::Source)?;
-        let compiled = Compiled::new(self.policy, &inventory);
+        let mut overlay = Overlay::new(&self.inventory);
+        let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
+        let compiled = self.compiled_for(&overlay);
         let mut out = Vec::new();
         for (index, node) in compiled.resolver.nodes.iter().enumerate() {
             if Some(index) == src_end.node {
@@ -141,9 +156,9 @@ impl<'p> Simulator<'p> {
             }
             _ => (dst.trim().to_owned(), None),
         };
-        let mut inventory = self.inventory.clone();
-        let dst_end = endpoint(self.policy, &mut inventory, &host, Side::Destination)?;
-        let compiled = Compiled::new(self.policy, &inventory);
+        let mut overlay = Overlay::new(&self.inventory);
+        let dst_end = endpoint(self.policy, &mut overlay, &host, Side::Destination)?;
+        let compiled = self.compiled_for(&overlay);
         let mut out = Vec::new();
         for receiver in receivers(&compiled, &dst_end) {
             let Some(node) = compiled.resolver.nodes.get(receiver) else {
@@ -283,11 +298,53 @@ enum Side {
     Destination,
 }
 
+/// The inventory plus the hypothetical nodes one query adds, without copying the inventory.
+struct Overlay<'i> {
+    base: &'i Inventory,
+    added: Vec<Node>,
+}
+
+impl<'i> Overlay<'i> {
+    fn new(base: &'i Inventory) -> Self {
+        Self {
+            base,
+            added: Vec::new(),
+        }
+    }
+
+    fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.base.nodes.iter().chain(&self.added)
+    }
+
+    fn position(&self, predicate: impl FnMut(&Node) -> bool) -> Option<usize> {
+        self.nodes().position(predicate)
+    }
+
+    fn get(&self, index: usize) -> Option<&Node> {
+        self.nodes().nth(index)
+    }
+
+    fn push(&mut self, node: Node) -> usize {
+        self.added.push(node);
+        self.base.nodes.len() + self.added.len() - 1
+    }
+
+    /// The inventory with the added nodes, when there are any.
+    fn augmented(&self) -> Option<Inventory> {
+        if self.added.is_empty() {
+            return None;
+        }
+        let mut inventory = self.base.clone();
+        inventory.nodes.extend(self.added.iter().cloned());
+        Some(inventory)
+    }
+}
+
 /// Resolves a query endpoint, adding a hypothetical node to `inventory` when the text names
 /// an identity that no node has exactly.
 fn endpoint(
     policy: &Policy,
-    inventory: &mut Inventory,
+    inventory: &mut Overlay<'_>,
     text: &str,
     side: Side,
 ) -> Result<Endpoint, QueryError> {
@@ -295,8 +352,8 @@ fn endpoint(
         Side::Source => QueryError::UnknownSource(text.to_owned()),
         Side::Destination => QueryError::UnknownDestination(text.to_owned()),
     };
-    if let Some(index) = inventory.nodes.iter().position(|n| n.name == text) {
-        let node = inventory.nodes.get(index).ok_or_else(unknown)?;
+    if let Some(index) = inventory.position(|n| n.name == text) {
+        let node = inventory.get(index).ok_or_else(unknown)?;
         let ip = node
             .ipv4
             .map(IpAddr::V4)
@@ -323,7 +380,7 @@ fn endpoint(
         }
         Selector::Tag(tag) => {
             let tag = tag.to_ascii_lowercase();
-            let existing = inventory.nodes.iter().position(|n| {
+            let existing = inventory.position(|n| {
                 n.tags.len() == 1 && n.tags.iter().all(|t| t.eq_ignore_ascii_case(&tag))
             });
             Ok(identity_endpoint(inventory, text, existing, || Node {
@@ -358,14 +415,17 @@ fn endpoint(
 
 /// An address endpoint. A tailnet address no node has becomes a hypothetical node (no user,
 /// no tags) with that address, so rules naming the address still apply without an inventory.
-fn address_endpoint(inventory: &mut Inventory, text: &str, net: IpNet) -> Endpoint {
+fn address_endpoint(inventory: &mut Overlay<'_>, text: &str, net: IpNet) -> Endpoint {
     let ip = net.addr();
     let node = inventory
-        .nodes
-        .iter()
         .position(|n| n.ipv4.map(IpAddr::V4) == Some(ip) || n.ipv6.map(IpAddr::V6) == Some(ip));
     let in_tailnet = tailnet_v4().contains(ip) || crate::addr::tailnet_v6().contains(ip);
-    if node.is_some() || !in_tailnet {
+    // Addresses behind a subnet route (4via6 prefixes lie inside the tailnet range) are
+    // reached through the router, not a node of their own.
+    let routed = inventory
+        .nodes()
+        .any(|n| n.routable_ips.iter().any(|r| r.contains(&ip)));
+    if node.is_some() || !in_tailnet || routed {
         return Endpoint {
             label: text.to_owned(),
             ip,
@@ -373,7 +433,7 @@ fn address_endpoint(inventory: &mut Inventory, text: &str, net: IpNet) -> Endpoi
             hypothetical: false,
         };
     }
-    inventory.nodes.push(Node {
+    let index = inventory.push(Node {
         name: format!("{ip} (hypothetical)"),
         ipv4: match ip {
             IpAddr::V4(v4) => Some(v4),
@@ -393,21 +453,20 @@ fn address_endpoint(inventory: &mut Inventory, text: &str, net: IpNet) -> Endpoi
     Endpoint {
         label: text.to_owned(),
         ip,
-        node: Some(inventory.nodes.len() - 1),
+        node: Some(index),
         hypothetical: true,
     }
 }
 
-fn user_endpoint(inventory: &mut Inventory, text: &str, login: &str) -> Endpoint {
+fn user_endpoint(inventory: &mut Overlay<'_>, text: &str, login: &str) -> Endpoint {
     let owner = inventory
+        .base
         .users
         .iter()
         .find(|u| u.login().eq_ignore_ascii_case(login))
         .map_or_else(|| login.to_owned(), |u| u.name.clone());
-    let existing = inventory
-        .nodes
-        .iter()
-        .position(|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()));
+    let existing =
+        inventory.position(|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()));
     identity_endpoint(inventory, text, existing, || Node {
         name: format!("{login} (hypothetical)"),
         ipv4: None,
@@ -422,14 +481,13 @@ fn user_endpoint(inventory: &mut Inventory, text: &str, login: &str) -> Endpoint
 }
 
 fn identity_endpoint(
-    inventory: &mut Inventory,
+    inventory: &mut Overlay<'_>,
     text: &str,
     existing: Option<usize>,
     make: impl FnOnce() -> Node,
 ) -> Endpoint {
     if let Some(index) = existing
         && let Some(ip) = inventory
-            .nodes
             .get(index)
             .and_then(|n| n.ipv4.map(IpAddr::V4).or(n.ipv6.map(IpAddr::V6)))
     {
@@ -443,18 +501,19 @@ fn identity_endpoint(
     let mut node = make();
     let ip = unused_tailnet_ip(inventory);
     node.ipv4 = Some(ip);
-    inventory.nodes.push(node);
+    let index = inventory.push(node);
     Endpoint {
         label: text.to_owned(),
         ip: IpAddr::V4(ip),
-        node: Some(inventory.nodes.len() - 1),
+        node: Some(index),
         hypothetical: true,
     }
 }
 
 /// The highest tailnet IPv4 address no node uses (hypothetical nodes take these).
-fn unused_tailnet_ip(inventory: &Inventory) -> Ipv4Addr {
-    let used: Vec<Ipv4Addr> = inventory.nodes.iter().filter_map(|n| n.ipv4).collect();
+fn unused_tailnet_ip(inventory: &Overlay<'_>) -> Ipv4Addr {
+    let used: std::collections::HashSet<Ipv4Addr> =
+        inventory.nodes().filter_map(|n| n.ipv4).collect();
     let top = u32::from(Ipv4Addr::new(100, 127, 255, 254));
     let mut candidate = top;
     while used.contains(&Ipv4Addr::from(candidate))

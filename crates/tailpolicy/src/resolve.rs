@@ -97,6 +97,7 @@ pub fn is_exit_route(net: &IpNet) -> bool {
 }
 
 /// Resolves selectors against one policy and inventory.
+#[derive(Clone)]
 pub struct Resolver<'a> {
     pub policy: &'a Policy,
     pub nodes: Vec<NodeInfo>,

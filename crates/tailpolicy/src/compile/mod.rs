@@ -102,6 +102,7 @@ impl NodeRule {
 }
 
 /// A compiled policy for one inventory.
+#[derive(Clone)]
 pub struct Compiled<'a> {
     pub resolver: Resolver<'a>,
     pub pieces: Vec<Piece>,
