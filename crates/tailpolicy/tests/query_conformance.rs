@@ -64,10 +64,10 @@ fn ports_of(rules: &[Value]) -> Vec<u16> {
             .unwrap_or_default()
         {
             for key in ["First", "Last"] {
-                if let Some(p) = d["Ports"][key].as_u64().and_then(|p| u16::try_from(p).ok()) {
-                    if !ports.contains(&p) {
-                        ports.push(p);
-                    }
+                if let Some(p) = d["Ports"][key].as_u64().and_then(|p| u16::try_from(p).ok())
+                    && !ports.contains(&p)
+                {
+                    ports.push(p);
                 }
             }
         }
