@@ -1,4 +1,9 @@
 //! The embedding facade: the few calls a service, the CLI or the WASM module need.
+//!
+//! * [`check`]: every diagnostic for a policy text;
+//! * [`parse_valid`]: the typed policy, when it has no errors;
+//! * [`compile`]: the packet filter and peers Tailscale would send each node;
+//! * [`Simulator`](crate::query::Simulator): queries and reachability listings.
 
 use crate::diagnostic::{Diagnostic, has_errors};
 use crate::inventory::Inventory;
@@ -53,4 +58,68 @@ pub fn parse_valid(text: &str, options: &CheckOptions<'_>) -> Result<Policy, Che
         (Some(policy), report) if report.is_valid() => Ok(policy),
         (_, report) => Err(report),
     }
+}
+
+/// What Tailscale would send one node.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NodeOutput {
+    /// The packet filter (`tailcfg.FilterRule` wire JSON), in Tailscale's order.
+    pub filter: Vec<crate::compile::FilterRule>,
+    /// Visible peers and, for each, the routes (subnet or exit) beyond its own addresses.
+    pub peers: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// Compiles a valid policy for an inventory: per node name, its filter and peers.
+///
+/// ```
+/// let text = r#"{
+///   "tagOwners": {"tag:ci": [], "tag:db": []},
+///   "acls": [{"action": "accept", "src": ["tag:ci"], "dst": ["tag:db:5432"]}],
+/// }"#;
+/// let inventory = tailpolicy::Inventory::from_json(r#"{"nodes": [
+///   {"name": "runner", "ipv4": "100.64.0.1", "tags": ["tag:ci"]},
+///   {"name": "db", "ipv4": "100.64.0.2", "tags": ["tag:db"]}
+/// ]}"#).unwrap();
+/// let policy = tailpolicy::parse_valid(text, &Default::default()).unwrap();
+/// let nodes = tailpolicy::compile(&policy, &inventory);
+/// let rule = &nodes["db"].filter[0];
+/// assert_eq!(rule.src_ips, ["100.64.0.1"]);
+/// assert_eq!(rule.dst_ports[0].ip, "100.64.0.2");
+/// assert!(nodes["runner"].filter.is_empty());
+/// assert!(nodes["runner"].peers.contains_key("db"));
+/// ```
+pub fn compile(
+    policy: &Policy,
+    inventory: &Inventory,
+) -> std::collections::BTreeMap<String, NodeOutput> {
+    let compiled = crate::compile::Compiled::new(policy, inventory);
+    let peer_map = compiled.peer_map();
+    compiled
+        .resolver
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(index, node)| {
+            let filter = compiled
+                .node_rules(index)
+                .iter()
+                .map(|r| r.to_wire())
+                .collect();
+            let peers = peer_map
+                .get(index)
+                .map(|peers| {
+                    peers
+                        .iter()
+                        .map(|p| {
+                            (
+                                p.name.clone(),
+                                p.routes.iter().map(ToString::to_string).collect(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (node.name.clone(), NodeOutput { filter, peers })
+        })
+        .collect()
 }
