@@ -12,9 +12,11 @@
 //!   otherwise; `autogroup:nonroot` adds `"*": "="` (any login as the same local name);
 //!   every other entry, trimmed, is a literal login mapped to itself, even when it looks
 //!   like a group, tag or malformed `localpart:` [captures ssh-malformed-user-*].
-//! * Principals are the source nodes' addresses (`nodeIP`, IPv4 and IPv6). A node matched by
-//!   `autogroup:tagged` is listed once per tag it carries [capture ssh-b6]; order is not
-//!   significant.
+//! * Principals are the source nodes' addresses (`nodeIP`, IPv4 and IPv6), listed once per
+//!   identity of the node that the sources name: a user's device once, a tagged device once
+//!   per tag of it the sources name (`tag:x`, or every tag through `autogroup:tagged`), so
+//!   a device with two tags appears twice under `autogroup:tagged` [capture ssh-b6]. Naming
+//!   an identity twice does not repeat it. Order is not significant.
 //! * A non-`autogroup:self` destination that names the node gives one rule with every
 //!   source as principal. `autogroup:self` gives the node's owner's untagged devices among
 //!   the sources (tagged nodes never match it).
@@ -166,6 +168,15 @@ pub enum SshVerdict {
     Accept,
     Check,
     Deny,
+}
+
+impl SshVerdict {
+    /// True unless denied: a `check` verdict admits the session once the check succeeds.
+    /// (Tailscale's `sshTests` compare verdicts exactly: an `accept` assertion fails on a
+    /// `check` rule, per policy-semantics §7.2; headscale's runner is laxer.)
+    pub fn allows(self) -> bool {
+        self != SshVerdict::Deny
+    }
 }
 
 /// What happens when one node connects to another as one login (`sshTests` semantics).
@@ -364,24 +375,36 @@ impl Compiled<'_> {
         }
     }
 
-    /// The source nodes of a rule, in policy order, each once per selector that names it
-    /// (and once per tag for `autogroup:tagged`).
+    /// The source nodes of a rule, in node order, each once per identity of the node the
+    /// sources name: a user's device once, a tagged device once per tag named (directly or
+    /// through `autogroup:tagged`). Naming an identity twice does not repeat it.
     fn ssh_sources(&self, rule: &SshRule) -> Vec<usize> {
-        let nodes = &self.resolver.nodes;
+        let selectors: Vec<Selector<'_>> =
+            rule.src.iter().map(|s| Selector::parse(&s.value)).collect();
         let mut out = Vec::new();
-        for text in rule.src.iter() {
-            let selector = Selector::parse(&text.value);
-            for (index, node) in nodes.iter().enumerate() {
-                if !self.resolver.node_matches(&selector, node) {
-                    continue;
-                }
-                let times = if selector == Selector::Autogroup(Autogroup::Tagged) {
-                    distinct_tags(node)
-                } else {
+        for (index, node) in self.resolver.nodes.iter().enumerate() {
+            let times = if node.is_tagged() {
+                let named = distinct_tags(node)
+                    .filter(|tag| selectors.iter().any(|s| names_tag(s, tag)))
+                    .count();
+                // A tagged device named by address only (not valid in `ssh`) counts once.
+                if named == 0
+                    && selectors
+                        .iter()
+                        .any(|s| self.resolver.node_matches(s, node))
+                {
                     1
-                };
-                out.extend(std::iter::repeat_n(index, times));
-            }
+                } else {
+                    named
+                }
+            } else {
+                usize::from(
+                    selectors
+                        .iter()
+                        .any(|s| self.resolver.node_matches(s, node)),
+                )
+            };
+            out.extend(std::iter::repeat_n(index, times));
         }
         out
     }
@@ -475,11 +498,21 @@ impl Compiled<'_> {
     }
 }
 
-fn distinct_tags(node: &NodeInfo) -> usize {
-    let mut tags: Vec<&String> = node.tags.iter().collect();
-    tags.sort();
+/// The node's tags, each once.
+fn distinct_tags(node: &NodeInfo) -> impl Iterator<Item = &str> {
+    let mut tags: Vec<&str> = node.tags.iter().map(String::as_str).collect();
+    tags.sort_unstable();
     tags.dedup();
-    tags.len()
+    tags.into_iter()
+}
+
+/// Does a source selector name the identity `tag` (lowercase)?
+fn names_tag(selector: &Selector<'_>, tag: &str) -> bool {
+    match selector {
+        Selector::Tag(t) => t.trim().eq_ignore_ascii_case(tag),
+        Selector::Autogroup(Autogroup::Tagged | Autogroup::DangerAll) | Selector::Wildcard => true,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -567,6 +600,19 @@ mod tests {
             assert_eq!(srv.len(), 1);
             // Two tags: listed twice.
             assert_eq!(srv[0].wire.principals.len(), 2);
+        });
+    }
+
+    #[test]
+    fn principals_once_per_named_identity() {
+        let policy = r#"{"ssh": [
+            {"action": "accept", "src": ["tag:server"], "dst": ["tag:server"], "users": ["root"]},
+            {"action": "accept", "src": ["tag:server", "tag:prod", "tag:server"], "dst": ["tag:server"], "users": ["root"]},
+            {"action": "accept", "src": ["autogroup:member", "alice@example.com", "group:none"], "dst": ["tag:server"], "users": ["root"]}
+        ]}"#;
+        compile_and(policy, |c| {
+            let counts: Vec<usize> = c.ssh_rules(2).iter().map(|r| r.sources.len()).collect();
+            assert_eq!(counts, vec![1, 2, 2]);
         });
     }
 
