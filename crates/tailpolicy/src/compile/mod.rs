@@ -7,7 +7,9 @@
 //! pieces whose destinations are its own addresses, its approved subnet routes, or (on an exit
 //! node) the internet.
 
+mod capmap;
 mod peers;
+mod ssh;
 mod wire;
 
 use std::collections::HashMap;
@@ -24,7 +26,14 @@ use crate::resolve::{Addr, NodeInfo, Resolver};
 use crate::selector::{Autogroup, Selector};
 use crate::span::Span;
 
+pub use capmap::{
+    TAILNET_STATE_CAP_PREFIXES, TAILNET_STATE_CAPS, is_tailnet_state_cap, strip_tailnet_state_caps,
+};
 pub use peers::Peer;
+pub use ssh::{
+    CHECK_ACTION_URL, SshAction, SshDecision, SshOrigin, SshPrincipal, SshRuleOut, SshRuleWire,
+    SshVerdict,
+};
 pub use wire::{CapGrant, FilterRule, NetPortRange, WirePorts};
 
 /// Which section a compiled rule came from.
