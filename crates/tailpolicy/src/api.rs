@@ -46,6 +46,12 @@ pub fn load(text: &str, options: &CheckOptions<'_>) -> (Option<Policy>, CheckRep
         let (lowered, structural) = model::lower(root);
         diagnostics.extend(structural);
         diagnostics.extend(validate::validate(&lowered, options.inventory));
+        // The policy's own tests run only on a policy without errors, as Tailscale runs them
+        // after accepting its shape.
+        if !has_errors(&diagnostics) {
+            let assertions = crate::policy_tests::run(&lowered, options.inventory);
+            diagnostics.extend(crate::policy_tests::diagnostics(&assertions));
+        }
         policy = Some(lowered);
     }
     diagnostics.sort_by_key(|d| (d.primary_span().start, d.primary_span().end));

@@ -49,6 +49,7 @@ pub mod goquote;
 pub mod inventory;
 pub mod model;
 pub mod names;
+pub mod policy_tests;
 pub mod ports;
 pub mod proto;
 pub mod query;

@@ -81,6 +81,7 @@ pub struct Simulator<'p> {
     /// The compilation for the inventory as given, reused by every query that adds no
     /// hypothetical node.
     base: Compiled<'p>,
+    addresses_as_nodes: bool,
 }
 
 impl<'p> Simulator<'p> {
@@ -91,7 +92,17 @@ impl<'p> Simulator<'p> {
             policy,
             inventory,
             base,
+            addresses_as_nodes: false,
         }
+    }
+
+    /// A simulator with the semantics of the policy's `tests`: a destination address that no
+    /// node has is a hypothetical node of its own, whether or not a route covers it, so the
+    /// answer depends on the policy alone and not on route approval.
+    pub fn for_tests(policy: &'p Policy, inventory: &Inventory) -> Self {
+        let mut simulator = Self::new(policy, Some(inventory));
+        simulator.addresses_as_nodes = true;
+        simulator
     }
 
     /// The compilation an overlay needs: the cached one, or a fresh one with the
@@ -115,7 +126,7 @@ impl<'p> Simulator<'p> {
             .parse()
             .map_err(|_| QueryError::BadPort(port_text.to_owned()))?;
 
-        let mut overlay = Overlay::new(&self.inventory);
+        let mut overlay = Overlay::new(&self.inventory, self.addresses_as_nodes);
         let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
         let dst_end = endpoint(self.policy, &mut overlay, &host, Side::Destination)?;
         let compiled = self.compiled_for(&overlay);
@@ -126,7 +137,7 @@ impl<'p> Simulator<'p> {
 
     /// Everything `src` can reach: per destination node, the ports and protocols.
     pub fn reachable_from(&self, src: &str) -> Result<Vec<Reach>, QueryError> {
-        let mut overlay = Overlay::new(&self.inventory);
+        let mut overlay = Overlay::new(&self.inventory, self.addresses_as_nodes);
         let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
         let compiled = self.compiled_for(&overlay);
         let mut out = Vec::new();
@@ -156,7 +167,7 @@ impl<'p> Simulator<'p> {
             }
             _ => (dst.trim().to_owned(), None),
         };
-        let mut overlay = Overlay::new(&self.inventory);
+        let mut overlay = Overlay::new(&self.inventory, self.addresses_as_nodes);
         let dst_end = endpoint(self.policy, &mut overlay, &host, Side::Destination)?;
         let compiled = self.compiled_for(&overlay);
         let mut out = Vec::new();
@@ -302,13 +313,17 @@ enum Side {
 struct Overlay<'i> {
     base: &'i Inventory,
     added: Vec<Node>,
+    /// Give any address no node has a hypothetical node of its own, routed or not (the
+    /// policy's `tests` ignore route approval).
+    addresses_as_nodes: bool,
 }
 
 impl<'i> Overlay<'i> {
-    fn new(base: &'i Inventory) -> Self {
+    fn new(base: &'i Inventory, addresses_as_nodes: bool) -> Self {
         Self {
             base,
             added: Vec::new(),
+            addresses_as_nodes,
         }
     }
 
@@ -422,10 +437,12 @@ fn address_endpoint(inventory: &mut Overlay<'_>, text: &str, net: IpNet) -> Endp
     let in_tailnet = tailnet_v4().contains(ip) || crate::addr::tailnet_v6().contains(ip);
     // Addresses behind a subnet route (4via6 prefixes lie inside the tailnet range) are
     // reached through the router, not a node of their own.
-    let routed = inventory
-        .nodes()
-        .any(|n| n.routable_ips.iter().any(|r| r.contains(&ip)));
-    if node.is_some() || !in_tailnet || routed {
+    let routed = inventory.nodes().any(|n| {
+        n.routable_ips
+            .iter()
+            .any(|r| r.prefix_len() > 0 && r.contains(&ip))
+    });
+    if node.is_some() || (!inventory.addresses_as_nodes && (!in_tailnet || routed)) {
         return Endpoint {
             label: text.to_owned(),
             ip,
@@ -734,4 +751,19 @@ fn near_miss_reason(
             ports.join(",")
         ),
     ))
+}
+
+/// The inventory plus a hypothetical node for every identity in `texts` (tags, users,
+/// groups, tailnet addresses) that no node has exactly, so that one compilation serves every
+/// query about them. Texts that name nothing are skipped.
+pub fn with_identities<'t>(
+    policy: &Policy,
+    inventory: &Inventory,
+    texts: impl IntoIterator<Item = &'t str>,
+) -> Inventory {
+    let mut overlay = Overlay::new(inventory, false);
+    for text in texts {
+        let _ = endpoint(policy, &mut overlay, text.trim(), Side::Destination);
+    }
+    overlay.augmented().unwrap_or_else(|| inventory.clone())
 }
