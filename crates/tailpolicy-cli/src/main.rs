@@ -37,6 +37,32 @@ enum Command {
     /// List everything a source can reach (`--from`) or everyone who can reach a
     /// destination (`--to`).
     Reach(ReachArgs),
+    /// Run only the policy's `tests` and `sshTests`, one result per assertion.
+    ///
+    /// Exits with 0 when every assertion passes, 1 when one fails, 2 for invalid input.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The policy file (HuJSON).
+    #[arg(value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// Tailnet inventory JSON; without it, tag and user sources stand for new devices with
+    /// that identity.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    pub format: TestFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    Human,
+    Json,
+    /// JUnit XML for CI systems.
+    Junit,
 }
 
 #[derive(Debug, Args)]
@@ -53,8 +79,12 @@ pub struct QueryArgs {
     #[arg(long, value_name = "DST:PORT", required_unless_present = "batch")]
     pub dst: Option<String>,
     /// Protocol name (tcp, udp, icmp, sctp, ...) or number.
-    #[arg(long, value_name = "PROTO")]
+    #[arg(long, value_name = "PROTO", conflicts_with = "ssh_user")]
     pub proto: Option<String>,
+    /// SSH mode: can SRC log in to DST (a host, no port) as this local user? Exits 0 for
+    /// accept or check with port 22 reachable, 1 otherwise.
+    #[arg(long, value_name = "LOGIN")]
+    pub ssh_user: Option<String>,
     /// Tailnet inventory JSON (users, nodes, tailnet).
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
@@ -151,6 +181,7 @@ fn main() -> ExitCode {
         Command::Query(args) => commands::query::run(args, &mut stdout, &mut stderr),
         Command::Compile(args) => commands::compile::run(args, &mut stdout, &mut stderr),
         Command::Reach(args) => commands::reach::run(args, &mut stdout, &mut stderr),
+        Command::Test(args) => commands::test::run(args, &mut stdout, &mut stderr),
     };
     let status = match result.and_then(|status| stdout.flush().map(|()| status)) {
         Ok(status) => status,

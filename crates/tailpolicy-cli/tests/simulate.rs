@@ -358,3 +358,91 @@ fn batch_answers_agree_with_captured_filters() {
     let _ = std::fs::remove_dir_all(&temp);
     println!("batch: {checked} answers agree with the captured filters");
 }
+
+#[test]
+fn test_command_reports_each_assertion_and_junit() {
+    let ok = run(&["test", POLICY, "--inventory", INVENTORY]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(
+        ok.stdout.contains("assertions:") && ok.stdout.contains("0 failed"),
+        "{}",
+        ok.stdout
+    );
+
+    let failing = run(&["test", "fixtures/tests/failing.hujson", "--format", "json"]);
+    assert_eq!(failing.code, 1, "{}", failing.stderr);
+    let report: Value = serde_json::from_str(&failing.stdout).unwrap();
+    assert_eq!(report["passed"], false);
+    assert_eq!(report["failures"], 1);
+    let failed = report["assertions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["passed"] == false)
+        .unwrap();
+    assert_eq!(failed["expect"], "deny");
+    assert_eq!(failed["target"], "database:22");
+    assert_eq!(failed["line"], 18);
+    assert!(failed["detail"].as_str().unwrap().contains("acls[0]"));
+
+    let junit = run(&["test", "fixtures/tests/failing.hujson", "--format", "junit"]);
+    assert_eq!(junit.code, 1);
+    assert!(junit.stdout.starts_with("<?xml"));
+    assert!(
+        junit
+            .stdout
+            .contains(r#"<testsuites name="tailpolicy" tests="2" failures="1">"#),
+        "{}",
+        junit.stdout
+    );
+    assert!(junit.stdout.contains("<failure message="));
+}
+
+#[test]
+fn check_runs_the_tests_and_points_at_the_failing_assertion() {
+    let out = run(&["check", "fixtures/tests/failing.hujson", "--format", "json"]);
+    assert_eq!(out.code, 1);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let diagnostic = &report["files"][0]["diagnostics"][0];
+    assert_eq!(diagnostic["code"], "E403");
+    assert!(
+        diagnostic["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("test(s) failed")
+    );
+    assert_eq!(diagnostic["line"], 18);
+}
+
+#[test]
+fn ssh_query_reports_verdict_and_rule() {
+    let out = run(&[
+        "query",
+        POLICY,
+        "--inventory",
+        INVENTORY,
+        "--src",
+        "group:platform-team",
+        "--dst",
+        "database",
+        "--ssh-user",
+        "root",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let answer: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(answer["verdict"], "check");
+    assert_eq!(answer["rule"], 0);
+    let denied = run(&[
+        "query",
+        POLICY,
+        "--src",
+        "tag:depot-runner",
+        "--dst",
+        "database",
+        "--ssh-user",
+        "root",
+    ]);
+    assert_eq!(denied.code, 1);
+}

@@ -36,9 +36,17 @@ pub fn check(text: &str, options: &CheckOptions<'_>) -> CheckReport {
     load(text, options).1
 }
 
-/// Parses and validates a policy, and returns the typed policy when it parses (with or
-/// without validation errors) together with the report.
+/// Parses and validates a policy and runs its `tests` and `sshTests`; returns the typed
+/// policy when it parses (with or without errors) together with the report.
 pub fn load(text: &str, options: &CheckOptions<'_>) -> (Option<Policy>, CheckReport) {
+    load_with(text, options, true)
+}
+
+fn load_with(
+    text: &str,
+    options: &CheckOptions<'_>,
+    run_tests: bool,
+) -> (Option<Policy>, CheckReport) {
     let parsed = syntax::parse(text);
     let mut diagnostics = parsed.diagnostics;
     let mut policy = None;
@@ -48,7 +56,7 @@ pub fn load(text: &str, options: &CheckOptions<'_>) -> (Option<Policy>, CheckRep
         diagnostics.extend(validate::validate(&lowered, options.inventory));
         // The policy's own tests run only on a policy without errors, as Tailscale runs them
         // after accepting its shape.
-        if !has_errors(&diagnostics) {
+        if run_tests && !has_errors(&diagnostics) {
             let assertions = crate::policy_tests::run(&lowered, options.inventory);
             diagnostics.extend(crate::policy_tests::diagnostics(&assertions));
         }
@@ -58,9 +66,10 @@ pub fn load(text: &str, options: &CheckOptions<'_>) -> (Option<Policy>, CheckRep
     (policy, CheckReport { diagnostics })
 }
 
-/// A valid policy, ready for queries: [`load`] without errors.
+/// A policy without syntax or validation errors, ready for queries. Its `tests` are not run
+/// (a failing test should not stop anyone asking what the policy allows).
 pub fn parse_valid(text: &str, options: &CheckOptions<'_>) -> Result<Policy, CheckReport> {
-    match load(text, options) {
+    match load_with(text, options, false) {
         (Some(policy), report) if report.is_valid() => Ok(policy),
         (_, report) => Err(report),
     }
@@ -73,6 +82,12 @@ pub struct NodeOutput {
     pub filter: Vec<crate::compile::FilterRule>,
     /// Visible peers and, for each, the routes (subnet or exit) beyond its own addresses.
     pub peers: std::collections::BTreeMap<String, Vec<String>>,
+    /// The Tailscale SSH rules (`tailcfg.SSHRule` JSON), first match wins.
+    pub ssh_rules: Vec<crate::compile::SshRuleWire>,
+    /// The node's own capability map (`SelfNode.CapMap`).
+    pub self_capmap: serde_json::Map<String, serde_json::Value>,
+    /// For each visible peer with a non-empty map, the capabilities the node sees for it.
+    pub peer_capmap: std::collections::BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Compiles a valid policy for an inventory: per node name, its filter and peers.
@@ -125,7 +140,32 @@ pub fn compile(
                         .collect()
                 })
                 .unwrap_or_default();
-            (node.name.clone(), NodeOutput { filter, peers })
+            let ssh_rules = compiled
+                .ssh_rules(index)
+                .into_iter()
+                .map(|r| r.wire)
+                .collect();
+            let self_capmap = compiled.self_capmap(index, inventory);
+            let peer_capmap = peer_map
+                .get(index)
+                .map(|peers| {
+                    peers
+                        .iter()
+                        .map(|p| (p.name.clone(), compiled.peer_capmap(index, p.index)))
+                        .filter(|(_, map)| !map.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                node.name.clone(),
+                NodeOutput {
+                    filter,
+                    peers,
+                    ssh_rules,
+                    self_capmap,
+                    peer_capmap,
+                },
+            )
         })
         .collect()
 }

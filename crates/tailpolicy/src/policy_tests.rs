@@ -48,6 +48,9 @@ pub struct Assertion {
     pub detail: String,
     #[serde(skip)]
     pub span: Span,
+    /// The rules that decided (the allowing rules of a failed `deny`), for secondary labels.
+    #[serde(skip)]
+    pub rules: Vec<Span>,
 }
 
 /// Runs every `tests` and `sshTests` entry.
@@ -147,7 +150,7 @@ pub fn diagnostics(assertions: &[Assertion]) -> Vec<Diagnostic> {
                 Block::Tests => (codes::TEST_FAILED, "tests"),
                 Block::SshTests => (codes::SSH_TEST_FAILED, "sshTests"),
             };
-            Diagnostic::error(
+            let mut diagnostic = Diagnostic::error(
                 code,
                 format!(
                     "test(s) failed: {block}[{}]: {} {} from {}: {}",
@@ -158,7 +161,11 @@ pub fn diagnostics(assertions: &[Assertion]) -> Vec<Diagnostic> {
             .with_help(match a.expect {
                 "deny" => "remove or narrow the rule that allows it, or fix the test",
                 _ => "add a rule that allows it, or fix the test",
-            })
+            });
+            for rule in &a.rules {
+                diagnostic = diagnostic.with_secondary(*rule, "this rule decides it");
+            }
+            diagnostic
         })
         .collect()
 }
@@ -194,14 +201,25 @@ fn acl_assertion(
     }
     let passed = allowed_by.is_some() == expect_allowed;
     let proto_label = protocols.join("/");
+    let rules = allowed_by
+        .as_ref()
+        .map(|answer| answer.matches.iter().map(|m| m.span).collect())
+        .unwrap_or_default();
     let detail = match (&allowed_by, expect_allowed) {
         (Some(answer), _) => format!(
-            "{} ({proto_label}), {}",
+            "{} ({proto_label}, from {}{} to {}), {}",
             if expect_allowed {
                 "allowed"
             } else {
                 "want drop, got accept"
             },
+            answer.src_addr,
+            if answer.src_hypothetical {
+                ", a new device with this identity"
+            } else {
+                ""
+            },
+            answer.dst_addr,
             answer.explanation
         ),
         (None, true) => format!("want accept, got drop ({proto_label}): {detail}"),
@@ -216,6 +234,7 @@ fn acl_assertion(
         passed,
         detail,
         span: entry.span,
+        rules,
     }
 }
 
@@ -293,6 +312,7 @@ fn ssh_assertion(
         passed: failure.is_none(),
         detail: failure.unwrap_or_else(|| format!("{expect} as expected")),
         span: login.span,
+        rules: Vec::new(),
     }
 }
 

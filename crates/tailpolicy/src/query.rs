@@ -59,6 +59,11 @@ pub struct Answer {
     /// node that carries it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via_node: Option<String>,
+    /// The source address the answer is for, and whether it is a hypothetical device.
+    pub src_addr: String,
+    pub src_hypothetical: bool,
+    /// The destination address.
+    pub dst_addr: String,
 }
 
 /// One endpoint of a query after resolution.
@@ -133,6 +138,67 @@ impl<'p> Simulator<'p> {
         Ok(evaluate(
             &compiled, &src_end, &dst_end, port, protocol, src, dst, proto_text,
         ))
+    }
+
+    /// Can `src` open a Tailscale SSH session to `dst` (a node, tag, user, host alias or IP)
+    /// as `login`? The verdict comes from the `ssh` rules (check before accept); the answer
+    /// also says whether the network rules let the source reach port 22, which a session
+    /// needs too.
+    pub fn ssh_query(&self, src: &str, dst: &str, login: &str) -> Result<SshAnswer, QueryError> {
+        let mut overlay = Overlay::new(&self.inventory, self.addresses_as_nodes);
+        let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
+        let dst_end = endpoint(self.policy, &mut overlay, dst.trim(), Side::Destination)?;
+        let compiled = self.compiled_for(&overlay);
+        let (Some(src_node), Some(dst_node)) = (src_end.node, dst_end.node) else {
+            return Err(QueryError::UnknownDestination(dst.to_owned()));
+        };
+        let decision = compiled.ssh_decision(src_node, dst_node, login.trim());
+        let port_22 = evaluate(
+            &compiled,
+            &src_end,
+            &dst_end,
+            22,
+            Protocol::TCP,
+            src,
+            dst,
+            "tcp",
+        );
+        let verdict = match decision.verdict {
+            crate::compile::SshVerdict::Accept => "accept",
+            crate::compile::SshVerdict::Check => "check",
+            crate::compile::SshVerdict::Deny => "deny",
+        };
+        let rule_span = decision
+            .rule
+            .and_then(|i| self.policy.ssh.get(i))
+            .map(|r| r.span);
+        let explanation = match (&decision.rule, port_22.allowed) {
+            (Some(rule), true) => format!(
+                "{verdict} by ssh[{rule}] as local user {:?}; port 22 is reachable ({})",
+                decision.local_user.as_deref().unwrap_or(""),
+                port_22.explanation
+            ),
+            (Some(rule), false) => format!(
+                "{verdict} by ssh[{rule}], but the network rules do not allow port 22 ({}), so no session can open",
+                port_22.explanation
+            ),
+            (None, _) => format!(
+                "deny: no ssh rule lets {} log in as {login:?}",
+                src_end.label
+            ),
+        };
+        Ok(SshAnswer {
+            allowed: decision.verdict != crate::compile::SshVerdict::Deny && port_22.allowed,
+            verdict,
+            src: src.to_owned(),
+            dst: dst.to_owned(),
+            login: login.to_owned(),
+            local_user: decision.local_user,
+            rule: decision.rule,
+            rule_span,
+            network_allowed: port_22.allowed,
+            explanation,
+        })
     }
 
     /// Everything `src` can reach: per destination node, the ports and protocols.
@@ -211,6 +277,26 @@ impl<'p> Simulator<'p> {
         }
         Ok(out)
     }
+}
+
+/// The answer to an SSH query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SshAnswer {
+    /// A session can open: an accept or check rule admits the login and port 22 is reachable.
+    pub allowed: bool,
+    /// `accept`, `check` or `deny`, from the `ssh` rules alone (what `sshTests` assert).
+    pub verdict: &'static str,
+    pub src: String,
+    pub dst: String,
+    pub login: String,
+    pub local_user: Option<String>,
+    /// Index in `ssh` of the deciding rule.
+    pub rule: Option<usize>,
+    #[serde(skip)]
+    pub rule_span: Option<crate::span::Span>,
+    /// Whether the network rules allow TCP port 22.
+    pub network_allowed: bool,
+    pub explanation: String,
 }
 
 /// One line of a reachability listing.
@@ -620,6 +706,9 @@ fn evaluate(
         matches: Vec::new(),
         explanation: String::new(),
         via_node: None,
+        src_addr: src.ip.to_string(),
+        src_hypothetical: src.hypothetical,
+        dst_addr: dst.ip.to_string(),
     };
     let _ = proto_text;
     let receivers = receivers(compiled, dst);

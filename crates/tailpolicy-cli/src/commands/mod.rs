@@ -6,3 +6,4 @@ pub mod compile;
 pub mod policy;
 pub mod query;
 pub mod reach;
+pub mod test;

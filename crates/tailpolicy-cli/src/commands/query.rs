@@ -56,6 +56,9 @@ pub fn run(args: &QueryArgs, out: &mut impl Write, err: &mut impl Write) -> io::
         )?;
         return Ok(ExitStatus::Failure);
     };
+    if let Some(login) = &args.ssh_user {
+        return run_ssh(&loaded, &simulator, src, dst, login, args.format, out, err);
+    }
     match simulator.query(src, dst, args.proto.as_deref()) {
         Ok(answer) => {
             match args.format {
@@ -197,4 +200,56 @@ fn rule_summary(text: &str, span: tailpolicy::Span) -> String {
     } else {
         one_line
     }
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site, all inputs of the SSH query"
+)]
+fn run_ssh(
+    loaded: &Loaded,
+    simulator: &Simulator<'_>,
+    src: &str,
+    dst: &str,
+    login: &str,
+    format: OutputFormat,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> io::Result<ExitStatus> {
+    let answer = match simulator.ssh_query(src, dst, login) {
+        Ok(answer) => answer,
+        Err(error) => {
+            writeln!(err, "error: {error}")?;
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let position = answer.rule_span.map(|span| loaded.position(span));
+    match format {
+        OutputFormat::Json => {
+            let mut value = serde_json::to_value(&answer).unwrap_or_default();
+            if let (Some((line, column)), Some(object)) = (position, value.as_object_mut()) {
+                object.insert("line".into(), line.into());
+                object.insert("column".into(), column.into());
+            }
+            serde_json::to_writer(&mut *out, &value)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Human => {
+            let verdict = if answer.allowed { "ALLOWED" } else { "DENIED" };
+            writeln!(
+                out,
+                "{verdict}: ssh {login}@{dst} from {src} (verdict: {})",
+                answer.verdict
+            )?;
+            writeln!(out, "  {}", answer.explanation)?;
+            if let (Some(rule), Some((line, column))) = (answer.rule, position) {
+                writeln!(out, "  ssh[{rule}] at line {line}, column {column}")?;
+            }
+        }
+    }
+    Ok(if answer.allowed {
+        ExitStatus::Success
+    } else {
+        ExitStatus::PolicyErrors
+    })
 }
