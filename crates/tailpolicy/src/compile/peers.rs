@@ -78,7 +78,7 @@ impl Compiled<'_> {
             .iter()
             .filter(|p| p.src.iter().any(|s| speaks_for(s, me)))
             .collect();
-        let (offers, via_candidates) = self.route_offers(viewer, me, &my_pieces, my_rules);
+        let (offers, via_candidates) = self.route_offers(viewer, &my_pieces, my_rules);
         let mut out = Vec::new();
         for (index, peer) in nodes.iter().enumerate() {
             if index == viewer {
@@ -127,7 +127,6 @@ impl Compiled<'_> {
     fn route_offers(
         &self,
         viewer: usize,
-        me: &NodeInfo,
         my_pieces: &[&Piece],
         my_rules: &[NodeRule],
     ) -> (Vec<(usize, IpNet)>, Vec<usize>) {
@@ -174,9 +173,7 @@ impl Compiled<'_> {
                     .first()
                     .and_then(|p| self.primary_router(&route, &p.via))
             };
-            if let Some(router) = router.filter(|&r| r != viewer)
-                && (!me.subnet_routes.contains(&route) || router != viewer)
-            {
+            if let Some(router) = router.filter(|&r| r != viewer) {
                 offers.push((router, route));
             }
         }
