@@ -27,7 +27,20 @@ enum Command {
     /// Exits with 0 when every policy is valid, 1 when a policy has errors, and 2 on a usage
     /// or I/O error (a file that cannot be read, a malformed inventory).
     Check(CheckArgs),
-
+    /// Can SRC reach DST:PORT? Names the rules that allow it, or says what came closest.
+    ///
+    /// Exits with 0 when allowed, 1 when denied (in batch mode: when any query is denied),
+    /// and 2 for invalid input.
+    Query(QueryArgs),
+    /// Print the packet filter and peers Tailscale would send each node, as JSON.
+    Compile(CompileArgs),
+    /// List everything a source can reach (`--from`) or everyone who can reach a
+    /// destination (`--to`).
+    Reach(ReachArgs),
+    /// Run only the policy's `tests` and `sshTests`, one result per assertion.
+    ///
+    /// Exits with 0 when every assertion passes, 1 when one fails, 2 for invalid input.
+    Test(TestArgs),
     /// Format policy files canonically, keeping every comment.
     ///
     /// The style is that of Tailscale's `hujsonfmt`: tabs, one element per line or all on
@@ -52,6 +65,110 @@ pub struct FmtArgs {
     /// Rewrite the files in place, atomically; a file that does not parse is left untouched.
     #[arg(long)]
     pub write: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The policy file (HuJSON).
+    #[arg(value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// Tailnet inventory JSON; without it, tag and user sources stand for new devices with
+    /// that identity.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    pub format: TestFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    Human,
+    Json,
+    /// JUnit XML for CI systems.
+    Junit,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The policy file (HuJSON).
+    #[arg(value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// Source: a tag, user, group, host alias, IP or node name. An identity no node has
+    /// stands for a new node with that identity (e.g. an ephemeral CI runner).
+    #[arg(long, value_name = "SRC", required_unless_present = "batch")]
+    pub src: Option<String>,
+    /// Destination `host:port`: a host alias, IP, tag, user or node name; IPv6 as
+    /// `[addr]:port`.
+    #[arg(long, value_name = "DST:PORT", required_unless_present = "batch")]
+    pub dst: Option<String>,
+    /// Protocol name (tcp, udp, icmp, sctp, ...) or number.
+    #[arg(long, value_name = "PROTO", conflicts_with = "ssh_user")]
+    pub proto: Option<String>,
+    /// SSH mode: can SRC log in to DST (a host, no port) as this local user? Exits 0 for
+    /// accept or check with port 22 reachable, 1 otherwise.
+    #[arg(long, value_name = "LOGIN")]
+    pub ssh_user: Option<String>,
+    /// Tailnet inventory JSON (users, nodes, tailnet).
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// JSON lines `{"src": ..., "dst": ..., "proto": ...}`; one JSON answer per line out.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["src", "dst", "proto"])]
+    pub batch: Option<PathBuf>,
+    /// Output format (batch mode always writes JSON lines).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// The policy file (HuJSON).
+    #[arg(value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// Tailnet inventory JSON (users, nodes, tailnet).
+    #[arg(long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Only this node.
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
+    /// Output format (only JSON).
+    #[arg(long, value_enum, default_value_t = JsonOnly::Json)]
+    pub format: JsonOnly,
+}
+
+#[derive(Debug, Args)]
+pub struct ReachArgs {
+    /// The policy file (HuJSON).
+    #[arg(value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// List everything this source can reach.
+    #[arg(
+        long,
+        value_name = "SRC",
+        required_unless_present = "to",
+        conflicts_with = "to"
+    )]
+    pub from: Option<String>,
+    /// List everyone who can reach this destination (`host` or `host:port`).
+    #[arg(long, value_name = "DST[:PORT]")]
+    pub to: Option<String>,
+    /// Tailnet inventory JSON (users, nodes, tailnet).
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JsonOnly {
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -82,9 +199,14 @@ fn main() -> ExitCode {
     // clap prints usage errors itself and exits with 2, which is also our usage-error code.
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args, &mut stdout),
-        Command::Fmt(args) => commands::fmt::run(args, &mut stdout, &mut std::io::stderr().lock()),
+        Command::Query(args) => commands::query::run(args, &mut stdout, &mut stderr),
+        Command::Compile(args) => commands::compile::run(args, &mut stdout, &mut stderr),
+        Command::Reach(args) => commands::reach::run(args, &mut stdout, &mut stderr),
+        Command::Test(args) => commands::test::run(args, &mut stdout, &mut stderr),
+        Command::Fmt(args) => commands::fmt::run(args, &mut stdout, &mut stderr),
     };
     let status = match result.and_then(|status| stdout.flush().map(|()| status)) {
         Ok(status) => status,

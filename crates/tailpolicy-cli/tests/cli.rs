@@ -1,8 +1,6 @@
 //! End-to-end tests of the `tailpolicy` binary: exit codes, the JSON report's shape and the
 //! human report's locations. Fixtures live in `fixtures/` at the workspace root; the
 //! binary runs from there so paths print as written.
-//!
-//! reports; the placeholder parser accepts everything.
 
 use std::path::{Path, PathBuf};
 

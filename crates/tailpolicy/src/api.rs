@@ -1,7 +1,13 @@
 //! The embedding facade: the few calls a service, the CLI or the WASM module need.
+//!
+//! * [`check`]: every diagnostic for a policy text;
+//! * [`parse_valid`]: the typed policy, when it has no errors;
+//! * [`compile`]: the packet filter and peers Tailscale would send each node;
+//! * [`Simulator`](crate::query::Simulator): queries and reachability listings.
 
 use crate::diagnostic::{Diagnostic, has_errors};
 use crate::inventory::Inventory;
+use crate::model::Policy;
 use crate::{model, syntax, validate};
 
 /// What `check` takes besides the policy text.
@@ -27,13 +33,139 @@ impl CheckReport {
 
 /// Parses and validates a policy.
 pub fn check(text: &str, options: &CheckOptions<'_>) -> CheckReport {
+    load(text, options).1
+}
+
+/// Parses and validates a policy and runs its `tests` and `sshTests`; returns the typed
+/// policy when it parses (with or without errors) together with the report.
+pub fn load(text: &str, options: &CheckOptions<'_>) -> (Option<Policy>, CheckReport) {
+    load_with(text, options, true)
+}
+
+fn load_with(
+    text: &str,
+    options: &CheckOptions<'_>,
+    run_tests: bool,
+) -> (Option<Policy>, CheckReport) {
     let parsed = syntax::parse(text);
     let mut diagnostics = parsed.diagnostics;
+    let mut policy = None;
     if let Some(root) = &parsed.value {
-        let (policy, structural) = model::lower(root);
+        let (lowered, structural) = model::lower(root);
         diagnostics.extend(structural);
-        diagnostics.extend(validate::validate(&policy, options.inventory));
+        diagnostics.extend(validate::validate(&lowered, options.inventory));
+        // The policy's own tests run only on a policy without errors, as Tailscale runs them
+        // after accepting its shape.
+        if run_tests && !has_errors(&diagnostics) {
+            let assertions = crate::policy_tests::run(&lowered, options.inventory);
+            diagnostics.extend(crate::policy_tests::diagnostics(&assertions));
+        }
+        policy = Some(lowered);
     }
     diagnostics.sort_by_key(|d| (d.primary_span().start, d.primary_span().end));
-    CheckReport { diagnostics }
+    (policy, CheckReport { diagnostics })
+}
+
+/// A policy without syntax or validation errors, ready for queries. Its `tests` are not run
+/// (a failing test should not stop anyone asking what the policy allows).
+pub fn parse_valid(text: &str, options: &CheckOptions<'_>) -> Result<Policy, CheckReport> {
+    match load_with(text, options, false) {
+        (Some(policy), report) if report.is_valid() => Ok(policy),
+        (_, report) => Err(report),
+    }
+}
+
+/// What Tailscale would send one node.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NodeOutput {
+    /// The packet filter (`tailcfg.FilterRule` wire JSON), in Tailscale's order.
+    pub filter: Vec<crate::compile::FilterRule>,
+    /// Visible peers and, for each, the routes (subnet or exit) beyond its own addresses.
+    pub peers: std::collections::BTreeMap<String, Vec<String>>,
+    /// The Tailscale SSH rules (`tailcfg.SSHRule` JSON), first match wins.
+    pub ssh_rules: Vec<crate::compile::SshRuleWire>,
+    /// The node's own capability map (`SelfNode.CapMap`).
+    pub self_capmap: serde_json::Map<String, serde_json::Value>,
+    /// For each visible peer with a non-empty map, the capabilities the node sees for it.
+    pub peer_capmap: std::collections::BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Compiles a valid policy for an inventory: per node name, its filter and peers.
+///
+/// ```
+/// let text = r#"{
+///   "tagOwners": {"tag:ci": [], "tag:db": []},
+///   "acls": [{"action": "accept", "src": ["tag:ci"], "dst": ["tag:db:5432"]}],
+/// }"#;
+/// let inventory = tailpolicy::Inventory::from_json(r#"{"nodes": [
+///   {"name": "runner", "ipv4": "100.64.0.1", "tags": ["tag:ci"]},
+///   {"name": "db", "ipv4": "100.64.0.2", "tags": ["tag:db"]}
+/// ]}"#).unwrap();
+/// let policy = tailpolicy::parse_valid(text, &Default::default()).unwrap();
+/// let nodes = tailpolicy::compile(&policy, &inventory);
+/// let rule = &nodes["db"].filter[0];
+/// assert_eq!(rule.src_ips, ["100.64.0.1"]);
+/// assert_eq!(rule.dst_ports[0].ip, "100.64.0.2");
+/// assert!(nodes["runner"].filter.is_empty());
+/// assert!(nodes["runner"].peers.contains_key("db"));
+/// ```
+pub fn compile(
+    policy: &Policy,
+    inventory: &Inventory,
+) -> std::collections::BTreeMap<String, NodeOutput> {
+    let compiled = crate::compile::Compiled::new(policy, inventory);
+    let peer_map = compiled.peer_map();
+    compiled
+        .resolver
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(index, node)| {
+            let filter = compiled
+                .node_rules(index)
+                .iter()
+                .map(|r| r.to_wire())
+                .collect();
+            let peers = peer_map
+                .get(index)
+                .map(|peers| {
+                    peers
+                        .iter()
+                        .map(|p| {
+                            (
+                                p.name.clone(),
+                                p.routes.iter().map(ToString::to_string).collect(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let ssh_rules = compiled
+                .ssh_rules(index)
+                .into_iter()
+                .map(|r| r.wire)
+                .collect();
+            let self_capmap = compiled.self_capmap(index, inventory);
+            let peer_capmap = peer_map
+                .get(index)
+                .map(|peers| {
+                    peers
+                        .iter()
+                        .map(|p| (p.name.clone(), compiled.peer_capmap(index, p.index)))
+                        .filter(|(_, map)| !map.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                node.name.clone(),
+                NodeOutput {
+                    filter,
+                    peers,
+                    ssh_rules,
+                    self_capmap,
+                    peer_capmap,
+                },
+            )
+        })
+        .collect()
 }

@@ -64,6 +64,11 @@ pub struct Node {
     /// The approved subset of `routable_ips`; only approved routes carry traffic.
     #[serde(default)]
     pub approved_routes: Vec<IpNet>,
+    /// Routes this node currently serves as the primary (HA) router, as in
+    /// `tailcfg.Node.PrimaryRoutes`. When no router of a prefix lists it, the first router in
+    /// inventory order with the route approved is taken as primary.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub primary_routes: Vec<IpNet>,
     /// Who created a tagged node (unit fixtures); not part of its identity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,

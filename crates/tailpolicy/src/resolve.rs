@@ -26,7 +26,7 @@ impl Addr {
         match self {
             Addr::Any => "*".to_owned(),
             Addr::Net(net) => format_net(net),
-            Addr::Range(range) => range.to_string(),
+            Addr::Range(range) => range.to_range_string(),
         }
     }
 
@@ -65,6 +65,11 @@ pub struct NodeInfo {
     pub advertised: Vec<IpNet>,
     /// Has an approved `0.0.0.0/0` or `::/0`.
     pub exit_node: bool,
+    /// Advertised routes that `autoApprovers` approve although the inventory does not list
+    /// them as approved (already included in `subnet_routes` / `exit_node`).
+    pub auto_approved: Vec<IpNet>,
+    /// Routes the inventory marks this node as primary router for.
+    pub primary_routes: Vec<IpNet>,
 }
 
 impl NodeInfo {
@@ -92,6 +97,7 @@ pub fn is_exit_route(net: &IpNet) -> bool {
 }
 
 /// Resolves selectors against one policy and inventory.
+#[derive(Clone)]
 pub struct Resolver<'a> {
     pub policy: &'a Policy,
     pub nodes: Vec<NodeInfo>,
@@ -123,11 +129,41 @@ impl<'a> Resolver<'a> {
             .iter()
             .filter_map(|h| parse_prefix(h.value.value.trim()).map(|p| (h.name.value.as_str(), p)))
             .collect();
-        Self {
+        let mut resolver = Self {
             policy,
             nodes,
             groups,
             hosts,
+        };
+        resolver.apply_auto_approval();
+        resolver
+    }
+
+    /// Routes a node advertises that `autoApprovers` cover are approved when advertised, so
+    /// they count as approved even when the inventory does not list them.
+    fn apply_auto_approval(&mut self) {
+        let mut approvals = Vec::new();
+        for (index, node) in self.nodes.iter().enumerate() {
+            for route in &node.advertised {
+                let approved = if is_exit_route(route) {
+                    node.exit_node
+                } else {
+                    node.subnet_routes.contains(route)
+                };
+                if !approved && self.auto_approves(node, route) {
+                    approvals.push((index, *route));
+                }
+            }
+        }
+        for (index, route) in approvals {
+            if let Some(node) = self.nodes.get_mut(index) {
+                node.auto_approved.push(route);
+                if is_exit_route(&route) {
+                    node.exit_node = true;
+                } else {
+                    node.subnet_routes.push(route);
+                }
+            }
         }
     }
 
@@ -268,9 +304,11 @@ impl<'a> Resolver<'a> {
             Selector::Host(name) | Selector::HostRef(name) => {
                 self.host(name).map(Addr::Net).into_iter().collect()
             }
-            Selector::Range(..) | Selector::IpSet(_) | Selector::Autogroup(Autogroup::Internet) => {
-                set_addrs(&self.address_set(selector))
+            // Tailscale writes the internet as address ranges, never prefixes [capture routes-b17].
+            Selector::Autogroup(Autogroup::Internet) => {
+                internet().ranges().map(Addr::Range).collect()
             }
+            Selector::Range(..) | Selector::IpSet(_) => set_addrs(&self.address_set(selector)),
             Selector::Autogroup(Autogroup::SelfDevices) | Selector::Service(_) => Vec::new(),
             _ => self
                 .nodes
@@ -295,19 +333,18 @@ impl<'a> Resolver<'a> {
                 _ => false,
             }
         };
-        if is_exit_route(route)
-            && approvers
+        // Exit routes are approved only by `exitNode`: a `routes` key of `0.0.0.0/0` or
+        // `::/0` does not approve them (every routes capture agrees).
+        if is_exit_route(route) {
+            return approvers
                 .exit_node
                 .iter()
-                .any(|a| identity_matches(&a.value))
-        {
-            return true;
+                .any(|a| identity_matches(&a.value));
         }
         approvers.routes.iter().any(|entry| {
-            parse_prefix(entry.name.value.trim()).is_some_and(|key| {
-                let key = key.trunc();
-                key.contains(&route.trunc()) && (!is_exit_route(route) || key.prefix_len() == 0)
-            }) && entry.values.iter().any(|a| identity_matches(&a.value))
+            parse_prefix(entry.name.value.trim())
+                .is_some_and(|key| key.trunc().contains(&route.trunc()))
+                && entry.values.iter().any(|a| identity_matches(&a.value))
         })
     }
 }
@@ -373,5 +410,7 @@ fn node_info(node: &Node, inventory: &Inventory) -> NodeInfo {
             .collect(),
         advertised: node.routable_ips.clone(),
         exit_node: node.approved_routes.iter().any(is_exit_route),
+        primary_routes: node.primary_routes.clone(),
+        auto_approved: Vec::new(),
     }
 }

@@ -65,7 +65,7 @@ fn check_policy(path: &Path, options: &CheckOptions<'_>) -> FileResult {
     }
 }
 
-fn load_inventory(path: &Path) -> Result<Inventory, FileResult> {
+pub(crate) fn load_inventory(path: &Path) -> Result<Inventory, FileResult> {
     let display = display_path(path);
     let text = read_text(path, &display, "inventory ")?;
     Inventory::from_json(&text).map_err(|err| {
@@ -183,7 +183,7 @@ fn report_inventory_failure(
     Ok(ExitStatus::Failure)
 }
 
-fn write_human_diagnostics(
+pub(crate) fn write_human_diagnostics(
     renderer: &HumanRenderer,
     files: &[FileResult],
     out: &mut impl Write,
@@ -221,7 +221,7 @@ fn status(files: &[FileResult]) -> ExitStatus {
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set to something
 /// (<https://no-color.org>).
-fn use_color() -> bool {
+pub(crate) fn use_color() -> bool {
     io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 

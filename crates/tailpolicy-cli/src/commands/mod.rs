@@ -2,4 +2,9 @@
 //! and returns the exit status.
 
 pub mod check;
+pub mod compile;
 pub mod fmt;
+pub mod policy;
+pub mod query;
+pub mod reach;
+pub mod test;

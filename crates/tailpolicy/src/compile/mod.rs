@@ -7,6 +7,9 @@
 //! pieces whose destinations are its own addresses, its approved subnet routes, or (on an exit
 //! node) the internet.
 
+mod capmap;
+mod peers;
+mod ssh;
 mod wire;
 
 use std::collections::HashMap;
@@ -23,6 +26,14 @@ use crate::resolve::{Addr, NodeInfo, Resolver};
 use crate::selector::{Autogroup, Selector};
 use crate::span::Span;
 
+pub use capmap::{
+    TAILNET_STATE_CAP_PREFIXES, TAILNET_STATE_CAPS, is_tailnet_state_cap, strip_tailnet_state_caps,
+};
+pub use peers::Peer;
+pub use ssh::{
+    CHECK_ACTION_URL, SshAction, SshDecision, SshOrigin, SshPrincipal, SshRuleOut, SshRuleWire,
+    SshVerdict,
+};
 pub use wire::{CapGrant, FilterRule, NetPortRange, WirePorts};
 
 /// Which section a compiled rule came from.
@@ -51,10 +62,11 @@ pub enum PieceKind {
     /// Packets to each user's own devices (`autogroup:self`), from that user's devices in
     /// `src`.
     SelfDevices { ports: Vec<PortRange> },
-    /// Application capabilities at `dsts`.
+    /// Application capabilities at `dsts`, or at each user's own devices (`to_self`).
     Capability {
         dsts: Vec<Addr>,
         cap_map: serde_json::Map<String, serde_json::Value>,
+        to_self: bool,
     },
 }
 
@@ -99,6 +111,7 @@ impl NodeRule {
 }
 
 /// A compiled policy for one inventory.
+#[derive(Clone)]
 pub struct Compiled<'a> {
     pub resolver: Resolver<'a>,
     pub pieces: Vec<Piece>,
@@ -159,71 +172,33 @@ impl<'a> Compiled<'a> {
             return Vec::new();
         };
         let mut rules: Vec<NodeRule> = Vec::new();
-        // Network rules with equal sources and protocols merge into the first of them.
+        // Network rules with equal sources and protocols merge into the first of them;
+        // destinations are concatenated without de-duplication, as Tailscale does.
         let mut merged: HashMap<(Vec<String>, Option<Vec<u8>>), usize> = HashMap::new();
-        let mut network_slot: Vec<Option<usize>> = Vec::with_capacity(self.pieces.len());
-        // First pass: positions of merged groups, in first-seen order over all pieces.
-        let mut group_of_piece = Vec::with_capacity(self.pieces.len());
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        for (i, piece) in self.pieces.iter().enumerate() {
-            match piece.kind {
-                PieceKind::Network { .. } => {
-                    let key = (
-                        piece.src.iter().map(Addr::wire).collect(),
-                        piece.protocols.clone(),
-                    );
-                    let group = *merged.entry(key).or_insert_with(|| {
-                        groups.push(Vec::new());
-                        groups.len() - 1
-                    });
-                    if let Some(members) = groups.get_mut(group) {
-                        members.push(i);
-                    }
-                    group_of_piece.push(Some(group));
-                }
-                _ => {
-                    groups.push(vec![i]);
-                    group_of_piece.push(Some(groups.len() - 1));
-                }
-            }
-            network_slot.push(None);
-        }
-        let mut emitted = vec![false; groups.len()];
-        for group_index in group_of_piece.iter().flatten() {
-            let Some(done) = emitted.get_mut(*group_index) else {
-                continue;
-            };
-            if *done {
-                continue;
-            }
-            *done = true;
-            let Some(members) = groups.get(*group_index) else {
-                continue;
-            };
-            let mut combined: Option<NodeRule> = None;
-            for &piece_index in members {
-                let Some(piece) = self.pieces.get(piece_index) else {
+        for piece in &self.pieces {
+            for rule in self.reduce(piece, node) {
+                if rule.cap.is_some() {
+                    rules.push(rule);
                     continue;
-                };
-                for rule in self.reduce(piece, node) {
-                    match (&mut combined, rule.cap.is_none()) {
-                        (Some(existing), true) if existing.cap.is_none() => {
-                            existing.dsts.extend(rule.dsts);
-                            if !existing.origins.contains(&piece.origin) {
-                                existing.origins.push(piece.origin);
+                }
+                let key = (
+                    rule.src.iter().map(Addr::wire).collect(),
+                    rule.protocols.clone(),
+                );
+                match merged.get(&key).and_then(|&i| rules.get_mut(i)) {
+                    Some(existing) => {
+                        existing.dsts.extend(rule.dsts);
+                        for origin in rule.origins {
+                            if !existing.origins.contains(&origin) {
+                                existing.origins.push(origin);
                             }
-                        }
-                        _ => {
-                            if let Some(done_rule) = combined.take() {
-                                rules.push(done_rule);
-                            }
-                            combined = Some(rule);
                         }
                     }
+                    None => {
+                        merged.insert(key, rules.len());
+                        rules.push(rule);
+                    }
                 }
-            }
-            if let Some(rule) = combined {
-                rules.push(rule);
             }
         }
         rules
@@ -231,7 +206,7 @@ impl<'a> Compiled<'a> {
 
     /// The part of `piece` that node `node` receives (zero, one or two rules: a capability
     /// piece may bring its companion).
-    fn reduce(&self, piece: &Piece, node: &NodeInfo) -> Vec<NodeRule> {
+    pub(crate) fn reduce(&self, piece: &Piece, node: &NodeInfo) -> Vec<NodeRule> {
         if !piece.via.is_empty() && !piece.via.iter().any(|t| node.has_tag(t)) {
             return Vec::new();
         }
@@ -255,19 +230,7 @@ impl<'a> Compiled<'a> {
                 }]
             }
             PieceKind::SelfDevices { ports } => {
-                if node.is_tagged() || node.login.is_none() {
-                    return Vec::new();
-                }
-                let src_set = piece.src_set();
-                let src: Vec<Addr> = self
-                    .resolver
-                    .nodes
-                    .iter()
-                    .filter(|n| !n.is_tagged() && n.login == node.login)
-                    .flat_map(|n| n.addrs.iter().copied())
-                    .filter(|a| src_set.contains(*a))
-                    .map(|a| Addr::Net(a.into()))
-                    .collect();
+                let src = self.same_user_sources(piece, node);
                 if src.is_empty() {
                     return Vec::new();
                 }
@@ -283,40 +246,56 @@ impl<'a> Compiled<'a> {
                     cap: None,
                 }]
             }
-            PieceKind::Capability { dsts, cap_map } => {
-                let mut kept = Vec::new();
-                for addr in dsts {
-                    if !delivers_to(addr, node, via_only) {
-                        continue;
-                    }
-                    let routed = node
-                        .subnet_routes
-                        .iter()
-                        .any(|r| addr.to_set().overlaps_net(r));
-                    let own = node.addrs.iter().any(|a| addr.contains(*a));
-                    if own {
-                        for net in node.host_nets() {
-                            let entry = Addr::Net(net);
-                            if !kept.contains(&entry) {
-                                kept.push(entry);
-                            }
-                        }
-                    } else if routed && !kept.contains(addr) {
-                        kept.push(addr.clone());
-                    }
-                }
-                if kept.is_empty() {
+            PieceKind::Capability {
+                dsts,
+                cap_map,
+                to_self,
+            } => {
+                // Capabilities are delivered for the node's own addresses only, never for
+                // the subnets it routes [captures grant-k12, grant-k13].
+                if via_only {
                     return Vec::new();
                 }
+                let src = if *to_self {
+                    self.same_user_sources(piece, node)
+                } else if dsts
+                    .iter()
+                    .any(|addr| node.addrs.iter().any(|a| addr.contains(*a)))
+                {
+                    piece.src.clone()
+                } else {
+                    Vec::new()
+                };
+                if src.is_empty() {
+                    return Vec::new();
+                }
+                let own: Vec<Addr> = node.host_nets().map(Addr::Net).collect();
                 vec![NodeRule {
                     origins: vec![piece.origin],
-                    src: piece.src.clone(),
+                    src,
                     protocols: None,
                     dsts: Vec::new(),
-                    cap: Some((kept, cap_map.clone())),
+                    cap: Some((own, cap_map.clone())),
                 }]
             }
         }
+    }
+
+    /// For an `autogroup:self` piece at `node`: the addresses of the node owner's untagged
+    /// devices that are among the piece's sources.
+    fn same_user_sources(&self, piece: &Piece, node: &NodeInfo) -> Vec<Addr> {
+        if node.is_tagged() || node.login.is_none() {
+            return Vec::new();
+        }
+        let src_set = piece.src_set();
+        self.resolver
+            .nodes
+            .iter()
+            .filter(|n| !n.is_tagged() && n.login == node.login)
+            .flat_map(|n| n.addrs.iter().copied())
+            .filter(|a| src_set.contains(*a))
+            .map(|a| Addr::Net(a.into()))
+            .collect()
     }
 
     /// Every node's rules in wire form, keyed by node name.
@@ -387,6 +366,15 @@ fn acl_pieces(resolver: &Resolver<'_>, origin: Origin, rule: &AclRule, out: &mut
         },
         None => None,
     };
+    if src.is_empty() {
+        return;
+    }
+    // Tailscale emits an ACL's `autogroup:self` destinations after its others, unless every
+    // destination is an autogroup (then policy order holds) [captures acl-s08, acl-sf06].
+    let all_autogroups = rule
+        .dst
+        .iter()
+        .all(|d| d.value.trim_start().starts_with("autogroup:"));
     let mut self_pieces = Vec::new();
     for entry in rule.dst.iter() {
         let Ok((selector_text, port_text)) = split_destination_and_port(&entry.value) else {
@@ -403,20 +391,24 @@ fn acl_pieces(resolver: &Resolver<'_>, origin: Origin, rule: &AclRule, out: &mut
             kind,
             via: Vec::new(),
         };
-        if selector == Selector::Autogroup(Autogroup::SelfDevices) {
+        if selector == Selector::Autogroup(Autogroup::SelfDevices) && !all_autogroups {
             self_pieces.push(piece(PieceKind::SelfDevices { ports }));
+        } else if selector == Selector::Autogroup(Autogroup::SelfDevices) {
+            out.push(piece(PieceKind::SelfDevices { ports }));
         } else {
             out.push(piece(PieceKind::Network {
                 dsts: destinations(resolver, &selector, &ports),
             }));
         }
     }
-    // Tailscale emits an ACL's `autogroup:self` destinations after its others.
     out.extend(self_pieces);
 }
 
 fn grant_pieces(resolver: &Resolver<'_>, origin: Origin, grant: &Grant, out: &mut Vec<Piece>) {
     let src = sources(resolver, &grant.src.items);
+    if src.is_empty() {
+        return;
+    }
     let via: Vec<String> = grant
         .via
         .iter()
@@ -483,41 +475,46 @@ fn grant_pieces(resolver: &Resolver<'_>, origin: Origin, grant: &Grant, out: &mu
             .iter()
             .flat_map(|s| resolver.destination_addrs(s))
             .collect();
-        out.push(Piece {
+        let cap_piece = |dsts: Vec<Addr>, cap_map, to_self, src: &Vec<Addr>| Piece {
             origin,
             src: src.clone(),
             protocols: None,
             kind: PieceKind::Capability {
-                dsts: expand_any(resolver, cap_dsts),
-                cap_map: cap_map.clone(),
+                dsts,
+                cap_map,
+                to_self,
             },
             via: via.clone(),
-        });
+        };
+        if !cap_dsts.is_empty() {
+            out.push(cap_piece(cap_dsts, cap_map.clone(), false, &src));
+        }
+        if has_self {
+            out.push(cap_piece(Vec::new(), cap_map.clone(), true, &src));
+        }
         // Sharing and relaying work both ways: Tailscale adds a reversed companion capability.
         for (cap, companion) in [
             ("tailscale.com/cap/drive", "tailscale.com/cap/drive-sharer"),
             ("tailscale.com/cap/relay", "tailscale.com/cap/relay-target"),
         ] {
-            if cap_map.contains_key(cap) {
-                let reversed_src = sources_from_selectors(resolver, &selectors);
-                let reversed_dst: Vec<Addr> = grant
-                    .src
-                    .iter()
-                    .flat_map(|s| resolver.destination_addrs(&Selector::parse(&s.value)))
-                    .collect();
-                let mut companion_map = serde_json::Map::new();
-                companion_map.insert(companion.to_owned(), serde_json::Value::Null);
-                out.push(Piece {
-                    origin,
-                    src: reversed_src,
-                    protocols: None,
-                    kind: PieceKind::Capability {
-                        dsts: expand_any(resolver, reversed_dst),
-                        cap_map: companion_map,
-                    },
-                    via: via.clone(),
-                });
+            if !cap_map.contains_key(cap) {
+                continue;
             }
+            let mut companion_map = serde_json::Map::new();
+            companion_map.insert(companion.to_owned(), serde_json::Value::Null);
+            if has_self {
+                out.push(cap_piece(Vec::new(), companion_map.clone(), true, &src));
+            }
+            let reversed_src = sources_from_selectors(resolver, &selectors);
+            if reversed_src.is_empty() {
+                continue;
+            }
+            let reversed_dst: Vec<Addr> = grant
+                .src
+                .iter()
+                .flat_map(|s| resolver.destination_addrs(&Selector::parse(&s.value)))
+                .collect();
+            out.push(cap_piece(reversed_dst, companion_map, false, &reversed_src));
         }
     }
 }
@@ -529,20 +526,6 @@ fn sources_from_selectors(resolver: &Resolver<'_>, selectors: &[Selector<'_>]) -
             if !out.contains(&addr) {
                 out.push(addr);
             }
-        }
-    }
-    out
-}
-
-/// Capability destinations of `*` are every node's addresses.
-fn expand_any(resolver: &Resolver<'_>, dsts: Vec<Addr>) -> Vec<Addr> {
-    if !dsts.contains(&Addr::Any) {
-        return dsts;
-    }
-    let mut out: Vec<Addr> = dsts.into_iter().filter(|a| *a != Addr::Any).collect();
-    for node in &resolver.nodes {
-        for net in node.host_nets() {
-            out.push(Addr::Net(net));
         }
     }
     out

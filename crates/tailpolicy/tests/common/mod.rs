@@ -61,6 +61,36 @@ impl Case {
         serde_json::from_value(value)
             .unwrap_or_else(|e| panic!("{}: bad inventory: {e}", self.name))
     }
+
+    /// The inventory with each router's primary routes filled in from the captured netmaps
+    /// (`expect.peers`): which of several HA routers is primary is tailnet state that the
+    /// corpus records only there.
+    pub fn inventory_with_primary_routes(&self) -> Inventory {
+        let mut inventory = self.inventory();
+        let Some(peers) = self.expect.get("peers").and_then(|p| p.as_object()) else {
+            return inventory;
+        };
+        for node in &mut inventory.nodes {
+            for route in &node.approved_routes {
+                if route.prefix_len() == 0 {
+                    continue;
+                }
+                let text = route.to_string();
+                let offered = peers.values().any(|viewer| {
+                    viewer
+                        .get(&node.name)
+                        .and_then(|routes| routes.as_array())
+                        .is_some_and(|routes| {
+                            routes.iter().any(|r| r.as_str() == Some(text.as_str()))
+                        })
+                });
+                if offered {
+                    node.primary_routes.push(*route);
+                }
+            }
+        }
+        inventory
+    }
 }
 
 /// Every case under `headscale/<part>/` (`saas` or `unit`), sorted by path.

@@ -1,0 +1,89 @@
+//! Loading a policy (and an optional inventory) for the commands that simulate access: an
+//! invalid policy is reported like `check` does, on standard error, and is a usage error.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use tailpolicy::model::Policy;
+use tailpolicy::{CheckOptions, Inventory, LineIndex, PositionEncoding, Span};
+
+use super::check::{display_path, load_inventory, read_text, use_color, write_human_diagnostics};
+use crate::exit::ExitStatus;
+use crate::render::{FileResult, HumanRenderer};
+
+/// A valid policy with its source text.
+pub struct Loaded {
+    pub text: String,
+    pub policy: Policy,
+    pub inventory: Option<Inventory>,
+}
+
+impl Loaded {
+    /// 1-based line and column (in characters) of a span's start.
+    pub fn position(&self, span: Span) -> (u32, u32) {
+        let position = LineIndex::new(&self.text).position(span.start, PositionEncoding::Chars);
+        (position.line, position.column)
+    }
+}
+
+/// Loads and validates; on failure writes the diagnostics to `err` and returns the status.
+pub fn load(
+    policy: &Path,
+    inventory: Option<&Path>,
+    err: &mut impl Write,
+) -> io::Result<Result<Loaded, ExitStatus>> {
+    let inventory = match inventory {
+        Some(path) => match load_inventory(path) {
+            Ok(inventory) => Some(inventory),
+            Err(failure) => {
+                report(&failure, err)?;
+                return Ok(Err(ExitStatus::Failure));
+            }
+        },
+        None => None,
+    };
+    let display = display_path(policy);
+    let text = match read_text(policy, &display, "") {
+        Ok(text) => text,
+        Err(failure) => {
+            report(&failure, err)?;
+            return Ok(Err(ExitStatus::Failure));
+        }
+    };
+    let options = CheckOptions {
+        inventory: inventory.as_ref(),
+    };
+    match tailpolicy::parse_valid(&text, &options) {
+        Ok(policy) => Ok(Ok(Loaded {
+            text,
+            policy,
+            inventory,
+        })),
+        Err(report_) => {
+            let failure = FileResult {
+                path: display,
+                source: Some(text),
+                diagnostics: report_
+                    .diagnostics
+                    .into_iter()
+                    .filter(|d| d.is_error())
+                    .collect(),
+                failed: false,
+            };
+            report(&failure, err)?;
+            writeln!(
+                err,
+                "the policy is not valid; fix the errors above first (`tailpolicy check`)"
+            )?;
+            Ok(Err(ExitStatus::Failure))
+        }
+    }
+}
+
+fn report(failure: &FileResult, err: &mut impl Write) -> io::Result<()> {
+    write_human_diagnostics(
+        &HumanRenderer::new(use_color()),
+        std::slice::from_ref(failure),
+        err,
+    )
+}

@@ -1,0 +1,207 @@
+//! `tailpolicy test POLICY [--inventory FILE] [--format human|json|junit]`: runs only the
+//! policy's `tests` and `sshTests`, with one result per assertion.
+//!
+//! Exit status: 0 when every assertion passes, 1 when one fails, 2 for an invalid policy or
+//! input.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use tailpolicy::policy_tests::{self, Assertion, Block};
+
+use super::policy::{Loaded, load};
+use crate::exit::ExitStatus;
+use crate::{TestArgs, TestFormat};
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    passed: bool,
+    total: usize,
+    failures: usize,
+    assertions: Vec<JsonAssertion<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonAssertion<'a> {
+    block: Block,
+    index: usize,
+    src: &'a str,
+    expect: &'a str,
+    target: &'a str,
+    passed: bool,
+    detail: &'a str,
+    line: u32,
+    column: u32,
+}
+
+pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::Result<ExitStatus> {
+    let loaded = match load(&args.policy, args.inventory.as_deref(), err)? {
+        Ok(loaded) => loaded,
+        Err(status) => return Ok(status),
+    };
+    let assertions = policy_tests::run(&loaded.policy, loaded.inventory.as_ref());
+    let failures = assertions.iter().filter(|a| !a.passed).count();
+    match args.format {
+        TestFormat::Human => write_human(
+            &loaded,
+            &args.policy.display().to_string(),
+            &assertions,
+            out,
+        )?,
+        TestFormat::Json => {
+            let report = JsonReport {
+                passed: failures == 0,
+                total: assertions.len(),
+                failures,
+                assertions: assertions
+                    .iter()
+                    .map(|a| json_assertion(&loaded, a))
+                    .collect(),
+            };
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        }
+        TestFormat::Junit => write_junit(
+            &loaded,
+            &args.policy.display().to_string(),
+            &assertions,
+            out,
+        )?,
+    }
+    Ok(if failures == 0 {
+        ExitStatus::Success
+    } else {
+        ExitStatus::PolicyErrors
+    })
+}
+
+fn json_assertion<'a>(loaded: &Loaded, a: &'a Assertion) -> JsonAssertion<'a> {
+    let (line, column) = loaded.position(a.span);
+    JsonAssertion {
+        block: a.block,
+        index: a.index,
+        src: &a.src,
+        expect: a.expect,
+        target: &a.target,
+        passed: a.passed,
+        detail: &a.detail,
+        line,
+        column,
+    }
+}
+
+fn block_name(block: Block) -> &'static str {
+    match block {
+        Block::Tests => "tests",
+        Block::SshTests => "sshTests",
+    }
+}
+
+fn write_human(
+    loaded: &Loaded,
+    path: &str,
+    assertions: &[Assertion],
+    out: &mut impl Write,
+) -> io::Result<()> {
+    for a in assertions {
+        let (line, column) = loaded.position(a.span);
+        let mark = if a.passed { "ok  " } else { "FAIL" };
+        writeln!(
+            out,
+            "{mark} {path}:{line}:{column} {}[{}] {} {} from {}",
+            block_name(a.block),
+            a.index,
+            a.expect,
+            a.target,
+            a.src
+        )?;
+        if !a.passed {
+            writeln!(out, "       {}", a.detail)?;
+        }
+    }
+    let failures = assertions.iter().filter(|a| !a.passed).count();
+    writeln!(
+        out,
+        "{} assertions: {} passed, {failures} failed",
+        assertions.len(),
+        assertions.len() - failures
+    )
+}
+
+/// JUnit XML: one test suite per block, one test case per assertion.
+fn write_junit(
+    loaded: &Loaded,
+    path: &str,
+    assertions: &[Assertion],
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let failures = assertions.iter().filter(|a| !a.passed).count();
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="tailpolicy" tests="{}" failures="{failures}">"#,
+        assertions.len()
+    )?;
+    for block in [Block::Tests, Block::SshTests] {
+        let cases: Vec<&Assertion> = assertions.iter().filter(|a| a.block == block).collect();
+        if cases.is_empty() {
+            continue;
+        }
+        let block_failures = cases.iter().filter(|a| !a.passed).count();
+        writeln!(
+            out,
+            r#"  <testsuite name="{}" tests="{}" failures="{block_failures}">"#,
+            block_name(block),
+            cases.len()
+        )?;
+        for a in cases {
+            let (line, _) = loaded.position(a.span);
+            let name = format!(
+                "{}[{}] {} {} from {}",
+                block_name(block),
+                a.index,
+                a.expect,
+                a.target,
+                a.src
+            );
+            write!(
+                out,
+                r#"    <testcase name="{}" classname="{}" file="{}" line="{line}""#,
+                xml(&name),
+                xml(path),
+                xml(path)
+            )?;
+            if a.passed {
+                writeln!(out, "/>")?;
+            } else {
+                writeln!(out, ">")?;
+                writeln!(
+                    out,
+                    r#"      <failure message="{}">{}:{line}: {}</failure>"#,
+                    xml(&a.detail),
+                    xml(path),
+                    xml(&a.detail)
+                )?;
+                writeln!(out, "    </testcase>")?;
+            }
+        }
+        writeln!(out, "  </testsuite>")?;
+    }
+    writeln!(out, "</testsuites>")
+}
+
+fn xml(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}

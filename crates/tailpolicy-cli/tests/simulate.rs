@@ -1,0 +1,448 @@
+//! End-to-end tests of `query`, `compile` and `reach` on the bundled Depot example, and of
+//! `query --batch` against filters captured from Tailscale.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("the CLI crate lives two levels below the workspace root")
+        .to_path_buf()
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_tailpolicy"))
+        .current_dir(workspace_root())
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: output.status.code().expect("exited normally"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
+    }
+}
+
+const POLICY: &str = "fixtures/depot/policy.hujson";
+const INVENTORY: &str = "fixtures/depot/inventory.json";
+
+#[test]
+fn depot_runner_reaches_the_database_through_acl_0() {
+    let out = run(&[
+        "query",
+        POLICY,
+        "--inventory",
+        INVENTORY,
+        "--src",
+        "tag:depot-runner",
+        "--dst",
+        "database:5432",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let answer: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(answer["allowed"], true);
+    assert_eq!(answer["src"], "tag:depot-runner");
+    assert_eq!(answer["dst"], "database:5432");
+    assert_eq!(answer["proto"], "tcp");
+    let first = &answer["matches"][0];
+    assert_eq!(first["section"], "acls");
+    assert_eq!(first["index"], 0);
+    assert!(first["line"].as_u64().unwrap() > 1);
+    assert!(first["column"].as_u64().unwrap() >= 1);
+    assert!(
+        answer["explanation"]
+            .as_str()
+            .unwrap()
+            .starts_with("allowed")
+    );
+}
+
+#[test]
+fn denied_query_exits_1_and_names_the_closest_rule() {
+    let out = run(&[
+        "query",
+        POLICY,
+        "--src",
+        "tag:depot-runner",
+        "--dst",
+        "database:22",
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.starts_with("DENIED"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("port(s) 5432 but not 22"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn subnet_destination_names_the_router() {
+    let out = run(&[
+        "query",
+        POLICY,
+        "--inventory",
+        INVENTORY,
+        "--src",
+        "tag:depot-runner",
+        "--dst",
+        "192.0.2.10:443",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("through"), "{}", out.stdout);
+}
+
+#[test]
+fn bad_queries_exit_2_with_a_message() {
+    for args in [
+        vec![
+            "query",
+            POLICY,
+            "--src",
+            "tag:depot-runner",
+            "--dst",
+            "database",
+        ],
+        vec![
+            "query",
+            POLICY,
+            "--src",
+            "tag:depot-runner",
+            "--dst",
+            "database:http",
+        ],
+        vec![
+            "query",
+            POLICY,
+            "--src",
+            "nobody-here",
+            "--dst",
+            "database:22",
+        ],
+        vec![
+            "query",
+            POLICY,
+            "--src",
+            "tag:depot-runner",
+            "--dst",
+            "database:22",
+            "--proto",
+            "bogus",
+        ],
+        vec![
+            "query",
+            "fixtures/check/unquoted-key.hujson",
+            "--src",
+            "tag:x",
+            "--dst",
+            "1.2.3.4:1",
+        ],
+        vec![
+            "query",
+            "missing.hujson",
+            "--src",
+            "tag:x",
+            "--dst",
+            "1.2.3.4:1",
+        ],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.code, 2, "{args:?}: {}{}", out.stdout, out.stderr);
+        assert!(!out.stderr.is_empty(), "{args:?} explains itself");
+    }
+}
+
+#[test]
+fn compile_prints_every_node_in_the_corpus_shape() {
+    let out = run(&[
+        "compile",
+        POLICY,
+        "--inventory",
+        INVENTORY,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let value: Value = serde_json::from_str(&out.stdout).unwrap();
+    let database = &value["nodes"]["database"];
+    let rules = database["filter"].as_array().unwrap();
+    assert!(rules.iter().any(|r| {
+        r["DstPorts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["Ports"]["First"] == 5432)
+    }));
+    assert!(database["peers"].is_object());
+    let one = run(&[
+        "compile",
+        POLICY,
+        "--inventory",
+        INVENTORY,
+        "--node",
+        "database",
+    ]);
+    let one: Value = serde_json::from_str(&one.stdout).unwrap();
+    assert_eq!(one["nodes"].as_object().unwrap().len(), 1);
+    assert_eq!(
+        run(&[
+            "compile",
+            POLICY,
+            "--inventory",
+            INVENTORY,
+            "--node",
+            "nope"
+        ])
+        .code,
+        2
+    );
+}
+
+#[test]
+fn reach_lists_both_directions() {
+    let from = run(&[
+        "reach",
+        POLICY,
+        "--inventory",
+        INVENTORY,
+        "--from",
+        "tag:depot-runner",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(from.code, 0, "{}", from.stderr);
+    let from: Value = serde_json::from_str(&from.stdout).unwrap();
+    let names: Vec<&str> = from["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"database"), "{names:?}");
+    let to = run(&[
+        "reach",
+        POLICY,
+        "--inventory",
+        INVENTORY,
+        "--to",
+        "database:5432",
+    ]);
+    assert_eq!(to.code, 0, "{}", to.stderr);
+    assert!(to.stdout.contains("depot-runner"), "{}", to.stdout);
+    assert_eq!(run(&["reach", POLICY]).code, 2);
+}
+
+/// The corpus, or `None` (a skip) outside CI.
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("TAILPOLICY_CONFORMANCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/conformance"));
+    if dir.join("headscale/saas/acl").is_dir() {
+        return Some(dir);
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "conformance corpus missing"
+    );
+    None
+}
+
+fn covers(list: &Value, ip: &str) -> bool {
+    list.as_array().unwrap().iter().any(|s| {
+        let s = s.as_str().unwrap();
+        s == "*"
+            || s == ip
+            || tailpolicy::addr::IpSet::parse_tailscale(s)
+                .is_ok_and(|set| set.contains(ip.parse().unwrap()))
+    })
+}
+
+/// `query --batch` over every pair of nodes of a few captures, compared with the captured
+/// filters read by the client's rules (TCP).
+#[test]
+fn batch_answers_agree_with_captured_filters() {
+    let Some(dir) = corpus() else { return };
+    let temp = std::env::temp_dir().join(format!("tailpolicy-batch-{}", std::process::id()));
+    std::fs::create_dir_all(&temp).unwrap();
+    let mut checked = 0;
+    for name in [
+        "acl-a01",
+        "acl-p03",
+        "grant-j4",
+        "routes-a1-wildcard-acl-includes-routes-in-srcips",
+    ] {
+        let path = std::fs::read_dir(dir.join("headscale/saas"))
+            .unwrap()
+            .map(|e| e.unwrap().path().join(format!("{name}.json")))
+            .find(|p| p.exists());
+        let Some(path) = path else { continue };
+        let case: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let policy = temp.join(format!("{name}.hujson"));
+        let inventory = temp.join(format!("{name}.inventory.json"));
+        let batch = temp.join(format!("{name}.batch"));
+        std::fs::write(&policy, case["policy"].as_str().unwrap()).unwrap();
+        let inv = serde_json::json!({"users": case["users"], "nodes": case["nodes"]});
+        std::fs::write(&inventory, inv.to_string()).unwrap();
+        let nodes = case["nodes"].as_array().unwrap();
+        let mut lines = String::new();
+        let mut expected = Vec::new();
+        for src in nodes {
+            for dst in nodes {
+                if src["name"] == dst["name"] {
+                    continue;
+                }
+                for port in [22u64, 80, 443, 5432] {
+                    lines.push_str(&serde_json::json!({"src": src["name"], "dst": format!("{}:{port}", dst["name"].as_str().unwrap()), "proto": "tcp"}).to_string());
+                    lines.push('\n');
+                    let src_ip = src["ipv4"].as_str().unwrap();
+                    let dst_ip = dst["ipv4"].as_str().unwrap();
+                    let rules = case["expect"]["filter"][dst["name"].as_str().unwrap()]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                    expected.push(rules.iter().any(|r| {
+                        covers(&r["SrcIPs"], src_ip)
+                            && r["IPProto"]
+                                .as_array()
+                                .is_none_or(|p| p.is_empty() || p.contains(&Value::from(6)))
+                            && r["DstPorts"].as_array().is_some_and(|d| {
+                                d.iter().any(|d| {
+                                    let one = serde_json::json!([d["IP"]]);
+                                    covers(&one, dst_ip)
+                                        && d["Ports"]["First"].as_u64().unwrap() <= port
+                                        && port <= d["Ports"]["Last"].as_u64().unwrap()
+                                })
+                            })
+                    }));
+                }
+            }
+        }
+        std::fs::write(&batch, lines).unwrap();
+        let out = run(&[
+            "query",
+            policy.to_str().unwrap(),
+            "--inventory",
+            inventory.to_str().unwrap(),
+            "--batch",
+            batch.to_str().unwrap(),
+        ]);
+        assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+        let answers: Vec<Value> = out
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(answers.len(), expected.len());
+        for (answer, expected) in answers.iter().zip(&expected) {
+            assert_eq!(
+                answer["allowed"].as_bool(),
+                Some(*expected),
+                "{name}: {answer}"
+            );
+            checked += 1;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&temp);
+    println!("batch: {checked} answers agree with the captured filters");
+}
+
+#[test]
+fn test_command_reports_each_assertion_and_junit() {
+    let ok = run(&["test", POLICY, "--inventory", INVENTORY]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(
+        ok.stdout.contains("assertions:") && ok.stdout.contains("0 failed"),
+        "{}",
+        ok.stdout
+    );
+
+    let failing = run(&["test", "fixtures/tests/failing.hujson", "--format", "json"]);
+    assert_eq!(failing.code, 1, "{}", failing.stderr);
+    let report: Value = serde_json::from_str(&failing.stdout).unwrap();
+    assert_eq!(report["passed"], false);
+    assert_eq!(report["failures"], 1);
+    let failed = report["assertions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["passed"] == false)
+        .unwrap();
+    assert_eq!(failed["expect"], "deny");
+    assert_eq!(failed["target"], "database:22");
+    assert_eq!(failed["line"], 18);
+    assert!(failed["detail"].as_str().unwrap().contains("acls[0]"));
+
+    let junit = run(&["test", "fixtures/tests/failing.hujson", "--format", "junit"]);
+    assert_eq!(junit.code, 1);
+    assert!(junit.stdout.starts_with("<?xml"));
+    assert!(
+        junit
+            .stdout
+            .contains(r#"<testsuites name="tailpolicy" tests="2" failures="1">"#),
+        "{}",
+        junit.stdout
+    );
+    assert!(junit.stdout.contains("<failure message="));
+}
+
+#[test]
+fn check_runs_the_tests_and_points_at_the_failing_assertion() {
+    let out = run(&["check", "fixtures/tests/failing.hujson", "--format", "json"]);
+    assert_eq!(out.code, 1);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let diagnostic = &report["files"][0]["diagnostics"][0];
+    assert_eq!(diagnostic["code"], "E403");
+    assert!(
+        diagnostic["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("test(s) failed")
+    );
+    assert_eq!(diagnostic["line"], 18);
+}
+
+#[test]
+fn ssh_query_reports_verdict_and_rule() {
+    let out = run(&[
+        "query",
+        POLICY,
+        "--inventory",
+        INVENTORY,
+        "--src",
+        "group:platform-team",
+        "--dst",
+        "database",
+        "--ssh-user",
+        "root",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let answer: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(answer["verdict"], "check");
+    assert_eq!(answer["rule"], 0);
+    let denied = run(&[
+        "query",
+        POLICY,
+        "--src",
+        "tag:depot-runner",
+        "--dst",
+        "database",
+        "--ssh-user",
+        "root",
+    ]);
+    assert_eq!(denied.code, 1);
+}

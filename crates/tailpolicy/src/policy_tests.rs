@@ -1,0 +1,325 @@
+//! The policy's own `tests` and `sshTests`, run offline with Tailscale's semantics
+//! (policy-semantics §7).
+//!
+//! * A `tests` entry runs from a device with the `src` identity: a node of the inventory
+//!   with exactly that identity, or a hypothetical one (Tailscale fails a test whose user has
+//!   no device; we evaluate it as if the user had one, and say so in `docs/tests.md`).
+//!   `accept` entries must be allowed and `deny` entries denied, over `proto` (TCP or UDP when
+//!   omitted: either counts as allowed).
+//! * An `sshTests` entry checks, for every device of the `src` identity and every device of
+//!   each `dst`, that each login in `accept`, `check` and `deny` gets exactly that verdict
+//!   from the `ssh` rules alone.
+//!
+//! Malformed entries are validation errors (see `validate`); the runner assumes a valid
+//! policy.
+
+use serde::Serialize;
+
+use crate::codes;
+use crate::compile::{Compiled, SshVerdict};
+use crate::diagnostic::Diagnostic;
+use crate::inventory::Inventory;
+use crate::model::{Policy, Str};
+use crate::query::{Simulator, with_identities};
+use crate::selector::{Autogroup, Selector};
+use crate::span::Span;
+
+/// Which block an assertion belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Block {
+    Tests,
+    SshTests,
+}
+
+/// The outcome of one assertion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assertion {
+    pub block: Block,
+    /// Index of the entry in its block.
+    pub index: usize,
+    pub src: String,
+    /// `accept`, `deny` (tests) or `accept`, `check`, `deny` (sshTests).
+    pub expect: &'static str,
+    /// The destination (tests) or `dst login` (sshTests).
+    pub target: String,
+    pub passed: bool,
+    /// What happened, with the rule that decided it.
+    pub detail: String,
+    #[serde(skip)]
+    pub span: Span,
+    /// The rules that decided (the allowing rules of a failed `deny`), for secondary labels.
+    #[serde(skip)]
+    pub rules: Vec<Span>,
+}
+
+/// Runs every `tests` and `sshTests` entry.
+pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
+    let base = inventory.cloned().unwrap_or_default();
+    let mut identities: Vec<&str> = Vec::new();
+    for test in &policy.tests {
+        identities.extend(test.src.iter().map(|s| s.value.as_str()));
+    }
+    for test in &policy.ssh_tests {
+        identities.extend(test.src.iter().map(|s| s.value.as_str()));
+        identities.extend(test.dst.iter().map(|d| d.value.as_str()));
+    }
+    let augmented = with_identities(policy, &base, identities);
+    let mut out = Vec::new();
+    if !policy.tests.is_empty() {
+        let simulator = Simulator::for_tests(policy, &augmented);
+        for (index, test) in policy.tests.iter().enumerate() {
+            let Some(src) = &test.src else { continue };
+            let proto = test.proto.as_ref().map(|p| p.value.trim());
+            for (entries, expect_allowed) in [(&test.accept, true), (&test.deny, false)] {
+                for entry in entries {
+                    out.push(acl_assertion(
+                        &simulator,
+                        index,
+                        src,
+                        entry,
+                        proto,
+                        expect_allowed,
+                    ));
+                }
+            }
+        }
+    }
+    if !policy.ssh_tests.is_empty() {
+        let compiled = Compiled::new(policy, &augmented);
+        for (index, test) in policy.ssh_tests.iter().enumerate() {
+            let Some(src) = &test.src else { continue };
+            let sources = nodes_for(&compiled, &src.value);
+            let own_devices: Vec<usize> = sources
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    compiled
+                        .resolver
+                        .nodes
+                        .get(i)
+                        .is_some_and(|n| !n.is_tagged())
+                })
+                .collect();
+            let destinations: Vec<(usize, &Str)> = test
+                .dst
+                .iter()
+                .flat_map(|d| {
+                    // `autogroup:self` is the source user's own devices.
+                    let nodes = if Selector::parse(&d.value)
+                        == Selector::Autogroup(Autogroup::SelfDevices)
+                    {
+                        own_devices.clone()
+                    } else {
+                        nodes_for(&compiled, &d.value)
+                    };
+                    nodes.into_iter().map(move |n| (n, d))
+                })
+                .collect();
+            for (logins, want, expect) in [
+                (&test.accept, SshVerdict::Accept, "accept"),
+                (&test.check, SshVerdict::Check, "check"),
+                (&test.deny, SshVerdict::Deny, "deny"),
+            ] {
+                for login in logins {
+                    out.push(ssh_assertion(
+                        &compiled,
+                        index,
+                        src,
+                        &sources,
+                        &destinations,
+                        login,
+                        want,
+                        expect,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Failed assertions as diagnostics, located at the assertion. Tailscale's message for a
+/// failing block is `test(s) failed`; ours starts with it.
+pub fn diagnostics(assertions: &[Assertion]) -> Vec<Diagnostic> {
+    assertions
+        .iter()
+        .filter(|a| !a.passed)
+        .map(|a| {
+            let (code, block) = match a.block {
+                Block::Tests => (codes::TEST_FAILED, "tests"),
+                Block::SshTests => (codes::SSH_TEST_FAILED, "sshTests"),
+            };
+            let mut diagnostic = Diagnostic::error(
+                code,
+                format!(
+                    "test(s) failed: {block}[{}]: {} {} from {}: {}",
+                    a.index, a.expect, a.target, a.src, a.detail
+                ),
+                a.span,
+            )
+            .with_help(match a.expect {
+                "deny" => "remove or narrow the rule that allows it, or fix the test",
+                _ => "add a rule that allows it, or fix the test",
+            });
+            for rule in &a.rules {
+                diagnostic = diagnostic.with_secondary(*rule, "this rule decides it");
+            }
+            diagnostic
+        })
+        .collect()
+}
+
+fn acl_assertion(
+    simulator: &Simulator<'_>,
+    index: usize,
+    src: &Str,
+    entry: &Str,
+    proto: Option<&str>,
+    expect_allowed: bool,
+) -> Assertion {
+    let mut destination = entry.value.trim().to_owned();
+    // `autogroup:self:<port>` means another device of the source user.
+    if let Some(port) = destination.strip_prefix("autogroup:self:") {
+        destination = format!("{}:{port}", src.value.trim());
+    }
+    let protocols: Vec<&str> = match proto {
+        Some(p) if !p.is_empty() => vec![p],
+        _ => vec!["tcp", "udp"],
+    };
+    let mut allowed_by = None;
+    let mut detail = String::new();
+    for protocol in &protocols {
+        match simulator.query(&src.value, &destination, Some(protocol)) {
+            Ok(answer) if answer.allowed => {
+                allowed_by = Some(answer);
+                break;
+            }
+            Ok(answer) => detail = answer.explanation,
+            Err(error) => detail = error.to_string(),
+        }
+    }
+    let passed = allowed_by.is_some() == expect_allowed;
+    let proto_label = protocols.join("/");
+    let rules = allowed_by
+        .as_ref()
+        .map(|answer| answer.matches.iter().map(|m| m.span).collect())
+        .unwrap_or_default();
+    let detail = match (&allowed_by, expect_allowed) {
+        (Some(answer), _) => format!(
+            "{} ({proto_label}, from {}{} to {}), {}",
+            if expect_allowed {
+                "allowed"
+            } else {
+                "want drop, got accept"
+            },
+            answer.src_addr,
+            if answer.src_hypothetical {
+                ", a new device with this identity"
+            } else {
+                ""
+            },
+            answer.dst_addr,
+            answer.explanation
+        ),
+        (None, true) => format!("want accept, got drop ({proto_label}): {detail}"),
+        (None, false) => format!("dropped ({proto_label})"),
+    };
+    Assertion {
+        block: Block::Tests,
+        index,
+        src: src.value.trim().to_owned(),
+        expect: if expect_allowed { "accept" } else { "deny" },
+        target: entry.value.trim().to_owned(),
+        passed,
+        detail,
+        span: entry.span,
+        rules,
+    }
+}
+
+/// The devices an sshTests `src` or `dst` stands for.
+fn nodes_for(compiled: &Compiled<'_>, text: &str) -> Vec<usize> {
+    let selector = Selector::parse(text);
+    if matches!(selector, Selector::Autogroup(Autogroup::SelfDevices)) {
+        return Vec::new();
+    }
+    compiled
+        .resolver
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| match selector {
+            Selector::Prefix(_) | Selector::Host(_) | Selector::HostRef(_) => {
+                compiled.resolver.node_matches(&selector, n)
+            }
+            _ => compiled.resolver.node_matches(&selector, n) || n.name == text.trim(),
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one assertion needs all of these"
+)]
+fn ssh_assertion(
+    compiled: &Compiled<'_>,
+    index: usize,
+    src: &Str,
+    sources: &[usize],
+    destinations: &[(usize, &Str)],
+    login: &Str,
+    want: SshVerdict,
+    expect: &'static str,
+) -> Assertion {
+    let name = |i: usize| {
+        compiled
+            .resolver
+            .nodes
+            .get(i)
+            .map_or_else(String::new, |n| n.name.clone())
+    };
+    let mut failure = None;
+    if sources.is_empty() || destinations.is_empty() {
+        failure = Some("no device matches the src or dst".to_owned());
+    }
+    for &s in sources {
+        for &(d, _) in destinations {
+            let decision = compiled.ssh_decision(s, d, login.value.trim());
+            if decision.verdict != want && failure.is_none() {
+                let by = decision
+                    .rule
+                    .map(|r| format!(" by ssh[{r}]"))
+                    .unwrap_or_default();
+                failure = Some(format!(
+                    "from {} to {} as {:?}: want {expect}, got {}{by}",
+                    name(s),
+                    name(d),
+                    login.value.trim(),
+                    verdict_name(decision.verdict)
+                ));
+            }
+        }
+    }
+    let targets: Vec<&str> = destinations.iter().map(|(_, d)| d.value.trim()).collect();
+    Assertion {
+        block: Block::SshTests,
+        index,
+        src: src.value.trim().to_owned(),
+        expect,
+        target: format!("{} as {:?}", targets.join(","), login.value.trim()),
+        passed: failure.is_none(),
+        detail: failure.unwrap_or_else(|| format!("{expect} as expected")),
+        span: login.span,
+        rules: Vec::new(),
+    }
+}
+
+fn verdict_name(verdict: SshVerdict) -> &'static str {
+    match verdict {
+        SshVerdict::Accept => "accept",
+        SshVerdict::Check => "check",
+        SshVerdict::Deny => "deny",
+    }
+}

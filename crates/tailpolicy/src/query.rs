@@ -1,0 +1,858 @@
+//! "Can SRC reach DST:PORT over PROTO?", which rules allow it, and reachability listings.
+//!
+//! A query runs against the compiled per-node filters, so its answers agree with the packet
+//! filters Tailscale would send. A source or destination given as an identity (a tag, a
+//! user, a group member) that no node in the inventory has exactly stands for a hypothetical
+//! node with that identity, e.g. a freshly started ephemeral CI runner.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::addr::{internet, tailnet_v4};
+use crate::compile::{Compiled, NodeRule, Origin, Piece};
+use crate::inventory::{Inventory, Node};
+use crate::model::Policy;
+use crate::ports::split_destination_and_port;
+use crate::proto::{DEFAULT_PROTOCOLS, Protocol, parse_protocol};
+use crate::resolve::{Addr, NodeInfo};
+use crate::selector::{Selector, parse_prefix};
+
+/// A query that cannot be answered as written.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    #[error("source `{0}` names nothing: use a tag, user, group, host alias, IP or node name")]
+    UnknownSource(String),
+    #[error("destination `{0}` must be `host:port` (IPv6 as `[addr]:port`)")]
+    BadDestination(String),
+    #[error("destination `{0}` names nothing: use a host alias, IP, tag, user, group or node name")]
+    UnknownDestination(String),
+    #[error("port `{0}` must be a single number from 0 to 65535")]
+    BadPort(String),
+    #[error("protocol `{0}` is not a protocol name or number")]
+    BadProtocol(String),
+    #[error("group `{0}` has no members")]
+    EmptyGroup(String),
+}
+
+/// The rule a match or near miss refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RuleRef {
+    #[serde(flatten)]
+    pub origin: Origin,
+}
+
+/// The answer to one query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    pub allowed: bool,
+    pub src: String,
+    pub dst: String,
+    pub proto: String,
+    /// The rules that allow the traffic (policy order).
+    pub matches: Vec<Origin>,
+    pub explanation: String,
+    /// The node that receives the packet (the destination itself, or the router or exit
+    /// node that carries it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_node: Option<String>,
+    /// The source address the answer is for, and whether it is a hypothetical device.
+    pub src_addr: String,
+    pub src_hypothetical: bool,
+    /// The destination address.
+    pub dst_addr: String,
+}
+
+/// One endpoint of a query after resolution.
+#[derive(Debug, Clone)]
+struct Endpoint {
+    /// What to show for it.
+    label: String,
+    /// The address traffic comes from or goes to.
+    ip: IpAddr,
+    /// The inventory node it is, if any (index into the augmented inventory).
+    node: Option<usize>,
+    /// True when it is a hypothetical node added for this query.
+    hypothetical: bool,
+}
+
+/// Answers queries for one policy and inventory; parse once, ask many times.
+pub struct Simulator<'p> {
+    policy: &'p Policy,
+    inventory: Inventory,
+    /// The compilation for the inventory as given, reused by every query that adds no
+    /// hypothetical node.
+    base: Compiled<'p>,
+    addresses_as_nodes: bool,
+}
+
+impl<'p> Simulator<'p> {
+    pub fn new(policy: &'p Policy, inventory: Option<&Inventory>) -> Self {
+        let inventory = inventory.cloned().unwrap_or_default();
+        let base = Compiled::new(policy, &inventory);
+        Self {
+            policy,
+            inventory,
+            base,
+            addresses_as_nodes: false,
+        }
+    }
+
+    /// A simulator with the semantics of the policy's `tests`: a destination address that no
+    /// node has is a hypothetical node of its own, whether or not a route covers it, so the
+    /// answer depends on the policy alone and not on route approval.
+    pub fn for_tests(policy: &'p Policy, inventory: &Inventory) -> Self {
+        let mut simulator = Self::new(policy, Some(inventory));
+        simulator.addresses_as_nodes = true;
+        simulator
+    }
+
+    /// The compilation an overlay needs: the cached one, or a fresh one with the
+    /// hypothetical nodes.
+    fn compiled_for(&self, overlay: &Overlay<'_>) -> std::borrow::Cow<'_, Compiled<'p>> {
+        match overlay.augmented() {
+            None => std::borrow::Cow::Borrowed(&self.base),
+            Some(inventory) => std::borrow::Cow::Owned(Compiled::new(self.policy, &inventory)),
+        }
+    }
+
+    /// Can `src` reach `dst` (`host:port`) over `proto` (default `tcp`)?
+    pub fn query(&self, src: &str, dst: &str, proto: Option<&str>) -> Result<Answer, QueryError> {
+        let proto_text = proto.unwrap_or("tcp").trim();
+        let protocol = parse_protocol(proto_text)
+            .map_err(|_| QueryError::BadProtocol(proto_text.to_owned()))?;
+        let (host, port_text) = split_destination_and_port(dst.trim())
+            .map_err(|_| QueryError::BadDestination(dst.to_owned()))?;
+        let port: u16 = port_text
+            .trim()
+            .parse()
+            .map_err(|_| QueryError::BadPort(port_text.to_owned()))?;
+
+        let mut overlay = Overlay::new(&self.inventory, self.addresses_as_nodes);
+        let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
+        let dst_end = endpoint(self.policy, &mut overlay, &host, Side::Destination)?;
+        let compiled = self.compiled_for(&overlay);
+        Ok(evaluate(
+            &compiled, &src_end, &dst_end, port, protocol, src, dst, proto_text,
+        ))
+    }
+
+    /// Can `src` open a Tailscale SSH session to `dst` (a node, tag, user, host alias or IP)
+    /// as `login`? The verdict comes from the `ssh` rules (check before accept); the answer
+    /// also says whether the network rules let the source reach port 22, which a session
+    /// needs too.
+    pub fn ssh_query(&self, src: &str, dst: &str, login: &str) -> Result<SshAnswer, QueryError> {
+        let mut overlay = Overlay::new(&self.inventory, self.addresses_as_nodes);
+        let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
+        let dst_end = endpoint(self.policy, &mut overlay, dst.trim(), Side::Destination)?;
+        let compiled = self.compiled_for(&overlay);
+        let (Some(src_node), Some(dst_node)) = (src_end.node, dst_end.node) else {
+            return Err(QueryError::UnknownDestination(dst.to_owned()));
+        };
+        let decision = compiled.ssh_decision(src_node, dst_node, login.trim());
+        let port_22 = evaluate(
+            &compiled,
+            &src_end,
+            &dst_end,
+            22,
+            Protocol::TCP,
+            src,
+            dst,
+            "tcp",
+        );
+        let verdict = match decision.verdict {
+            crate::compile::SshVerdict::Accept => "accept",
+            crate::compile::SshVerdict::Check => "check",
+            crate::compile::SshVerdict::Deny => "deny",
+        };
+        let rule_span = decision
+            .rule
+            .and_then(|i| self.policy.ssh.get(i))
+            .map(|r| r.span);
+        let explanation = match (&decision.rule, port_22.allowed) {
+            (Some(rule), true) => format!(
+                "{verdict} by ssh[{rule}] as local user {:?}; port 22 is reachable ({})",
+                decision.local_user.as_deref().unwrap_or(""),
+                port_22.explanation
+            ),
+            (Some(rule), false) => format!(
+                "{verdict} by ssh[{rule}], but the network rules do not allow port 22 ({}), so no session can open",
+                port_22.explanation
+            ),
+            (None, _) => format!(
+                "deny: no ssh rule lets {} log in as {login:?}",
+                src_end.label
+            ),
+        };
+        Ok(SshAnswer {
+            allowed: decision.verdict != crate::compile::SshVerdict::Deny && port_22.allowed,
+            verdict,
+            src: src.to_owned(),
+            dst: dst.to_owned(),
+            login: login.to_owned(),
+            local_user: decision.local_user,
+            rule: decision.rule,
+            rule_span,
+            network_allowed: port_22.allowed,
+            explanation,
+        })
+    }
+
+    /// Everything `src` can reach: per destination node, the ports and protocols.
+    pub fn reachable_from(&self, src: &str) -> Result<Vec<Reach>, QueryError> {
+        let mut overlay = Overlay::new(&self.inventory, self.addresses_as_nodes);
+        let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
+        let compiled = self.compiled_for(&overlay);
+        let mut out = Vec::new();
+        for (index, node) in compiled.resolver.nodes.iter().enumerate() {
+            if Some(index) == src_end.node {
+                continue;
+            }
+            for piece in &compiled.pieces {
+                for rule in compiled.reduce(piece, node) {
+                    if rule.cap.is_some() || !contains(&rule.src, src_end.ip) {
+                        continue;
+                    }
+                    for (addr, ports) in &rule.dsts {
+                        push_reach(&mut out, node, addr, *ports, &rule, piece);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Everyone who can reach `dst` (`host` or `host:port`).
+    pub fn reachable_to(&self, dst: &str) -> Result<Vec<Reach>, QueryError> {
+        let (host, port) = match split_destination_and_port(dst.trim()) {
+            Ok((host, port)) if port.parse::<u16>().is_ok() => {
+                (host.into_owned(), port.parse::<u16>().ok())
+            }
+            _ => (dst.trim().to_owned(), None),
+        };
+        let mut overlay = Overlay::new(&self.inventory, self.addresses_as_nodes);
+        let dst_end = endpoint(self.policy, &mut overlay, &host, Side::Destination)?;
+        let compiled = self.compiled_for(&overlay);
+        let mut out = Vec::new();
+        for receiver in receivers(&compiled, &dst_end) {
+            let Some(node) = compiled.resolver.nodes.get(receiver) else {
+                continue;
+            };
+            for piece in &compiled.pieces {
+                for rule in compiled.reduce(piece, node) {
+                    if rule.cap.is_some() {
+                        continue;
+                    }
+                    let covers = rule.dsts.iter().any(|(addr, ports)| {
+                        addr.contains(dst_end.ip) && port.is_none_or(|p| ports.contains(p))
+                    });
+                    if !covers {
+                        continue;
+                    }
+                    for source in sources_of(&compiled, &rule) {
+                        let protocols = protocol_names(rule.protocols.as_deref());
+                        let entry = Reach {
+                            name: source,
+                            addr: None,
+                            ports: port.map_or_else(
+                                || {
+                                    rule.dsts
+                                        .iter()
+                                        .filter(|(a, _)| a.contains(dst_end.ip))
+                                        .map(|(_, p)| port_text(p.first, p.last))
+                                        .collect()
+                                },
+                                |p| vec![p.to_string()],
+                            ),
+                            protocols,
+                            rules: vec![piece.origin],
+                        };
+                        merge_reach(&mut out, entry);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The answer to an SSH query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SshAnswer {
+    /// A session can open: an accept or check rule admits the login and port 22 is reachable.
+    pub allowed: bool,
+    /// `accept`, `check` or `deny`, from the `ssh` rules alone (what `sshTests` assert).
+    pub verdict: &'static str,
+    pub src: String,
+    pub dst: String,
+    pub login: String,
+    pub local_user: Option<String>,
+    /// Index in `ssh` of the deciding rule.
+    pub rule: Option<usize>,
+    #[serde(skip)]
+    pub rule_span: Option<crate::span::Span>,
+    /// Whether the network rules allow TCP port 22.
+    pub network_allowed: bool,
+    pub explanation: String,
+}
+
+/// One line of a reachability listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reach {
+    /// A node name, or an address range for sources that are not nodes.
+    pub name: String,
+    /// For subnet or internet destinations: the address range reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+    pub ports: Vec<String>,
+    pub protocols: Vec<String>,
+    pub rules: Vec<Origin>,
+}
+
+fn push_reach(
+    out: &mut Vec<Reach>,
+    node: &NodeInfo,
+    addr: &Addr,
+    ports: crate::ports::PortRange,
+    rule: &NodeRule,
+    piece: &Piece,
+) {
+    let own = node.addrs.iter().any(|a| addr.contains(*a)) || *addr == Addr::Any;
+    let entry = Reach {
+        name: node.name.clone(),
+        addr: if own { None } else { Some(addr.wire()) },
+        ports: vec![port_text(ports.first, ports.last)],
+        protocols: protocol_names(rule.protocols.as_deref()),
+        rules: vec![piece.origin],
+    };
+    merge_reach(out, entry);
+}
+
+fn merge_reach(out: &mut Vec<Reach>, entry: Reach) {
+    if let Some(existing) = out
+        .iter_mut()
+        .find(|r| r.name == entry.name && r.addr == entry.addr && r.protocols == entry.protocols)
+    {
+        for port in entry.ports {
+            if !existing.ports.contains(&port) {
+                existing.ports.push(port);
+            }
+        }
+        for rule in entry.rules {
+            if !existing.rules.contains(&rule) {
+                existing.rules.push(rule);
+            }
+        }
+    } else {
+        out.push(entry);
+    }
+}
+
+fn port_text(first: u16, last: u16) -> String {
+    match (first, last) {
+        (0, u16::MAX) => "*".to_owned(),
+        (a, b) if a == b => a.to_string(),
+        (a, b) => format!("{a}-{b}"),
+    }
+}
+
+fn protocol_names(protocols: Option<&[u8]>) -> Vec<String> {
+    protocols
+        .unwrap_or(&DEFAULT_PROTOCOLS)
+        .iter()
+        .map(|n| Protocol::from_number(*n).to_string())
+        .collect()
+}
+
+/// Names the sources of a rule: the nodes whose addresses it holds, and the other ranges.
+fn sources_of(compiled: &Compiled<'_>, rule: &NodeRule) -> Vec<String> {
+    let mut names: Vec<String> = compiled
+        .resolver
+        .nodes
+        .iter()
+        .filter(|n| n.addrs.iter().any(|a| contains(&rule.src, *a)))
+        .map(|n| n.name.clone())
+        .collect();
+    for addr in &rule.src {
+        let is_node = compiled
+            .resolver
+            .nodes
+            .iter()
+            .any(|n| n.host_nets().any(|h| Addr::Net(h) == *addr));
+        if !is_node {
+            names.push(addr.wire());
+        }
+    }
+    names
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Source,
+    Destination,
+}
+
+/// The inventory plus the hypothetical nodes one query adds, without copying the inventory.
+struct Overlay<'i> {
+    base: &'i Inventory,
+    added: Vec<Node>,
+    /// Give any address no node has a hypothetical node of its own, routed or not (the
+    /// policy's `tests` ignore route approval).
+    addresses_as_nodes: bool,
+}
+
+impl<'i> Overlay<'i> {
+    fn new(base: &'i Inventory, addresses_as_nodes: bool) -> Self {
+        Self {
+            base,
+            added: Vec::new(),
+            addresses_as_nodes,
+        }
+    }
+
+    fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.base.nodes.iter().chain(&self.added)
+    }
+
+    fn position(&self, predicate: impl FnMut(&Node) -> bool) -> Option<usize> {
+        self.nodes().position(predicate)
+    }
+
+    fn get(&self, index: usize) -> Option<&Node> {
+        self.nodes().nth(index)
+    }
+
+    fn push(&mut self, node: Node) -> usize {
+        self.added.push(node);
+        self.base.nodes.len() + self.added.len() - 1
+    }
+
+    /// The inventory with the added nodes, when there are any.
+    fn augmented(&self) -> Option<Inventory> {
+        if self.added.is_empty() {
+            return None;
+        }
+        let mut inventory = self.base.clone();
+        inventory.nodes.extend(self.added.iter().cloned());
+        Some(inventory)
+    }
+}
+
+/// Resolves a query endpoint, adding a hypothetical node to `inventory` when the text names
+/// an identity that no node has exactly.
+fn endpoint(
+    policy: &Policy,
+    inventory: &mut Overlay<'_>,
+    text: &str,
+    side: Side,
+) -> Result<Endpoint, QueryError> {
+    let unknown = || match side {
+        Side::Source => QueryError::UnknownSource(text.to_owned()),
+        Side::Destination => QueryError::UnknownDestination(text.to_owned()),
+    };
+    if let Some(index) = inventory.position(|n| n.name == text) {
+        let node = inventory.get(index).ok_or_else(unknown)?;
+        let ip = node
+            .ipv4
+            .map(IpAddr::V4)
+            .or(node.ipv6.map(IpAddr::V6))
+            .ok_or_else(unknown)?;
+        return Ok(Endpoint {
+            label: text.to_owned(),
+            ip,
+            node: Some(index),
+            hypothetical: false,
+        });
+    }
+    let selector = Selector::parse(text);
+    match selector {
+        Selector::Prefix(net) => Ok(address_endpoint(inventory, text, net)),
+        Selector::Host(name) | Selector::HostRef(name) => {
+            let net = policy
+                .hosts
+                .iter()
+                .find(|h| h.name.value == name)
+                .and_then(|h| parse_prefix(h.value.value.trim()))
+                .ok_or_else(unknown)?;
+            Ok(address_endpoint(inventory, text, net))
+        }
+        Selector::Tag(tag) => {
+            let tag = tag.to_ascii_lowercase();
+            let existing = inventory.position(|n| {
+                n.tags.len() == 1 && n.tags.iter().all(|t| t.eq_ignore_ascii_case(&tag))
+            });
+            Ok(identity_endpoint(inventory, text, existing, || Node {
+                name: format!("{tag} (hypothetical)"),
+                ipv4: None,
+                ipv6: None,
+                user: None,
+                tags: vec![tag.clone()],
+                routable_ips: Vec::new(),
+                approved_routes: Vec::new(),
+                primary_routes: Vec::new(),
+                created_by: None,
+            }))
+        }
+        Selector::User(login) => Ok(user_endpoint(inventory, text, login)),
+        Selector::Group(group) => {
+            let member = policy
+                .groups
+                .iter()
+                .find(|g| g.name.value == group)
+                .ok_or_else(unknown)?
+                .values
+                .items
+                .first()
+                .map(|m| m.value.trim().to_owned())
+                .ok_or_else(|| QueryError::EmptyGroup(group.to_owned()))?;
+            Ok(user_endpoint(inventory, text, &member))
+        }
+        _ => Err(unknown()),
+    }
+}
+
+/// An address endpoint. A tailnet address no node has becomes a hypothetical node (no user,
+/// no tags) with that address, so rules naming the address still apply without an inventory.
+fn address_endpoint(inventory: &mut Overlay<'_>, text: &str, net: IpNet) -> Endpoint {
+    let ip = net.addr();
+    let node = inventory
+        .position(|n| n.ipv4.map(IpAddr::V4) == Some(ip) || n.ipv6.map(IpAddr::V6) == Some(ip));
+    let in_tailnet = tailnet_v4().contains(ip) || crate::addr::tailnet_v6().contains(ip);
+    // Addresses behind a subnet route (4via6 prefixes lie inside the tailnet range) are
+    // reached through the router, not a node of their own.
+    let routed = inventory.nodes().any(|n| {
+        n.routable_ips
+            .iter()
+            .any(|r| r.prefix_len() > 0 && r.contains(&ip))
+    });
+    if node.is_some() || (!inventory.addresses_as_nodes && (!in_tailnet || routed)) {
+        return Endpoint {
+            label: text.to_owned(),
+            ip,
+            node,
+            hypothetical: false,
+        };
+    }
+    let index = inventory.push(Node {
+        name: format!("{ip} (hypothetical)"),
+        ipv4: match ip {
+            IpAddr::V4(v4) => Some(v4),
+            IpAddr::V6(_) => None,
+        },
+        ipv6: match ip {
+            IpAddr::V6(v6) => Some(v6),
+            IpAddr::V4(_) => None,
+        },
+        user: None,
+        tags: Vec::new(),
+        routable_ips: Vec::new(),
+        approved_routes: Vec::new(),
+        primary_routes: Vec::new(),
+        created_by: None,
+    });
+    Endpoint {
+        label: text.to_owned(),
+        ip,
+        node: Some(index),
+        hypothetical: true,
+    }
+}
+
+fn user_endpoint(inventory: &mut Overlay<'_>, text: &str, login: &str) -> Endpoint {
+    let owner = inventory
+        .base
+        .users
+        .iter()
+        .find(|u| u.login().eq_ignore_ascii_case(login))
+        .map_or_else(|| login.to_owned(), |u| u.name.clone());
+    let existing =
+        inventory.position(|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()));
+    identity_endpoint(inventory, text, existing, || Node {
+        name: format!("{login} (hypothetical)"),
+        ipv4: None,
+        ipv6: None,
+        user: Some(owner.clone()),
+        tags: Vec::new(),
+        routable_ips: Vec::new(),
+        approved_routes: Vec::new(),
+        primary_routes: Vec::new(),
+        created_by: None,
+    })
+}
+
+fn identity_endpoint(
+    inventory: &mut Overlay<'_>,
+    text: &str,
+    existing: Option<usize>,
+    make: impl FnOnce() -> Node,
+) -> Endpoint {
+    if let Some(index) = existing
+        && let Some(ip) = inventory
+            .get(index)
+            .and_then(|n| n.ipv4.map(IpAddr::V4).or(n.ipv6.map(IpAddr::V6)))
+    {
+        return Endpoint {
+            label: text.to_owned(),
+            ip,
+            node: Some(index),
+            hypothetical: false,
+        };
+    }
+    let mut node = make();
+    let ip = unused_tailnet_ip(inventory);
+    node.ipv4 = Some(ip);
+    let index = inventory.push(node);
+    Endpoint {
+        label: text.to_owned(),
+        ip: IpAddr::V4(ip),
+        node: Some(index),
+        hypothetical: true,
+    }
+}
+
+/// The highest tailnet IPv4 address no node uses (hypothetical nodes take these).
+fn unused_tailnet_ip(inventory: &Overlay<'_>) -> Ipv4Addr {
+    let used: std::collections::HashSet<Ipv4Addr> =
+        inventory.nodes().filter_map(|n| n.ipv4).collect();
+    let top = u32::from(Ipv4Addr::new(100, 127, 255, 254));
+    let mut candidate = top;
+    while used.contains(&Ipv4Addr::from(candidate))
+        && candidate > u32::from(Ipv4Addr::new(100, 64, 0, 1))
+    {
+        candidate -= 1;
+    }
+    let ip = Ipv4Addr::from(candidate);
+    debug_assert!(tailnet_v4().contains(IpAddr::V4(ip)));
+    ip
+}
+
+/// The nodes a packet to `dst` is delivered to: the node itself, else the routers with an
+/// approved route covering it, else exit nodes for internet addresses.
+fn receivers(compiled: &Compiled<'_>, dst: &Endpoint) -> Vec<usize> {
+    let nodes = &compiled.resolver.nodes;
+    if let Some(index) = nodes.iter().position(|n| n.has_addr(dst.ip)) {
+        return vec![index];
+    }
+    let routers: Vec<usize> = nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.subnet_routes.iter().any(|r| r.contains(&dst.ip)))
+        .map(|(i, _)| i)
+        .collect();
+    if !routers.is_empty() {
+        return routers;
+    }
+    if internet().contains(dst.ip) {
+        return nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.exit_node)
+            .map(|(i, _)| i)
+            .collect();
+    }
+    Vec::new()
+}
+
+fn contains(addrs: &[Addr], ip: IpAddr) -> bool {
+    addrs.iter().any(|a| a.contains(ip))
+}
+
+/// Does `rule` admit the packet, by the client's rules (policy-semantics §6.7)?
+fn admits(rule: &NodeRule, src: IpAddr, dst: IpAddr, port: u16, protocol: Protocol) -> bool {
+    if rule.cap.is_some() || !contains(&rule.src, src) {
+        return false;
+    }
+    let number = protocol.number();
+    // ICMP is allowed whenever any rule lets the source reach the address.
+    if number == 1 || number == 58 {
+        return rule.dsts.iter().any(|(addr, _)| addr.contains(dst));
+    }
+    let protocols: &[u8] = rule.protocols.as_deref().unwrap_or(&DEFAULT_PROTOCOLS);
+    if !protocols.contains(&number) {
+        return false;
+    }
+    rule.dsts.iter().any(|(addr, ports)| {
+        addr.contains(dst)
+            && if protocol.supports_ports() {
+                ports.contains(port)
+            } else {
+                ports.is_all()
+            }
+    })
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "internal helper with descriptive parameters"
+)]
+fn evaluate(
+    compiled: &Compiled<'_>,
+    src: &Endpoint,
+    dst: &Endpoint,
+    port: u16,
+    protocol: Protocol,
+    src_text: &str,
+    dst_text: &str,
+    proto_text: &str,
+) -> Answer {
+    let mut answer = Answer {
+        allowed: false,
+        src: src_text.to_owned(),
+        dst: dst_text.to_owned(),
+        proto: protocol.to_string(),
+        matches: Vec::new(),
+        explanation: String::new(),
+        via_node: None,
+        src_addr: src.ip.to_string(),
+        src_hypothetical: src.hypothetical,
+        dst_addr: dst.ip.to_string(),
+    };
+    let _ = proto_text;
+    let receivers = receivers(compiled, dst);
+    if receivers.is_empty() {
+        answer.explanation = if compiled
+            .resolver
+            .nodes
+            .iter()
+            .any(|n| n.advertised.iter().any(|r| r.contains(&dst.ip)))
+        {
+            format!(
+                "denied: {} is behind a subnet route that no router has approved (and no autoApprovers entry approves)",
+                dst.ip
+            )
+        } else if tailnet_v4().contains(dst.ip) || crate::addr::tailnet_v6().contains(dst.ip) {
+            format!("denied: no node in the inventory has address {}", dst.ip)
+        } else {
+            format!(
+                "denied: no approved subnet route or exit node carries traffic to {}",
+                dst.ip
+            )
+        };
+        return answer;
+    }
+    let mut near_miss: Option<(u8, String)> = None;
+    for &receiver in &receivers {
+        let Some(node) = compiled.resolver.nodes.get(receiver) else {
+            continue;
+        };
+        for piece in &compiled.pieces {
+            for rule in compiled.reduce(piece, node) {
+                if admits(&rule, src.ip, dst.ip, port, protocol) {
+                    if !answer.matches.contains(&piece.origin) {
+                        answer.matches.push(piece.origin);
+                    }
+                    answer.via_node.get_or_insert_with(|| node.name.clone());
+                } else if let Some(miss) =
+                    near_miss_reason(&rule, piece, src, dst.ip, port, protocol)
+                    && near_miss.as_ref().is_none_or(|(rank, _)| miss.0 > *rank)
+                {
+                    near_miss = Some(miss);
+                }
+            }
+        }
+    }
+    answer
+        .matches
+        .sort_by_key(|o| (o.section != crate::compile::Section::Acls, o.index));
+    answer.allowed = !answer.matches.is_empty();
+    let carrier = answer.via_node.clone();
+    answer.explanation = if answer.allowed {
+        let rules: Vec<String> = answer.matches.iter().map(describe).collect();
+        let through = match (&carrier, dst.node) {
+            (Some(router), None) => format!(" through {router}"),
+            _ => String::new(),
+        };
+        format!("allowed{through} by {}", rules.join(", "))
+    } else {
+        match near_miss {
+            Some((_, why)) => format!("denied: no rule allows it; closest: {why}"),
+            None => format!(
+                "denied: no rule allows {} to reach {}",
+                if src.hypothetical {
+                    format!("a node with identity {}", src.label)
+                } else {
+                    src.label.clone()
+                },
+                dst.label
+            ),
+        }
+    };
+    answer
+}
+
+fn describe(origin: &Origin) -> String {
+    let section = match origin.section {
+        crate::compile::Section::Acls => "acls",
+        crate::compile::Section::Grants => "grants",
+    };
+    format!("{section}[{}]", origin.index)
+}
+
+/// Why a rule delivered to the receiver does not admit the packet, ranked by closeness.
+fn near_miss_reason(
+    rule: &NodeRule,
+    piece: &Piece,
+    src: &Endpoint,
+    dst: IpAddr,
+    port: u16,
+    protocol: Protocol,
+) -> Option<(u8, String)> {
+    if rule.cap.is_some() {
+        return None;
+    }
+    let rule_name = describe(&piece.origin);
+    let src_ok = contains(&rule.src, src.ip);
+    let dst_entries: Vec<_> = rule.dsts.iter().filter(|(a, _)| a.contains(dst)).collect();
+    if dst_entries.is_empty() {
+        return None;
+    }
+    let protocols: &[u8] = rule.protocols.as_deref().unwrap_or(&DEFAULT_PROTOCOLS);
+    if !src_ok {
+        return Some((
+            1,
+            format!(
+                "{rule_name} covers the destination but not the source {}",
+                src.label
+            ),
+        ));
+    }
+    if !protocols.contains(&protocol.number()) {
+        let allowed: Vec<String> = protocol_names(rule.protocols.as_deref());
+        return Some((
+            3,
+            format!(
+                "{rule_name} allows the source to the destination over {} but not {protocol}",
+                allowed.join("/")
+            ),
+        ));
+    }
+    let ports: Vec<String> = dst_entries
+        .iter()
+        .map(|(_, p)| port_text(p.first, p.last))
+        .collect();
+    Some((
+        2,
+        format!(
+            "{rule_name} allows the source to the destination on port(s) {} but not {port}",
+            ports.join(",")
+        ),
+    ))
+}
+
+/// The inventory plus a hypothetical node for every identity in `texts` (tags, users,
+/// groups, tailnet addresses) that no node has exactly, so that one compilation serves every
+/// query about them. Texts that name nothing are skipped.
+pub fn with_identities<'t>(
+    policy: &Policy,
+    inventory: &Inventory,
+    texts: impl IntoIterator<Item = &'t str>,
+) -> Inventory {
+    let mut overlay = Overlay::new(inventory, false);
+    for text in texts {
+        let _ = endpoint(policy, &mut overlay, text.trim(), Side::Destination);
+    }
+    overlay.augmented().unwrap_or_else(|| inventory.clone())
+}
