@@ -2,7 +2,8 @@
 
 use crate::diagnostic::{Diagnostic, has_errors};
 use crate::inventory::Inventory;
-use crate::{model, syntax, validate};
+use crate::lint::{LintConfig, LintContext};
+use crate::{lint, model, syntax, validate};
 
 /// What `check` takes besides the policy text.
 #[derive(Debug, Clone, Copy, Default)]
@@ -10,6 +11,9 @@ pub struct CheckOptions<'a> {
     /// Tailnet state; checks that need it (users, domains, `tests` against real nodes) run
     /// only when it is given.
     pub inventory: Option<&'a Inventory>,
+    /// Which lints run and how loud they are; `None` runs every lint at its default
+    /// severity.
+    pub config: Option<&'a LintConfig>,
 }
 
 /// Every diagnostic for one policy, sorted by position.
@@ -25,7 +29,7 @@ impl CheckReport {
     }
 }
 
-/// Parses and validates a policy.
+/// Parses and validates a policy, then lints it when it has no errors.
 pub fn check(text: &str, options: &CheckOptions<'_>) -> CheckReport {
     let parsed = syntax::parse(text);
     let mut diagnostics = parsed.diagnostics;
@@ -33,7 +37,55 @@ pub fn check(text: &str, options: &CheckOptions<'_>) -> CheckReport {
         let (policy, structural) = model::lower(root);
         diagnostics.extend(structural);
         diagnostics.extend(validate::validate(&policy, options.inventory));
+        // Lints describe valid policies; on an invalid one they would mostly repeat the
+        // errors in other words.
+        if !has_errors(&diagnostics) {
+            let default_config = LintConfig::default();
+            let ctx = LintContext {
+                source: text,
+                comments: &parsed.comments,
+                inventory: options.inventory,
+                config: options.config.unwrap_or(&default_config),
+            };
+            diagnostics.extend(lint::lint(&policy, &ctx));
+        }
     }
     diagnostics.sort_by_key(|d| (d.primary_span().start, d.primary_span().end));
     CheckReport { diagnostics }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lints_run_on_valid_policies_only() {
+        let valid = r#"{"groups": {"group:a": []}, "acls": []}"#;
+        let report = check(valid, &CheckOptions::default());
+        assert!(report.is_valid());
+        assert!(report.diagnostics.iter().any(|d| d.code.starts_with("TP")));
+
+        let invalid = r#"{"groups": {"group:a": []}, "acls": [{"action": "deny"}]}"#;
+        let report = check(invalid, &CheckOptions::default());
+        assert!(!report.is_valid());
+        assert!(report.diagnostics.iter().all(|d| !d.code.starts_with("TP")));
+    }
+
+    #[test]
+    fn the_config_selects_lints_and_severities() {
+        let text = r#"{"groups": {"group:a": []}, "acls": []}"#;
+        let config = LintConfig::default()
+            .with_select(&["empty-group"])
+            .with_severity("empty-group", crate::Severity::Error);
+        let report = check(
+            text,
+            &CheckOptions {
+                config: Some(&config),
+                ..CheckOptions::default()
+            },
+        );
+        let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["TP009"]);
+        assert!(!report.is_valid());
+    }
 }

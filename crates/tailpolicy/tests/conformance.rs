@@ -24,6 +24,7 @@ fn run_case(case: &Case) -> Outcome {
         &case.policy,
         &CheckOptions {
             inventory: Some(&inventory),
+            ..CheckOptions::default()
         },
     );
     let expect_valid = case.expect["valid"].as_bool().unwrap_or(false);

@@ -31,6 +31,7 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitStatus> {
     };
     let options = CheckOptions {
         inventory: inventory.as_ref(),
+        ..CheckOptions::default()
     };
     let files: Vec<FileResult> = args
         .policies
