@@ -177,3 +177,134 @@ fn the_schema_rejects_a_broken_log() {
         .count();
     assert!(errors > 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// Lint options of `check`
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let fixture = "fixtures/lint/empty-group/fail.hujson";
+    assert_eq!(check(&[fixture]).0, 0);
+    let (code, out) = check(&["--deny-warnings", fixture]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("warning[TP009]"), "{out}");
+    // Infos never fail a run.
+    assert_eq!(
+        check(&["--deny-warnings", "fixtures/lint/unused-tag/fail.hujson"]).0,
+        0
+    );
+}
+
+#[test]
+fn github_format_writes_workflow_commands() {
+    let (code, out) = check(&[
+        "--format",
+        "github",
+        "fixtures/lint/empty-group/fail.hujson",
+    ]);
+    assert_eq!(code, 0);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "::warning file=fixtures/lint/empty-group/fail.hujson,line=4,col=5,endLine=4,endColumn=19,\
+             title=TP009::group `group:oncall` has no members%0Ahelp: rules that name it match \
+             nobody; add members, or remove the group and its uses"
+        )
+    );
+    assert_eq!(
+        lines.next(),
+        Some("1 file checked: 1 valid, 0 with errors (0 errors, 1 warning)")
+    );
+}
+
+#[test]
+fn a_discovered_config_changes_severities() {
+    let (code, out) = check(&["fixtures/config/strict/policy.hujson"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("error[TP009]: group `group:oncall` has no members"),
+        "{out}"
+    );
+    // `--config` replaces discovery.
+    let (code, _) = check(&[
+        "--config",
+        "fixtures/lint/ci-tag-broad-owner/tailpolicy.toml",
+        "fixtures/config/strict/policy.hujson",
+    ]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_bad_config_stops_the_run_with_located_errors() {
+    let (code, out) = check(&[
+        "--config",
+        "fixtures/config/unknown-rule.toml",
+        "fixtures/lint/empty-group/fail.hujson",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("error[E501]: unknown rule `TP999`"), "{out}");
+    assert!(
+        out.contains(" --> fixtures/config/unknown-rule.toml:2:11"),
+        "{out}"
+    );
+    assert!(
+        out.contains(" --> fixtures/config/unknown-rule.toml:2:20"),
+        "{out}"
+    );
+    assert!(out.contains("did you mean `empty-group`?"), "{out}");
+    assert!(
+        out.ends_with("no policy checked: the configuration could not be loaded\n"),
+        "{out}"
+    );
+
+    let (code, json) = check(&[
+        "--format",
+        "json",
+        "--config",
+        "fixtures/config/unknown-rule.toml",
+        "fixtures/lint/empty-group/fail.hujson",
+    ]);
+    assert_eq!(code, 2);
+    let report: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["valid"], false);
+    assert_eq!(
+        report["files"][0]["path"],
+        "fixtures/config/unknown-rule.toml"
+    );
+    assert_eq!(report["files"][0]["diagnostics"][0]["code"], "E501");
+
+    let (code, _) = check(&[
+        "--config",
+        "fixtures/config/missing.toml",
+        "fixtures/lint/empty-group/fail.hujson",
+    ]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn the_json_shape_is_unchanged_for_lints() {
+    let (code, json) = check(&["--format", "json", "fixtures/lint/empty-group/fail.hujson"]);
+    assert_eq!(code, 0);
+    let report: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({
+            "valid": true,
+            "files": [{
+                "path": "fixtures/lint/empty-group/fail.hujson",
+                "valid": true,
+                "diagnostics": [{
+                    "code": "TP009",
+                    "severity": "warning",
+                    "message": "group `group:oncall` has no members",
+                    "help": "rules that name it match nobody; add members, or remove the group and its uses",
+                    "line": 4,
+                    "column": 5,
+                    "end_line": 4,
+                    "end_column": 19,
+                }],
+            }],
+        })
+    );
+}

@@ -14,9 +14,10 @@
 //! policy with errors is not linted (see [`crate::api::check`]).
 
 mod config;
+pub mod docs;
 pub mod registry;
 mod rules;
-pub mod suppress;
+mod suppress;
 mod visit;
 
 use crate::diagnostic::Diagnostic;
@@ -26,6 +27,7 @@ use crate::span::Span;
 
 pub use config::{DEFAULT_BROAD_GROUP_SIZE, DEFAULT_CI_TAG_PATTERNS, LintConfig};
 pub use registry::{Category, PLANNED, PlannedRule, RULES, Rule};
+pub use suppress::MARKER as SUPPRESSION_MARKER;
 
 /// Everything a lint may look at besides the policy.
 #[derive(Debug, Clone, Copy)]
