@@ -87,6 +87,13 @@ pub fn index_markdown() -> String {
             planned.name, planned.summary, planned.needs
         ));
     }
+    out.push_str(
+        "\n## Covered by validation instead\n\n\
+         Some patterns that look like lints are errors Tailscale reports, so `check` reports \
+         them as validation errors and never lints them: an SSH rule from a tag (or \
+         `autogroup:tagged`) to user-owned devices (`E313`), an undefined tag, group, host or \
+         ipset (`E201`-`E204`), an ACL destination without a port (`E301`).\n",
+    );
     out.push_str(&format!(
         "\n\
 ## Configuration: `tailpolicy.toml`\n\

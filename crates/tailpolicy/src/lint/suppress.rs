@@ -171,14 +171,24 @@ fn parse(ctx: &LintContext<'_>, comment: Span, meta: &mut Vec<Diagnostic>) -> Op
 }
 
 /// The rule names in a list such as ` TP012, unused-group `, with their byte offsets.
-fn tokens(list: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut offset = 0;
-    list.split(|c: char| c == ',' || c.is_whitespace())
-        .filter_map(move |piece| {
-            let start = offset;
-            offset += piece.len() + 1;
-            (!piece.is_empty()).then_some((start, piece))
-        })
+fn tokens(list: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in list.char_indices() {
+        let separator = c == ',' || c.is_whitespace();
+        match (separator, start) {
+            (true, Some(s)) => {
+                out.extend(list.get(s..i).map(|t| (s, t)));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.extend(list.get(s..).map(|t| (s, t)));
+    }
+    out
 }
 
 fn span_of(start: usize, len: usize) -> Span {
@@ -318,6 +328,15 @@ mod tests {
   "acls": [{"action": "accept", "src": ["group:a"], "dst": ["*:*"]}],
 }"#;
         assert_eq!(run(text), []);
+    }
+
+    #[test]
+    fn rule_lists_split_on_commas_and_any_whitespace() {
+        assert_eq!(
+            super::tokens(" TP012,\u{3000}unused-group ,TP013"),
+            [(1, "TP012"), (10, "unused-group"), (24, "TP013")]
+        );
+        assert!(super::tokens(" , ").is_empty());
     }
 
     #[test]
