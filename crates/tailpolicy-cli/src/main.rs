@@ -22,10 +22,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check policy files for syntax and validation errors.
+    /// Check policy files for syntax and validation errors, then lint the valid ones.
     ///
-    /// Exits with 0 when every policy is valid, 1 when a policy has errors, and 2 on a usage
-    /// or I/O error (a file that cannot be read, a malformed inventory).
+    /// Lint settings come from `--config FILE`, or else from the first `tailpolicy.toml`
+    /// found next to each policy or in a parent directory up to the repository root.
+    ///
+    /// Exits with 0 when every policy is valid, 1 when a policy has errors (or warnings,
+    /// with `--deny-warnings`), and 2 on a usage or I/O error (a file that cannot be read, a
+    /// malformed inventory or configuration).
     Check(CheckArgs),
     /// Can SRC reach DST:PORT? Names the rules that allow it, or says what came closest.
     ///
@@ -182,9 +186,17 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
 
+    /// Lint configuration (`tailpolicy.toml`); by default the nearest one is used.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+
+    /// Exit with 1 when any warning is reported, as for errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -193,6 +205,10 @@ pub enum Format {
     Human,
     /// Exactly one JSON object on stdout.
     Json,
+    /// One SARIF 2.1.0 log on stdout, for code-scanning tools.
+    Sarif,
+    /// GitHub Actions workflow commands (`::warning file=...::message`), then the summary.
+    Github,
 }
 
 fn main() -> ExitCode {

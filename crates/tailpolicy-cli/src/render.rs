@@ -1,7 +1,14 @@
-//! Turning checked files into output: rustc-style text for people, one JSON object for tools.
+//! Turning checked files into output: rustc-style text for people, one JSON object or a
+//! SARIF log for tools, workflow commands for GitHub Actions.
 //!
 //! Diagnostics carry byte spans; line and column are computed here, at the edge, with
 //! columns counted in Unicode scalar values as terminals and rustc count them.
+
+mod github;
+mod sarif;
+
+pub use github::github_commands;
+pub use sarif::sarif_log;
 
 use annotate_snippets::{Annotation, AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use serde::Serialize;
@@ -27,12 +34,19 @@ impl FileResult {
     pub fn is_valid(&self) -> bool {
         !self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// True when some diagnostic is a warning.
+    pub fn has_warnings(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Warning)
+    }
 }
 
 /// The 1-based start and end of a diagnostic's primary span, columns in characters.
 ///
 /// Without a source or a label, both ends are `1:1`, the start of the file.
-fn primary_positions(
+pub(crate) fn primary_positions(
     index: Option<&LineIndex<'_>>,
     diagnostic: &Diagnostic,
 ) -> (LineColumn, LineColumn) {

@@ -7,8 +7,9 @@
 
 use crate::diagnostic::{Diagnostic, has_errors};
 use crate::inventory::Inventory;
+use crate::lint::{LintConfig, LintContext};
 use crate::model::Policy;
-use crate::{model, syntax, validate};
+use crate::{lint, model, syntax, validate};
 
 /// What `check` takes besides the policy text.
 #[derive(Debug, Clone, Copy, Default)]
@@ -16,6 +17,9 @@ pub struct CheckOptions<'a> {
     /// Tailnet state; checks that need it (users, domains, `tests` against real nodes) run
     /// only when it is given.
     pub inventory: Option<&'a Inventory>,
+    /// Which lints run and how loud they are; `None` runs every lint at its default
+    /// severity.
+    pub config: Option<&'a LintConfig>,
 }
 
 /// Every diagnostic for one policy, sorted by position.
@@ -31,22 +35,19 @@ impl CheckReport {
     }
 }
 
-/// Parses and validates a policy.
+/// Parses and validates a policy, then lints it when it has no errors.
 pub fn check(text: &str, options: &CheckOptions<'_>) -> CheckReport {
     load(text, options).1
 }
 
-/// Parses and validates a policy and runs its `tests` and `sshTests`; returns the typed
+/// Parses, validates and lints a policy and runs its `tests` and `sshTests`; returns the typed
 /// policy when it parses (with or without errors) together with the report.
 pub fn load(text: &str, options: &CheckOptions<'_>) -> (Option<Policy>, CheckReport) {
     load_with(text, options, true)
 }
 
-fn load_with(
-    text: &str,
-    options: &CheckOptions<'_>,
-    run_tests: bool,
-) -> (Option<Policy>, CheckReport) {
+/// `full`: also lint and run the policy's tests.
+fn load_with(text: &str, options: &CheckOptions<'_>, full: bool) -> (Option<Policy>, CheckReport) {
     let parsed = syntax::parse(text);
     let mut diagnostics = parsed.diagnostics;
     let mut policy = None;
@@ -54,9 +55,18 @@ fn load_with(
         let (lowered, structural) = model::lower(root);
         diagnostics.extend(structural);
         diagnostics.extend(validate::validate(&lowered, options.inventory));
-        // The policy's own tests run only on a policy without errors, as Tailscale runs them
-        // after accepting its shape.
-        if run_tests && !has_errors(&diagnostics) {
+        // Lints and the policy's own tests describe valid policies: on an invalid one lints
+        // would mostly repeat the errors, and Tailscale runs tests only after accepting the
+        // policy's shape.
+        if full && !has_errors(&diagnostics) {
+            let default_config = LintConfig::default();
+            let ctx = LintContext {
+                source: text,
+                comments: &parsed.comments,
+                inventory: options.inventory,
+                config: options.config.unwrap_or(&default_config),
+            };
+            diagnostics.extend(lint::lint(&lowered, &ctx));
             let assertions = crate::policy_tests::run(&lowered, options.inventory);
             diagnostics.extend(crate::policy_tests::diagnostics(&assertions));
         }
@@ -168,4 +178,40 @@ pub fn compile(
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lints_run_on_valid_policies_only() {
+        let valid = r#"{"groups": {"group:a": []}, "acls": []}"#;
+        let report = check(valid, &CheckOptions::default());
+        assert!(report.is_valid());
+        assert!(report.diagnostics.iter().any(|d| d.code.starts_with("TP")));
+
+        let invalid = r#"{"groups": {"group:a": []}, "acls": [{"action": "deny"}]}"#;
+        let report = check(invalid, &CheckOptions::default());
+        assert!(!report.is_valid());
+        assert!(report.diagnostics.iter().all(|d| !d.code.starts_with("TP")));
+    }
+
+    #[test]
+    fn the_config_selects_lints_and_severities() {
+        let text = r#"{"groups": {"group:a": []}, "acls": []}"#;
+        let config = LintConfig::default()
+            .with_select(&["empty-group"])
+            .with_severity("empty-group", crate::Severity::Error);
+        let report = check(
+            text,
+            &CheckOptions {
+                config: Some(&config),
+                ..CheckOptions::default()
+            },
+        );
+        let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["TP009"]);
+        assert!(!report.is_valid());
+    }
 }

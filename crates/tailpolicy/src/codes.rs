@@ -5,6 +5,7 @@
 //! * `E2xx` selectors, names and references
 //! * `E3xx` rule semantics (ports, protocols, grants, ssh, nodeAttrs, ...)
 //! * `E4xx` `tests` and `sshTests`
+//! * `E5xx` configuration (`tailpolicy.toml`)
 //! * `TPxxx` lints (see `lint::registry`)
 
 /// A HuJSON syntax error.
@@ -101,3 +102,6 @@ pub const INVALID_SSH_TEST: &str = "E402";
 pub const TEST_FAILED: &str = "E403";
 /// An `sshTests` assertion that does not hold.
 pub const SSH_TEST_FAILED: &str = "E404";
+
+/// A bad `tailpolicy.toml`: TOML syntax, an unknown key, an unknown rule or severity.
+pub const INVALID_CONFIG: &str = "E501";

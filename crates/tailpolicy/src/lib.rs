@@ -49,6 +49,7 @@ pub mod format;
 mod fuzzy;
 pub mod goquote;
 pub mod inventory;
+pub mod lint;
 pub mod model;
 pub mod names;
 pub mod policy_tests;
@@ -65,5 +66,6 @@ pub use api::{CheckOptions, CheckReport, NodeOutput, check, compile, load, parse
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use format::{FormatError, format};
 pub use inventory::Inventory;
+pub use lint::{LintConfig, LintContext, lint};
 pub use query::{Answer, Simulator};
 pub use span::{LineColumn, LineIndex, PositionEncoding, Span, Spanned};

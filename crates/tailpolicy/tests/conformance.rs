@@ -24,6 +24,7 @@ fn run_case(case: &Case) -> Outcome {
         &case.policy,
         &CheckOptions {
             inventory: Some(&inventory),
+            ..CheckOptions::default()
         },
     );
     // Unit rows for the tests blocks say `valid: true, tests_pass: false` for a failing block.

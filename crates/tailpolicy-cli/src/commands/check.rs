@@ -1,16 +1,19 @@
-//! `tailpolicy check POLICY... [--inventory FILE] [--format human|json]`.
+//! `tailpolicy check POLICY... [--inventory FILE] [--config FILE]
+//! [--format human|json|sarif|github] [--deny-warnings]`.
 //!
 //! Reads every file, runs [`tailpolicy::check`] on each policy and writes one report. A file
 //! that cannot be read does not stop the run: it becomes a diagnostic with code [`IO`] and
 //! the run exits with [`ExitStatus::Failure`] after the other files have been checked.
 
+use std::collections::HashMap;
 use std::io::{self, IsTerminal, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use tailpolicy::{CheckOptions, Diagnostic, Inventory, Span};
+use tailpolicy::{CheckOptions, Diagnostic, Inventory, LintConfig, Span};
 
 use crate::exit::ExitStatus;
-use crate::render::{FileResult, HumanRenderer, JsonReport, Summary};
+use crate::render::{FileResult, HumanRenderer, JsonReport, Summary, github_commands, sarif_log};
 use crate::{CheckArgs, Format};
 
 /// Code of the diagnostic for a file that cannot be read or is not UTF-8.
@@ -25,28 +28,120 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitStatus> {
     let inventory = match &args.inventory {
         Some(path) => match load_inventory(path) {
             Ok(inventory) => Some(inventory),
-            Err(failure) => return report_inventory_failure(args.format, &failure, out),
+            Err(failure) => {
+                return report_failure(
+                    args.format,
+                    &failure,
+                    "no policy checked: the inventory could not be loaded",
+                    out,
+                );
+            }
         },
         None => None,
     };
-    let options = CheckOptions {
-        inventory: inventory.as_ref(),
+    let configs = match lint_configs(args) {
+        Ok(configs) => configs,
+        Err(failure) => {
+            return report_failure(
+                args.format,
+                &failure,
+                "no policy checked: the configuration could not be loaded",
+                out,
+            );
+        }
     };
     let files: Vec<FileResult> = args
         .policies
         .iter()
-        .map(|path| check_policy(path, &options))
+        .zip(&configs)
+        .map(|(path, config)| {
+            let options = CheckOptions {
+                inventory: inventory.as_ref(),
+                config: config.as_deref(),
+            };
+            check_policy(path, &options)
+        })
         .collect();
 
-    match args.format {
-        Format::Human => {
-            let renderer = HumanRenderer::new(use_color());
-            write_human_diagnostics(&renderer, &files, out)?;
-            writeln!(out, "{}", Summary::of(&files).line())?;
-        }
-        Format::Json => write_json(&files, out)?,
+    write_report(args.format, &files, None, out)?;
+    Ok(status(&files, args.deny_warnings))
+}
+
+/// The name of the configuration file looked for next to policies.
+pub const CONFIG_FILE: &str = "tailpolicy.toml";
+
+/// The lint configuration of each policy, in order: the `--config` file for all, or the
+/// nearest `tailpolicy.toml` of each (`None`: defaults). A file that cannot be read or
+/// parsed stops the run.
+fn lint_configs(args: &CheckArgs) -> Result<Vec<Option<Rc<LintConfig>>>, FileResult> {
+    if let Some(path) = &args.config {
+        let config = Rc::new(load_config(path, display_path(path))?);
+        return Ok(args
+            .policies
+            .iter()
+            .map(|_| Some(Rc::clone(&config)))
+            .collect());
     }
-    Ok(status(&files))
+    let mut loaded: HashMap<PathBuf, Rc<LintConfig>> = HashMap::new();
+    let mut configs = Vec::with_capacity(args.policies.len());
+    for policy in &args.policies {
+        let Some(found) = discover_config(policy) else {
+            configs.push(None);
+            continue;
+        };
+        if let Some(config) = loaded.get(&found) {
+            configs.push(Some(Rc::clone(config)));
+            continue;
+        }
+        let config = Rc::new(load_config(&found, shown_path(&found))?);
+        loaded.insert(found, Rc::clone(&config));
+        configs.push(Some(config));
+    }
+    Ok(configs)
+}
+
+/// The nearest `tailpolicy.toml`: in the policy's directory (the current one for standard
+/// input), then in each parent, up to and including the first directory holding `.git`.
+fn discover_config(policy: &Path) -> Option<PathBuf> {
+    let dir = if policy.as_os_str() == STDIN {
+        Path::new(".")
+    } else {
+        policy
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    };
+    let dir = std::path::absolute(dir).ok()?;
+    for dir in dir.ancestors() {
+        let candidate = dir.join(CONFIG_FILE);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
+/// A discovered path, relative to the current directory when it lies below it.
+fn shown_path(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+fn load_config(path: &Path, display: String) -> Result<LintConfig, FileResult> {
+    let text = read_text(path, &display, "configuration ")?;
+    LintConfig::from_toml_str(&text).map_err(|diagnostics| FileResult {
+        path: display,
+        source: Some(text),
+        diagnostics,
+        failed: true,
+    })
 }
 
 fn check_policy(path: &Path, options: &CheckOptions<'_>) -> FileResult {
@@ -166,23 +261,77 @@ pub(crate) fn display_path(path: &Path) -> String {
     }
 }
 
-fn report_inventory_failure(
+/// Reports a file that stopped the run before any policy was checked.
+fn report_failure(
     format: Format,
     failure: &FileResult,
+    note: &str,
     out: &mut impl Write,
 ) -> io::Result<ExitStatus> {
-    let files = std::slice::from_ref(failure);
-    match format {
-        Format::Human => {
-            write_human_diagnostics(&HumanRenderer::new(use_color()), files, out)?;
-            writeln!(out, "no policy checked: the inventory could not be loaded")?;
-        }
-        // The object still describes what went wrong: one entry, for the inventory file.
-        Format::Json => write_json(files, out)?,
-    }
+    write_report(format, std::slice::from_ref(failure), Some(note), out)?;
     Ok(ExitStatus::Failure)
 }
 
+/// Writes the whole report in `format`. `closing` replaces the summary line of the text
+/// formats.
+fn write_report(
+    format: Format,
+    files: &[FileResult],
+    closing: Option<&str>,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let closing = closing.map_or_else(|| Summary::of(files).line(), str::to_owned);
+    match format {
+        Format::Human => {
+            let renderer = HumanRenderer::new(use_color());
+            for file in files {
+                for diagnostic in &file.diagnostics {
+                    let text = renderer.diagnostic(&file.path, file.source.as_deref(), diagnostic);
+                    writeln!(out, "{text}\n")?;
+                }
+            }
+            writeln!(out, "{closing}")
+        }
+        Format::Json => {
+            serde_json::to_writer(&mut *out, &JsonReport::new(files))?;
+            writeln!(out)
+        }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &sarif_log(files))?;
+            writeln!(out)
+        }
+        Format::Github => {
+            out.write_all(github_commands(files).as_bytes())?;
+            writeln!(out, "{closing}")
+        }
+    }
+}
+
+/// Failure beats policy errors beats success; with `deny_warnings`, a warning counts as
+/// a policy error.
+fn status(files: &[FileResult], deny_warnings: bool) -> ExitStatus {
+    files
+        .iter()
+        .map(|file| {
+            if file.failed {
+                ExitStatus::Failure
+            } else if !file.is_valid() || (deny_warnings && file.has_warnings()) {
+                ExitStatus::PolicyErrors
+            } else {
+                ExitStatus::Success
+            }
+        })
+        .max()
+        .unwrap_or(ExitStatus::Success)
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set to something
+/// (<https://no-color.org>).
+pub(crate) fn use_color() -> bool {
+    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Writes every diagnostic of `files` as rustc-style text.
 pub(crate) fn write_human_diagnostics(
     renderer: &HumanRenderer,
     files: &[FileResult],
@@ -195,34 +344,6 @@ pub(crate) fn write_human_diagnostics(
         }
     }
     Ok(())
-}
-
-fn write_json(files: &[FileResult], out: &mut impl Write) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &JsonReport::new(files))?;
-    writeln!(out)
-}
-
-/// Failure beats policy errors beats success.
-fn status(files: &[FileResult]) -> ExitStatus {
-    files
-        .iter()
-        .map(|file| {
-            if file.failed {
-                ExitStatus::Failure
-            } else if file.is_valid() {
-                ExitStatus::Success
-            } else {
-                ExitStatus::PolicyErrors
-            }
-        })
-        .max()
-        .unwrap_or(ExitStatus::Success)
-}
-
-/// Colour only on a terminal, and never when `NO_COLOR` is set to something
-/// (<https://no-color.org>).
-pub(crate) fn use_color() -> bool {
-    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 #[cfg(test)]
@@ -248,15 +369,25 @@ mod tests {
             failed,
         };
         let error = Diagnostic::error("E001", "e", Span::new(0, 1));
-        assert_eq!(status(&[]), ExitStatus::Success);
-        assert_eq!(status(&[file(false, vec![])]), ExitStatus::Success);
+        let warning = Diagnostic::warning("TP004", "w", Span::new(0, 1));
+        assert_eq!(status(&[], false), ExitStatus::Success);
+        assert_eq!(status(&[file(false, vec![])], false), ExitStatus::Success);
         assert_eq!(
-            status(&[file(false, vec![]), file(false, vec![error.clone()])]),
+            status(
+                &[file(false, vec![]), file(false, vec![error.clone()])],
+                false
+            ),
             ExitStatus::PolicyErrors
         );
         assert_eq!(
-            status(&[file(false, vec![error.clone()]), file(true, vec![error])]),
+            status(
+                &[file(false, vec![error.clone()]), file(true, vec![error])],
+                false
+            ),
             ExitStatus::Failure
         );
+        let warned = [file(false, vec![warning])];
+        assert_eq!(status(&warned, false), ExitStatus::Success);
+        assert_eq!(status(&warned, true), ExitStatus::PolicyErrors);
     }
 }

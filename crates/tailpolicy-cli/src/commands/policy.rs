@@ -52,6 +52,7 @@ pub fn load(
     };
     let options = CheckOptions {
         inventory: inventory.as_ref(),
+        ..CheckOptions::default()
     };
     match tailpolicy::parse_valid(&text, &options) {
         Ok(policy) => Ok(Ok(Loaded {

@@ -1,0 +1,80 @@
+//! One module per rule, named after the rule. Shared helpers live here.
+
+pub(crate) mod acl_expressible_as_grant;
+pub(crate) mod broad_access_rule;
+pub(crate) mod broad_tag_owner;
+pub(crate) mod ci_tag_broad_destination;
+pub(crate) mod ci_tag_broad_owner;
+pub(crate) mod danger_all_source;
+pub(crate) mod duplicate_list_entry;
+pub(crate) mod empty_group;
+pub(crate) mod host_bits_set;
+pub(crate) mod invalid_suppression;
+pub(crate) mod legacy_acl_field;
+pub(crate) mod public_host_address;
+pub(crate) mod ssh_check_from_tag;
+pub(crate) mod ssh_root_from_broad_source;
+pub(crate) mod unused_group;
+pub(crate) mod unused_host;
+pub(crate) mod unused_ipset;
+pub(crate) mod unused_posture;
+pub(crate) mod unused_suppression;
+pub(crate) mod unused_tag;
+
+use crate::ports::parse_port_spec;
+use crate::selector::{Autogroup, Selector};
+use crate::span::Span;
+
+use super::RuleContext;
+
+/// The first character of a span: where a finding about a whole object points.
+pub(super) fn head(span: Span) -> Span {
+    Span::new(
+        span.start,
+        span.start.saturating_add(1).min(span.end.max(span.start)),
+    )
+}
+
+/// Why a group counts as broad (more members than configured, or every user of the
+/// inventory), or `None`.
+pub(super) fn broad_group(cx: &RuleContext<'_>, name: &str) -> Option<String> {
+    let group = cx
+        .policy
+        .groups
+        .iter()
+        .find(|g| g.name.value.trim() == name)?;
+    let mut members: Vec<String> = group
+        .values
+        .iter()
+        .map(|m| m.value.trim().to_ascii_lowercase())
+        .collect();
+    members.sort_unstable();
+    members.dedup();
+    if members.len() > cx.config().broad_group_size {
+        return Some(format!("which has {} members", members.len()));
+    }
+    let users = &cx.inventory()?.users;
+    let everyone = users.len() >= 2
+        && users
+            .iter()
+            .all(|u| members.contains(&u.login().to_ascii_lowercase()));
+    everyone.then(|| "which holds every user of the tailnet".to_owned())
+}
+
+/// A source that stands for everyone: how to say it, or `None`.
+pub(super) fn everyone_source(cx: &RuleContext<'_>, selector: &Selector<'_>) -> Option<String> {
+    match selector {
+        Selector::Wildcard => Some("every device".to_owned()),
+        Selector::Autogroup(Autogroup::Member) => Some("every tailnet member".to_owned()),
+        Selector::Autogroup(Autogroup::DangerAll) => Some("every address".to_owned()),
+        Selector::UserDomain(domain) => Some(format!("every user in `{domain}`")),
+        Selector::Group(group) => broad_group(cx, group).map(|why| format!("`{group}`, {why}")),
+        _ => None,
+    }
+}
+
+/// True when a port spec covers every port (`*`, `0-65535`, `1-65535`).
+pub(super) fn all_ports(spec: &str) -> bool {
+    parse_port_spec(spec)
+        .is_ok_and(|ranges| ranges.iter().any(|r| r.first <= 1 && r.last == u16::MAX))
+}

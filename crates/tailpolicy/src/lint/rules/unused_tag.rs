@@ -1,0 +1,92 @@
+use crate::lint::RuleContext;
+use crate::lint::registry::declare_rule;
+use crate::lint::visit::references;
+use crate::selector::{Selector, tag_eq};
+
+declare_rule! {
+    /// ### What it does
+    /// Flags a tag defined in `tagOwners` that nothing else names: no ACL, grant, SSH rule,
+    /// `via`, other tag's owners, auto approver, node attribute or test. A tag owning
+    /// itself does not count.
+    ///
+    /// ### Why is this bad
+    /// Tagging a device replaces its user's identity with the tag's. A tag no rule names
+    /// gives its devices only what `*` and `autogroup:tagged` rules give, which is rarely
+    /// what was meant; more often the tag is a leftover or a typo of the one the rules use.
+    /// This is an info because some tags exist only to turn off key expiry.
+    ///
+    /// ### Example
+    /// ```jsonc
+    /// "tagOwners": {
+    ///   "tag:web": ["group:sre"],
+    ///   "tag:webserver": ["group:sre"],
+    /// },
+    /// "grants": [{"src": ["group:eng"], "dst": ["tag:web"], "ip": ["443"]}],
+    /// ```
+    ///
+    /// ### Use instead
+    /// ```jsonc
+    /// "tagOwners": {
+    ///   "tag:web": ["group:sre"],
+    /// },
+    /// "grants": [{"src": ["group:eng"], "dst": ["tag:web"], "ip": ["443"]}],
+    /// ```
+    code: "TP005",
+    name: "unused-tag",
+    category: Suspicious,
+    severity: Info,
+    summary: "a tag that no rule, owner, approver or test names",
+}
+
+fn check(cx: &mut RuleContext<'_>) {
+    let policy = cx.policy;
+    let refs = references(policy);
+    for entry in &policy.tag_owners {
+        let name = entry.name.value.trim();
+        let used = refs.iter().any(|r| {
+            let own_owner = r.owner.is_some_and(|owner| tag_eq(owner, name));
+            !own_owner && matches!(r.selector(), Selector::Tag(t) if tag_eq(t, name))
+        });
+        if used {
+            continue;
+        }
+        let carried = cx.inventory().map(|inventory| {
+            inventory
+                .nodes
+                .iter()
+                .any(|node| node.tags.iter().any(|t| tag_eq(t.trim(), name)))
+        });
+        let help = match carried {
+            Some(false) => "no rule names it and no node in the inventory carries it; remove it",
+            _ => {
+                "its devices get only what `*` and `autogroup:tagged` rules give; name it in a rule, or remove it"
+            }
+        };
+        let diagnostic = cx
+            .diagnostic(format!("tag `{name}` is never used"), entry.name.span)
+            .with_help(help);
+        cx.push(diagnostic);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::test_support::findings;
+
+    #[test]
+    fn flags_tags_nothing_else_names() {
+        let text = r#"{
+  "tagOwners": {
+    "tag:rule": [],
+    "tag:owner": [],
+    "tag:owned": ["tag:owner"],
+    "tag:self": ["tag:self"],
+    "tag:via": [],
+    "tag:test": [],
+  },
+  "grants": [{"src": ["tag:Rule"], "dst": ["tag:owned"], "ip": ["*"], "via": ["tag:via"]}],
+  "sshTests": [{"src": "a@example.com", "dst": ["tag:test"], "accept": ["root"]}],
+}"#;
+        assert_eq!(findings(text, "TP005"), ["\"tag:self\""]);
+    }
+}
