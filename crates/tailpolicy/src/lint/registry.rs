@@ -106,6 +106,9 @@ pub static RULES: &[Rule] = &[
     rules::ci_tag_broad_destination::RULE,
     rules::ssh_check_from_tag::RULE,
     rules::ssh_root_from_broad_source::RULE,
+    rules::unrouted_subnet_destination::RULE,
+    rules::untested_sensitive_access::RULE,
+    rules::redundant_rule::RULE,
 ];
 
 /// The rule with this code (`TP012`) or name (`unused-group`).
@@ -125,28 +128,7 @@ pub struct PlannedRule {
 }
 
 /// Rules that need the access simulator; they get codes when they are built.
-pub static PLANNED: &[PlannedRule] = &[
-    PlannedRule {
-        name: "redundant-rule",
-        summary: "an ACL or grant that adds no access beyond the union of the other rules, naming the rules that cover it",
-        needs: "set-based comparison of compiled filters",
-    },
-    PlannedRule {
-        name: "unrouted-subnet-destination",
-        summary: "a destination inside a subnet that no router in the inventory advertises and has approved",
-        needs: "route resolution against the inventory",
-    },
-    PlannedRule {
-        name: "untested-sensitive-access",
-        summary: "a tag that reaches a sensitive destination (databases, SSH, `*`) with no `tests` entry asserting it",
-        needs: "reachability queries per tag",
-    },
-    PlannedRule {
-        name: "unapproved-route-destination",
-        summary: "a CIDR destination that no `autoApprovers.routes` entry covers",
-        needs: "route approval modelling",
-    },
-];
+pub static PLANNED: &[PlannedRule] = &[];
 
 /// Declares the `RULE` constant of a rule file from its doc comment and metadata; the file
 /// must define `fn check(cx: &mut RuleContext<'_>)` (unless `check: none`).
