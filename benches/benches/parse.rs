@@ -1,5 +1,6 @@
-//! Parsing a ~5 MB policy: the HuJSON parser, the full `check`, and `serde_json` on the same
-//! document with comments and trailing commas stripped.
+//! Parsing a ~5 MB policy: the HuJSON parser, parse + validate (`parse_valid`: the typed
+//! policy with every validation check), the full `check` (also lints and the policy's tests),
+//! and `serde_json` on the same document with comments and trailing commas stripped.
 //!
 //! `cargo bench -p tailpolicy-benches --bench parse -- --warm-up-time 1 --measurement-time 3`
 
@@ -21,7 +22,11 @@ fn parse(c: &mut Criterion) {
     group.bench_function("tailpolicy::syntax::parse", |b| {
         b.iter(|| tailpolicy::syntax::parse(black_box(&text)));
     });
-    group.bench_function("tailpolicy::check", |b| {
+    assert!(tailpolicy::parse_valid(&text, &Default::default()).is_ok());
+    group.bench_function("tailpolicy::parse_valid (parse + validate)", |b| {
+        b.iter(|| tailpolicy::parse_valid(black_box(&text), &Default::default()));
+    });
+    group.bench_function("tailpolicy::check (+ lints, tests)", |b| {
         b.iter(|| tailpolicy::check(black_box(&text), &Default::default()));
     });
     group.throughput(Throughput::Bytes(stripped.len() as u64));

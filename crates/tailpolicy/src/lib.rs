@@ -45,6 +45,7 @@ pub mod codes;
 pub mod compile;
 pub mod diagnostic;
 pub mod duration;
+mod fasthash;
 pub mod format;
 mod fuzzy;
 pub mod goquote;

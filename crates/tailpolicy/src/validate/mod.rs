@@ -10,7 +10,7 @@ mod rules;
 mod ssh;
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use crate::fasthash::{FastMap as HashMap, FastSet as HashSet};
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
@@ -130,7 +130,12 @@ impl<'p> Validator<'p> {
     }
 
     pub(crate) fn tag_defined(&self, tag: &str) -> bool {
-        self.tags.contains(&tag.to_ascii_lowercase())
+        // Tags compare case-insensitively; most are written in lower case already.
+        if tag.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.tags.contains(&tag.to_ascii_lowercase())
+        } else {
+            self.tags.contains(tag)
+        }
     }
 
     pub(crate) fn group_defined(&self, group: &str) -> bool {

@@ -19,6 +19,8 @@ declare_rule! {
     /// through one stand-in device per tag and per named user (plus one unnamed member), so
     /// `tag:ci` is covered by `autogroup:tagged` and a user by a group that holds them.
     /// Rules with `autogroup:self`, `via` or `app` are neither flagged nor counted as cover.
+    /// Policies with more than 400 ACLs and grants are not analysed (the comparison grows
+    /// with the square of the number of rules).
     ///
     /// ### Why is this bad
     /// Access policies are read by people deciding who can reach production. A rule that
@@ -49,6 +51,9 @@ declare_rule! {
 
 /// Past this many pieces of uncovered remainder, the rule is assumed to add access.
 const RESIDUAL_LIMIT: usize = 4096;
+
+/// Above this many ACLs and grants the comparison (quadratic in the worst case) is skipped.
+pub(crate) const MAX_RULES: usize = 400;
 
 /// A block of access: sources × destinations × ports × protocols.
 #[derive(Debug, Clone)]
@@ -132,6 +137,11 @@ impl Access {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
+    let rules = policy.acls.as_ref().map_or(0, |l| l.items.len())
+        + policy.grants.as_ref().map_or(0, |l| l.items.len());
+    if rules > MAX_RULES {
+        return;
+    }
     // One stand-in device for every tag and every named user, and one unnamed member.
     let mut identities: Vec<String> = policy
         .tag_owners
@@ -206,21 +216,39 @@ fn check(cx: &mut RuleContext<'_>) {
         return;
     }
 
+    // Every block, indexed by destination so each rule meets only the blocks that overlap it.
+    let blocks: Vec<(usize, &Access)> = origins
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, b))| b.as_ref().map(|b| (i, b)))
+        .flat_map(|(i, b)| b.iter().map(move |a| (i, a)))
+        .collect();
+    let index = DstIndex::new(blocks.iter().map(|(_, a)| *a));
+
     // Later duplicates are flagged, the first of equal rules is kept.
     let mut redundant: Vec<(Origin, Vec<Origin>)> = Vec::new();
-    for (index, (origin, blocks)) in origins.iter().enumerate().rev() {
-        let Some(blocks) = blocks else { continue };
-        if blocks.is_empty() {
+    let mut removed = vec![false; origins.len()];
+    for (position, (origin, own)) in origins.iter().enumerate().rev() {
+        let Some(own) = own else { continue };
+        if own.is_empty() {
             continue;
         }
-        let cover: Vec<(Origin, &Access)> = origins
-            .iter()
-            .enumerate()
-            .filter(|(other, (o, _))| *other != index && !redundant.iter().any(|(r, _)| r == o))
-            .filter_map(|(_, (o, b))| b.as_ref().map(|b| (*o, b)))
-            .flat_map(|(o, b)| b.iter().map(move |a| (o, a)))
+        let mut candidates: Vec<usize> =
+            own.iter().flat_map(|a| index.overlapping(&a.dst)).collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let cover: Vec<(Origin, &Access)> = candidates
+            .into_iter()
+            .filter_map(|i| blocks.get(i))
+            .filter(|(owner, _)| {
+                *owner != position && !removed.get(*owner).copied().unwrap_or(false)
+            })
+            .filter_map(|(owner, access)| origins.get(*owner).map(|(o, _)| (*o, *access)))
             .collect();
-        if let Some(covering) = covered_by(blocks, &cover) {
+        if let Some(covering) = covered_by(own, &cover) {
+            if let Some(flag) = removed.get_mut(position) {
+                *flag = true;
+            }
             redundant.push((*origin, covering));
         }
     }
@@ -249,6 +277,86 @@ fn check(cx: &mut RuleContext<'_>) {
                 .with_secondary(head_line(other.span), format!("{} covers it", name(other)));
         }
         cx.push(diagnostic);
+    }
+}
+
+/// Blocks by the address ranges of their destinations.
+struct DstIndex {
+    /// `(family, first, last, block)`, sorted by family and first address.
+    narrow: Vec<(u8, u128, u128, usize)>,
+    /// The widest narrow range per family, bounding the backward scan.
+    widest: [u128; 2],
+    /// Blocks whose destinations are too wide to index (`*`, the internet): always candidates.
+    wide: Vec<usize>,
+}
+
+/// Ranges wider than this many addresses go to the always-checked list.
+const WIDE: u128 = 1 << 16;
+
+fn key(ip: std::net::IpAddr) -> (u8, u128) {
+    match ip {
+        std::net::IpAddr::V4(v4) => (4, u128::from(u32::from(v4))),
+        std::net::IpAddr::V6(v6) => (6, u128::from(v6)),
+    }
+}
+
+impl DstIndex {
+    fn new<'a>(blocks: impl Iterator<Item = &'a Access>) -> Self {
+        let mut narrow = Vec::new();
+        let mut wide = Vec::new();
+        let mut widest = [0u128; 2];
+        for (index, access) in blocks.enumerate() {
+            let ranges: Vec<_> = access.dst.ranges().collect();
+            let too_wide = ranges.len() > 64
+                || ranges
+                    .iter()
+                    .any(|r| key(r.last()).1 - key(r.first()).1 >= WIDE);
+            if too_wide {
+                wide.push(index);
+                continue;
+            }
+            for range in ranges {
+                let (family, first) = key(range.first());
+                let (_, last) = key(range.last());
+                let slot = usize::from(family == 6);
+                if let Some(w) = widest.get_mut(slot) {
+                    *w = (*w).max(last - first);
+                }
+                narrow.push((family, first, last, index));
+            }
+        }
+        narrow.sort_unstable();
+        Self {
+            narrow,
+            widest,
+            wide,
+        }
+    }
+
+    /// Blocks whose destinations may overlap `dst`.
+    fn overlapping(&self, dst: &IpSet) -> Vec<usize> {
+        let mut out = self.wide.clone();
+        for range in dst.ranges() {
+            let (family, first) = key(range.first());
+            let (_, last) = key(range.last());
+            let widest = self
+                .widest
+                .get(usize::from(family == 6))
+                .copied()
+                .unwrap_or(0);
+            let start = self
+                .narrow
+                .partition_point(|&(f, a, _, _)| (f, a) < (family, first.saturating_sub(widest)));
+            for &(f, a, b, index) in self.narrow.get(start..).unwrap_or_default() {
+                if f != family || a > last {
+                    break;
+                }
+                if b >= first {
+                    out.push(index);
+                }
+            }
+        }
+        out
     }
 }
 

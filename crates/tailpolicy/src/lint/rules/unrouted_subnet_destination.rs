@@ -60,8 +60,13 @@ fn check(cx: &mut RuleContext<'_>) {
             destinations.push((entry.value.trim().to_owned(), entry.span));
         }
     }
+    let hosts: std::collections::HashMap<&str, IpNet> = policy
+        .hosts
+        .iter()
+        .filter_map(|h| parse_prefix(h.value.value.trim()).map(|p| (h.name.value.trim(), p)))
+        .collect();
     for (text, span) in destinations {
-        let Some(prefix) = literal_prefix(cx, &text) else {
+        let Some(prefix) = literal_prefix(&hosts, &text) else {
             continue;
         };
         let outside = IpSet::from_net(&prefix)
@@ -84,15 +89,10 @@ fn check(cx: &mut RuleContext<'_>) {
 }
 
 /// The address a destination names literally (an IP, a CIDR or a host alias).
-fn literal_prefix(cx: &RuleContext<'_>, text: &str) -> Option<IpNet> {
+fn literal_prefix(hosts: &std::collections::HashMap<&str, IpNet>, text: &str) -> Option<IpNet> {
     match Selector::parse(text) {
         Selector::Prefix(prefix) => Some(prefix),
-        Selector::Host(name) | Selector::HostRef(name) => cx
-            .policy
-            .hosts
-            .iter()
-            .find(|h| h.name.value.trim() == name)
-            .and_then(|h| parse_prefix(h.value.value.trim())),
+        Selector::Host(name) | Selector::HostRef(name) => hosts.get(name).copied(),
         _ => None,
     }
 }

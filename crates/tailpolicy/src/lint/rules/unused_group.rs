@@ -39,12 +39,17 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let refs = references(policy);
+    // Names used outside their own definition, collected once (policies can be large).
+    let used_names: std::collections::HashSet<&str> = references(policy)
+        .into_iter()
+        .filter_map(|r| match Selector::parse(r.text) {
+            Selector::Group(g) if r.owner != Some(g) => Some(g),
+            _ => None,
+        })
+        .collect();
     for group in &policy.groups {
         let name = group.name.value.trim();
-        let used = refs
-            .iter()
-            .any(|r| r.owner != Some(name) && r.selector() == Selector::Group(name));
+        let used = used_names.contains(name);
         if !used {
             let diagnostic = cx
                 .diagnostic(format!("group `{name}` is never used"), group.name.span)

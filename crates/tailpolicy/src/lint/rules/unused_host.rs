@@ -37,12 +37,16 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let refs = references(policy);
+    let used_names: std::collections::HashSet<&str> = references(policy)
+        .into_iter()
+        .filter_map(|r| match Selector::parse(r.text) {
+            Selector::Host(h) | Selector::HostRef(h) => Some(h),
+            _ => None,
+        })
+        .collect();
     for host in &policy.hosts {
         let name = host.name.value.trim();
-        let used = refs
-            .iter()
-            .any(|r| matches!(r.selector(), Selector::Host(h) | Selector::HostRef(h) if h == name));
+        let used = used_names.contains(name);
         if !used {
             let diagnostic = cx
                 .diagnostic(format!("host `{name}` is never used"), host.name.span)

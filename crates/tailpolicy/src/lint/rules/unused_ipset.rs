@@ -36,12 +36,16 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let refs = references(policy);
+    let used_names: std::collections::HashSet<&str> = references(policy)
+        .into_iter()
+        .filter_map(|r| match Selector::parse(r.text) {
+            Selector::IpSet(s) if r.owner != Some(s) => Some(s),
+            _ => None,
+        })
+        .collect();
     for set in &policy.ipsets {
         let name = set.name.value.trim();
-        let used = refs
-            .iter()
-            .any(|r| r.owner != Some(name) && r.selector() == Selector::IpSet(name));
+        let used = used_names.contains(name);
         if !used {
             let diagnostic = cx
                 .diagnostic(format!("ipset `{name}` is never used"), set.name.span)

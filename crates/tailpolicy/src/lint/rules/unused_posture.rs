@@ -35,12 +35,14 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let refs = references(policy);
+    let used_names: std::collections::HashSet<&str> = references(policy)
+        .into_iter()
+        .filter(|r| r.place == Place::Posture)
+        .map(|r| r.text)
+        .collect();
     for posture in &policy.postures {
         let name = posture.name.value.trim();
-        let used = refs
-            .iter()
-            .any(|r| r.place == Place::Posture && r.text == name);
+        let used = used_names.contains(name);
         if !used {
             let diagnostic = cx
                 .diagnostic(format!("posture `{name}` is never used"), posture.name.span)

@@ -40,13 +40,19 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let refs = references(policy);
+    // Tags used outside their own `tagOwners` entry, lowercased, collected once.
+    let used_names: std::collections::HashSet<String> = references(policy)
+        .into_iter()
+        .filter_map(|r| match r.selector() {
+            Selector::Tag(t) if !r.owner.is_some_and(|owner| tag_eq(owner, t)) => {
+                Some(t.trim().to_ascii_lowercase())
+            }
+            _ => None,
+        })
+        .collect();
     for entry in &policy.tag_owners {
         let name = entry.name.value.trim();
-        let used = refs.iter().any(|r| {
-            let own_owner = r.owner.is_some_and(|owner| tag_eq(owner, name));
-            !own_owner && matches!(r.selector(), Selector::Tag(t) if tag_eq(t, name))
-        });
+        let used = used_names.contains(&name.to_ascii_lowercase());
         if used {
             continue;
         }
