@@ -15,7 +15,9 @@
 //!    selector cover the destination address, do the ports and protocol fit?
 //!
 //! When a query is allowed, the rules listed in `Answer::matches` must be exactly the rules
-//! the naive evaluator finds covering it (so every listed rule really covers it).
+//! the naive evaluator finds covering it (so every listed rule really covers it). And for
+//! every node, `Compiled::reduced` (the indexed lookup of what a node receives) must give
+//! exactly what scanning every piece with `Compiled::reduce` gives.
 //!
 //! Every generated policy must pass [`tailpolicy::parse_valid`].
 //!
@@ -863,6 +865,30 @@ fn run_case(world: &World, queries: &[Query], stats: &mut Stats) -> Result<(), T
         }
     };
     let compiled = Compiled::new(&policy, &inventory);
+    // The indexed per-node reduction finds exactly what scanning every piece finds.
+    for (i, node) in compiled.resolver.nodes.iter().enumerate() {
+        let indexed: Vec<_> = compiled
+            .reduced(i)
+            .into_iter()
+            .map(|(p, r)| (p, r.origins.clone(), r.to_wire()))
+            .collect();
+        let scanned: Vec<_> = compiled
+            .pieces
+            .iter()
+            .enumerate()
+            .flat_map(|(p, piece)| {
+                compiled
+                    .reduce(piece, node)
+                    .into_iter()
+                    .map(move |r| (p, r))
+            })
+            .map(|(p, r)| (p, r.origins.clone(), r.to_wire()))
+            .collect();
+        prop_assert!(
+            indexed == scanned,
+            "Compiled::reduced({i}) differs from the scan\n{policy_text}"
+        );
+    }
     let wire: Vec<Vec<ParsedRule>> = (0..world.nodes.len())
         .map(|i| {
             let rules: Vec<FilterRule> =
