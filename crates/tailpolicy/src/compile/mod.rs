@@ -121,6 +121,46 @@ pub enum Delivered<'c> {
     Rule(NodeRule),
 }
 
+/// A list of addresses as sorted, disjoint ranges, for membership tests by binary search.
+#[derive(Debug, Clone, Default)]
+struct Ranges(Vec<(IpAddr, IpAddr)>);
+
+impl Ranges {
+    fn new(addrs: &[Addr]) -> Self {
+        let mut ranges: Vec<(IpAddr, IpAddr)> = Vec::with_capacity(addrs.len());
+        for addr in addrs {
+            match addr {
+                Addr::Any => {
+                    ranges.push((IpAddr::from([0u8; 4]), IpAddr::from([255u8; 4])));
+                    ranges.push((IpAddr::from([0u8; 16]), IpAddr::from([255u8; 16])));
+                }
+                Addr::Net(net) => ranges.push((net.network(), net.broadcast())),
+                Addr::Range(range) => ranges.push((range.first(), range.last())),
+            }
+        }
+        ranges.sort_unstable();
+        // Merge overlapping ranges (IPv4 sorts before IPv6, so families never meet).
+        let mut merged: Vec<(IpAddr, IpAddr)> = Vec::with_capacity(ranges.len());
+        for (first, last) in ranges {
+            match merged.last_mut() {
+                Some(prev) if first <= prev.1 && first.is_ipv4() == prev.1.is_ipv4() => {
+                    prev.1 = prev.1.max(last);
+                }
+                _ => merged.push((first, last)),
+            }
+        }
+        Ranges(merged)
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        let after = self.0.partition_point(|(first, _)| *first <= ip);
+        after
+            .checked_sub(1)
+            .and_then(|i| self.0.get(i))
+            .is_some_and(|&(first, last)| first.is_ipv4() == ip.is_ipv4() && ip <= last)
+    }
+}
+
 /// A compiled policy for one inventory.
 #[derive(Clone)]
 pub struct Compiled<'a> {
@@ -156,14 +196,16 @@ struct Index {
     src_key: Vec<u32>,
     /// Wire-form source lists and their numbers.
     src_keys: HashMap<Vec<String>, u32>,
-    /// Per source-list number: the sources as a set, built on first use by queries.
-    src_sets: Vec<OnceLock<IpSet>>,
+    /// Per source-list number: the sources as sorted ranges, built on first use by queries.
+    src_sets: Vec<OnceLock<Ranges>>,
     /// Untagged nodes by owner login, in inventory order.
     by_login: HashMap<String, Vec<usize>>,
     /// Every node address with its node, sorted.
     node_addrs: Vec<(IpAddr, usize)>,
     /// The nodes with an approved subnet route or exit route, in inventory order.
     carriers: Vec<usize>,
+    /// For those nodes: their candidates (see [`Compiled::candidates`]), kept on first use.
+    carrier_candidates: HashMap<usize, OnceLock<Vec<(u32, u32)>>>,
 }
 
 impl Index {
@@ -270,6 +312,7 @@ impl Index {
                     .map(|(entry, _)| *entry)
                     .collect();
                 index.carried.insert(i, carried);
+                index.carrier_candidates.insert(i, OnceLock::new());
             }
         }
         index.node_addrs = node_addrs;
@@ -424,7 +467,7 @@ impl<'a> Compiled<'a> {
             .get(piece)
             .and_then(|&key| self.index.src_sets.get(key as usize));
         match cell {
-            Some(cell) => cell.get_or_init(|| p.src_set()).contains(ip),
+            Some(cell) => cell.get_or_init(|| Ranges::new(&p.src)).contains(ip),
             None => p.src.iter().any(|a| a.contains(ip)),
         }
     }
@@ -436,38 +479,15 @@ impl<'a> Compiled<'a> {
             return Vec::new();
         };
         let ix = &self.index;
-        // Every entry that can be delivered to the node (and some that cannot: the exact
-        // test follows): `*`, entries holding one of its addresses, and for routers and exit
-        // nodes the wider entries they carry and the single addresses in their routes.
-        let mut candidates: Vec<(u32, u32)> = ix.any.clone();
-        for addr in &node.addrs {
-            if let Some(entries) = ix.by_addr.get(addr) {
-                candidates.extend_from_slice(entries);
+        // Routers and exit nodes receive many wide entries; their candidates are kept.
+        let computed;
+        let candidates: &[(u32, u32)] = match ix.carrier_candidates.get(&index) {
+            Some(cell) => cell.get_or_init(|| self.candidates(index, node)),
+            None => {
+                computed = self.candidates(index, node);
+                &computed
             }
-        }
-        if let Some(entries) = ix.carried.get(&index) {
-            candidates.extend_from_slice(entries);
-        }
-        for route in &node.subnet_routes {
-            for (_, entries) in ix.by_addr.range(route.network()..=route.broadcast()) {
-                candidates.extend_from_slice(entries);
-            }
-        }
-        if node.exit_node {
-            for range in INTERNET_RANGES.iter() {
-                for (_, entries) in ix.by_addr.range(range.first()..=range.last()) {
-                    candidates.extend_from_slice(entries);
-                }
-            }
-        }
-        if let Some(login) = &node.login
-            && let Some(pieces) = ix.self_by_login.get(login)
-        {
-            candidates.extend(pieces.iter().map(|&p| (p, u32::MAX)));
-        }
-        candidates.extend(ix.other.iter().map(|&p| (p, u32::MAX)));
-        candidates.sort_unstable();
-        candidates.dedup();
+        };
 
         let mut out = Vec::new();
         for group in candidates.chunk_by(|a, b| a.0 == b.0) {
@@ -498,6 +518,45 @@ impl<'a> Compiled<'a> {
             }
         }
         out
+    }
+
+    /// Every (piece, destination entry) that can be delivered to node `index` (and some that
+    /// cannot: [`Compiled::delivered`] tests each exactly), sorted: `*`, entries holding one
+    /// of its addresses, for routers and exit nodes the wider entries they carry and the
+    /// single addresses in their routes, and the `autogroup:self` and capability pieces
+    /// that may concern it (entry `u32::MAX`).
+    fn candidates(&self, index: usize, node: &NodeInfo) -> Vec<(u32, u32)> {
+        let ix = &self.index;
+        let mut candidates: Vec<(u32, u32)> = ix.any.clone();
+        for addr in &node.addrs {
+            if let Some(entries) = ix.by_addr.get(addr) {
+                candidates.extend_from_slice(entries);
+            }
+        }
+        if let Some(entries) = ix.carried.get(&index) {
+            candidates.extend_from_slice(entries);
+        }
+        for route in &node.subnet_routes {
+            for (_, entries) in ix.by_addr.range(route.network()..=route.broadcast()) {
+                candidates.extend_from_slice(entries);
+            }
+        }
+        if node.exit_node {
+            for range in INTERNET_RANGES.iter() {
+                for (_, entries) in ix.by_addr.range(range.first()..=range.last()) {
+                    candidates.extend_from_slice(entries);
+                }
+            }
+        }
+        if let Some(login) = &node.login
+            && let Some(pieces) = ix.self_by_login.get(login)
+        {
+            candidates.extend(pieces.iter().map(|&p| (p, u32::MAX)));
+        }
+        candidates.extend(ix.other.iter().map(|&p| (p, u32::MAX)));
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
     }
 
     /// The part of `piece` that node `node` receives (zero, one or two rules: a capability
