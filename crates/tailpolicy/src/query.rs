@@ -5,6 +5,7 @@
 //! user, a group member) that no node in the inventory has exactly stands for a hypothetical
 //! node with that identity, e.g. a freshly started ephemeral CI runner.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
@@ -12,7 +13,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::addr::{internet, tailnet_v4};
-use crate::compile::{Compiled, NodeRule, Origin, Piece};
+use crate::compile::{Compiled, Delivered, NodeRule, Origin, Piece};
 use crate::inventory::{Inventory, Node};
 use crate::model::Policy;
 use crate::ports::split_destination_and_port;
@@ -87,17 +88,58 @@ pub struct Simulator<'p> {
     /// hypothetical node.
     base: Compiled<'p>,
     addresses_as_nodes: bool,
+    lookup: Lookup,
+}
+
+/// Lookups into the simulator's inventory, so that resolving an endpoint does not scan
+/// every node.
+struct Lookup {
+    /// The first node with each name.
+    by_name: HashMap<String, usize>,
+    /// The first node with each address.
+    by_addr: HashMap<IpAddr, usize>,
+    /// The nodes that advertise routes.
+    advertisers: Vec<usize>,
+}
+
+impl Lookup {
+    fn new(inventory: &Inventory) -> Self {
+        let mut lookup = Lookup {
+            by_name: HashMap::new(),
+            by_addr: HashMap::new(),
+            advertisers: Vec::new(),
+        };
+        for (i, node) in inventory.nodes.iter().enumerate() {
+            lookup.by_name.entry(node.name.clone()).or_insert(i);
+            for ip in node_addrs(node) {
+                lookup.by_addr.entry(ip).or_insert(i);
+            }
+            if !node.routable_ips.is_empty() {
+                lookup.advertisers.push(i);
+            }
+        }
+        lookup
+    }
+}
+
+fn node_addrs(node: &Node) -> impl Iterator<Item = IpAddr> {
+    node.ipv4
+        .map(IpAddr::V4)
+        .into_iter()
+        .chain(node.ipv6.map(IpAddr::V6))
 }
 
 impl<'p> Simulator<'p> {
     pub fn new(policy: &'p Policy, inventory: Option<&Inventory>) -> Self {
         let inventory = inventory.cloned().unwrap_or_default();
         let base = Compiled::new(policy, &inventory);
+        let lookup = Lookup::new(&inventory);
         Self {
             policy,
             inventory,
             base,
             addresses_as_nodes: false,
+            lookup,
         }
     }
 
@@ -131,7 +173,7 @@ impl<'p> Simulator<'p> {
             .parse()
             .map_err(|_| QueryError::BadPort(port_text.to_owned()))?;
 
-        let mut overlay = Overlay::new(&self.inventory, self.addresses_as_nodes);
+        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
         let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
         let dst_end = endpoint(self.policy, &mut overlay, &host, Side::Destination)?;
         let compiled = self.compiled_for(&overlay);
@@ -145,7 +187,7 @@ impl<'p> Simulator<'p> {
     /// also says whether the network rules let the source reach port 22, which a session
     /// needs too.
     pub fn ssh_query(&self, src: &str, dst: &str, login: &str) -> Result<SshAnswer, QueryError> {
-        let mut overlay = Overlay::new(&self.inventory, self.addresses_as_nodes);
+        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
         let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
         let dst_end = endpoint(self.policy, &mut overlay, dst.trim(), Side::Destination)?;
         let compiled = self.compiled_for(&overlay);
@@ -203,7 +245,7 @@ impl<'p> Simulator<'p> {
 
     /// Everything `src` can reach: per destination node, the ports and protocols.
     pub fn reachable_from(&self, src: &str) -> Result<Vec<Reach>, QueryError> {
-        let mut overlay = Overlay::new(&self.inventory, self.addresses_as_nodes);
+        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
         let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
         let compiled = self.compiled_for(&overlay);
         let mut out = Vec::new();
@@ -211,14 +253,15 @@ impl<'p> Simulator<'p> {
             if Some(index) == src_end.node {
                 continue;
             }
-            for piece in &compiled.pieces {
-                for rule in compiled.reduce(piece, node) {
-                    if rule.cap.is_some() || !contains(&rule.src, src_end.ip) {
-                        continue;
-                    }
-                    for (addr, ports) in &rule.dsts {
-                        push_reach(&mut out, node, addr, *ports, &rule, piece);
-                    }
+            for (piece, rule) in compiled.reduced(index) {
+                let Some(piece) = compiled.pieces.get(piece) else {
+                    continue;
+                };
+                if rule.cap.is_some() || !contains(&rule.src, src_end.ip) {
+                    continue;
+                }
+                for (addr, ports) in &rule.dsts {
+                    push_reach(&mut out, node, addr, *ports, &rule, piece);
                 }
             }
         }
@@ -233,45 +276,43 @@ impl<'p> Simulator<'p> {
             }
             _ => (dst.trim().to_owned(), None),
         };
-        let mut overlay = Overlay::new(&self.inventory, self.addresses_as_nodes);
+        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
         let dst_end = endpoint(self.policy, &mut overlay, &host, Side::Destination)?;
         let compiled = self.compiled_for(&overlay);
         let mut out = Vec::new();
         for receiver in receivers(&compiled, &dst_end) {
-            let Some(node) = compiled.resolver.nodes.get(receiver) else {
-                continue;
-            };
-            for piece in &compiled.pieces {
-                for rule in compiled.reduce(piece, node) {
-                    if rule.cap.is_some() {
-                        continue;
-                    }
-                    let covers = rule.dsts.iter().any(|(addr, ports)| {
-                        addr.contains(dst_end.ip) && port.is_none_or(|p| ports.contains(p))
-                    });
-                    if !covers {
-                        continue;
-                    }
-                    for source in sources_of(&compiled, &rule) {
-                        let protocols = protocol_names(rule.protocols.as_deref());
-                        let entry = Reach {
-                            name: source,
-                            addr: None,
-                            ports: port.map_or_else(
-                                || {
-                                    rule.dsts
-                                        .iter()
-                                        .filter(|(a, _)| a.contains(dst_end.ip))
-                                        .map(|(_, p)| port_text(p.first, p.last))
-                                        .collect()
-                                },
-                                |p| vec![p.to_string()],
-                            ),
-                            protocols,
-                            rules: vec![piece.origin],
-                        };
-                        merge_reach(&mut out, entry);
-                    }
+            for (piece, rule) in compiled.reduced(receiver) {
+                let Some(piece) = compiled.pieces.get(piece) else {
+                    continue;
+                };
+                if rule.cap.is_some() {
+                    continue;
+                }
+                let covers = rule.dsts.iter().any(|(addr, ports)| {
+                    addr.contains(dst_end.ip) && port.is_none_or(|p| ports.contains(p))
+                });
+                if !covers {
+                    continue;
+                }
+                for source in sources_of(&compiled, &rule) {
+                    let protocols = protocol_names(rule.protocols.as_deref());
+                    let entry = Reach {
+                        name: source,
+                        addr: None,
+                        ports: port.map_or_else(
+                            || {
+                                rule.dsts
+                                    .iter()
+                                    .filter(|(a, _)| a.contains(dst_end.ip))
+                                    .map(|(_, p)| port_text(p.first, p.last))
+                                    .collect()
+                            },
+                            |p| vec![p.to_string()],
+                        ),
+                        protocols,
+                        rules: vec![piece.origin],
+                    };
+                    merge_reach(&mut out, entry);
                 }
             }
         }
@@ -398,6 +439,8 @@ enum Side {
 /// The inventory plus the hypothetical nodes one query adds, without copying the inventory.
 struct Overlay<'i> {
     base: &'i Inventory,
+    /// Lookups into `base`.
+    lookup: &'i Lookup,
     added: Vec<Node>,
     /// Give any address no node has a hypothetical node of its own, routed or not (the
     /// policy's `tests` ignore route approval).
@@ -405,12 +448,48 @@ struct Overlay<'i> {
 }
 
 impl<'i> Overlay<'i> {
-    fn new(base: &'i Inventory, addresses_as_nodes: bool) -> Self {
+    fn new(base: &'i Inventory, lookup: &'i Lookup, addresses_as_nodes: bool) -> Self {
         Self {
             base,
+            lookup,
             added: Vec::new(),
             addresses_as_nodes,
         }
+    }
+
+    /// The first node with this name.
+    fn position_by_name(&self, name: &str) -> Option<usize> {
+        self.lookup.by_name.get(name).copied().or_else(|| {
+            let i = self.added.iter().position(|n| n.name == name)?;
+            Some(self.base.nodes.len() + i)
+        })
+    }
+
+    /// The first node with this address.
+    fn position_by_addr(&self, ip: IpAddr) -> Option<usize> {
+        self.lookup.by_addr.get(&ip).copied().or_else(|| {
+            let i = self
+                .added
+                .iter()
+                .position(|n| node_addrs(n).any(|a| a == ip))?;
+            Some(self.base.nodes.len() + i)
+        })
+    }
+
+    /// Does some node advertise a route holding `ip`?
+    fn routed(&self, ip: IpAddr) -> bool {
+        // Exit routes hold every address; only subnet routes count here.
+        let holds = |n: &Node| {
+            n.routable_ips
+                .iter()
+                .any(|r| r.prefix_len() > 0 && r.contains(&ip))
+        };
+        self.lookup
+            .advertisers
+            .iter()
+            .filter_map(|&i| self.base.nodes.get(i))
+            .any(holds)
+            || self.added.iter().any(holds)
     }
 
     fn nodes(&self) -> impl Iterator<Item = &Node> {
@@ -453,7 +532,7 @@ fn endpoint(
         Side::Source => QueryError::UnknownSource(text.to_owned()),
         Side::Destination => QueryError::UnknownDestination(text.to_owned()),
     };
-    if let Some(index) = inventory.position(|n| n.name == text) {
+    if let Some(index) = inventory.position_by_name(text) {
         let node = inventory.get(index).ok_or_else(unknown)?;
         let ip = node
             .ipv4
@@ -518,16 +597,11 @@ fn endpoint(
 /// no tags) with that address, so rules naming the address still apply without an inventory.
 fn address_endpoint(inventory: &mut Overlay<'_>, text: &str, net: IpNet) -> Endpoint {
     let ip = net.addr();
-    let node = inventory
-        .position(|n| n.ipv4.map(IpAddr::V4) == Some(ip) || n.ipv6.map(IpAddr::V6) == Some(ip));
+    let node = inventory.position_by_addr(ip);
     let in_tailnet = tailnet_v4().contains(ip) || crate::addr::tailnet_v6().contains(ip);
     // Addresses behind a subnet route (4via6 prefixes lie inside the tailnet range) are
     // reached through the router, not a node of their own.
-    let routed = inventory.nodes().any(|n| {
-        n.routable_ips
-            .iter()
-            .any(|r| r.prefix_len() > 0 && r.contains(&ip))
-    });
+    let routed = inventory.routed(ip);
     if node.is_some() || (!inventory.addresses_as_nodes && (!in_tailnet || routed)) {
         return Endpoint {
             label: text.to_owned(),
@@ -633,12 +707,16 @@ fn unused_tailnet_ip(inventory: &Overlay<'_>) -> Ipv4Addr {
 /// approved route covering it, else exit nodes for internet addresses.
 fn receivers(compiled: &Compiled<'_>, dst: &Endpoint) -> Vec<usize> {
     let nodes = &compiled.resolver.nodes;
-    if let Some(index) = nodes.iter().position(|n| n.has_addr(dst.ip)) {
+    if let Some(index) = compiled.node_with_addr(dst.ip) {
         return vec![index];
     }
-    let routers: Vec<usize> = nodes
-        .iter()
-        .enumerate()
+    let carriers = || {
+        compiled
+            .carriers()
+            .iter()
+            .filter_map(|&i| nodes.get(i).map(|n| (i, n)))
+    };
+    let routers: Vec<usize> = carriers()
         .filter(|(_, n)| n.subnet_routes.iter().any(|r| r.contains(&dst.ip)))
         .map(|(i, _)| i)
         .collect();
@@ -646,9 +724,7 @@ fn receivers(compiled: &Compiled<'_>, dst: &Endpoint) -> Vec<usize> {
         return routers;
     }
     if internet().contains(dst.ip) {
-        return nodes
-            .iter()
-            .enumerate()
+        return carriers()
             .filter(|(_, n)| n.exit_node)
             .map(|(i, _)| i)
             .collect();
@@ -660,9 +736,44 @@ fn contains(addrs: &[Addr], ip: IpAddr) -> bool {
     addrs.iter().any(|a| a.contains(ip))
 }
 
+/// A rule as one node receives it, for one query: whether its sources hold the query's
+/// source, its protocols and its destinations.
+struct RuleView<'r> {
+    cap: bool,
+    src_ok: bool,
+    protocols: Option<&'r [u8]>,
+    dsts: Vec<&'r (Addr, crate::ports::PortRange)>,
+}
+
+impl<'r> RuleView<'r> {
+    /// What `node` receives from piece `piece`, looked at for traffic from `src`.
+    fn new(
+        compiled: &Compiled<'_>,
+        piece: usize,
+        delivered: &'r Delivered<'r>,
+        protocols: Option<&'r [u8]>,
+        src: IpAddr,
+    ) -> Self {
+        match delivered {
+            Delivered::Network(dsts) => RuleView {
+                cap: false,
+                src_ok: compiled.src_contains(piece, src),
+                protocols,
+                dsts: dsts.clone(),
+            },
+            Delivered::Rule(rule) => RuleView {
+                cap: rule.cap.is_some(),
+                src_ok: contains(&rule.src, src),
+                protocols: rule.protocols.as_deref(),
+                dsts: rule.dsts.iter().collect(),
+            },
+        }
+    }
+}
+
 /// Does `rule` admit the packet, by the client's rules (policy-semantics §6.7)?
-fn admits(rule: &NodeRule, src: IpAddr, dst: IpAddr, port: u16, protocol: Protocol) -> bool {
-    if rule.cap.is_some() || !contains(&rule.src, src) {
+fn admits(rule: &RuleView<'_>, dst: IpAddr, port: u16, protocol: Protocol) -> bool {
+    if rule.cap || !rule.src_ok {
         return false;
     }
     let number = protocol.number();
@@ -670,7 +781,7 @@ fn admits(rule: &NodeRule, src: IpAddr, dst: IpAddr, port: u16, protocol: Protoc
     if number == 1 || number == 58 {
         return rule.dsts.iter().any(|(addr, _)| addr.contains(dst));
     }
-    let protocols: &[u8] = rule.protocols.as_deref().unwrap_or(&DEFAULT_PROTOCOLS);
+    let protocols: &[u8] = rule.protocols.unwrap_or(&DEFAULT_PROTOCOLS);
     if !protocols.contains(&number) {
         return false;
     }
@@ -738,19 +849,32 @@ fn evaluate(
         let Some(node) = compiled.resolver.nodes.get(receiver) else {
             continue;
         };
-        for piece in &compiled.pieces {
-            for rule in compiled.reduce(piece, node) {
-                if admits(&rule, src.ip, dst.ip, port, protocol) {
-                    if !answer.matches.contains(&piece.origin) {
-                        answer.matches.push(piece.origin);
-                    }
-                    answer.via_node.get_or_insert_with(|| node.name.clone());
-                } else if let Some(miss) =
-                    near_miss_reason(&rule, piece, src, dst.ip, port, protocol)
-                    && near_miss.as_ref().is_none_or(|(rank, _)| miss.0 > *rank)
-                {
-                    near_miss = Some(miss);
+        for (index, delivered) in compiled.delivered(receiver) {
+            let Some(piece) = compiled.pieces.get(index) else {
+                continue;
+            };
+            let rule = RuleView::new(
+                compiled,
+                index,
+                &delivered,
+                piece.protocols.as_deref(),
+                src.ip,
+            );
+            if admits(&rule, dst.ip, port, protocol) {
+                if !answer.matches.contains(&piece.origin) {
+                    answer.matches.push(piece.origin);
                 }
+                answer.via_node.get_or_insert_with(|| node.name.clone());
+            } else if let Some(miss) = near_miss_reason(
+                &rule,
+                piece,
+                src,
+                dst.ip,
+                port,
+                protocol,
+                near_miss.as_ref().map(|(rank, _)| *rank),
+            ) {
+                near_miss = Some(miss);
             }
         }
     }
@@ -792,54 +916,63 @@ fn describe(origin: &Origin) -> String {
 }
 
 /// Why a rule delivered to the receiver does not admit the packet, ranked by closeness.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "internal helper with descriptive parameters"
+)]
 fn near_miss_reason(
-    rule: &NodeRule,
+    rule: &RuleView<'_>,
     piece: &Piece,
     src: &Endpoint,
     dst: IpAddr,
     port: u16,
     protocol: Protocol,
+    best: Option<u8>,
 ) -> Option<(u8, String)> {
-    if rule.cap.is_some() {
+    if rule.cap {
         return None;
     }
-    let rule_name = describe(&piece.origin);
-    let src_ok = contains(&rule.src, src.ip);
     let dst_entries: Vec<_> = rule.dsts.iter().filter(|(a, _)| a.contains(dst)).collect();
     if dst_entries.is_empty() {
         return None;
     }
-    let protocols: &[u8] = rule.protocols.as_deref().unwrap_or(&DEFAULT_PROTOCOLS);
-    if !src_ok {
-        return Some((
-            1,
-            format!(
-                "{rule_name} covers the destination but not the source {}",
-                src.label
-            ),
-        ));
+    let protocols: &[u8] = rule.protocols.unwrap_or(&DEFAULT_PROTOCOLS);
+    let rank = if !rule.src_ok {
+        1
+    } else if !protocols.contains(&protocol.number()) {
+        3
+    } else {
+        2
+    };
+    // Only a closer miss than the best so far is worth describing.
+    if best.is_some_and(|best| rank <= best) {
+        return None;
     }
-    if !protocols.contains(&protocol.number()) {
-        let allowed: Vec<String> = protocol_names(rule.protocols.as_deref());
-        return Some((
-            3,
+    let rule_name = describe(&piece.origin);
+    let why = match rank {
+        1 => format!(
+            "{rule_name} covers the destination but not the source {}",
+            src.label
+        ),
+        3 => {
+            let allowed: Vec<String> = protocol_names(rule.protocols);
             format!(
                 "{rule_name} allows the source to the destination over {} but not {protocol}",
                 allowed.join("/")
-            ),
-        ));
-    }
-    let ports: Vec<String> = dst_entries
-        .iter()
-        .map(|(_, p)| port_text(p.first, p.last))
-        .collect();
-    Some((
-        2,
-        format!(
-            "{rule_name} allows the source to the destination on port(s) {} but not {port}",
-            ports.join(",")
-        ),
-    ))
+            )
+        }
+        _ => {
+            let ports: Vec<String> = dst_entries
+                .iter()
+                .map(|(_, p)| port_text(p.first, p.last))
+                .collect();
+            format!(
+                "{rule_name} allows the source to the destination on port(s) {} but not {port}",
+                ports.join(",")
+            )
+        }
+    };
+    Some((rank, why))
 }
 
 /// The inventory plus a hypothetical node for every identity in `texts` (tags, users,
@@ -850,7 +983,8 @@ pub fn with_identities<'t>(
     inventory: &Inventory,
     texts: impl IntoIterator<Item = &'t str>,
 ) -> Inventory {
-    let mut overlay = Overlay::new(inventory, false);
+    let lookup = Lookup::new(inventory);
+    let mut overlay = Overlay::new(inventory, &lookup, false);
     for text in texts {
         let _ = endpoint(policy, &mut overlay, text.trim(), Side::Destination);
     }

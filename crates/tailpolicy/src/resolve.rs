@@ -1,13 +1,13 @@
 //! Name resolution: which nodes and addresses a selector stands for, given a policy and an
 //! inventory (policy-semantics §3.4).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
 use crate::addr::{IpRange, IpSet, format_net, internet, tailnet_v4, tailnet_v6};
-use crate::inventory::{Inventory, Node};
+use crate::inventory::{Inventory, Node, User};
 use crate::model::Policy;
 use crate::selector::{Autogroup, Selector, parse_prefix};
 
@@ -87,8 +87,10 @@ impl NodeInfo {
     }
 
     pub fn has_tag(&self, tag: &str) -> bool {
-        let tag = tag.trim().to_ascii_lowercase();
-        self.tags.contains(&tag)
+        // `self.tags` are lowercase: comparing ignoring ASCII case equals comparing with the
+        // lowercased tag, without allocating (this runs for every node and selector).
+        let tag = tag.trim();
+        self.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))
     }
 }
 
@@ -101,26 +103,60 @@ pub fn is_exit_route(net: &IpNet) -> bool {
 pub struct Resolver<'a> {
     pub policy: &'a Policy,
     pub nodes: Vec<NodeInfo>,
-    groups: HashMap<&'a str, Vec<String>>,
+    groups: HashMap<&'a str, GroupMembers>,
     hosts: HashMap<&'a str, IpNet>,
+    /// Untagged nodes by owner login (lowercase), and nodes by tag (lowercase), in node
+    /// order: users, groups and tags resolve without scanning every node.
+    by_login: HashMap<String, Vec<usize>>,
+    by_tag: HashMap<String, Vec<usize>>,
+}
+
+/// A group's members, trimmed and lowercased, arranged for [`login_matches`] without a scan:
+/// whole logins in a set, and the names of headscale's bare `name@` forms.
+#[derive(Clone, Default)]
+struct GroupMembers {
+    logins: HashSet<String>,
+    bare: Vec<String>,
+}
+
+impl GroupMembers {
+    /// True when some member matches `login` ([`login_matches`] of any member).
+    fn matches(&self, login: &str) -> bool {
+        let whole = if login.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.logins.contains(&login.to_ascii_lowercase())
+        } else {
+            self.logins.contains(login)
+        };
+        whole
+            || self.bare.iter().any(|name| {
+                login
+                    .split('@')
+                    .next()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(name))
+            })
+    }
 }
 
 impl<'a> Resolver<'a> {
     pub fn new(policy: &'a Policy, inventory: &Inventory) -> Self {
-        let nodes = inventory
+        let users = UserIndex::new(inventory);
+        let nodes: Vec<NodeInfo> = inventory
             .nodes
             .iter()
-            .map(|n| node_info(n, inventory))
+            .map(|n| node_info(n, &users))
             .collect();
         let groups = policy
             .groups
             .iter()
             .map(|g| {
-                let members = g
-                    .values
-                    .iter()
-                    .map(|m| m.value.trim().to_ascii_lowercase())
-                    .collect();
+                let mut members = GroupMembers::default();
+                for member in g.values.iter() {
+                    let member = member.value.trim().to_ascii_lowercase();
+                    if let Some(name) = member.strip_suffix('@') {
+                        members.bare.push(name.to_owned());
+                    }
+                    members.logins.insert(member);
+                }
                 (g.name.value.as_str(), members)
             })
             .collect();
@@ -129,11 +165,31 @@ impl<'a> Resolver<'a> {
             .iter()
             .filter_map(|h| parse_prefix(h.value.value.trim()).map(|p| (h.name.value.as_str(), p)))
             .collect();
+        let mut by_login: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_tag: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, node) in nodes.iter().enumerate() {
+            if let Some(login) = &node.login
+                && !node.is_tagged()
+            {
+                by_login
+                    .entry(login.to_ascii_lowercase())
+                    .or_default()
+                    .push(i);
+            }
+            for tag in &node.tags {
+                let list = by_tag.entry(tag.to_ascii_lowercase()).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
         let mut resolver = Self {
             policy,
             nodes,
             groups,
             hosts,
+            by_login,
+            by_tag,
         };
         resolver.apply_auto_approval();
         resolver
@@ -184,7 +240,7 @@ impl<'a> Resolver<'a> {
             Selector::Group(group) => self
                 .groups
                 .get(group)
-                .is_some_and(|members| members.iter().any(|m| login_matches(m, login))),
+                .is_some_and(|members| members.matches(login)),
             Selector::UserDomain(domain) => login
                 .rsplit_once('@')
                 .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain)),
@@ -214,6 +270,55 @@ impl<'a> Resolver<'a> {
                 let set = self.address_set(selector);
                 node.addrs.iter().any(|a| set.contains(*a))
             }
+        }
+    }
+
+    /// The addresses of the nodes [`node_matches`](Self::node_matches) accepts, in node order.
+    fn matching_node_addrs(&self, selector: &Selector<'_>) -> Vec<Addr> {
+        let indices = self.matching_nodes(selector);
+        let nodes: Box<dyn Iterator<Item = &NodeInfo>> = match &indices {
+            Some(indices) => Box::new(indices.iter().filter_map(|&i| self.nodes.get(i))),
+            None => Box::new(self.nodes.iter().filter(|n| self.node_matches(selector, n))),
+        };
+        nodes.flat_map(|n| n.host_nets().map(Addr::Net)).collect()
+    }
+
+    /// For tags, users and groups: the indices of the nodes `node_matches` accepts, found
+    /// through `by_tag` and `by_login`, ascending. `None` when the nodes must be scanned
+    /// (other selectors, and headscale's bare `name@` logins).
+    fn matching_nodes(&self, selector: &Selector<'_>) -> Option<Vec<usize>> {
+        let logins = |logins: &mut dyn Iterator<Item = String>| {
+            let mut out: Vec<usize> = logins
+                .filter_map(|l| self.by_login.get(&l))
+                .flatten()
+                .copied()
+                .collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        match selector {
+            Selector::Tag(tag) => Some(
+                self.by_tag
+                    .get(&tag.trim().to_ascii_lowercase())
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            Selector::User(user) => {
+                let user = user.trim();
+                if user.ends_with('@') {
+                    return None;
+                }
+                Some(logins(&mut std::iter::once(user.to_ascii_lowercase())))
+            }
+            Selector::Group(group) => match self.groups.get(group) {
+                None => Some(Vec::new()),
+                Some(members) if members.bare.is_empty() => {
+                    Some(logins(&mut members.logins.iter().cloned()))
+                }
+                Some(_) => None,
+            },
+            _ => None,
         }
     }
 
@@ -273,12 +378,7 @@ impl<'a> Resolver<'a> {
             Selector::Range(..) | Selector::IpSet(_) | Selector::Autogroup(Autogroup::Internet) => {
                 set_addrs(&self.address_set(selector))
             }
-            _ => self
-                .nodes
-                .iter()
-                .filter(|n| self.node_matches(selector, n))
-                .flat_map(|n| n.host_nets().map(Addr::Net))
-                .collect(),
+            _ => self.matching_node_addrs(selector),
         }
     }
 
@@ -310,12 +410,7 @@ impl<'a> Resolver<'a> {
             }
             Selector::Range(..) | Selector::IpSet(_) => set_addrs(&self.address_set(selector)),
             Selector::Autogroup(Autogroup::SelfDevices) | Selector::Service(_) => Vec::new(),
-            _ => self
-                .nodes
-                .iter()
-                .filter(|n| self.node_matches(selector, n))
-                .flat_map(|n| n.host_nets().map(Addr::Net))
-                .collect(),
+            _ => self.matching_node_addrs(selector),
         }
     }
 
@@ -373,13 +468,44 @@ fn login_matches(selector: &str, login: &str) -> bool {
     })
 }
 
-fn node_info(node: &Node, inventory: &Inventory) -> NodeInfo {
-    let user = node.user.as_deref().and_then(|owner| {
-        inventory
-            .users
-            .iter()
-            .find(|u| u.name == owner || u.email.as_deref() == Some(owner))
-    });
+/// The inventory's users by name and by email: the first user with either, as a scan in
+/// inventory order would find, without scanning for every node.
+struct UserIndex<'i> {
+    users: &'i [User],
+    by_name: HashMap<&'i str, usize>,
+    by_email: HashMap<&'i str, usize>,
+}
+
+impl<'i> UserIndex<'i> {
+    fn new(inventory: &'i Inventory) -> Self {
+        let mut by_name = HashMap::new();
+        let mut by_email = HashMap::new();
+        for (i, user) in inventory.users.iter().enumerate() {
+            by_name.entry(user.name.as_str()).or_insert(i);
+            if let Some(email) = &user.email {
+                by_email.entry(email.as_str()).or_insert(i);
+            }
+        }
+        Self {
+            users: &inventory.users,
+            by_name,
+            by_email,
+        }
+    }
+
+    /// The first user whose name or email is `owner`.
+    fn find(&self, owner: &str) -> Option<&'i User> {
+        let first = match (self.by_name.get(owner), self.by_email.get(owner)) {
+            (Some(&a), Some(&b)) => a.min(b),
+            (Some(&a), None) | (None, Some(&a)) => a,
+            (None, None) => return None,
+        };
+        self.users.get(first)
+    }
+}
+
+fn node_info(node: &Node, users: &UserIndex<'_>) -> NodeInfo {
+    let user = node.user.as_deref().and_then(|owner| users.find(owner));
     let login = match (user, node.user.as_deref()) {
         (Some(user), _) => Some(user.login().to_ascii_lowercase()),
         (None, Some(owner)) => Some(owner.to_ascii_lowercase()),

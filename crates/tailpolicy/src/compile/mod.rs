@@ -12,12 +12,13 @@ mod peers;
 mod ssh;
 mod wire;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::{LazyLock, OnceLock};
 
 use serde::Serialize;
 
-use crate::addr::{IpSet, internet};
+use crate::addr::{IpRange, IpSet, internet};
 use crate::inventory::Inventory;
 use crate::model::{AclRule, Grant, Policy};
 use crate::ports::{PortRange, parse_port_spec, split_destination_and_port};
@@ -86,11 +87,20 @@ pub struct Piece {
 impl Piece {
     /// The addresses of `src` as a set.
     pub fn src_set(&self) -> IpSet {
-        let mut set = IpSet::default();
-        for addr in &self.src {
-            set.insert_set(&addr.to_set());
+        // Union in pairs: O(n log n) for n sources, where inserting one by one into a
+        // growing set is O(n²).
+        let mut sets: Vec<IpSet> = self.src.iter().map(Addr::to_set).collect();
+        while sets.len() > 1 {
+            sets = sets
+                .chunks(2)
+                .map(|pair| match pair {
+                    [a, b] => a.union(b),
+                    [a] => a.clone(),
+                    _ => IpSet::default(),
+                })
+                .collect();
         }
-        set
+        sets.pop().unwrap_or_default()
     }
 }
 
@@ -110,6 +120,56 @@ impl NodeRule {
     }
 }
 
+/// What a node receives from one piece (see [`Compiled::delivered`]).
+#[derive(Debug, Clone)]
+pub enum Delivered<'c> {
+    /// From a network piece: these of its destinations, with the piece's sources and
+    /// protocols.
+    Network(Vec<&'c (Addr, PortRange)>),
+    /// From any other piece: the rule as [`Compiled::reduce`] gives it.
+    Rule(NodeRule),
+}
+
+/// A list of addresses as sorted, disjoint ranges, for membership tests by binary search.
+#[derive(Debug, Clone, Default)]
+struct Ranges(Vec<(IpAddr, IpAddr)>);
+
+impl Ranges {
+    fn new(addrs: &[Addr]) -> Self {
+        let mut ranges: Vec<(IpAddr, IpAddr)> = Vec::with_capacity(addrs.len());
+        for addr in addrs {
+            match addr {
+                Addr::Any => {
+                    ranges.push((IpAddr::from([0u8; 4]), IpAddr::from([255u8; 4])));
+                    ranges.push((IpAddr::from([0u8; 16]), IpAddr::from([255u8; 16])));
+                }
+                Addr::Net(net) => ranges.push((net.network(), net.broadcast())),
+                Addr::Range(range) => ranges.push((range.first(), range.last())),
+            }
+        }
+        ranges.sort_unstable();
+        // Merge overlapping ranges (IPv4 sorts before IPv6, so families never meet).
+        let mut merged: Vec<(IpAddr, IpAddr)> = Vec::with_capacity(ranges.len());
+        for (first, last) in ranges {
+            match merged.last_mut() {
+                Some(prev) if first <= prev.1 && first.is_ipv4() == prev.1.is_ipv4() => {
+                    prev.1 = prev.1.max(last);
+                }
+                _ => merged.push((first, last)),
+            }
+        }
+        Ranges(merged)
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        let after = self.0.partition_point(|(first, _)| *first <= ip);
+        after
+            .checked_sub(1)
+            .and_then(|i| self.0.get(i))
+            .is_some_and(|&(first, last)| first.is_ipv4() == ip.is_ipv4() && ip <= last)
+    }
+}
+
 /// A compiled policy for one inventory.
 #[derive(Clone)]
 pub struct Compiled<'a> {
@@ -117,11 +177,163 @@ pub struct Compiled<'a> {
     pub pieces: Vec<Piece>,
     /// Neither `acls` nor `grants`: everything is allowed.
     pub allow_all: bool,
+    /// Built from `resolver.nodes` and `pieces` by [`Compiled::new`].
+    index: Index,
+}
+
+/// Lookup tables built once per compilation, so that the rules of one node are found
+/// without scanning every destination of every piece (see [`Compiled::reduced`]).
+#[derive(Clone, Default)]
+struct Index {
+    /// Destination entries of network pieces, as (piece, entry), by address: a single
+    /// address (`/32`, `/128`) under itself, a wider prefix or range under every node
+    /// address it holds.
+    by_addr: BTreeMap<IpAddr, Vec<(u32, u32)>>,
+    /// Destination entries `*`.
+    any: Vec<(u32, u32)>,
+    /// For routers and exit nodes: the destination entries wider than one address that
+    /// reach their subnets or the internet (whether or not they hold a node address).
+    carried: HashMap<usize, Vec<(u32, u32)>>,
+    /// `autogroup:self` pieces by the login of an untagged node with a source address in
+    /// them: only that user's devices can receive them.
+    self_by_login: HashMap<String, Vec<u32>>,
+    /// Capability pieces.
+    other: Vec<u32>,
+    /// Per piece, for `autogroup:self` pieces: the sources as a set.
+    self_src: Vec<Option<IpSet>>,
+    /// Per piece: a number shared by the pieces whose `SrcIPs` are written alike.
+    src_key: Vec<u32>,
+    /// Wire-form source lists and their numbers.
+    src_keys: HashMap<Vec<String>, u32>,
+    /// Per source-list number: the sources as sorted ranges, built on first use by queries.
+    src_sets: Vec<OnceLock<Ranges>>,
+    /// Untagged nodes by owner login, in inventory order.
+    by_login: HashMap<String, Vec<usize>>,
+    /// Every node address with its node, sorted.
+    node_addrs: Vec<(IpAddr, usize)>,
+    /// The nodes with an approved subnet route or exit route, in inventory order.
+    carriers: Vec<usize>,
+    /// For those nodes: their candidates (see [`Compiled::candidates`]), kept on first use.
+    carrier_candidates: HashMap<usize, OnceLock<Vec<(u32, u32)>>>,
+}
+
+impl Index {
+    fn new(resolver: &Resolver<'_>, pieces: &[Piece]) -> Self {
+        let mut index = Index {
+            self_src: vec![None; pieces.len()],
+            ..Index::default()
+        };
+        let mut wide: Vec<((u32, u32), &Addr)> = Vec::new();
+        let mut node_addrs: Vec<(IpAddr, usize)> = resolver
+            .nodes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| n.addrs.iter().map(move |a| (*a, i)))
+            .collect();
+        node_addrs.sort_unstable();
+        // The nodes with an address in `first..=last`.
+        let holding = |first: IpAddr, last: IpAddr| {
+            let start = node_addrs.partition_point(|(a, _)| *a < first);
+            let end = node_addrs.partition_point(|(a, _)| *a <= last);
+            node_addrs.get(start..end).unwrap_or_default()
+        };
+        // Pieces of one rule share their sources: write each distinct list once.
+        let mut distinct: HashMap<&[Addr], u32> = HashMap::new();
+        for (p, piece) in pieces.iter().enumerate() {
+            let p32 = p as u32;
+            let key = match distinct.get(piece.src.as_slice()) {
+                Some(&key) => key,
+                None => {
+                    let wire: Vec<String> = piece.src.iter().map(Addr::wire).collect();
+                    let next = index.src_keys.len() as u32;
+                    let key = *index.src_keys.entry(wire).or_insert(next);
+                    distinct.insert(piece.src.as_slice(), key);
+                    key
+                }
+            };
+            index.src_key.push(key);
+            match &piece.kind {
+                PieceKind::Network { dsts } => {
+                    for (e, (addr, _)) in dsts.iter().enumerate() {
+                        let entry = (p32, e as u32);
+                        let (first, last) = match addr {
+                            Addr::Any => {
+                                index.any.push(entry);
+                                continue;
+                            }
+                            Addr::Net(net) if net.prefix_len() == net.max_prefix_len() => {
+                                index.by_addr.entry(net.addr()).or_default().push(entry);
+                                continue;
+                            }
+                            Addr::Net(net) => (net.network(), net.broadcast()),
+                            Addr::Range(range) => (range.first(), range.last()),
+                        };
+                        wide.push((entry, addr));
+                        for (a, _) in holding(first, last) {
+                            index.by_addr.entry(*a).or_default().push(entry);
+                        }
+                    }
+                }
+                PieceKind::SelfDevices { .. } => {
+                    let set = piece.src_set();
+                    // (Each login's list gets this piece once; lists stay in piece order.)
+                    let mut logins: HashSet<&String> = HashSet::new();
+                    for range in set.ranges() {
+                        for (_, i) in holding(range.first(), range.last()) {
+                            if let Some(node) = resolver.nodes.get(*i)
+                                && let Some(login) = &node.login
+                                && !node.is_tagged()
+                            {
+                                logins.insert(login);
+                            }
+                        }
+                    }
+                    for login in logins {
+                        index
+                            .self_by_login
+                            .entry(login.clone())
+                            .or_default()
+                            .push(p32);
+                    }
+                    if let Some(slot) = index.self_src.get_mut(p) {
+                        *slot = Some(set);
+                    }
+                }
+                PieceKind::Capability { to_self, .. } => {
+                    index.other.push(p32);
+                    if *to_self && let Some(slot) = index.self_src.get_mut(p) {
+                        *slot = Some(piece.src_set());
+                    }
+                }
+            }
+        }
+        for (i, node) in resolver.nodes.iter().enumerate() {
+            if let Some(login) = &node.login
+                && !node.is_tagged()
+            {
+                index.by_login.entry(login.clone()).or_default().push(i);
+            }
+            if !node.subnet_routes.is_empty() || node.exit_node {
+                index.carriers.push(i);
+                let carried = wide
+                    .iter()
+                    .filter(|(_, addr)| carried_by(addr, node))
+                    .map(|(entry, _)| *entry)
+                    .collect();
+                index.carried.insert(i, carried);
+                index.carrier_candidates.insert(i, OnceLock::new());
+            }
+        }
+        index.node_addrs = node_addrs;
+        index.src_sets = vec![OnceLock::new(); index.src_keys.len()];
+        index
+    }
 }
 
 impl<'a> Compiled<'a> {
     pub fn new(policy: &'a Policy, inventory: &Inventory) -> Self {
         let resolver = Resolver::new(policy, inventory);
+        let mut cache = SelectorCache::new(&resolver);
         let allow_all = policy.acls.is_none() && policy.grants.is_none();
         let mut pieces = Vec::new();
         if allow_all {
@@ -145,7 +357,7 @@ impl<'a> Compiled<'a> {
                 index,
                 span: grant.span,
             };
-            grant_pieces(&resolver, origin, grant, &mut pieces);
+            grant_pieces(&mut cache, origin, grant, &mut pieces);
         }
         for (index, rule) in policy.acls.iter().flat_map(|l| l.iter()).enumerate() {
             let origin = Origin {
@@ -153,13 +365,27 @@ impl<'a> Compiled<'a> {
                 index,
                 span: rule.span,
             };
-            acl_pieces(&resolver, origin, rule, &mut pieces);
+            acl_pieces(&mut cache, origin, rule, &mut pieces);
         }
+        let index = Index::new(&resolver, &pieces);
         Self {
             resolver,
             pieces,
             allow_all,
+            index,
         }
+    }
+
+    /// The first node, in inventory order, with address `ip`.
+    pub fn node_with_addr(&self, ip: IpAddr) -> Option<usize> {
+        let addrs = &self.index.node_addrs;
+        let at = addrs.partition_point(|(a, _)| *a < ip);
+        addrs.get(at).filter(|(a, _)| *a == ip).map(|&(_, i)| i)
+    }
+
+    /// The nodes with an approved subnet route or exit route, in inventory order.
+    pub fn carriers(&self) -> &[usize] {
+        &self.index.carriers
     }
 
     pub fn node_index(&self, name: &str) -> Option<usize> {
@@ -168,45 +394,194 @@ impl<'a> Compiled<'a> {
 
     /// The rules delivered to node `index`, in Tailscale's order.
     pub fn node_rules(&self, index: usize) -> Vec<NodeRule> {
-        let Some(node) = self.resolver.nodes.get(index) else {
-            return Vec::new();
-        };
         let mut rules: Vec<NodeRule> = Vec::new();
-        // Network rules with equal sources and protocols merge into the first of them;
-        // destinations are concatenated without de-duplication, as Tailscale does.
-        let mut merged: HashMap<(Vec<String>, Option<Vec<u8>>), usize> = HashMap::new();
-        for piece in &self.pieces {
-            for rule in self.reduce(piece, node) {
-                if rule.cap.is_some() {
-                    rules.push(rule);
-                    continue;
-                }
-                let key = (
-                    rule.src.iter().map(Addr::wire).collect(),
-                    rule.protocols.clone(),
-                );
-                match merged.get(&key).and_then(|&i| rules.get_mut(i)) {
-                    Some(existing) => {
-                        existing.dsts.extend(rule.dsts);
-                        for origin in rule.origins {
-                            if !existing.origins.contains(&origin) {
-                                existing.origins.push(origin);
-                            }
+        // Network rules with equal sources (as written on the wire) and protocols merge into
+        // the first of them; destinations are concatenated without de-duplication, as
+        // Tailscale does.
+        let mut merged: HashMap<(u32, Option<Vec<u8>>), usize> = HashMap::new();
+        let mut extra_keys: HashMap<Vec<String>, u32> = HashMap::new();
+        for (piece, rule) in self.reduced(index) {
+            if rule.cap.is_some() {
+                rules.push(rule);
+                continue;
+            }
+            let key = (
+                self.src_key(piece, &rule, &mut extra_keys),
+                rule.protocols.clone(),
+            );
+            match merged.get(&key).and_then(|&i| rules.get_mut(i)) {
+                Some(existing) => {
+                    existing.dsts.extend(rule.dsts);
+                    for origin in rule.origins {
+                        if !existing.origins.contains(&origin) {
+                            existing.origins.push(origin);
                         }
                     }
-                    None => {
-                        merged.insert(key, rules.len());
-                        rules.push(rule);
-                    }
+                }
+                None => {
+                    merged.insert(key, rules.len());
+                    rules.push(rule);
                 }
             }
         }
         rules
     }
 
+    /// The number of the wire form of `rule.src`, for a rule that piece `piece` gave: the
+    /// piece's own for network pieces (whose rules keep the piece's sources), otherwise
+    /// looked up, or numbered in `extra` when no piece has that source list.
+    fn src_key(&self, piece: usize, rule: &NodeRule, extra: &mut HashMap<Vec<String>, u32>) -> u32 {
+        if let Some(Piece {
+            kind: PieceKind::Network { .. },
+            ..
+        }) = self.pieces.get(piece)
+            && let Some(&key) = self.index.src_key.get(piece)
+        {
+            return key;
+        }
+        let wire: Vec<String> = rule.src.iter().map(Addr::wire).collect();
+        if let Some(&key) = self.index.src_keys.get(&wire) {
+            return key;
+        }
+        let next = (self.index.src_keys.len() + extra.len()) as u32;
+        *extra.entry(wire).or_insert(next)
+    }
+
+    /// What node `index` receives from each piece, in piece order, with the piece's index:
+    /// the same as `reduce` over every piece, but only the pieces with a destination that
+    /// can be delivered to the node are looked at (single addresses by table lookup: the
+    /// node's own, those inside its approved routes, and internet ones on an exit node).
+    pub fn reduced(&self, index: usize) -> Vec<(usize, NodeRule)> {
+        self.delivered(index)
+            .into_iter()
+            .filter_map(|(p, delivered)| match delivered {
+                Delivered::Network(dsts) => {
+                    let piece = self.pieces.get(p)?;
+                    Some((p, network_rule(piece, dsts.into_iter().cloned().collect())))
+                }
+                Delivered::Rule(rule) => Some((p, rule)),
+            })
+            .collect()
+    }
+
+    /// Does the source list of piece `piece` hold `ip`? (A set lookup, built on first use and
+    /// shared by the pieces with the same sources.)
+    pub fn src_contains(&self, piece: usize, ip: IpAddr) -> bool {
+        let Some(p) = self.pieces.get(piece) else {
+            return false;
+        };
+        let cell = self
+            .index
+            .src_key
+            .get(piece)
+            .and_then(|&key| self.index.src_sets.get(key as usize));
+        match cell {
+            Some(cell) => cell.get_or_init(|| Ranges::new(&p.src)).contains(ip),
+            None => p.src.iter().any(|a| a.contains(ip)),
+        }
+    }
+
+    /// [`Compiled::reduced`] without copying: a network piece's share is the destinations the
+    /// node receives, borrowed (its sources and protocols are the piece's own).
+    pub fn delivered(&self, index: usize) -> Vec<(usize, Delivered<'_>)> {
+        let Some(node) = self.resolver.nodes.get(index) else {
+            return Vec::new();
+        };
+        let ix = &self.index;
+        // Routers and exit nodes receive many wide entries; their candidates are kept.
+        let computed;
+        let candidates: &[(u32, u32)] = match ix.carrier_candidates.get(&index) {
+            Some(cell) => cell.get_or_init(|| self.candidates(index, node)),
+            None => {
+                computed = self.candidates(index, node);
+                &computed
+            }
+        };
+
+        let mut out = Vec::new();
+        for group in candidates.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(p, _)) = group.first() else {
+                continue;
+            };
+            let Some(piece) = self.pieces.get(p as usize) else {
+                continue;
+            };
+            if let PieceKind::Network { dsts } = &piece.kind {
+                if !piece.via.is_empty() && !piece.via.iter().any(|t| node.has_tag(t)) {
+                    continue;
+                }
+                let via_only = !piece.via.is_empty();
+                let kept: Vec<&(Addr, PortRange)> = group
+                    .iter()
+                    .filter_map(|&(_, e)| dsts.get(e as usize))
+                    .filter(|(addr, _)| delivers_to(addr, node, via_only))
+                    .collect();
+                if !kept.is_empty() {
+                    out.push((p as usize, Delivered::Network(kept)));
+                }
+            } else {
+                let self_src = ix.self_src.get(p as usize).and_then(Option::as_ref);
+                for rule in self.reduce_with(piece, node, self_src) {
+                    out.push((p as usize, Delivered::Rule(rule)));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every (piece, destination entry) that can be delivered to node `index` (and some that
+    /// cannot: [`Compiled::delivered`] tests each exactly), sorted: `*`, entries holding one
+    /// of its addresses, for routers and exit nodes the wider entries they carry and the
+    /// single addresses in their routes, and the `autogroup:self` and capability pieces
+    /// that may concern it (entry `u32::MAX`).
+    fn candidates(&self, index: usize, node: &NodeInfo) -> Vec<(u32, u32)> {
+        let ix = &self.index;
+        let mut candidates: Vec<(u32, u32)> = ix.any.clone();
+        for addr in &node.addrs {
+            if let Some(entries) = ix.by_addr.get(addr) {
+                candidates.extend_from_slice(entries);
+            }
+        }
+        if let Some(entries) = ix.carried.get(&index) {
+            candidates.extend_from_slice(entries);
+        }
+        for route in &node.subnet_routes {
+            for (_, entries) in ix.by_addr.range(route.network()..=route.broadcast()) {
+                candidates.extend_from_slice(entries);
+            }
+        }
+        if node.exit_node {
+            for range in INTERNET_RANGES.iter() {
+                for (_, entries) in ix.by_addr.range(range.first()..=range.last()) {
+                    candidates.extend_from_slice(entries);
+                }
+            }
+        }
+        if let Some(login) = &node.login
+            && let Some(pieces) = ix.self_by_login.get(login)
+        {
+            candidates.extend(pieces.iter().map(|&p| (p, u32::MAX)));
+        }
+        candidates.extend(ix.other.iter().map(|&p| (p, u32::MAX)));
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+    }
+
     /// The part of `piece` that node `node` receives (zero, one or two rules: a capability
-    /// piece may bring its companion).
-    pub(crate) fn reduce(&self, piece: &Piece, node: &NodeInfo) -> Vec<NodeRule> {
+    /// piece may bring its companion). This is the definition; [`Compiled::reduced`] finds
+    /// the same for every piece at once through the index, and is tested against it.
+    pub fn reduce(&self, piece: &Piece, node: &NodeInfo) -> Vec<NodeRule> {
+        self.reduce_with(piece, node, None)
+    }
+
+    /// [`Compiled::reduce`], with the piece's sources as a set when already known.
+    fn reduce_with(
+        &self,
+        piece: &Piece,
+        node: &NodeInfo,
+        src_set: Option<&IpSet>,
+    ) -> Vec<NodeRule> {
         if !piece.via.is_empty() && !piece.via.iter().any(|t| node.has_tag(t)) {
             return Vec::new();
         }
@@ -221,16 +596,10 @@ impl<'a> Compiled<'a> {
                 if kept.is_empty() {
                     return Vec::new();
                 }
-                vec![NodeRule {
-                    origins: vec![piece.origin],
-                    src: piece.src.clone(),
-                    protocols: piece.protocols.clone(),
-                    dsts: kept,
-                    cap: None,
-                }]
+                vec![network_rule(piece, kept)]
             }
             PieceKind::SelfDevices { ports } => {
-                let src = self.same_user_sources(piece, node);
+                let src = self.same_user_sources(piece, node, src_set);
                 if src.is_empty() {
                     return Vec::new();
                 }
@@ -257,7 +626,7 @@ impl<'a> Compiled<'a> {
                     return Vec::new();
                 }
                 let src = if *to_self {
-                    self.same_user_sources(piece, node)
+                    self.same_user_sources(piece, node, src_set)
                 } else if dsts
                     .iter()
                     .any(|addr| node.addrs.iter().any(|a| addr.contains(*a)))
@@ -283,15 +652,28 @@ impl<'a> Compiled<'a> {
 
     /// For an `autogroup:self` piece at `node`: the addresses of the node owner's untagged
     /// devices that are among the piece's sources.
-    fn same_user_sources(&self, piece: &Piece, node: &NodeInfo) -> Vec<Addr> {
-        if node.is_tagged() || node.login.is_none() {
+    fn same_user_sources(
+        &self,
+        piece: &Piece,
+        node: &NodeInfo,
+        src_set: Option<&IpSet>,
+    ) -> Vec<Addr> {
+        let Some(login) = node.login.as_ref().filter(|_| !node.is_tagged()) else {
             return Vec::new();
-        }
-        let src_set = piece.src_set();
-        self.resolver
-            .nodes
+        };
+        let computed;
+        let src_set = match src_set {
+            Some(set) => set,
+            None => {
+                computed = piece.src_set();
+                &computed
+            }
+        };
+        let same_user = self.index.by_login.get(login).map(Vec::as_slice);
+        same_user
+            .unwrap_or_default()
             .iter()
-            .filter(|n| !n.is_tagged() && n.login == node.login)
+            .filter_map(|&i| self.resolver.nodes.get(i))
             .flat_map(|n| n.addrs.iter().copied())
             .filter(|a| src_set.contains(*a))
             .map(|a| Addr::Net(a.into()))
@@ -317,28 +699,102 @@ impl<'a> Compiled<'a> {
     }
 }
 
+/// The rule a network piece gives a node that receives `dsts` of it.
+fn network_rule(piece: &Piece, dsts: Vec<(Addr, PortRange)>) -> NodeRule {
+    NodeRule {
+        origins: vec![piece.origin],
+        src: piece.src.clone(),
+        protocols: piece.protocols.clone(),
+        dsts,
+        cap: None,
+    }
+}
+
 /// Is a destination entry delivered to `node`: `*`, one of its addresses, inside one of its
 /// approved subnet routes, or (exit nodes) in the internet?
 fn delivers_to(addr: &Addr, node: &NodeInfo, via_only: bool) -> bool {
     if *addr == Addr::Any {
         return true;
     }
-    let set = addr.to_set();
-    if !via_only && node.addrs.iter().any(|a| set.contains(*a)) {
+    if !via_only && node.addrs.iter().any(|a| addr.contains(*a)) {
         return true;
     }
-    if node.subnet_routes.iter().any(|r| set.overlaps_net(r)) {
-        return true;
-    }
-    node.exit_node && set.is_subset(&internet())
+    carried_by(addr, node)
 }
 
-fn sources(resolver: &Resolver<'_>, src: &[crate::model::Str]) -> Vec<Addr> {
+/// Does `node` take traffic for (part of) a destination entry as a router or exit node: the
+/// entry overlaps one of its approved subnet routes, or it is an exit node and the entry is
+/// in the internet?
+fn carried_by(addr: &Addr, node: &NodeInfo) -> bool {
+    if node.subnet_routes.is_empty() && !node.exit_node {
+        return false;
+    }
+    // The entry as one range; `*` reaches every node.
+    let (first, last) = match addr {
+        Addr::Any => return true,
+        Addr::Net(net) => (net.network(), net.broadcast()),
+        Addr::Range(range) => (range.first(), range.last()),
+    };
+    let same_family = |a: &IpAddr, b: &IpAddr| a.is_ipv4() == b.is_ipv4();
+    let overlaps = |lo: IpAddr, hi: IpAddr| same_family(&lo, &first) && lo <= last && first <= hi;
+    if node
+        .subnet_routes
+        .iter()
+        .any(|r| overlaps(r.network(), r.broadcast()))
+    {
+        return true;
+    }
+    // Inside the internet: inside one of its (maximal, disjoint) ranges.
+    node.exit_node
+        && INTERNET_RANGES
+            .iter()
+            .any(|r| same_family(&r.first(), &first) && r.first() <= first && last <= r.last())
+}
+
+/// `autogroup:internet` as its maximal ranges.
+static INTERNET_RANGES: LazyLock<Vec<IpRange>> = LazyLock::new(|| internet().ranges().collect());
+
+/// Resolves selectors once per compilation: the same tag, group or host appears in many
+/// rules.
+struct SelectorCache<'r, 'a> {
+    resolver: &'r Resolver<'a>,
+    sources: HashMap<String, Vec<Addr>>,
+    destinations: HashMap<String, Vec<Addr>>,
+}
+
+impl<'r, 'a> SelectorCache<'r, 'a> {
+    fn new(resolver: &'r Resolver<'a>) -> Self {
+        Self {
+            resolver,
+            sources: HashMap::new(),
+            destinations: HashMap::new(),
+        }
+    }
+
+    /// [`Resolver::source_addrs`] of the selector written `text`.
+    fn source_addrs(&mut self, text: &str) -> &[Addr] {
+        let resolver = self.resolver;
+        self.sources
+            .entry(text.to_owned())
+            .or_insert_with(|| resolver.source_addrs(&Selector::parse(text)))
+    }
+
+    /// [`Resolver::destination_addrs`] of the selector written `text`.
+    fn destination_addrs(&mut self, text: &str) -> &[Addr] {
+        let resolver = self.resolver;
+        self.destinations
+            .entry(text.to_owned())
+            .or_insert_with(|| resolver.destination_addrs(&Selector::parse(text)))
+    }
+}
+
+fn sources(cache: &mut SelectorCache<'_, '_>, src: &[crate::model::Str]) -> Vec<Addr> {
     let mut out: Vec<Addr> = Vec::new();
+    let mut seen: HashSet<Addr> = HashSet::new();
     for text in src {
-        for addr in resolver.source_addrs(&Selector::parse(&text.value)) {
-            if !out.contains(&addr) {
-                out.push(addr);
+        for addr in cache.source_addrs(&text.value) {
+            if seen.insert(addr.clone()) {
+                out.push(addr.clone());
             }
         }
     }
@@ -346,19 +802,24 @@ fn sources(resolver: &Resolver<'_>, src: &[crate::model::Str]) -> Vec<Addr> {
 }
 
 fn destinations(
-    resolver: &Resolver<'_>,
-    selector: &Selector<'_>,
+    cache: &mut SelectorCache<'_, '_>,
+    text: &str,
     ports: &[PortRange],
 ) -> Vec<(Addr, PortRange)> {
-    resolver
-        .destination_addrs(selector)
-        .into_iter()
+    cache
+        .destination_addrs(text)
+        .iter()
         .flat_map(|addr| ports.iter().map(move |p| (addr.clone(), *p)))
         .collect()
 }
 
-fn acl_pieces(resolver: &Resolver<'_>, origin: Origin, rule: &AclRule, out: &mut Vec<Piece>) {
-    let src = sources(resolver, &rule.src.items);
+fn acl_pieces(
+    cache: &mut SelectorCache<'_, '_>,
+    origin: Origin,
+    rule: &AclRule,
+    out: &mut Vec<Piece>,
+) {
+    let src = sources(cache, &rule.src.items);
     let protocols = match &rule.proto {
         Some(p) => match parse_protocol(p.value.trim()) {
             Ok(proto) => Some(vec![proto.number()]),
@@ -397,15 +858,21 @@ fn acl_pieces(resolver: &Resolver<'_>, origin: Origin, rule: &AclRule, out: &mut
             out.push(piece(PieceKind::SelfDevices { ports }));
         } else {
             out.push(piece(PieceKind::Network {
-                dsts: destinations(resolver, &selector, &ports),
+                dsts: destinations(cache, &selector_text, &ports),
             }));
         }
     }
     out.extend(self_pieces);
 }
 
-fn grant_pieces(resolver: &Resolver<'_>, origin: Origin, grant: &Grant, out: &mut Vec<Piece>) {
-    let src = sources(resolver, &grant.src.items);
+fn grant_pieces(
+    cache: &mut SelectorCache<'_, '_>,
+    origin: Origin,
+    grant: &Grant,
+    out: &mut Vec<Piece>,
+) {
+    let resolver = cache.resolver;
+    let src = sources(cache, &grant.src.items);
     if src.is_empty() {
         return;
     }
@@ -435,11 +902,12 @@ fn grant_pieces(resolver: &Resolver<'_>, origin: Origin, grant: &Grant, out: &mu
     }
     for (protocol, ports) in &by_protocol {
         let protocols = protocol.map(|p| vec![p]);
-        let dsts: Vec<(Addr, PortRange)> = selectors
-            .iter()
-            .filter(|s| **s != Selector::Autogroup(Autogroup::SelfDevices))
-            .flat_map(|s| destinations(resolver, s, ports))
-            .collect();
+        let mut dsts: Vec<(Addr, PortRange)> = Vec::new();
+        for (selector, text) in selectors.iter().zip(grant.dst.iter()) {
+            if *selector != Selector::Autogroup(Autogroup::SelfDevices) {
+                dsts.extend(destinations(cache, &text.value, ports));
+            }
+        }
         if !dsts.is_empty() || !has_self {
             out.push(Piece {
                 origin,
