@@ -444,6 +444,28 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// The union of address entries, built in one pass (sorting once rather than merging set by
+/// set).
+pub fn union_of<'a>(addrs: impl IntoIterator<Item = &'a Addr> + Clone) -> IpSet {
+    if addrs.clone().into_iter().any(|a| *a == Addr::Any) {
+        return IpSet::all();
+    }
+    let mut set: IpSet = addrs
+        .clone()
+        .into_iter()
+        .filter_map(|addr| match addr {
+            Addr::Net(net) => Some(*net),
+            _ => None,
+        })
+        .collect();
+    for addr in addrs {
+        if let Addr::Range(range) = addr {
+            set.insert_range(*range);
+        }
+    }
+    set
+}
+
 /// A set as wire entries: one per maximal range (CIDR-aligned ranges as prefixes).
 pub fn set_addrs(set: &IpSet) -> Vec<Addr> {
     set.ranges()

@@ -87,20 +87,7 @@ pub struct Piece {
 impl Piece {
     /// The addresses of `src` as a set.
     pub fn src_set(&self) -> IpSet {
-        // Union in pairs: O(n log n) for n sources, where inserting one by one into a
-        // growing set is O(n²).
-        let mut sets: Vec<IpSet> = self.src.iter().map(Addr::to_set).collect();
-        while sets.len() > 1 {
-            sets = sets
-                .chunks(2)
-                .map(|pair| match pair {
-                    [a, b] => a.union(b),
-                    [a] => a.clone(),
-                    _ => IpSet::default(),
-                })
-                .collect();
-        }
-        sets.pop().unwrap_or_default()
+        crate::resolve::union_of(&self.src)
     }
 }
 

@@ -23,6 +23,20 @@ pub struct Peer {
     pub routes: Vec<IpNet>,
 }
 
+/// What every node's peer computation shares, computed once per policy.
+struct PeerContext {
+    rules: Vec<Vec<NodeRule>>,
+    /// Per node, the nodes that a rule delivered to it lets send to it, or that it lets
+    /// send (both directions make two nodes peers). Sorted, without duplicates.
+    linked: Vec<Vec<usize>>,
+    /// The distinct approved subnet routes.
+    routes: Vec<IpNet>,
+    /// Whether any route or exit node exists (else no route analysis is needed).
+    any_routing: bool,
+    /// Each piece's sources as one set (only when `any_routing`).
+    piece_sources: Vec<crate::addr::IpSet>,
+}
+
 impl Compiled<'_> {
     /// Every node's rules, computed once.
     pub fn all_node_rules(&self) -> Vec<Vec<NodeRule>> {
@@ -31,62 +45,187 @@ impl Compiled<'_> {
             .collect()
     }
 
+    fn peer_context(&self, rules: Vec<Vec<NodeRule>>) -> PeerContext {
+        let nodes = &self.resolver.nodes;
+        // Node addresses sorted, to find the nodes inside a source range by binary search.
+        let mut by_addr: Vec<(std::net::IpAddr, usize)> = nodes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| n.addrs.iter().map(move |a| (*a, i)))
+            .collect();
+        by_addr.sort_unstable();
+        let routers: Vec<usize> = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !n.subnet_routes.is_empty())
+            .map(|(i, _)| i)
+            .collect();
+        let mut linked: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+        for (receiver, node_rules) in rules.iter().enumerate() {
+            let sources = crate::resolve::union_of(node_rules.iter().flat_map(|r| r.src.iter()));
+            if sources.is_empty() {
+                continue;
+            }
+            let mut senders: Vec<usize> = Vec::new();
+            for range in sources.ranges() {
+                let start = by_addr.partition_point(|(a, _)| *a < range.first());
+                for &(addr, sender) in by_addr.get(start..).unwrap_or_default() {
+                    if addr > range.last() {
+                        break;
+                    }
+                    senders.push(sender);
+                }
+            }
+            // A router speaks for the subnets it routes.
+            for &router in &routers {
+                if nodes
+                    .get(router)
+                    .is_some_and(|n| n.subnet_routes.iter().any(|r| sources.overlaps_net(r)))
+                {
+                    senders.push(router);
+                }
+            }
+            for sender in senders {
+                if sender == receiver {
+                    continue;
+                }
+                if let Some(list) = linked.get_mut(receiver) {
+                    list.push(sender);
+                }
+                if let Some(list) = linked.get_mut(sender) {
+                    list.push(receiver);
+                }
+            }
+        }
+        for list in &mut linked {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let mut routes: Vec<IpNet> = Vec::new();
+        for node in nodes {
+            for route in &node.subnet_routes {
+                if !routes.contains(route) {
+                    routes.push(*route);
+                }
+            }
+        }
+        let any_routing = !routes.is_empty() || nodes.iter().any(|n| n.exit_node);
+        let piece_sources = if any_routing {
+            self.pieces.iter().map(Piece::src_set).collect()
+        } else {
+            Vec::new()
+        };
+        PeerContext {
+            rules,
+            linked,
+            routes,
+            any_routing,
+            piece_sources,
+        }
+    }
+
     /// Every node's peers. Visibility is symmetric: when A sees B, B sees A (with no extra
     /// routes unless B's own analysis offers some).
     pub fn peer_map(&self) -> Vec<Vec<Peer>> {
-        let rules = self.all_node_rules();
+        let context = self.peer_context(self.all_node_rules());
         let mut map: Vec<Vec<Peer>> = (0..self.resolver.nodes.len())
-            .map(|viewer| self.peers_of(viewer, &rules))
+            .map(|viewer| self.peers_with(viewer, &context))
             .collect();
         let pairs: Vec<(usize, usize)> = map
             .iter()
             .enumerate()
             .flat_map(|(viewer, peers)| peers.iter().map(move |p| (viewer, p.index)))
             .collect();
+        let mut missing: Vec<Vec<usize>> = vec![Vec::new(); map.len()];
         for (viewer, peer) in pairs {
-            let name = self.resolver.nodes.get(viewer).map(|n| n.name.clone());
-            if let (Some(list), Some(name)) = (map.get_mut(peer), name)
-                && !list.iter().any(|p| p.index == viewer)
+            if let (Some(list), Some(extra)) = (map.get(peer), missing.get_mut(peer))
+                && list.binary_search_by_key(&viewer, |p| p.index).is_err()
             {
-                list.push(Peer {
-                    index: viewer,
-                    name,
-                    routes: Vec::new(),
-                });
+                extra.push(viewer);
             }
         }
-        for list in &mut map {
+        for (list, extra) in map.iter_mut().zip(missing) {
+            for viewer in extra {
+                if let Some(node) = self.resolver.nodes.get(viewer) {
+                    list.push(Peer {
+                        index: viewer,
+                        name: node.name.clone(),
+                        routes: Vec::new(),
+                    });
+                }
+            }
             list.sort_by_key(|p| p.index);
+            list.dedup_by_key(|p| p.index);
         }
         map
     }
 
     /// The peers node `viewer` sees by its own rules and pieces, given every node's rules
-    /// (from [`all_node_rules`]); [`peer_map`] adds the reverse direction.
-    ///
-    /// [`peer_map`]: Compiled::peer_map
+    /// (from [`all_node_rules`]); [`peer_map`] adds the reverse direction and shares the
+    /// work between nodes.
     ///
     /// [`all_node_rules`]: Compiled::all_node_rules
+    /// [`peer_map`]: Compiled::peer_map
     pub fn peers_of(&self, viewer: usize, rules: &[Vec<NodeRule>]) -> Vec<Peer> {
+        let context = self.peer_context(rules.to_vec());
+        self.peers_with(viewer, &context)
+    }
+
+    fn peers_with(&self, viewer: usize, context: &PeerContext) -> Vec<Peer> {
         let nodes = &self.resolver.nodes;
         let Some(me) = nodes.get(viewer) else {
             return Vec::new();
         };
-        let my_rules = rules.get(viewer).map(Vec::as_slice).unwrap_or_default();
-        let my_pieces: Vec<&Piece> = self
-            .pieces
-            .iter()
-            .filter(|p| p.src.iter().any(|s| speaks_for(s, me)))
-            .collect();
-        let (offers, via_candidates) = self.route_offers(viewer, &my_pieces, my_rules);
+        let my_rules = context
+            .rules
+            .get(viewer)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let my_pieces: Vec<&Piece> = if context.any_routing {
+            self.pieces
+                .iter()
+                .zip(&context.piece_sources)
+                .filter(|(_, sources)| {
+                    me.addrs.iter().any(|a| sources.contains(*a))
+                        || me.subnet_routes.iter().any(|r| sources.overlaps_net(r))
+                })
+                .map(|(piece, _)| piece)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let (offers, via_candidates) = if context.routes.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            self.route_offers(viewer, &context.routes, &my_pieces, my_rules)
+        };
+        let linked = context
+            .linked
+            .get(viewer)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut candidates: Vec<usize> = linked.to_vec();
+        candidates.extend(offers.iter().map(|(router, _)| *router));
+        candidates.extend(via_candidates.iter().copied());
+        if context.any_routing {
+            candidates.extend(
+                nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| n.exit_node)
+                    .map(|(i, _)| i),
+            );
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
         let mut out = Vec::new();
-        for (index, peer) in nodes.iter().enumerate() {
+        for index in candidates {
             if index == viewer {
                 continue;
             }
-            let peer_rules = rules.get(index).map(Vec::as_slice).unwrap_or_default();
-            let outbound = peer_rules.iter().any(|r| sends_from(r, me));
-            let inbound = my_rules.iter().any(|r| sends_from(r, peer));
+            let Some(peer) = nodes.get(index) else {
+                continue;
+            };
             let mut routes: Vec<IpNet> = offers
                 .iter()
                 .filter(|(router, _)| *router == index)
@@ -95,7 +234,10 @@ impl Compiled<'_> {
             if peer.exit_node && self.uses_exit_node(peer, &my_pieces) {
                 routes.extend(peer.advertised.iter().filter(|r| is_exit_route(r)).copied());
             }
-            if outbound || inbound || !routes.is_empty() || via_candidates.contains(&index) {
+            let visible = linked.binary_search(&index).is_ok()
+                || !routes.is_empty()
+                || via_candidates.contains(&index);
+            if visible {
                 out.push(Peer {
                     index,
                     name: peer.name.clone(),
@@ -127,20 +269,13 @@ impl Compiled<'_> {
     fn route_offers(
         &self,
         viewer: usize,
+        routes: &[IpNet],
         my_pieces: &[&Piece],
         my_rules: &[NodeRule],
     ) -> (Vec<(usize, IpNet)>, Vec<usize>) {
-        let mut routes: Vec<IpNet> = Vec::new();
-        for node in &self.resolver.nodes {
-            for route in &node.subnet_routes {
-                if !routes.contains(route) {
-                    routes.push(*route);
-                }
-            }
-        }
         let mut offers = Vec::new();
         let mut via_candidates = Vec::new();
-        for route in routes {
+        for &route in routes {
             let reaches = |p: &&&Piece| {
                 piece_dsts(p).any(|d| *d == Addr::Any || d.to_set().overlaps_net(&route))
             };
@@ -215,21 +350,6 @@ impl Compiled<'_> {
             })
             .or_else(|| candidates.first().copied())
     }
-}
-
-fn sends_from(rule: &NodeRule, node: &NodeInfo) -> bool {
-    rule.src.iter().any(|addr| speaks_for(addr, node))
-}
-
-/// A source entry covers a node when it holds one of the node's addresses or overlaps a
-/// subnet the node routes (the node forwards that subnet's traffic).
-fn speaks_for(addr: &Addr, node: &NodeInfo) -> bool {
-    node.addrs.iter().any(|a| addr.contains(*a))
-        || (*addr != Addr::Any
-            && node
-                .subnet_routes
-                .iter()
-                .any(|r| addr.to_set().overlaps_net(r)))
 }
 
 /// The destinations a piece names (capability destinations included).
