@@ -44,6 +44,8 @@ pub mod codes;
 pub mod compile;
 pub mod diagnostic;
 pub mod duration;
+#[cfg(feature = "wasm")]
+pub mod ffi;
 mod fuzzy;
 pub mod goquote;
 pub mod inventory;
