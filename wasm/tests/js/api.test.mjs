@@ -220,3 +220,16 @@ test('the web build runs in Node through initSync and answers the same', async (
   assert.equal(parsed.policy.query({ src: 'tag:depot-runner', dst: 'database:5432' }).allowed, true);
   parsed.policy.free();
 });
+
+test('the module fits its size budget (400 KiB, 150 KiB gzipped) in the size build', (t) => {
+  const sizes = JSON.parse(readFileSync(join(PKG, 'sizes.json'), 'utf8'));
+  t.diagnostic(`tailpolicy_wasm_bg.wasm: ${sizes.raw} bytes, ${sizes.gzip} gzipped (${sizes.build} build, ${sizes.toolchain})`);
+  assert.equal(sizes.max_raw, 400 * 1024);
+  assert.equal(sizes.max_gzip, 150 * 1024);
+  if (sizes.build !== 'size' || sizes.toolchain !== 'nightly') {
+    t.skip(`the budget applies to the size build (nightly); this is the ${sizes.build} build (${sizes.toolchain})`);
+    return;
+  }
+  assert.ok(sizes.raw <= sizes.max_raw, `${sizes.raw} > ${sizes.max_raw}`);
+  assert.ok(sizes.gzip <= sizes.max_gzip, `${sizes.gzip} > ${sizes.max_gzip}`);
+});
