@@ -136,7 +136,7 @@ function renderVerdict(state, title, explanation, rules = []) {
     ${rules.length ? `<div class="rules">Allowed by ${rules.map(ruleButton).join(' ')} (highlighted in the policy)</div>` : ''}`;
 }
 
-function renderReach(src, listing) {
+function renderReach(src, listing, hasInventory = true) {
   $('reach-src').textContent = src || '(no tag)';
   const box = $('reach');
   if (!listing) {
@@ -148,7 +148,9 @@ function renderReach(src, listing) {
     return;
   }
   if (!listing.reach.length) {
-    box.innerHTML = '<p class="empty">Nothing: no rule lets this tag reach any node.</p>';
+    box.innerHTML = hasInventory
+      ? '<p class="empty">Nothing: no rule lets this tag reach any node of the inventory.</p>'
+      : '<p class="empty">Nothing listed: without an inventory no nodes are known. Add the tailnet inventory below to list the machines this tag reaches.</p>';
     return;
   }
   const rows = listing.reach.map((r) => `<tr>
@@ -182,7 +184,11 @@ function update({ showRule = false } = {}) {
 
   let rules = [];
   const parsed = Policy.parse(text, options);
-  if (!parsed.ok) {
+  if (!parsed.ok && parsed.diagnostics.every((d) => d.code === 'INVENTORY' || d.code === 'OPTIONS')) {
+    renderVerdict('invalid', 'No verdict: the inventory is not valid',
+      'Fix the tailnet inventory (or empty it to reason about new devices).');
+    renderReach(src, { ok: false, error: 'The inventory is not valid.' });
+  } else if (!parsed.ok) {
     renderVerdict('invalid', 'No verdict: the policy has errors',
       'Tailscale would reject this policy; fix the errors marked in the editor.');
     renderReach(src, null);
@@ -202,7 +208,7 @@ function update({ showRule = false } = {}) {
           renderVerdict('denied', `Denied: ${src} → ${dst} (${answer.proto})`, answer.explanation);
         }
       }
-      renderReach(src, src ? policy.reachableFrom(src) : { ok: false, error: 'Enter a runner tag.' });
+      renderReach(src, src ? policy.reachableFrom(src) : { ok: false, error: 'Enter a runner tag.' }, Boolean(inventory));
     } finally {
       policy.free();
     }

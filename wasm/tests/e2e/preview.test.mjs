@@ -1,5 +1,6 @@
 // End to end: the preview page (wasm/pkg/www) in Debian's Chromium, driven by playwright-core,
-// served from 127.0.0.1 by wasm/serve.mjs. Saves screenshots under target/.
+// served from 127.0.0.1 by wasm/serve.mjs. Saves screenshots under target/: preview.png
+// (the Depot verdict), preview-denied.png and preview-error.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -93,6 +94,7 @@ test('an edit that takes the runner off the rule turns the verdict to denied', a
   assert.ok(codes.includes('E403'), codes.join());
   const reach = await page.textContent('#reach');
   assert.doesNotMatch(reach, /database/);
+  await page.screenshot({ path: join(SHOTS, 'preview-denied.png'), fullPage: true });
 });
 
 test('a broken edit shows the diagnostic at its line, in the editor and the list', async () => {
@@ -135,6 +137,24 @@ test('the fields drive the query, and a fixed policy gets its verdict back', asy
   await page.fill('#src', 'tag:depot-runner');
   await page.fill('#dst', 'database:5432');
   await page.waitForSelector('#verdict[data-state="allowed"]');
+});
+
+test('a broken inventory is reported in the inventory panel; an empty one means new devices', async () => {
+  const inventory = await page.inputValue('#inventory');
+  await page.click('#inventory-details summary');
+  await page.fill('#inventory', '{\n  "nodes": 1\n}');
+  await page.waitForSelector('#verdict[data-state="invalid"]');
+  assert.match(await page.textContent('#verdict'), /the inventory is not valid/);
+  const item = page.locator('#inventory-diagnostics li').first();
+  assert.equal(await item.getAttribute('data-code'), 'INVENTORY');
+  assert.match(await item.innerText(), /inventory line 2, col 12/);
+  assert.equal(await page.$$eval('#diagnostics li', (lis) => lis.length), 0);
+  // Without an inventory the runner is a new device; the verdict holds, but no node is listed.
+  await page.fill('#inventory', '');
+  await page.waitForSelector('#verdict[data-state="allowed"]');
+  assert.match(await page.textContent('#reach'), /without an inventory no nodes are known/);
+  await page.fill('#inventory', inventory);
+  await page.waitForSelector('#reach-table');
 });
 
 test('the page works offline: no request leaves 127.0.0.1, and no errors', () => {
