@@ -231,12 +231,29 @@ pub struct ReachOutput {
     pub rules: Vec<RuleRefOutput>,
 }
 
-/// A reachability listing, or why there is none.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+/// A reachability listing, or why there is none: `{ok: true, reach}` or `{ok: false, error}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReachListing {
-    Listed { ok: bool, reach: Vec<ReachOutput> },
-    Failed { ok: bool, error: String },
+    Listed(Vec<ReachOutput>),
+    Failed(String),
+}
+
+impl Serialize for ReachListing {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(2))?;
+        match self {
+            Self::Listed(reach) => {
+                map.serialize_entry("ok", &true)?;
+                map.serialize_entry("reach", reach)?;
+            }
+            Self::Failed(error) => {
+                map.serialize_entry("ok", &false)?;
+                map.serialize_entry("error", error)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// The options both entry points take, once read.
@@ -469,9 +486,8 @@ impl PolicySession {
         let encoding = self.encoding;
         self.loaded
             .with_dependent(|_, session| match list(&session.simulator) {
-                Ok(reach) => ReachListing::Listed {
-                    ok: true,
-                    reach: reach
+                Ok(reach) => ReachListing::Listed(
+                    reach
                         .iter()
                         .map(|r| ReachOutput {
                             name: r.name.clone(),
@@ -485,11 +501,8 @@ impl PolicySession {
                                 .collect(),
                         })
                         .collect(),
-                },
-                Err(error) => ReachListing::Failed {
-                    ok: false,
-                    error: error.to_string(),
-                },
+                ),
+                Err(error) => ReachListing::Failed(error.to_string()),
             })
     }
 }
@@ -767,14 +780,16 @@ mod tests {
         let answer = session.query("tag:nobody", "nowhere:1", None);
         assert!(!answer.allowed);
         assert!(answer.error.as_deref().unwrap().contains("nowhere"));
-        match session.reachable_from("group:nope") {
-            ReachListing::Failed { ok, error } => assert!(!ok && error.contains("group:nope")),
-            other => panic!("{other:?}"),
-        }
+        let failed = session.reachable_from("group:nope");
+        assert!(matches!(&failed, ReachListing::Failed(error) if error.contains("group:nope")));
+        let json = serde_json::to_value(&failed).unwrap();
+        assert_eq!(json["ok"], false);
         match session.reachable_from("tag:depot-runner") {
-            ReachListing::Listed { ok, reach } => {
-                assert!(ok);
+            ReachListing::Listed(reach) => {
                 assert!(reach.iter().any(|r| r.name == "database"), "{reach:?}");
+                let json = serde_json::to_value(ReachListing::Listed(reach)).unwrap();
+                assert_eq!(json["ok"], true);
+                assert_eq!(json["reach"][0]["rules"][0]["section"], "acls");
             }
             other => panic!("{other:?}"),
         }
