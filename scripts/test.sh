@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every check CI runs: formatting, clippy, doc tests, then all other tests.
-# Installs what it needs first and is safe to run again; CI runs it through .ci/run.
+# Runs every check CI runs: formatting, clippy, doc tests, the WASM module and its preview page
+# (build, wasm-bindgen tests in Node, Node API, conformance and browser tests), then all other
+# tests. Installs what it needs first (scripts/bootstrap.sh) and is safe to run again; CI runs
+# it through .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,17 +10,32 @@ cd "$(dirname "$0")/.."
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
+echo "== bootstrap"
+bash scripts/bootstrap.sh
+
 echo "== cargo fmt"
 cargo fmt --all --check
 
 # Benches compile here too (--all-targets), so they cannot rot.
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p tailpolicy-wasm --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
-# Doc tests first, so the run closes on the main test runner's summary.
 echo "== doc tests"
 cargo test --doc --workspace --locked
 
+# The WASM module: built and size-checked, then tested in Node (wasm-bindgen-test), through its
+# JavaScript API (node --test, which also compares it with the native CLI built here), and in
+# Chromium (the preview page).
+echo "== wasm build"
+bash wasm/build.sh
+echo "== wasm-bindgen tests (Node)"
+cargo test -p tailpolicy-wasm --target wasm32-unknown-unknown --locked
+echo "== Node and browser tests"
+cargo build -q -p tailpolicy-cli --locked
+node --test wasm/tests/js/ wasm/tests/e2e/
+
+# Last, so the run closes on the main test runner's summary.
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked

@@ -46,6 +46,8 @@ pub mod compile;
 pub mod diagnostic;
 pub mod duration;
 mod fasthash;
+#[cfg(feature = "wasm")]
+pub mod ffi;
 pub mod format;
 mod fuzzy;
 pub mod goquote;

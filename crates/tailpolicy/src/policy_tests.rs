@@ -293,10 +293,10 @@ fn ssh_assertion(
                     .map(|r| format!(" by ssh[{r}]"))
                     .unwrap_or_default();
                 failure = Some(format!(
-                    "from {} to {} as {:?}: want {expect}, got {}{by}",
+                    "from {} to {} as {}: want {expect}, got {}{by}",
                     name(s),
                     name(d),
-                    login.value.trim(),
+                    crate::goquote::quote(login.value.trim()),
                     verdict_name(decision.verdict)
                 ));
             }
@@ -308,7 +308,11 @@ fn ssh_assertion(
         index,
         src: src.value.trim().to_owned(),
         expect,
-        target: format!("{} as {:?}", targets.join(","), login.value.trim()),
+        target: format!(
+            "{} as {}",
+            targets.join(","),
+            crate::goquote::quote(login.value.trim())
+        ),
         passed: failure.is_none(),
         detail: failure.unwrap_or_else(|| format!("{expect} as expected")),
         span: login.span,

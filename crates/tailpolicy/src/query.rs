@@ -216,8 +216,8 @@ impl<'p> Simulator<'p> {
             .map(|r| r.span);
         let explanation = match (&decision.rule, port_22.allowed) {
             (Some(rule), true) => format!(
-                "{verdict} by ssh[{rule}] as local user {:?}; port 22 is reachable ({})",
-                decision.local_user.as_deref().unwrap_or(""),
+                "{verdict} by ssh[{rule}] as local user {}; port 22 is reachable ({})",
+                crate::goquote::quote(decision.local_user.as_deref().unwrap_or("")),
                 port_22.explanation
             ),
             (Some(rule), false) => format!(
@@ -225,8 +225,9 @@ impl<'p> Simulator<'p> {
                 port_22.explanation
             ),
             (None, _) => format!(
-                "deny: no ssh rule lets {} log in as {login:?}",
-                src_end.label
+                "deny: no ssh rule lets {} log in as {}",
+                src_end.label,
+                crate::goquote::quote(login)
             ),
         };
         Ok(SshAnswer {

@@ -18,14 +18,18 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(feature = "config")]
 use serde::Deserialize;
+#[cfg(feature = "config")]
 use toml::Spanned;
 
-use crate::codes;
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::span::Span;
+use crate::diagnostic::Severity;
+#[cfg(feature = "config")]
+use crate::{codes, diagnostic::Diagnostic, span::Span};
 
-use super::registry::{self, RULES, Rule};
+#[cfg(feature = "config")]
+use super::registry::RULES;
+use super::registry::{self, Rule};
 
 /// Tag-name patterns that mark CI runners by default (`*` matches any run of characters).
 pub const DEFAULT_CI_TAG_PATTERNS: &[&str] = &[
@@ -77,12 +81,14 @@ impl Default for LintConfig {
     }
 }
 
+#[cfg(feature = "config")]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
     lint: Option<RawLint>,
 }
 
+#[cfg(feature = "config")]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawLint {
@@ -94,6 +100,7 @@ struct RawLint {
     broad_group_size: Option<usize>,
 }
 
+#[cfg(feature = "config")]
 impl LintConfig {
     /// Parses a `tailpolicy.toml`. Errors (TOML syntax, unknown keys, unknown rule codes,
     /// bad severities) are diagnostics with spans into `text`.
@@ -171,7 +178,9 @@ impl LintConfig {
             Err(errors)
         }
     }
+}
 
+impl LintConfig {
     /// Runs only these rules (codes or names); unknown entries are ignored.
     #[must_use]
     pub fn with_select(mut self, rules: &[&str]) -> Self {
@@ -242,6 +251,7 @@ impl LintConfig {
     }
 }
 
+#[cfg(feature = "config")]
 fn rule_for(entry: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Option<&'static Rule> {
     let text = entry.get_ref();
     let rule = registry::find(text);
@@ -263,6 +273,7 @@ fn rule_for(entry: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Option<&'s
     rule
 }
 
+#[cfg(feature = "config")]
 fn range_span(range: std::ops::Range<usize>) -> Span {
     let start = u32::try_from(range.start).unwrap_or(u32::MAX);
     let end = u32::try_from(range.end).unwrap_or(u32::MAX);
@@ -291,7 +302,7 @@ pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "config"))]
 mod tests {
     use super::*;
 

@@ -149,7 +149,8 @@ macro_rules! declare_rule {
             category: $crate::lint::registry::Category::$category,
             default_severity: $crate::diagnostic::Severity::$severity,
             summary: $summary,
-            docs: concat!($($doc, "\n"),+),
+            // The WASM module leaves the long documentation out (the `rule-docs` feature).
+            docs: if cfg!(feature = "rule-docs") { concat!($($doc, "\n"),+) } else { "" },
             default_enabled: true,
             check: None,
         };
@@ -170,7 +171,8 @@ macro_rules! declare_rule {
             category: $crate::lint::registry::Category::$category,
             default_severity: $crate::diagnostic::Severity::$severity,
             summary: $summary,
-            docs: concat!($($doc, "\n"),+),
+            // The WASM module leaves the long documentation out (the `rule-docs` feature).
+            docs: if cfg!(feature = "rule-docs") { concat!($($doc, "\n"),+) } else { "" },
             default_enabled: true $(&& $enabled)?,
             check: Some(check),
         };

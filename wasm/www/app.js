@@ -1,0 +1,252 @@
+// The preview page: checks the policy and answers "can the runner reach this?" with the
+// tailpolicy WASM module, in the page, as the user types. No network requests beyond the
+// page's own files (the module and the Depot example).
+import init, { check, Policy, version } from './pkg/tailpolicy_wasm.js';
+
+const $ = (id) => document.getElementById(id);
+const editor = $('policy');
+const inventoryEditor = $('inventory');
+const fields = { src: $('src'), dst: $('dst'), proto: $('proto') };
+const DEBOUNCE_MS = 150;
+
+/** Escapes text for innerHTML. */
+function esc(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The UTF-16 offset of a 1-based line and UTF-16 column in `text`. */
+function offsetOf(text, line, column) {
+  let offset = 0;
+  for (let l = 1; l < line; l++) {
+    const next = text.indexOf('\n', offset);
+    if (next < 0) return text.length;
+    offset = next + 1;
+  }
+  return Math.min(offset + column - 1, text.length);
+}
+
+/** Selects a position (or a range of lines) in the editor and scrolls it into view. */
+function reveal(line, column, endLine) {
+  const text = editor.value;
+  const start = offsetOf(text, line, column);
+  const end = endLine ? offsetOf(text, endLine + 1, 1) - 1 : start;
+  editor.focus();
+  editor.setSelectionRange(start, Math.max(start, end));
+  scrollToLine(line);
+}
+
+/** Scrolls the editor so that `line` is near the top, unless it is already in view. */
+function scrollToLine(line, onlyIfHidden = false) {
+  const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 19;
+  const top = (line - 1) * lineHeight;
+  const visible = top >= editor.scrollTop && top + lineHeight <= editor.scrollTop + editor.clientHeight;
+  if (!(onlyIfHidden && visible)) editor.scrollTop = Math.max(0, top - 3 * lineHeight);
+  syncScroll();
+}
+
+function syncScroll() {
+  const { scrollTop, scrollLeft } = editor;
+  $('backdrop').style.transform = `translate(${-scrollLeft}px, ${-scrollTop}px)`;
+  $('gutter').style.transform = `translateY(${-scrollTop}px)`;
+}
+
+function ruleLabel(rule) {
+  return `${rule.section}[${rule.index}]`;
+}
+
+function ruleButton(rule) {
+  const lines = rule.end_line > rule.line ? `lines ${rule.line}–${rule.end_line}` : `line ${rule.line}`;
+  return `<button class="ruleref" data-line="${rule.line}" data-column="${rule.column}" data-end-line="${rule.end_line}"
+    title="${esc(lines)}">${esc(ruleLabel(rule))}</button>`;
+}
+
+/** Paints the gutter and the backdrop: rule lines, diagnostic lines, inline messages. */
+function paintEditor(text, diagnostics, rules) {
+  const lines = text.split('\n');
+  const marks = lines.map(() => ({ rule: false, severity: null, messages: [] }));
+  for (const rule of rules) {
+    for (let l = rule.line; l <= rule.end_line && l <= lines.length; l++) {
+      marks[l - 1].rule = true;
+    }
+    const first = marks[rule.line - 1];
+    if (first) first.ruleLabel = ruleLabel(rule);
+  }
+  for (const d of diagnostics) {
+    const mark = marks[Math.min(d.line, lines.length) - 1];
+    if (!mark) continue;
+    if (d.severity === 'error' || !mark.severity) mark.severity = d.severity;
+    mark.messages.push(d);
+  }
+  const gutter = [];
+  const backdrop = [];
+  lines.forEach((line, i) => {
+    const mark = marks[i];
+    const severity = mark.severity === 'info' ? 'warning' : mark.severity;
+    const numClass = ['num', mark.rule && !severity ? 'rule' : '', severity].filter(Boolean).join(' ');
+    const title = mark.messages.map((d) => `${d.code}: ${d.message}`).join('\n');
+    gutter.push(`<div class="${numClass}" data-line="${i + 1}" title="${esc(title)}">${i + 1}</div>`);
+    const lnClass = ['ln', severity ? `hl-${severity}` : mark.rule ? 'hl-rule' : ''].filter(Boolean).join(' ');
+    let lens = '';
+    if (mark.messages.length) {
+      const d = mark.messages[0];
+      const more = mark.messages.length > 1 ? ` (+${mark.messages.length - 1} more)` : '';
+      lens = `<span class="lens ${severity}" data-code="${esc(d.code)}">◀ ${esc(d.code)}: ${esc(d.message)}${esc(more)}</span>`;
+    } else if (mark.ruleLabel) {
+      lens = `<span class="lens rule">◀ ${esc(mark.ruleLabel)} allows it</span>`;
+    }
+    backdrop.push(`<div class="${lnClass}" data-line="${i + 1}">${esc(line) || ' '}${lens}</div>`);
+  });
+  $('gutter').innerHTML = gutter.join('');
+  $('backdrop').innerHTML = backdrop.join('');
+  syncScroll();
+}
+
+function renderDiagnostics(list, diagnostics, where) {
+  list.innerHTML = diagnostics
+    .map((d) => `<li class="${esc(d.severity)}" data-line="${d.line}" data-column="${d.column}" data-code="${esc(d.code)}">
+        <span class="pos">${where}line ${d.line}, col ${d.column}</span>
+        <span class="code">${esc(d.code)}</span>
+        <span class="message">${esc(d.message)}</span>
+        ${d.help ? `<span class="help">${esc(d.help)}</span>` : ''}
+      </li>`)
+    .join('');
+}
+
+function renderStatus(diagnostics) {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  const status = $('status');
+  if (errors) {
+    status.dataset.state = 'invalid';
+    status.textContent = `${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}`;
+  } else if (warnings) {
+    status.dataset.state = 'warnings';
+    status.textContent = `valid, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+  } else {
+    status.dataset.state = 'valid';
+    status.textContent = 'valid policy';
+  }
+}
+
+function renderVerdict(state, title, explanation, rules = []) {
+  const verdict = $('verdict');
+  verdict.dataset.state = state;
+  verdict.innerHTML = `<div class="verdict-title">${esc(title)}</div>
+    ${explanation ? `<div class="explanation">${esc(explanation)}</div>` : ''}
+    ${rules.length ? `<div class="rules">Allowed by ${rules.map(ruleButton).join(' ')} (highlighted in the policy)</div>` : ''}`;
+}
+
+function renderReach(src, listing, hasInventory = true) {
+  $('reach-src').textContent = src || '(no tag)';
+  const box = $('reach');
+  if (!listing) {
+    box.innerHTML = '<p class="empty">Fix the policy errors to see what the runner can reach.</p>';
+    return;
+  }
+  if (!listing.ok) {
+    box.innerHTML = `<p class="empty">${esc(listing.error)}</p>`;
+    return;
+  }
+  if (!listing.reach.length) {
+    box.innerHTML = hasInventory
+      ? '<p class="empty">Nothing: no rule lets this tag reach any node of the inventory.</p>'
+      : '<p class="empty">Nothing listed: without an inventory no nodes are known. Add the tailnet inventory below to list the machines this tag reaches.</p>';
+    return;
+  }
+  const rows = listing.reach.map((r) => `<tr>
+      <td class="mono">${esc(r.name)}${r.addr ? `<br><span class="hint">${esc(r.addr)}</span>` : ''}</td>
+      <td class="mono">${esc(r.ports.join(', '))}</td>
+      <td class="mono">${esc(r.protocols.join(', '))}</td>
+      <td>${r.rules.map(ruleButton).join(' ')}</td>
+    </tr>`);
+  box.innerHTML = `<table id="reach-table"><thead><tr><th>Destination</th><th>Ports</th><th>Protocols</th><th>Rules</th></tr></thead>
+    <tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** Re-checks everything; called (debounced) on every edit. With `showRule`, scrolls the
+ * allowing rule into view (on load and when the question changes, not while editing). */
+function update({ showRule = false } = {}) {
+  const text = editor.value;
+  const inventory = inventoryEditor.value.trim();
+  const options = inventory ? { inventory } : {};
+  const src = fields.src.value.trim();
+  const dst = fields.dst.value.trim();
+  const proto = fields.proto.value.trim() || 'tcp';
+
+  const result = check(text, options);
+  // An INVENTORY diagnostic points into the inventory text, not the policy.
+  const inventoryDiagnostics = result.diagnostics.filter((d) => d.code === 'INVENTORY' || d.code === 'OPTIONS');
+  const diagnostics = result.diagnostics.filter((d) => !inventoryDiagnostics.includes(d));
+  renderDiagnostics($('diagnostics'), diagnostics, '');
+  renderDiagnostics($('inventory-diagnostics'), inventoryDiagnostics, 'inventory ');
+  if (inventoryDiagnostics.length) $('inventory-details').open = true;
+  renderStatus(result.diagnostics);
+
+  let rules = [];
+  const parsed = Policy.parse(text, options);
+  if (!parsed.ok && parsed.diagnostics.every((d) => d.code === 'INVENTORY' || d.code === 'OPTIONS')) {
+    renderVerdict('invalid', 'No verdict: the inventory is not valid',
+      'Fix the tailnet inventory (or empty it to reason about new devices).');
+    renderReach(src, { ok: false, error: 'The inventory is not valid.' });
+  } else if (!parsed.ok) {
+    renderVerdict('invalid', 'No verdict: the policy has errors',
+      'Tailscale would reject this policy; fix the errors marked in the editor.');
+    renderReach(src, null);
+  } else {
+    const policy = parsed.policy;
+    try {
+      if (!src || !dst) {
+        renderVerdict('error', 'Enter a runner tag and a destination host:port', '');
+      } else {
+        const answer = policy.query({ src, dst, proto });
+        if (answer.error !== undefined) {
+          renderVerdict('error', 'Cannot answer', answer.error);
+        } else if (answer.allowed) {
+          rules = answer.matches;
+          renderVerdict('allowed', `Allowed: ${src} → ${dst} (${answer.proto})`, answer.explanation, rules);
+        } else {
+          renderVerdict('denied', `Denied: ${src} → ${dst} (${answer.proto})`, answer.explanation);
+        }
+      }
+      renderReach(src, src ? policy.reachableFrom(src) : { ok: false, error: 'Enter a runner tag.' }, Boolean(inventory));
+    } finally {
+      policy.free();
+    }
+  }
+  paintEditor(text, diagnostics, rules);
+  if (showRule && rules.length) scrollToLine(rules[0].line, true);
+}
+
+let timer = 0;
+function schedule(options) {
+  clearTimeout(timer);
+  timer = setTimeout(() => update(options), DEBOUNCE_MS);
+}
+
+async function main() {
+  await init();
+  $('version').textContent = `tailpolicy ${version()}`;
+  const [policy, inventory] = await Promise.all([
+    fetch('depot/policy.hujson').then((r) => r.text()),
+    fetch('depot/inventory.json').then((r) => r.text()),
+  ]);
+  editor.value = policy;
+  inventoryEditor.value = inventory;
+  editor.disabled = false;
+  inventoryEditor.disabled = false;
+  editor.addEventListener('input', () => schedule());
+  editor.addEventListener('scroll', syncScroll);
+  inventoryEditor.addEventListener('input', () => schedule());
+  for (const field of Object.values(fields)) field.addEventListener('input', () => schedule({ showRule: true }));
+  document.body.addEventListener('click', (event) => {
+    const target = event.target.closest('.ruleref, .diagnostics li');
+    if (!target || target.closest('#inventory-diagnostics')) return;
+    reveal(Number(target.dataset.line), Number(target.dataset.column), Number(target.dataset.endLine) || 0);
+  });
+  update({ showRule: true });
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((error) => {
+  renderVerdict('error', 'The preview failed to start', String(error));
+});
