@@ -294,30 +294,8 @@ impl Encoding {
 
 /// Reads inventory JSON; a failure is an `INVENTORY` diagnostic located in `text`.
 pub fn parse_inventory(text: &str, encoding: Encoding) -> Result<Inventory, DiagnosticOutput> {
-    Inventory::from_json(text).map_err(|err| {
-        let line_start: usize = text
-            .split_inclusive('\n')
-            .take(err.line().saturating_sub(1))
-            .map(str::len)
-            .sum();
-        let offset = (line_start + err.column().saturating_sub(1)).min(text.len());
-        let offset = u32::try_from(offset).unwrap_or(u32::MAX);
-        let message = err.to_string();
-        // serde_json appends " at line L column C"; the position is in the fields.
-        let message = match message.rsplit_once(" at line ") {
-            Some((head, _)) if err.line() > 0 => head.to_owned(),
-            _ => message,
-        };
-        let diagnostic = Diagnostic::error(
-            INVENTORY,
-            format!("invalid inventory: {message}"),
-            Span::at(offset),
-        )
-        .with_help(
-            "an inventory is a JSON object `{\"users\": [...], \"nodes\": [...], \"tailnet\": {...}}`",
-        );
-        diagnostic_output(&LineIndex::new(text), encoding, &diagnostic)
-    })
+    Inventory::parse(text)
+        .map_err(|diagnostic| diagnostic_output(&LineIndex::new(text), encoding, &diagnostic))
 }
 
 /// An `OPTIONS` diagnostic at 1:1.

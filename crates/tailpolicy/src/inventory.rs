@@ -93,9 +93,40 @@ pub struct Tailnet {
     pub other: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The code of the diagnostic for inventory JSON that does not load.
+pub const INVALID_INVENTORY: &str = "INVENTORY";
+
 impl Inventory {
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(text)
+    }
+
+    /// Reads inventory JSON; a failure is an `INVENTORY` diagnostic located in `text`.
+    pub fn parse(text: &str) -> Result<Self, crate::Diagnostic> {
+        Self::from_json(text).map_err(|err| {
+            // serde_json counts 1-based lines and 1-based byte columns.
+            let line_start: usize = text
+                .split_inclusive('\n')
+                .take(err.line().saturating_sub(1))
+                .map(str::len)
+                .sum();
+            let offset = (line_start + err.column().saturating_sub(1)).min(text.len());
+            let offset = u32::try_from(offset).unwrap_or(u32::MAX);
+            let message = err.to_string();
+            // serde_json appends " at line L column C"; the position is in the span.
+            let message = match message.rsplit_once(" at line ") {
+                Some((head, _)) if err.line() > 0 => head.to_owned(),
+                _ => message,
+            };
+            crate::Diagnostic::error(
+                INVALID_INVENTORY,
+                format!("invalid inventory: {message}"),
+                crate::Span::at(offset),
+            )
+            .with_help(
+                "an inventory is a JSON object `{\"users\": [...], \"nodes\": [...], \"tailnet\": {...}}`",
+            )
+        })
     }
 
     /// The domains usable in `user:*@domain` expressions, lowercased.

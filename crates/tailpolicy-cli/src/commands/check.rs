@@ -18,8 +18,6 @@ use crate::{CheckArgs, Format};
 
 /// Code of the diagnostic for a file that cannot be read or is not UTF-8.
 pub const IO: &str = "IO";
-/// Code of the diagnostic for an inventory file that is not a valid inventory.
-pub const INVENTORY: &str = "INVENTORY";
 
 /// The path that means standard input.
 pub(crate) const STDIN: &str = "-";
@@ -163,28 +161,11 @@ fn check_policy(path: &Path, options: &CheckOptions<'_>) -> FileResult {
 pub(crate) fn load_inventory(path: &Path) -> Result<Inventory, FileResult> {
     let display = display_path(path);
     let text = read_text(path, &display, "inventory ")?;
-    Inventory::from_json(&text).map_err(|err| {
-        let offset = json_error_offset(&text, err.line(), err.column());
-        let message = err.to_string();
-        // serde_json appends " at line L column C"; the location is shown separately.
-        let message = match message.rsplit_once(" at line ") {
-            Some((head, _)) if err.line() > 0 => head.to_owned(),
-            _ => message,
-        };
-        let diagnostic = Diagnostic::error(
-            INVENTORY,
-            format!("invalid inventory: {message}"),
-            Span::at(offset),
-        )
-        .with_help(
-            "an inventory is a JSON object `{\"users\": [...], \"nodes\": [...], \"tailnet\": {...}}`",
-        );
-        FileResult {
-            path: display,
-            source: Some(text),
-            diagnostics: vec![diagnostic],
-            failed: true,
-        }
+    Inventory::parse(&text).map_err(|diagnostic| FileResult {
+        path: display,
+        source: Some(text),
+        diagnostics: vec![diagnostic],
+        failed: true,
     })
 }
 
@@ -239,18 +220,6 @@ pub(crate) fn describe_io_error(err: &io::Error) -> String {
         io::ErrorKind::IsADirectory => "it is a directory".to_owned(),
         _ => err.to_string(),
     }
-}
-
-/// The byte offset serde_json means by a 1-based line and a 1-based byte column (the
-/// offending byte, or the end of the text).
-fn json_error_offset(text: &str, line: usize, column: usize) -> u32 {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    let offset = (line_start + column.saturating_sub(1)).min(text.len());
-    u32::try_from(offset).unwrap_or(u32::MAX)
 }
 
 pub(crate) fn display_path(path: &Path) -> String {
@@ -351,13 +320,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_error_offsets_follow_serde_json() {
+    fn inventory_errors_point_at_the_offending_value() {
         let text = "{\n  \"users\": [],\n  \"nodes\": 1\n}";
-        let err = Inventory::from_json(text).unwrap_err();
-        let offset = json_error_offset(text, err.line(), err.column()) as usize;
+        let diagnostic = Inventory::parse(text).unwrap_err();
+        let offset = diagnostic.primary_span().start as usize;
         assert!(text[..offset].ends_with("\"nodes\": "), "{offset}");
-        assert_eq!(json_error_offset("ab", 9, 9), 2);
-        assert_eq!(json_error_offset("", 0, 0), 0);
+        assert_eq!(diagnostic.code, "INVENTORY");
     }
 
     #[test]
