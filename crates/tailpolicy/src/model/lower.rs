@@ -26,7 +26,8 @@ struct Lowerer {
 
 /// The members of one object, each matched to a known field.
 struct Fields<'v> {
-    found: Vec<(&'static str, &'v Member)>,
+    /// The object's members; unknown ones were reported and are never asked for.
+    members: &'v [Member],
 }
 
 impl<'v> Fields<'v> {
@@ -35,12 +36,13 @@ impl<'v> Fields<'v> {
         self.member(name).map(|m| &m.value).filter(|v| !v.is_null())
     }
 
+    /// The last member whose key is `name`, ignoring ASCII case (no allocation: objects are
+    /// small, and large policies have many of them).
     fn member(&self, name: &str) -> Option<&'v Member> {
-        self.found
+        self.members
             .iter()
             .rev()
-            .find(|(n, _)| *n == name)
-            .map(|(_, m)| *m)
+            .find(|m| m.key.eq_ignore_ascii_case(name))
     }
 }
 
@@ -259,8 +261,7 @@ impl Lowerer {
             self.wrong_type(value, what, "an object");
             return None;
         };
-        let mut found: Vec<(&'static str, &'v Member)> = Vec::with_capacity(members.len());
-        for member in members {
+        for (position, member) in members.iter().enumerate() {
             let Some(name) = known.iter().find(|k| k.eq_ignore_ascii_case(&member.key)) else {
                 self.diagnostics.push(
                     Diagnostic::error(
@@ -272,25 +273,29 @@ impl Lowerer {
                 );
                 continue;
             };
-            if let Some((_, earlier)) = found.iter().find(|(n, _)| n == name) {
-                // Exact duplicates are already reported by the parser.
-                if earlier.key != member.key {
-                    self.diagnostics.push(
-                        Diagnostic::error(
-                            codes::DUPLICATE_FIELD,
-                            format!(
-                                "field \"{}\" is given twice (as \"{}\" and \"{}\"); keys match case-insensitively",
-                                name, earlier.key, member.key
-                            ),
-                            member.key_span,
-                        )
-                        .with_secondary(earlier.key_span, "first given here"),
-                    );
-                }
+            let earlier = members
+                .get(..position)
+                .unwrap_or_default()
+                .iter()
+                .find(|m| m.key.eq_ignore_ascii_case(name));
+            // Exact duplicates are already reported by the parser.
+            if let Some(earlier) = earlier
+                && earlier.key != member.key
+            {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::DUPLICATE_FIELD,
+                        format!(
+                            "field \"{}\" is given twice (as \"{}\" and \"{}\"); keys match case-insensitively",
+                            name, earlier.key, member.key
+                        ),
+                        member.key_span,
+                    )
+                    .with_secondary(earlier.key_span, "first given here"),
+                );
             }
-            found.push((name, member));
         }
-        Some(Fields { found })
+        Some(Fields { members })
     }
 
     fn wrong_type(&mut self, value: &Value, what: &str, expected: &str) {

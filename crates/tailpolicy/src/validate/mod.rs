@@ -150,18 +150,18 @@ impl<'p> Validator<'p> {
     /// defined. Returns the classification for further checks.
     pub(crate) fn selector<'s>(&mut self, text: &'s Str, place: Place) -> Selector<'s> {
         let selector = Selector::parse(&text.value);
-        self.check_selector(&selector, text, place, text.span);
+        self.check_selector(&selector, &text.value, place, text.span);
         selector
     }
 
     pub(crate) fn check_selector(
         &mut self,
         selector: &Selector<'_>,
-        text: &Str,
+        text: &str,
         place: Place,
         span: Span,
     ) {
-        let trimmed = text.value.trim();
+        let trimmed = text.trim();
         match *selector {
             Selector::Wildcard => {
                 let allowed = matches!(

@@ -56,15 +56,14 @@ impl Validator<'_> {
             let Some((selector_text, ports)) = self.acl_destination(entry) else {
                 continue;
             };
-            let text = Str::new(selector_text.clone().into_owned(), entry.span);
-            let selector = Selector::parse(&text.value);
+            let selector = Selector::parse(&selector_text);
             if let Selector::Tag(tag) = selector
                 && !self.tag_defined(tag)
             {
                 self.undefined_tag(tag, &selector_text, Place::AclDst, entry.span);
                 continue;
             }
-            self.check_selector(&selector, &text, Place::AclDst, entry.span);
+            self.check_selector(&selector, &selector_text, Place::AclDst, entry.span);
             has_self |= selector == Selector::Autogroup(Autogroup::SelfDevices);
             if let (Some(protocol), Some(ports)) = (&protocol, ports)
                 && !protocol.supports_ports()

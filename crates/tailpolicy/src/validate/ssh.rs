@@ -108,7 +108,7 @@ impl Validator<'_> {
                     self.help("groups cannot be SSH destinations; use `autogroup:self` for each user's own devices");
                     continue;
                 }
-                _ => self.check_selector(&selector, entry, Place::SshDst, entry.span),
+                _ => self.check_selector(&selector, &entry.value, Place::SshDst, entry.span),
             }
             match selector {
                 Selector::User(user) => {
