@@ -9,8 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use common::{Case, load_cases};
 use serde_json::Value;
 use tailpolicy::compile::Compiled;
-use tailpolicy::model;
-use tailpolicy::syntax;
 
 /// A filter rule in a form where order inside lists does not matter.
 #[derive(Debug, PartialEq, Eq)]
@@ -68,9 +66,7 @@ fn canonical(rule: &Value) -> CanonicalRule {
 }
 
 fn compare(case: &Case) -> Result<(), String> {
-    let parsed = syntax::parse(&case.policy);
-    let root = parsed.value.ok_or("policy does not parse")?;
-    let (policy, _) = model::lower(&root);
+    let policy = case.policy()?;
     let inventory = case.inventory();
     let compiled = Compiled::new(&policy, &inventory);
     let expected = case.expect["filter"].as_object().ok_or("no filter")?;
@@ -141,9 +137,7 @@ fn filters_match_tailscale_captures() {
 
 /// Compares every node's visible peers and their extra AllowedIPs with `expect.peers`.
 fn compare_peers(case: &Case) -> Result<(), String> {
-    let parsed = syntax::parse(&case.policy);
-    let root = parsed.value.ok_or("policy does not parse")?;
-    let (policy, _) = model::lower(&root);
+    let policy = case.policy()?;
     let inventory = case.inventory_with_primary_routes();
     let compiled = Compiled::new(&policy, &inventory);
     let expected = case.expect["peers"].as_object().ok_or("no peers")?;
@@ -251,9 +245,7 @@ fn auto_approval_matches_routes_captures() {
     let mut checked = 0;
     let mut failures = Vec::new();
     for case in cases.iter().filter(|c| c.category.starts_with("routes")) {
-        let parsed = syntax::parse(&case.policy);
-        let Some(root) = parsed.value else { continue };
-        let (policy, _) = model::lower(&root);
+        let Ok(policy) = case.policy() else { continue };
         let mut inventory = case.inventory();
         let advertised: Vec<_> = inventory
             .nodes

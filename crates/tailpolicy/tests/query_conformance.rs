@@ -12,9 +12,7 @@ use std::net::IpAddr;
 use common::{Case, load_cases};
 use serde_json::Value;
 use tailpolicy::addr::IpSet;
-use tailpolicy::model;
 use tailpolicy::query::Simulator;
-use tailpolicy::syntax;
 
 const DEFAULT_PROTOCOLS: [u64; 4] = [6, 17, 1, 58];
 
@@ -77,10 +75,10 @@ fn ports_of(rules: &[Value]) -> Vec<u16> {
 
 /// Returns (queries, mismatches).
 fn run_case(case: &Case) -> (usize, Vec<String>) {
-    let Some(root) = syntax::parse(&case.policy).value else {
-        return (0, vec!["does not parse".into()]);
+    let policy = match case.policy() {
+        Ok(policy) => policy,
+        Err(why) => return (0, vec![why]),
     };
-    let (policy, _) = model::lower(&root);
     let inventory = case.inventory();
     let simulator = Simulator::new(&policy, Some(&inventory));
     let filters = case.expect["filter"]

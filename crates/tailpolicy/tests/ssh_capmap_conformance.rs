@@ -33,14 +33,11 @@ use common::{Case, load_cases};
 use serde_json::{Map, Value};
 use tailpolicy::Inventory;
 use tailpolicy::compile::{Compiled, SshRuleWire, SshVerdict, strip_tailnet_state_caps};
-use tailpolicy::model::{self, Policy};
+use tailpolicy::model::Policy;
 use tailpolicy::selector::Selector;
-use tailpolicy::syntax;
 
 fn policy_of(case: &Case) -> Result<Policy, String> {
-    let parsed = syntax::parse(&case.policy);
-    let root = parsed.value.ok_or("policy does not parse")?;
-    Ok(model::lower(&root).0)
+    case.policy()
 }
 
 /// An SSH rule in a form where principal order does not matter.

@@ -123,6 +123,15 @@ pub(crate) mod test_support {
         )
     }
 
+    /// The messages of every finding of rule `code`.
+    pub fn messages(text: &str, code: &str) -> Vec<String> {
+        lint_with(text, &LintConfig::default())
+            .into_iter()
+            .filter(|d| d.code == code)
+            .map(|d| d.message)
+            .collect()
+    }
+
     /// The codes and flagged texts of every finding of rule `code`.
     pub fn findings(text: &str, code: &str) -> Vec<String> {
         let config = LintConfig::default();

@@ -62,6 +62,13 @@ impl Case {
             .unwrap_or_else(|e| panic!("{}: bad inventory: {e}", self.name))
     }
 
+    /// The case's policy, lowered to the typed model (without validating it).
+    pub fn policy(&self) -> Result<tailpolicy::model::Policy, String> {
+        let parsed = tailpolicy::syntax::parse(&self.policy);
+        let root = parsed.value.ok_or("policy does not parse")?;
+        Ok(tailpolicy::model::lower(&root).0)
+    }
+
     /// The inventory with each router's primary routes filled in from the captured netmaps
     /// (`expect.peers`): which of several HA routers is primary is tailnet state that the
     /// corpus records only there.

@@ -433,12 +433,7 @@ mod tests {
     {"src": ["tag:ci"], "dst": ["tag:db"], "ip": ["tcp:22", "tcp:5432"]},
   ],
 }"#;
-        let found = crate::lint::test_support::lint_with(text, &Default::default());
-        let messages: Vec<&str> = found
-            .iter()
-            .filter(|d| d.code == "TP022")
-            .map(|d| d.message.as_str())
-            .collect();
+        let messages = crate::lint::test_support::messages(text, "TP022");
         assert_eq!(
             messages,
             [
@@ -465,12 +460,7 @@ mod tests {
     {"action": "accept", "src": ["tag:ci"], "dst": ["tag:db:5432"]},
   ],
 }"#;
-        let found = crate::lint::test_support::lint_with(twins, &Default::default());
-        let messages: Vec<&str> = found
-            .iter()
-            .filter(|d| d.code == "TP022")
-            .map(|d| d.message.as_str())
-            .collect();
+        let messages = crate::lint::test_support::messages(twins, "TP022");
         assert_eq!(
             messages,
             ["acls[1] adds no access: acls[0] already allows everything it allows"]
@@ -488,12 +478,7 @@ mod tests {
     {"action": "accept", "src": ["carol@example.com"], "dst": ["tag:db:5432"]},
   ],
 }"#;
-        let found = crate::lint::test_support::lint_with(text, &Default::default());
-        let flagged: Vec<&str> = found
-            .iter()
-            .filter(|d| d.code == "TP022")
-            .map(|d| d.message.as_str())
-            .collect();
+        let flagged = crate::lint::test_support::messages(text, "TP022");
         assert_eq!(
             flagged,
             ["acls[1] adds no access: acls[0] already allows everything it allows"]
