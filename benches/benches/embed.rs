@@ -30,7 +30,7 @@ fn options(inventory: Option<&Inventory>) -> CheckOptions<'_> {
 
 /// What the WASM module does with an inventory given as text: parse it on every call.
 fn inventory(text: Option<&str>) -> Option<Inventory> {
-    text.map(|t| Inventory::from_json(t).expect("valid inventory"))
+    text.map(|t| Inventory::parse(t).expect("valid inventory"))
 }
 
 fn bench_policy(

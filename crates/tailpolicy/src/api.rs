@@ -107,7 +107,7 @@ pub struct NodeOutput {
 ///   "tagOwners": {"tag:ci": [], "tag:db": []},
 ///   "acls": [{"action": "accept", "src": ["tag:ci"], "dst": ["tag:db:5432"]}],
 /// }"#;
-/// let inventory = tailpolicy::Inventory::from_json(r#"{"nodes": [
+/// let inventory = tailpolicy::Inventory::parse(r#"{"nodes": [
 ///   {"name": "runner", "ipv4": "100.64.0.1", "tags": ["tag:ci"]},
 ///   {"name": "db", "ipv4": "100.64.0.2", "tags": ["tag:db"]}
 /// ]}"#).unwrap();

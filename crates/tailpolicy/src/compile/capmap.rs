@@ -248,7 +248,8 @@ mod tests {
     use crate::syntax;
 
     fn inventory() -> Inventory {
-        serde_json::from_value(serde_json::json!({
+        Inventory::parse(
+            r#"{
             "users": [{"id": 1, "name": "alice", "email": "alice@example.com", "roles": ["admin"]}],
             "nodes": [
                 {"name": "a1", "ipv4": "100.64.0.1", "user": "alice"},
@@ -256,8 +257,9 @@ mod tests {
                  "routable_ips": ["0.0.0.0/0"], "approved_routes": ["0.0.0.0/0"]}
             ],
             "tailnet": {"settings": {"devices_auto_updates_on": true}}
-        }))
-        .unwrap_or_default()
+        }"#,
+        )
+        .unwrap()
     }
 
     fn with<T>(policy: &str, f: impl FnOnce(&Compiled<'_>, &Inventory) -> T) -> T {

@@ -523,7 +523,7 @@ mod tests {
     use crate::syntax;
 
     fn compile_and<T>(policy: &str, f: impl FnOnce(&Compiled<'_>) -> T) -> T {
-        let inventory: Inventory = serde_json::from_value(serde_json::json!({
+        let inventory = Inventory::parse(&serde_json::json!({
             "users": [
                 {"id": 1, "name": "alice", "email": "alice@example.com"},
                 {"id": 2, "name": "bob", "email": "bob@other.org"}
@@ -533,8 +533,9 @@ mod tests {
                 {"name": "b1", "ipv4": "100.64.0.2", "user": "bob"},
                 {"name": "srv", "ipv4": "100.64.0.3", "tags": ["tag:server", "tag:prod"]}
             ]
-        }))
-        .unwrap_or_default();
+        })
+        .to_string())
+        .unwrap();
         let root = syntax::parse(policy).value;
         let policy = root.map(|r| model::lower(&r).0).unwrap_or_default();
         let compiled = Compiled::new(&policy, &inventory);

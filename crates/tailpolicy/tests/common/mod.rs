@@ -58,8 +58,8 @@ impl Case {
             "nodes": self.nodes,
             "tailnet": self.tailnet.clone().unwrap_or_else(|| serde_json::json!({})),
         });
-        serde_json::from_value(value)
-            .unwrap_or_else(|e| panic!("{}: bad inventory: {e}", self.name))
+        Inventory::parse(&value.to_string())
+            .unwrap_or_else(|e| panic!("{}: bad inventory: {}", self.name, e.message))
     }
 
     /// The case's policy, lowered to the typed model (without validating it).
