@@ -1,6 +1,7 @@
 //! The tailnet state a policy is evaluated against: users, nodes and tailnet settings, in the
 //! JSON shape of the `users`, `nodes` and `tailnet` fields of the conformance captures.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
@@ -76,7 +77,7 @@ pub struct Tailnet {
     /// `localpart:*@domain`. When absent, the domain of the first user (the tailnet's owner)
     /// is taken.
     pub domains: Option<Vec<String>>,
-    pub other: serde_json::Map<String, serde_json::Value>,
+    pub other: BTreeMap<String, crate::syntax::Value>,
 }
 
 /// The code of the diagnostic for inventory JSON that does not load.
@@ -317,7 +318,7 @@ fn read_tailnet(value: &Value) -> Result<Tailnet, Diagnostic> {
         } else {
             tailnet
                 .other
-                .insert(member.key.clone(), member.value.to_json());
+                .insert(member.key.clone(), member.value.clone());
         }
     }
     Ok(tailnet)
@@ -355,7 +356,8 @@ mod tests {
         assert_eq!(node.routable_ips, ["10.0.0.0/24".parse::<IpNet>().unwrap()]);
         assert_eq!(node.created_by.as_deref(), Some("amy"));
         assert_eq!(inventory.associated_domains(), ["example.com"]);
-        assert_eq!(inventory.tailnet.other["settings"]["x"], true);
+        let settings = &inventory.tailnet.other["settings"];
+        assert_eq!(settings.get("x").and_then(Value::as_bool), Some(true));
     }
 
     #[test]

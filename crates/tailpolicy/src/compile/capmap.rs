@@ -148,9 +148,9 @@ impl Compiled<'_> {
                 }
             }
             for (name, value) in entry.app.iter().flat_map(|a| a.entries.iter()) {
-                let value = match value {
-                    Value::Array(_) => value.clone(),
-                    other => Value::Array(vec![other.clone()]),
+                let value = match value.to_json() {
+                    array @ Value::Array(_) => array,
+                    other => Value::Array(vec![other]),
                 };
                 add(&mut caps, &name.value, value);
             }
@@ -181,7 +181,7 @@ impl Compiled<'_> {
             .other
             .get("settings")
             .and_then(|s| s.get("devices_auto_updates_on"))
-            .and_then(Value::as_bool)
+            .and_then(crate::syntax::Value::as_bool)
             .unwrap_or(false);
         add(
             &mut caps,
@@ -236,7 +236,7 @@ fn display_name(inventory: &Inventory) -> Option<String> {
         .tailnet
         .other
         .get("name")
-        .and_then(Value::as_str)
+        .and_then(crate::syntax::Value::as_str)
         .map(str::to_owned)
         .or_else(|| inventory.users.first().map(|u| u.login().to_owned()))
 }

@@ -66,7 +66,7 @@ pub enum PieceKind {
     /// Application capabilities at `dsts`, or at each user's own devices (`to_self`).
     Capability {
         dsts: Vec<Addr>,
-        cap_map: serde_json::Map<String, serde_json::Value>,
+        cap_map: CapValues,
         to_self: bool,
     },
 }
@@ -98,8 +98,12 @@ pub struct NodeRule {
     pub src: Vec<Addr>,
     pub protocols: Option<Vec<u8>>,
     pub dsts: Vec<(Addr, PortRange)>,
-    pub cap: Option<(Vec<Addr>, serde_json::Map<String, serde_json::Value>)>,
+    pub cap: Option<(Vec<Addr>, CapValues)>,
 }
+
+/// Application capabilities by name, as written in the policy. They become JSON only when a
+/// filter is written out ([`NodeRule::to_wire`]), so answering queries needs no JSON numbers.
+pub type CapValues = std::sync::Arc<Vec<(String, crate::syntax::Value)>>;
 
 impl NodeRule {
     pub fn to_wire(&self) -> FilterRule {
@@ -921,11 +925,12 @@ fn grant_pieces(
         if app.entries.is_empty() {
             return;
         }
-        let cap_map: serde_json::Map<String, serde_json::Value> = app
-            .entries
-            .iter()
-            .map(|(k, v)| (k.value.clone(), v.clone()))
-            .collect();
+        let cap_map: CapValues = std::sync::Arc::new(
+            app.entries
+                .iter()
+                .map(|(k, v)| (k.value.clone(), v.clone()))
+                .collect(),
+        );
         let cap_dsts: Vec<Addr> = selectors
             .iter()
             .flat_map(|s| resolver.destination_addrs(s))
@@ -952,11 +957,14 @@ fn grant_pieces(
             ("tailscale.com/cap/drive", "tailscale.com/cap/drive-sharer"),
             ("tailscale.com/cap/relay", "tailscale.com/cap/relay-target"),
         ] {
-            if !cap_map.contains_key(cap) {
+            if !cap_map.iter().any(|(name, _)| name == cap) {
                 continue;
             }
-            let mut companion_map = serde_json::Map::new();
-            companion_map.insert(companion.to_owned(), serde_json::Value::Null);
+            let null = crate::syntax::Value {
+                kind: crate::syntax::ValueKind::Null,
+                span: app.span,
+            };
+            let companion_map: CapValues = std::sync::Arc::new(vec![(companion.to_owned(), null)]);
             if has_self {
                 out.push(cap_piece(Vec::new(), companion_map.clone(), true, &src));
             }

@@ -60,7 +60,11 @@ pub(super) fn to_wire(rule: &NodeRule) -> FilterRule {
             vec![CapGrant {
                 // Capability destinations are always written as prefixes, `/32` included.
                 dsts: dsts.iter().map(prefix_form).collect(),
-                cap_map: cap_map.clone(),
+                // Later entries of a repeated name win, at the first one's place.
+                cap_map: cap_map
+                    .iter()
+                    .map(|(name, value)| (name.clone(), value.to_json()))
+                    .collect(),
             }]
         }),
     }

@@ -132,8 +132,8 @@ impl Lowerer {
                 .boolean(fields.get("randomizeClientPort"), "randomizeClientPort"),
             disable_ipv4: self.boolean(fields.get("disableIPv4"), "disableIPv4"),
             one_cgnat_route: self.one_cgnat_route(fields.get("OneCGNATRoute")),
-            derp_map: self.object_json(fields.get("derpMap"), "derpMap"),
-            node_visibility: fields.get("nodeVisibility").map(Value::to_json),
+            derp_map: self.object_value(fields.get("derpMap"), "derpMap"),
+            node_visibility: fields.get("nodeVisibility").cloned(),
         };
         policy
     }
@@ -229,7 +229,8 @@ impl Lowerer {
         test.proto = self.string(fields.get("proto"), "proto");
         test.accept = self.strings(fields.get("accept").or(fields.get("allow")), "accept");
         test.deny = self.strings(fields.get("deny"), "deny");
-        test.src_posture_attrs = self.object_json(fields.get("srcPostureAttrs"), "srcPostureAttrs");
+        test.src_posture_attrs =
+            self.object_value(fields.get("srcPostureAttrs"), "srcPostureAttrs");
         Some(test)
     }
 
@@ -244,7 +245,8 @@ impl Lowerer {
         test.accept = self.strings(fields.get("accept"), "accept");
         test.check = self.strings(fields.get("check"), "check");
         test.deny = self.strings(fields.get("deny"), "deny");
-        test.src_posture_attrs = self.object_json(fields.get("srcPostureAttrs"), "srcPostureAttrs");
+        test.src_posture_attrs =
+            self.object_value(fields.get("srcPostureAttrs"), "srcPostureAttrs");
         Some(test)
     }
 
@@ -331,13 +333,13 @@ impl Lowerer {
         }
     }
 
-    fn object_json(&mut self, value: Option<&Value>, what: &str) -> Option<serde_json::Value> {
+    fn object_value(&mut self, value: Option<&Value>, what: &str) -> Option<Value> {
         let value = value?;
         if value.as_object().is_none() {
             self.wrong_type(value, &format!("`{what}`"), "an object");
             return None;
         }
-        Some(value.to_json())
+        Some(value.clone())
     }
 
     fn one_cgnat_route(&mut self, value: Option<&Value>) -> Option<Str> {
@@ -474,9 +476,15 @@ impl Lowerer {
                     for item in items.iter().filter(|i| i.as_object().is_none()) {
                         self.wrong_type(item, "each capability value", "an object");
                     }
-                    entries.push((name, member.value.to_json()));
+                    entries.push((name, member.value.clone()));
                 }
-                ValueKind::Null => entries.push((name, serde_json::Value::Array(Vec::new()))),
+                ValueKind::Null => entries.push((
+                    name,
+                    Value {
+                        kind: ValueKind::Array(Vec::new()),
+                        span: member.value.span,
+                    },
+                )),
                 _ => self.wrong_type(
                     &member.value,
                     &format!("`{what}[\"{}\"]`", member.key),

@@ -93,11 +93,12 @@ pub struct Grant {
     pub src_posture: Vec<Str>,
 }
 
-/// An `app` capability map: capability name → array of JSON objects.
+/// An `app` capability map: capability name → array of JSON objects (`null` is read as an
+/// empty array). Values stay source trees; they become JSON only in compiled output.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CapMap {
     pub span: Span,
-    pub entries: Vec<(Str, serde_json::Value)>,
+    pub entries: Vec<(Str, crate::syntax::Value)>,
 }
 
 /// A Tailscale SSH rule.
@@ -141,7 +142,7 @@ pub struct AclTest {
     /// `accept`, or the legacy `allow`.
     pub accept: Vec<Str>,
     pub deny: Vec<Str>,
-    pub src_posture_attrs: Option<serde_json::Value>,
+    pub src_posture_attrs: Option<crate::syntax::Value>,
 }
 
 /// An `sshTests` entry.
@@ -153,7 +154,7 @@ pub struct SshTest {
     pub accept: Vec<Str>,
     pub check: Vec<Str>,
     pub deny: Vec<Str>,
-    pub src_posture_attrs: Option<serde_json::Value>,
+    pub src_posture_attrs: Option<crate::syntax::Value>,
 }
 
 /// Tailnet-wide settings that live in the policy file.
@@ -162,6 +163,6 @@ pub struct Settings {
     pub randomize_client_port: Option<Spanned<bool>>,
     pub disable_ipv4: Option<Spanned<bool>>,
     pub one_cgnat_route: Option<Str>,
-    pub derp_map: Option<serde_json::Value>,
-    pub node_visibility: Option<serde_json::Value>,
+    pub derp_map: Option<crate::syntax::Value>,
+    pub node_visibility: Option<crate::syntax::Value>,
 }

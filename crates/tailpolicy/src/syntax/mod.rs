@@ -80,6 +80,15 @@ impl Value {
         }
     }
 
+    /// The value of member `key` of an object (the last one, if the key is repeated).
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_object()?
+            .iter()
+            .rev()
+            .find(|member| member.key == key)
+            .map(|member| &member.value)
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self.kind, ValueKind::Null)
     }
