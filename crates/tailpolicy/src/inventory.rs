@@ -103,10 +103,10 @@ impl Inventory {
             return Err(invalid(Span::at(0), "expected a JSON object"));
         };
         let mut inventory = Inventory::default();
-        for member in fields(&root, "the inventory")? {
+        for member in fields(&root, None)? {
             match member.key.as_str() {
-                "users" => inventory.users = list(&member.value, "users", read_user)?,
-                "nodes" => inventory.nodes = list(&member.value, "nodes", read_node)?,
+                "users" => inventory.users = list(&member.value, Path::root("users"), read_user)?,
+                "nodes" => inventory.nodes = list(&member.value, Path::root("nodes"), read_node)?,
                 "tailnet" if member.value.is_null() => {}
                 "tailnet" => inventory.tailnet = read_tailnet(&member.value)?,
                 other => {
@@ -140,6 +140,8 @@ impl Inventory {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn invalid(span: Span, message: &str) -> Diagnostic {
     Diagnostic::error(
         INVALID_INVENTORY,
@@ -149,9 +151,62 @@ fn invalid(span: Span, message: &str) -> Diagnostic {
     .with_help(INVENTORY_HELP)
 }
 
-/// `value`'s members, or an error naming `what` when it is not an object.
-fn fields<'v>(value: &'v Value, what: &str) -> Result<&'v [Member], Diagnostic> {
+/// Where a value sits, as in `nodes[3].ipv4`; written out only for an error message.
+#[derive(Clone, Copy)]
+struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    step: Step<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> Path<'a> {
+    fn root(key: &'a str) -> Self {
+        Path {
+            parent: None,
+            step: Step::Key(key),
+        }
+    }
+
+    fn key(&'a self, key: &'a str) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            step: Step::Key(key),
+        }
+    }
+
+    fn index(&'a self, index: usize) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            step: Step::Index(index),
+        }
+    }
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(parent) = self.parent {
+            parent.fmt(f)?;
+        }
+        match self.step {
+            Step::Key(key) if self.parent.is_none() => f.write_str(key),
+            Step::Key(key) => write!(f, ".{key}"),
+            Step::Index(index) => write!(f, "[{index}]"),
+        }
+    }
+}
+
+/// `value`'s members, or an error when it is not an object.
+fn fields<'v>(value: &'v Value, path: Option<Path<'_>>) -> Result<&'v [Member], Diagnostic> {
     value.as_object().ok_or_else(|| {
+        let what = match path {
+            Some(path) => format!("`{path}`"),
+            None => "the inventory".to_owned(),
+        };
         invalid(
             value.span,
             &format!("{what} must be an object, found {}", value.type_name()),
@@ -159,54 +214,66 @@ fn fields<'v>(value: &'v Value, what: &str) -> Result<&'v [Member], Diagnostic> 
     })
 }
 
-/// The items of an array (`null` is an empty one), each read by `read` with its path.
+fn wrong_type(value: &Value, path: Path<'_>, expected: &str) -> Diagnostic {
+    invalid(
+        value.span,
+        &format!("`{path}` must be {expected}, found {}", value.type_name()),
+    )
+}
+
+/// The items of an array (`null` is an empty one), each read by `read`.
 fn list<T>(
     value: &Value,
-    path: &str,
-    read: impl Fn(&Value, &str) -> Result<T, Diagnostic>,
+    path: Path<'_>,
+    read: impl Fn(&Value, Path<'_>) -> Result<T, Diagnostic>,
 ) -> Result<Vec<T>, Diagnostic> {
     if value.is_null() {
         return Ok(Vec::new());
     }
-    let items = value.as_array().ok_or_else(|| {
-        invalid(
-            value.span,
-            &format!("`{path}` must be an array, found {}", value.type_name()),
-        )
-    })?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| read(item, &format!("{path}[{i}]")))
-        .collect()
+    let items = value
+        .as_array()
+        .ok_or_else(|| wrong_type(value, path, "an array"))?;
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        out.push(read(item, path.index(i))?);
+    }
+    Ok(out)
 }
 
-fn string(value: &Value, path: &str) -> Result<String, Diagnostic> {
-    value.as_str().map(str::to_owned).ok_or_else(|| {
-        invalid(
-            value.span,
-            &format!("`{path}` must be a string, found {}", value.type_name()),
-        )
-    })
+fn string(value: &Value, path: Path<'_>) -> Result<String, Diagnostic> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| wrong_type(value, path, "a string"))
 }
 
-fn optional_string(value: &Value, path: &str) -> Result<Option<String>, Diagnostic> {
+fn optional_string(value: &Value, path: Path<'_>) -> Result<Option<String>, Diagnostic> {
     if value.is_null() {
         return Ok(None);
     }
     string(value, path).map(Some)
 }
 
+fn strings(value: &Value, path: Path<'_>) -> Result<Vec<String>, Diagnostic> {
+    list(value, path, string)
+}
+
 /// A string field parsed by `FromStr`; `kind` names what it should be.
-fn parsed<T: std::str::FromStr>(value: &Value, path: &str, kind: &str) -> Result<T, Diagnostic> {
-    let text = string(value, path)?;
+fn parsed<T: std::str::FromStr>(
+    value: &Value,
+    path: Path<'_>,
+    kind: &str,
+) -> Result<T, Diagnostic> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| wrong_type(value, path, "a string"))?;
     text.parse()
         .map_err(|_| invalid(value.span, &format!("`{path}`: `{text}` is not {kind}")))
 }
 
 fn optional_parsed<T: std::str::FromStr>(
     value: &Value,
-    path: &str,
+    path: Path<'_>,
     kind: &str,
 ) -> Result<Option<T>, Diagnostic> {
     if value.is_null() {
@@ -215,35 +282,31 @@ fn optional_parsed<T: std::str::FromStr>(
     parsed(value, path, kind).map(Some)
 }
 
-fn prefixes(value: &Value, path: &str) -> Result<Vec<IpNet>, Diagnostic> {
+fn prefixes(value: &Value, path: Path<'_>) -> Result<Vec<IpNet>, Diagnostic> {
     list(value, path, |item, path| {
         parsed(item, path, "an IP prefix such as `10.0.0.0/24`")
     })
 }
 
-/// A required field's value, or an error at the object that lacks it.
-fn required<'v>(
-    found: Option<&'v Value>,
-    object: &Value,
-    path: &str,
-    key: &str,
-) -> Result<&'v Value, Diagnostic> {
-    found
-        .filter(|value| !value.is_null())
-        .ok_or_else(|| invalid(object.span, &format!("`{path}` has no `{key}`")))
+/// The `name` every user and node has, or an error at the object that lacks it.
+fn name(found: Option<&Value>, object: &Value, path: Path<'_>) -> Result<String, Diagnostic> {
+    match found.filter(|value| !value.is_null()) {
+        Some(value) => string(value, path.key("name")),
+        None => Err(invalid(object.span, &format!("`{path}` has no `name`"))),
+    }
 }
 
-fn read_user(value: &Value, path: &str) -> Result<User, Diagnostic> {
-    let mut name = None;
+fn read_user(value: &Value, path: Path<'_>) -> Result<User, Diagnostic> {
+    let mut found_name = None;
     let mut user = User {
         id: 0,
         name: String::new(),
         email: None,
         roles: Vec::new(),
     };
-    for member in fields(value, &format!("`{path}`"))? {
+    for member in fields(value, Some(path))? {
         let field = &member.value;
-        let field_path = format!("{path}.{}", member.key);
+        let field_path = path.key(&member.key);
         match member.key.as_str() {
             "id" if field.is_null() => {}
             "id" => {
@@ -251,28 +314,20 @@ fn read_user(value: &Value, path: &str) -> Result<User, Diagnostic> {
                     ValueKind::Number(raw) => raw.parse().ok(),
                     _ => None,
                 }
-                .ok_or_else(|| {
-                    invalid(
-                        field.span,
-                        &format!("`{field_path}` must be a whole number of at least 0"),
-                    )
-                })?;
+                .ok_or_else(|| wrong_type(field, field_path, "a whole number of at least 0"))?;
             }
-            "name" => name = Some(field),
-            "email" => user.email = optional_string(field, &field_path)?,
-            "roles" => user.roles = list(field, &field_path, string)?,
+            "name" => found_name = Some(field),
+            "email" => user.email = optional_string(field, field_path)?,
+            "roles" => user.roles = strings(field, field_path)?,
             _ => {}
         }
     }
-    user.name = string(
-        required(name, value, path, "name")?,
-        &format!("{path}.name"),
-    )?;
+    user.name = name(found_name, value, path)?;
     Ok(user)
 }
 
-fn read_node(value: &Value, path: &str) -> Result<Node, Diagnostic> {
-    let mut name = None;
+fn read_node(value: &Value, path: Path<'_>) -> Result<Node, Diagnostic> {
+    let mut found_name = None;
     let mut node = Node {
         name: String::new(),
         ipv4: None,
@@ -284,16 +339,15 @@ fn read_node(value: &Value, path: &str) -> Result<Node, Diagnostic> {
         primary_routes: Vec::new(),
         created_by: None,
     };
-    for member in fields(value, &format!("`{path}`"))? {
+    for member in fields(value, Some(path))? {
         let field = &member.value;
-        let field_path = format!("{path}.{}", member.key);
-        let field_path = field_path.as_str();
+        let field_path = path.key(&member.key);
         match member.key.as_str() {
-            "name" => name = Some(field),
+            "name" => found_name = Some(field),
             "ipv4" => node.ipv4 = optional_parsed(field, field_path, "an IPv4 address")?,
             "ipv6" => node.ipv6 = optional_parsed(field, field_path, "an IPv6 address")?,
             "user" => node.user = optional_string(field, field_path)?,
-            "tags" => node.tags = list(field, field_path, string)?,
+            "tags" => node.tags = strings(field, field_path)?,
             "routable_ips" => node.routable_ips = prefixes(field, field_path)?,
             "approved_routes" => node.approved_routes = prefixes(field, field_path)?,
             "primary_routes" => node.primary_routes = prefixes(field, field_path)?,
@@ -301,19 +355,17 @@ fn read_node(value: &Value, path: &str) -> Result<Node, Diagnostic> {
             _ => {}
         }
     }
-    node.name = string(
-        required(name, value, path, "name")?,
-        &format!("{path}.name"),
-    )?;
+    node.name = name(found_name, value, path)?;
     Ok(node)
 }
 
 fn read_tailnet(value: &Value) -> Result<Tailnet, Diagnostic> {
+    let path = Path::root("tailnet");
     let mut tailnet = Tailnet::default();
-    for member in fields(value, "`tailnet`")? {
+    for member in fields(value, Some(path))? {
         if member.key == "domains" {
             if !member.value.is_null() {
-                tailnet.domains = Some(list(&member.value, "tailnet.domains", string)?);
+                tailnet.domains = Some(strings(&member.value, path.key("domains"))?);
             }
         } else {
             tailnet
@@ -370,7 +422,10 @@ mod tests {
         );
         assert_eq!(at, r#""1.2.3""#);
         let (message, at) = error_at(r#"{"users": [{"id": -1, "name": "a"}]}"#);
-        assert!(message.contains("`users[0].id`"), "{message}");
+        assert_eq!(
+            message,
+            "invalid inventory: `users[0].id` must be a whole number of at least 0, found number"
+        );
         assert_eq!(at, "-1");
         let (message, at) = error_at(r#"{"nodes": [{"ipv4": "100.64.0.1"}]}"#);
         assert_eq!(message, "invalid inventory: `nodes[0]` has no `name`");

@@ -5,7 +5,7 @@
 //! user, a group member) that no node in the inventory has exactly stands for a hypothetical
 //! node with that identity, e.g. a freshly started ephemeral CI runner.
 
-use std::collections::HashMap;
+use crate::fasthash::FastMap as HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
@@ -105,8 +105,8 @@ struct Lookup {
 impl Lookup {
     fn new(inventory: &Inventory) -> Self {
         let mut lookup = Lookup {
-            by_name: HashMap::new(),
-            by_addr: HashMap::new(),
+            by_name: HashMap::default(),
+            by_addr: HashMap::default(),
             advertisers: Vec::new(),
         };
         for (i, node) in inventory.nodes.iter().enumerate() {
@@ -690,7 +690,7 @@ fn identity_endpoint(
 
 /// The highest tailnet IPv4 address no node uses (hypothetical nodes take these).
 fn unused_tailnet_ip(inventory: &Overlay<'_>) -> Ipv4Addr {
-    let used: std::collections::HashSet<Ipv4Addr> =
+    let used: crate::fasthash::FastSet<Ipv4Addr> =
         inventory.nodes().filter_map(|n| n.ipv4).collect();
     let top = u32::from(Ipv4Addr::new(100, 127, 255, 254));
     let mut candidate = top;

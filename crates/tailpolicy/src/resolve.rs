@@ -1,7 +1,7 @@
 //! Name resolution: which nodes and addresses a selector stands for, given a policy and an
 //! inventory (policy-semantics §3.4).
 
-use std::collections::{HashMap, HashSet};
+use crate::fasthash::{FastMap as HashMap, FastSet as HashSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -165,8 +165,8 @@ impl<'a> Resolver<'a> {
             .iter()
             .filter_map(|h| parse_prefix(h.value.value.trim()).map(|p| (h.name.value.as_str(), p)))
             .collect();
-        let mut by_login: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_tag: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_login: HashMap<String, Vec<usize>> = HashMap::default();
+        let mut by_tag: HashMap<String, Vec<usize>> = HashMap::default();
         for (i, node) in nodes.iter().enumerate() {
             if let Some(login) = &node.login
                 && !node.is_tagged()
@@ -500,8 +500,8 @@ struct UserIndex<'i> {
 
 impl<'i> UserIndex<'i> {
     fn new(inventory: &'i Inventory) -> Self {
-        let mut by_name = HashMap::new();
-        let mut by_email = HashMap::new();
+        let mut by_name = HashMap::default();
+        let mut by_email = HashMap::default();
         for (i, user) in inventory.users.iter().enumerate() {
             by_name.entry(user.name.as_str()).or_insert(i);
             if let Some(email) = &user.email {

@@ -12,7 +12,9 @@ mod peers;
 mod ssh;
 mod wire;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use crate::fasthash::{FastMap as HashMap, FastSet as HashSet};
 use std::net::IpAddr;
 use std::sync::{LazyLock, OnceLock};
 
@@ -229,7 +231,7 @@ impl Index {
             node_addrs.get(start..end).unwrap_or_default()
         };
         // Pieces of one rule share their sources: write each distinct list once.
-        let mut distinct: HashMap<&[Addr], u32> = HashMap::new();
+        let mut distinct: HashMap<&[Addr], u32> = HashMap::default();
         for (p, piece) in pieces.iter().enumerate() {
             let p32 = p as u32;
             let key = match distinct.get(piece.src.as_slice()) {
@@ -268,7 +270,7 @@ impl Index {
                 PieceKind::SelfDevices { .. } => {
                     let set = piece.src_set();
                     // (Each login's list gets this piece once; lists stay in piece order.)
-                    let mut logins: HashSet<&String> = HashSet::new();
+                    let mut logins: HashSet<&String> = HashSet::default();
                     for range in set.ranges() {
                         for (_, i) in holding(range.first(), range.last()) {
                             if let Some(node) = resolver.nodes.get(*i)
@@ -389,8 +391,8 @@ impl<'a> Compiled<'a> {
         // Network rules with equal sources (as written on the wire) and protocols merge into
         // the first of them; destinations are concatenated without de-duplication, as
         // Tailscale does.
-        let mut merged: HashMap<(u32, Option<Vec<u8>>), usize> = HashMap::new();
-        let mut extra_keys: HashMap<Vec<String>, u32> = HashMap::new();
+        let mut merged: HashMap<(u32, Option<Vec<u8>>), usize> = HashMap::default();
+        let mut extra_keys: HashMap<Vec<String>, u32> = HashMap::default();
         for (piece, rule) in self.reduced(index) {
             if rule.cap.is_some() {
                 rules.push(rule);
@@ -757,8 +759,8 @@ impl<'r, 'a> SelectorCache<'r, 'a> {
     fn new(resolver: &'r Resolver<'a>) -> Self {
         Self {
             resolver,
-            sources: HashMap::new(),
-            destinations: HashMap::new(),
+            sources: HashMap::default(),
+            destinations: HashMap::default(),
         }
     }
 
@@ -781,7 +783,7 @@ impl<'r, 'a> SelectorCache<'r, 'a> {
 
 fn sources(cache: &mut SelectorCache<'_, '_>, src: &[crate::model::Str]) -> Vec<Addr> {
     let mut out: Vec<Addr> = Vec::new();
-    let mut seen: HashSet<Addr> = HashSet::new();
+    let mut seen: HashSet<Addr> = HashSet::default();
     for text in src {
         for addr in cache.source_addrs(&text.value) {
             if seen.insert(addr.clone()) {

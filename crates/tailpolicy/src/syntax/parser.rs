@@ -24,8 +24,9 @@
     clippy::unreachable
 )]
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+
+use crate::fasthash::FastMap as HashMap;
 
 use super::{Member, ParseOutput, Value, ValueKind};
 use crate::codes;
@@ -836,7 +837,8 @@ impl<'a> Parser<'a> {
             }
             return;
         }
-        let mut seen: HashMap<&str, &Member> = HashMap::with_capacity(members.len());
+        let mut seen: HashMap<&str, &Member> =
+            HashMap::with_capacity_and_hasher(members.len(), Default::default());
         for member in members {
             match seen.entry(member.key.as_str()) {
                 Entry::Occupied(first) => self.diagnostics.push(duplicate_key(first.get(), member)),

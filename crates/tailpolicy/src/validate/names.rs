@@ -1,7 +1,7 @@
 //! Name-defining sections: `groups`, `hosts`, `tagOwners`, `ipsets`, `postures`, and the
 //! sections that only reference names: `autoApprovers`, `nodeAttrs`.
 
-use std::collections::HashSet;
+use crate::fasthash::FastSet as HashSet;
 
 use crate::codes;
 use crate::model::NamedList;
@@ -209,7 +209,7 @@ impl Validator<'_> {
     fn ipset_cycles(&mut self) {
         let policy = self.policy;
         for set in &policy.ipsets {
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::default();
             let mut stack = vec![set.name.value.as_str()];
             let mut cyclic = false;
             while let Some(current) = stack.pop() {

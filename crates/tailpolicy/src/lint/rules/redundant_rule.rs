@@ -1,5 +1,3 @@
-use std::collections::BTreeSet;
-
 use crate::addr::IpSet;
 use crate::compile::{Compiled, Origin, PieceKind, Section};
 use crate::lint::RuleContext;
@@ -61,18 +59,44 @@ struct Access {
     src: IpSet,
     dst: IpSet,
     ports: (u16, u16),
-    protocols: BTreeSet<u8>,
+    protocols: Protocols,
+}
+
+/// A set of IP protocol numbers, one bit each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Protocols([u64; 4]);
+
+impl Protocols {
+    fn of(numbers: &[u8]) -> Self {
+        let mut bits = [0; 4];
+        for &n in numbers {
+            bits[usize::from(n / 64)] |= 1 << (n % 64);
+        }
+        Self(bits)
+    }
+
+    fn is_empty(self) -> bool {
+        self.0 == [0; 4]
+    }
+
+    fn intersects(self, other: Self) -> bool {
+        self.0.iter().zip(other.0).any(|(a, b)| a & b != 0)
+    }
+
+    fn minus(self, other: Self) -> Self {
+        let mut bits = self.0;
+        for (bit, remove) in bits.iter_mut().zip(other.0) {
+            *bit &= !remove;
+        }
+        Self(bits)
+    }
 }
 
 impl Access {
     fn intersects(&self, other: &Access) -> bool {
         self.ports.0 <= other.ports.1
             && other.ports.0 <= self.ports.1
-            && self
-                .protocols
-                .intersection(&other.protocols)
-                .next()
-                .is_some()
+            && self.protocols.intersects(other.protocols)
             && self.src.overlaps(&other.src)
             && self.dst.overlaps(&other.dst)
     }
@@ -107,7 +131,7 @@ impl Access {
                 src: src_in.clone(),
                 dst: dst_in.clone(),
                 ports: (first, o_first - 1),
-                protocols: self.protocols.clone(),
+                protocols: self.protocols,
             });
         }
         if last > o_last {
@@ -115,14 +139,10 @@ impl Access {
                 src: src_in.clone(),
                 dst: dst_in.clone(),
                 ports: (o_last + 1, last),
-                protocols: self.protocols.clone(),
+                protocols: self.protocols,
             });
         }
-        let protocols: BTreeSet<u8> = self
-            .protocols
-            .difference(&other.protocols)
-            .copied()
-            .collect();
+        let protocols = self.protocols.minus(other.protocols);
         if !protocols.is_empty() {
             out.push(Access {
                 src: src_in,
@@ -189,12 +209,8 @@ fn check(cx: &mut RuleContext<'_>) {
         match (&piece.kind, piece.via.is_empty()) {
             (PieceKind::Network { dsts }, true) => {
                 let src = piece.src_set();
-                let protocols: BTreeSet<u8> = piece
-                    .protocols
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_PROTOCOLS.to_vec())
-                    .into_iter()
-                    .collect();
+                let protocols =
+                    Protocols::of(piece.protocols.as_deref().unwrap_or(&DEFAULT_PROTOCOLS));
                 if let Some(blocks) = slot {
                     for (addr, ports) in dsts {
                         blocks.push(Access {
@@ -204,7 +220,7 @@ fn check(cx: &mut RuleContext<'_>) {
                                 other => other.to_set(),
                             },
                             ports: (ports.first, ports.last),
-                            protocols: protocols.clone(),
+                            protocols,
                         });
                     }
                 }

@@ -60,7 +60,7 @@ fn check(cx: &mut RuleContext<'_>) {
             destinations.push((entry.value.trim().to_owned(), entry.span));
         }
     }
-    let hosts: std::collections::HashMap<&str, IpNet> = policy
+    let hosts: crate::fasthash::FastMap<&str, IpNet> = policy
         .hosts
         .iter()
         .filter_map(|h| parse_prefix(h.value.value.trim()).map(|p| (h.name.value.trim(), p)))
@@ -89,7 +89,7 @@ fn check(cx: &mut RuleContext<'_>) {
 }
 
 /// The address a destination names literally (an IP, a CIDR or a host alias).
-fn literal_prefix(hosts: &std::collections::HashMap<&str, IpNet>, text: &str) -> Option<IpNet> {
+fn literal_prefix(hosts: &crate::fasthash::FastMap<&str, IpNet>, text: &str) -> Option<IpNet> {
     match Selector::parse(text) {
         Selector::Prefix(prefix) => Some(prefix),
         Selector::Host(name) | Selector::HostRef(name) => hosts.get(name).copied(),

@@ -40,7 +40,7 @@ declare_rule! {
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     // Names used outside their own definition, collected once (policies can be large).
-    let used_names: std::collections::HashSet<&str> = references(policy)
+    let used_names: crate::fasthash::FastSet<&str> = references(policy)
         .into_iter()
         .filter_map(|r| match Selector::parse(r.text) {
             Selector::Group(g) if r.owner != Some(g) => Some(g),

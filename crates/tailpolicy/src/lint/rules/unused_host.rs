@@ -37,7 +37,7 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let used_names: std::collections::HashSet<&str> = references(policy)
+    let used_names: crate::fasthash::FastSet<&str> = references(policy)
         .into_iter()
         .filter_map(|r| match Selector::parse(r.text) {
             Selector::Host(h) | Selector::HostRef(h) => Some(h),

@@ -35,7 +35,7 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let used_names: std::collections::HashSet<&str> = references(policy)
+    let used_names: crate::fasthash::FastSet<&str> = references(policy)
         .into_iter()
         .filter(|r| r.place == Place::Posture)
         .map(|r| r.text)

@@ -41,7 +41,7 @@ declare_rule! {
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     // Tags used outside their own `tagOwners` entry, lowercased, collected once.
-    let used_names: std::collections::HashSet<String> = references(policy)
+    let used_names: crate::fasthash::FastSet<String> = references(policy)
         .into_iter()
         .filter_map(|r| match r.selector() {
             Selector::Tag(t) if !r.owner.is_some_and(|owner| tag_eq(owner, t)) => {
