@@ -63,6 +63,7 @@ pub mod resolve;
 pub mod selector;
 pub mod span;
 pub mod syntax;
+mod text;
 pub mod validate;
 
 pub use api::{CheckOptions, CheckReport, NodeOutput, check, compile, load, parse_valid};

@@ -13,6 +13,7 @@
 //! Malformed entries are validation errors (see `validate`); the runner assumes a valid
 //! policy.
 
+use crate::text::Trimmed;
 use serde::Serialize;
 
 use crate::codes;
@@ -70,7 +71,7 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
         let simulator = Simulator::for_tests(policy, &augmented);
         for (index, test) in policy.tests.iter().enumerate() {
             let Some(src) = &test.src else { continue };
-            let proto = test.proto.as_ref().map(|p| p.value.trim());
+            let proto = test.proto.as_ref().map(|p| p.value.trimmed());
             for (entries, expect_allowed) in [(&test.accept, true), (&test.deny, false)] {
                 for entry in entries {
                     out.push(acl_assertion(
@@ -178,10 +179,10 @@ fn acl_assertion(
     proto: Option<&str>,
     expect_allowed: bool,
 ) -> Assertion {
-    let mut destination = entry.value.trim().to_owned();
+    let mut destination = entry.value.trimmed().to_owned();
     // `autogroup:self:<port>` means another device of the source user.
     if let Some(port) = destination.strip_prefix("autogroup:self:") {
-        destination = format!("{}:{port}", src.value.trim());
+        destination = format!("{}:{port}", src.value.trimmed());
     }
     let protocols: Vec<&str> = match proto {
         Some(p) if !p.is_empty() => vec![p],
@@ -228,9 +229,9 @@ fn acl_assertion(
     Assertion {
         block: Block::Tests,
         index,
-        src: src.value.trim().to_owned(),
+        src: src.value.trimmed().to_owned(),
         expect: if expect_allowed { "accept" } else { "deny" },
-        target: entry.value.trim().to_owned(),
+        target: entry.value.trimmed().to_owned(),
         passed,
         detail,
         span: entry.span,
@@ -253,7 +254,7 @@ fn nodes_for(compiled: &Compiled<'_>, text: &str) -> Vec<usize> {
             Selector::Prefix(_) | Selector::Host(_) | Selector::HostRef(_) => {
                 compiled.resolver.node_matches(&selector, n)
             }
-            _ => compiled.resolver.node_matches(&selector, n) || n.name == text.trim(),
+            _ => compiled.resolver.node_matches(&selector, n) || n.name == text.trimmed(),
         })
         .map(|(i, _)| i)
         .collect()
@@ -286,7 +287,7 @@ fn ssh_assertion(
     }
     for &s in sources {
         for &(d, _) in destinations {
-            let decision = compiled.ssh_decision(s, d, login.value.trim());
+            let decision = compiled.ssh_decision(s, d, login.value.trimmed());
             if decision.verdict != want && failure.is_none() {
                 let by = decision
                     .rule
@@ -296,22 +297,25 @@ fn ssh_assertion(
                     "from {} to {} as {}: want {expect}, got {}{by}",
                     name(s),
                     name(d),
-                    crate::goquote::quote(login.value.trim()),
+                    crate::goquote::quote(login.value.trimmed()),
                     verdict_name(decision.verdict)
                 ));
             }
         }
     }
-    let targets: Vec<&str> = destinations.iter().map(|(_, d)| d.value.trim()).collect();
+    let targets: Vec<&str> = destinations
+        .iter()
+        .map(|(_, d)| d.value.trimmed())
+        .collect();
     Assertion {
         block: Block::SshTests,
         index,
-        src: src.value.trim().to_owned(),
+        src: src.value.trimmed().to_owned(),
         expect,
         target: format!(
             "{} as {}",
             targets.join(","),
-            crate::goquote::quote(login.value.trim())
+            crate::goquote::quote(login.value.trimmed())
         ),
         passed: failure.is_none(),
         detail: failure.unwrap_or_else(|| format!("{expect} as expected")),

@@ -6,6 +6,7 @@
 //! node with that identity, e.g. a freshly started ephemeral CI runner.
 
 use crate::fasthash::FastMap as HashMap;
+use crate::text::Trimmed;
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
@@ -163,18 +164,18 @@ impl<'p> Simulator<'p> {
 
     /// Can `src` reach `dst` (`host:port`) over `proto` (default `tcp`)?
     pub fn query(&self, src: &str, dst: &str, proto: Option<&str>) -> Result<Answer, QueryError> {
-        let proto_text = proto.unwrap_or("tcp").trim();
+        let proto_text = proto.unwrap_or("tcp").trimmed();
         let protocol = parse_protocol(proto_text)
             .map_err(|_| QueryError::BadProtocol(proto_text.to_owned()))?;
-        let (host, port_text) = split_destination_and_port(dst.trim())
+        let (host, port_text) = split_destination_and_port(dst.trimmed())
             .map_err(|_| QueryError::BadDestination(dst.to_owned()))?;
         let port: u16 = port_text
-            .trim()
+            .trimmed()
             .parse()
             .map_err(|_| QueryError::BadPort(port_text.to_owned()))?;
 
         let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
-        let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
+        let src_end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
         let dst_end = endpoint(self.policy, &mut overlay, &host, Side::Destination)?;
         let compiled = self.compiled_for(&overlay);
         Ok(evaluate(
@@ -188,13 +189,13 @@ impl<'p> Simulator<'p> {
     /// needs too.
     pub fn ssh_query(&self, src: &str, dst: &str, login: &str) -> Result<SshAnswer, QueryError> {
         let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
-        let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
-        let dst_end = endpoint(self.policy, &mut overlay, dst.trim(), Side::Destination)?;
+        let src_end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
+        let dst_end = endpoint(self.policy, &mut overlay, dst.trimmed(), Side::Destination)?;
         let compiled = self.compiled_for(&overlay);
         let (Some(src_node), Some(dst_node)) = (src_end.node, dst_end.node) else {
             return Err(QueryError::UnknownDestination(dst.to_owned()));
         };
-        let decision = compiled.ssh_decision(src_node, dst_node, login.trim());
+        let decision = compiled.ssh_decision(src_node, dst_node, login.trimmed());
         let port_22 = evaluate(
             &compiled,
             &src_end,
@@ -247,7 +248,7 @@ impl<'p> Simulator<'p> {
     /// Everything `src` can reach: per destination node, the ports and protocols.
     pub fn reachable_from(&self, src: &str) -> Result<Vec<Reach>, QueryError> {
         let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
-        let src_end = endpoint(self.policy, &mut overlay, src.trim(), Side::Source)?;
+        let src_end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
         let compiled = self.compiled_for(&overlay);
         let mut out = Vec::new();
         for (index, node) in compiled.resolver.nodes.iter().enumerate() {
@@ -271,11 +272,11 @@ impl<'p> Simulator<'p> {
 
     /// Everyone who can reach `dst` (`host` or `host:port`).
     pub fn reachable_to(&self, dst: &str) -> Result<Vec<Reach>, QueryError> {
-        let (host, port) = match split_destination_and_port(dst.trim()) {
+        let (host, port) = match split_destination_and_port(dst.trimmed()) {
             Ok((host, port)) if port.parse::<u16>().is_ok() => {
                 (host.into_owned(), port.parse::<u16>().ok())
             }
-            _ => (dst.trim().to_owned(), None),
+            _ => (dst.trimmed().to_owned(), None),
         };
         let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
         let dst_end = endpoint(self.policy, &mut overlay, &host, Side::Destination)?;
@@ -555,7 +556,7 @@ fn endpoint(
                 .hosts
                 .iter()
                 .find(|h| h.name.value == name)
-                .and_then(|h| parse_prefix(h.value.value.trim()))
+                .and_then(|h| parse_prefix(h.value.value.trimmed()))
                 .ok_or_else(unknown)?;
             Ok(address_endpoint(inventory, text, net))
         }
@@ -586,7 +587,7 @@ fn endpoint(
                 .values
                 .items
                 .first()
-                .map(|m| m.value.trim().to_owned())
+                .map(|m| m.value.trimmed().to_owned())
                 .ok_or_else(|| QueryError::EmptyGroup(group.to_owned()))?;
             Ok(user_endpoint(inventory, text, &member))
         }
@@ -987,7 +988,7 @@ pub fn with_identities<'t>(
     let lookup = Lookup::new(inventory);
     let mut overlay = Overlay::new(inventory, &lookup, false);
     for text in texts {
-        let _ = endpoint(policy, &mut overlay, text.trim(), Side::Destination);
+        let _ = endpoint(policy, &mut overlay, text.trimmed(), Side::Destination);
     }
     overlay.augmented().unwrap_or_else(|| inventory.clone())
 }

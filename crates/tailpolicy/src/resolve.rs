@@ -2,6 +2,7 @@
 //! inventory (policy-semantics §3.4).
 
 use crate::fasthash::{FastMap as HashMap, FastSet as HashSet};
+use crate::text::Trimmed;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -89,7 +90,7 @@ impl NodeInfo {
     pub fn has_tag(&self, tag: &str) -> bool {
         // `self.tags` are lowercase: comparing ignoring ASCII case equals comparing with the
         // lowercased tag, without allocating (this runs for every node and selector).
-        let tag = tag.trim();
+        let tag = tag.trimmed();
         self.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))
     }
 }
@@ -151,7 +152,7 @@ impl<'a> Resolver<'a> {
             .map(|g| {
                 let mut members = GroupMembers::default();
                 for member in g.values.iter() {
-                    let member = member.value.trim().to_ascii_lowercase();
+                    let member = member.value.trimmed().to_ascii_lowercase();
                     if let Some(name) = member.strip_suffix('@') {
                         members.bare.push(name.to_owned());
                     }
@@ -163,7 +164,9 @@ impl<'a> Resolver<'a> {
         let hosts = policy
             .hosts
             .iter()
-            .filter_map(|h| parse_prefix(h.value.value.trim()).map(|p| (h.name.value.as_str(), p)))
+            .filter_map(|h| {
+                parse_prefix(h.value.value.trimmed()).map(|p| (h.name.value.as_str(), p))
+            })
             .collect();
         let mut by_login: HashMap<String, Vec<usize>> = HashMap::default();
         let mut by_tag: HashMap<String, Vec<usize>> = HashMap::default();
@@ -300,12 +303,12 @@ impl<'a> Resolver<'a> {
         match selector {
             Selector::Tag(tag) => Some(
                 self.by_tag
-                    .get(&tag.trim().to_ascii_lowercase())
+                    .get(&tag.trimmed().to_ascii_lowercase())
                     .cloned()
                     .unwrap_or_default(),
             ),
             Selector::User(user) => {
-                let user = user.trim();
+                let user = user.trimmed();
                 if user.ends_with('@') {
                     return None;
                 }
@@ -347,11 +350,11 @@ impl<'a> Resolver<'a> {
             return set;
         };
         for item in entry.values.iter() {
-            let text = item.value.trim();
+            let text = item.value.trimmed();
             let (remove, target) = if let Some(rest) = text.strip_prefix("remove ") {
-                (true, rest.trim())
+                (true, rest.trimmed())
             } else {
-                (false, text.strip_prefix("add ").unwrap_or(text).trim())
+                (false, text.strip_prefix("add ").unwrap_or(text).trimmed())
             };
             let addrs = match Selector::parse(target) {
                 Selector::IpSet(other) => self.ipset(other, depth + 1),
@@ -437,7 +440,7 @@ impl<'a> Resolver<'a> {
                 .any(|a| identity_matches(&a.value));
         }
         approvers.routes.iter().any(|entry| {
-            parse_prefix(entry.name.value.trim())
+            parse_prefix(entry.name.value.trimmed())
                 .is_some_and(|key| key.trunc().contains(&route.trunc()))
                 && entry.values.iter().any(|a| identity_matches(&a.value))
         })
@@ -477,7 +480,7 @@ pub fn set_addrs(set: &IpSet) -> Vec<Addr> {
 }
 
 fn login_matches(selector: &str, login: &str) -> bool {
-    let selector = selector.trim();
+    let selector = selector.trimmed();
     if selector.eq_ignore_ascii_case(login) {
         return true;
     }
@@ -548,7 +551,7 @@ fn node_info(node: &Node, users: &UserIndex<'_>) -> NodeInfo {
         tags: node
             .tags
             .iter()
-            .map(|t| t.trim().to_ascii_lowercase())
+            .map(|t| t.trimmed().to_ascii_lowercase())
             .collect(),
         subnet_routes: node
             .approved_routes

@@ -5,6 +5,7 @@
 //! (Tailscale trims), then matched in a fixed order. Whether a selector is *allowed* in a
 //! given place is decided by the validator, not here.
 
+use crate::text::Trimmed;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -208,8 +209,8 @@ pub fn parse_prefix(text: &str) -> Option<IpNet> {
 /// Parses `first-last` with both ends of the same family and `first <= last`.
 pub fn parse_range(text: &str) -> Option<(IpAddr, IpAddr)> {
     let (first, last) = text.split_once('-')?;
-    let first: IpAddr = first.trim().parse().ok()?;
-    let last: IpAddr = last.trim().parse().ok()?;
+    let first: IpAddr = first.trimmed().parse().ok()?;
+    let last: IpAddr = last.trimmed().parse().ok()?;
     match (first, last) {
         (IpAddr::V4(a), IpAddr::V4(b)) if a <= b => Some((first, last)),
         (IpAddr::V6(a), IpAddr::V6(b)) if a <= b => Some((first, last)),

@@ -12,6 +12,7 @@ mod peers;
 mod ssh;
 mod wire;
 
+use crate::text::Trimmed;
 use std::collections::BTreeMap;
 
 use crate::fasthash::{FastMap as HashMap, FastSet as HashSet};
@@ -814,7 +815,7 @@ fn acl_pieces(
 ) {
     let src = sources(cache, &rule.src.items);
     let protocols = match &rule.proto {
-        Some(p) => match parse_protocol(p.value.trim()) {
+        Some(p) => match parse_protocol(p.value.trimmed()) {
             Ok(proto) => Some(vec![proto.number()]),
             Err(_) => return,
         },
@@ -872,7 +873,7 @@ fn grant_pieces(
     let via: Vec<String> = grant
         .via
         .iter()
-        .map(|t| t.value.trim().to_ascii_lowercase())
+        .map(|t| t.value.trimmed().to_ascii_lowercase())
         .collect();
     let selectors: Vec<Selector<'_>> = grant
         .dst
@@ -884,7 +885,7 @@ fn grant_pieces(
     // One piece per distinct protocol, grouping that protocol's ports in entry order.
     let mut by_protocol: Vec<(Option<u8>, Vec<PortRange>)> = Vec::new();
     for entry in grant.ip.iter().flat_map(|l| l.iter()) {
-        let Ok(ip) = parse_grant_ip(entry.value.trim()) else {
+        let Ok(ip) = parse_grant_ip(entry.value.trimmed()) else {
             continue;
         };
         let key = ip.proto.map(|p| p.number());

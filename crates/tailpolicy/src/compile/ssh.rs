@@ -30,6 +30,7 @@
 //!   the node (no capture carries `sessionDuration`); it is kept on [`SshRuleOut`].
 //!   `acceptEnv` is copied through.
 
+use crate::text::Trimmed;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -214,7 +215,7 @@ fn parse_users(rule: &SshRule) -> Option<Users> {
     let mut literals: Vec<String> = Vec::new();
     let mut localpart_domains = Vec::new();
     for entry in list.iter() {
-        let text = entry.value.trim();
+        let text = entry.value.trimmed();
         match Selector::parse(text) {
             _ if text == "root" => root = true,
             Selector::Autogroup(Autogroup::NonRoot) => nonroot = true,
@@ -278,13 +279,13 @@ impl Compiled<'_> {
         dst: &NodeInfo,
         out: &mut Vec<SshRuleOut>,
     ) {
-        let (action, check_period) = match rule.action.as_ref().map(|a| a.value.trim()) {
+        let (action, check_period) = match rule.action.as_ref().map(|a| a.value.trimmed()) {
             Some("accept") => (SshAction::accept(), None),
             Some("check") => {
                 let period = rule
                     .check_period
                     .as_ref()
-                    .and_then(|p| parse_check_period(p.value.trim()).ok())
+                    .and_then(|p| parse_check_period(p.value.trimmed()).ok())
                     .unwrap_or(CheckPeriod::Every(DEFAULT_CHECK_PERIOD));
                 (SshAction::check(), Some(period))
             }
@@ -509,7 +510,7 @@ fn distinct_tags(node: &NodeInfo) -> impl Iterator<Item = &str> {
 /// Does a source selector name the identity `tag` (lowercase)?
 fn names_tag(selector: &Selector<'_>, tag: &str) -> bool {
     match selector {
-        Selector::Tag(t) => t.trim().eq_ignore_ascii_case(tag),
+        Selector::Tag(t) => t.trimmed().eq_ignore_ascii_case(tag),
         Selector::Autogroup(Autogroup::Tagged | Autogroup::DangerAll) | Selector::Wildcard => true,
         _ => false,
     }

@@ -16,6 +16,7 @@
 //!
 //! The core parses the text; finding the file is the caller's business.
 
+use crate::text::Trimmed;
 use std::collections::BTreeMap;
 
 #[cfg(feature = "config")]
@@ -246,7 +247,7 @@ impl LintConfig {
 
     /// True when `tag` (any case) matches one of the CI-runner patterns.
     pub fn is_ci_tag(&self, tag: &str) -> bool {
-        let tag = tag.trim().to_ascii_lowercase();
+        let tag = tag.trimmed().to_ascii_lowercase();
         self.ci_tag_patterns.iter().any(|p| glob_match(p, &tag))
     }
 }

@@ -9,6 +9,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
+use crate::text::Trimmed;
 
 use super::LintContext;
 use super::registry::{self, Rule};
@@ -108,7 +109,7 @@ fn parse(ctx: &LintContext<'_>, comment: Span, meta: &mut Vec<Diagnostic>) -> Op
     }
     let list_offset = comment.start as usize + body_offset + leading + MARKER.len();
     let (list, reason) = match after_marker.split_once(':') {
-        Some((list, reason)) => (list, Some(reason.trim())),
+        Some((list, reason)) => (list, Some(reason.trimmed())),
         None => (after_marker, None),
     };
 
@@ -204,7 +205,7 @@ fn target_line(ctx: &LintContext<'_>, comment: Span) -> Option<u32> {
     let before = source
         .get(own_line as usize..comment.start as usize)
         .unwrap_or("");
-    if !before.trim().is_empty() {
+    if !before.trimmed().is_empty() {
         return Some(own_line);
     }
     // Skip whitespace and further comments to the next code.

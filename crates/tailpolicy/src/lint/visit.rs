@@ -6,6 +6,7 @@ use crate::model::{List, NamedList, Policy, Str};
 use crate::ports::split_destination_and_port;
 use crate::selector::Selector;
 use crate::span::Span;
+use crate::text::Trimmed;
 
 /// Where a name appears.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,14 +62,14 @@ pub(crate) fn references(policy: &Policy) -> Vec<Reference<'_>> {
 fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
     let plain = |out: &mut Vec<Reference<'a>>, s: &'a Str, place: Place, owner: Option<&'a str>| {
         out.push(Reference {
-            text: s.value.trim(),
+            text: s.value.trimmed(),
             span: s.span,
             place,
             owner,
         });
     };
     let with_port = |out: &mut Vec<Reference<'a>>, s: &'a Str, place: Place| {
-        let text = s.value.trim();
+        let text = s.value.trimmed();
         // `[v6]/len:port` loses its brackets (an owned string); the bare text still names
         // no group, tag, host or ipset, so keeping the whole entry is fine there.
         let selector = match split_destination_and_port(text) {
@@ -90,7 +91,7 @@ fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
     let named = |out: &mut Vec<Reference<'a>>, entries: &'a [NamedList], place: Place| {
         for entry in entries {
             for s in entry.values.iter() {
-                plain(out, s, place, Some(entry.name.value.trim()));
+                plain(out, s, place, Some(entry.name.value.trimmed()));
             }
         }
     };
@@ -125,17 +126,17 @@ fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
     named(out, &policy.groups, Place::GroupMember);
     for set in &policy.ipsets {
         for entry in set.values.iter() {
-            let text = entry.value.trim();
+            let text = entry.value.trimmed();
             let target = text
                 .strip_prefix("add ")
                 .or_else(|| text.strip_prefix("remove "))
                 .unwrap_or(text)
-                .trim();
+                .trimmed();
             out.push(Reference {
                 text: target,
                 span: entry.span,
                 place: Place::IpsetEntry,
-                owner: Some(set.name.value.trim()),
+                owner: Some(set.name.value.trimmed()),
             });
         }
     }

@@ -11,6 +11,7 @@ mod ssh;
 mod tests;
 
 use crate::fasthash::{FastMap as HashMap, FastSet as HashSet};
+use crate::text::Trimmed;
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
@@ -70,7 +71,7 @@ impl<'p> Validator<'p> {
             tags: policy
                 .tag_owners
                 .iter()
-                .map(|t| t.name.value.trim().to_ascii_lowercase())
+                .map(|t| t.name.value.trimmed().to_ascii_lowercase())
                 .collect(),
             hosts: policy
                 .hosts
@@ -161,7 +162,7 @@ impl<'p> Validator<'p> {
         place: Place,
         span: Span,
     ) {
-        let trimmed = text.trim();
+        let trimmed = text.trimmed();
         match *selector {
             Selector::Wildcard => {
                 let allowed = matches!(

@@ -2,6 +2,7 @@
 //! sections that only reference names: `autoApprovers`, `nodeAttrs`.
 
 use crate::fasthash::FastSet as HashSet;
+use crate::text::Trimmed;
 
 use crate::codes;
 use crate::model::NamedList;
@@ -23,7 +24,7 @@ impl Validator<'_> {
                 continue;
             }
             for member in group.values.iter() {
-                let text = member.value.trim();
+                let text = member.value.trimmed();
                 match Selector::parse(text) {
                     Selector::Group(_) => {
                         self.error(
@@ -78,7 +79,7 @@ impl Validator<'_> {
                     host.name.span,
                 );
             }
-            if parse_prefix(host.value.value.trim()).is_none() {
+            if parse_prefix(host.value.value.trimmed()).is_none() {
                 self.error(
                     codes::INVALID_HOST,
                     format!(
@@ -125,7 +126,7 @@ impl Validator<'_> {
                             codes::INVALID_TAG_OWNER,
                             format!(
                                 "tagOwners[\"{tag}\"]: \"{}\" cannot own a tag",
-                                owner.value.trim()
+                                owner.value.trimmed()
                             ),
                             owner.span,
                         );
@@ -153,11 +154,11 @@ impl Validator<'_> {
                 .iter()
                 .any(|v| v.value.trim_start().starts_with("remove "));
             for entry in set.values.iter() {
-                let text = entry.value.trim();
+                let text = entry.value.trimmed();
                 let target = if let Some(rest) = text.strip_prefix("add ") {
-                    rest.trim()
+                    rest.trimmed()
                 } else if let Some(rest) = text.strip_prefix("remove ") {
-                    rest.trim()
+                    rest.trimmed()
                 } else {
                     if has_remove {
                         self.error(
@@ -217,12 +218,12 @@ impl Validator<'_> {
                     continue;
                 };
                 for value in entry.values.iter() {
-                    let text = value.value.trim();
+                    let text = value.value.trimmed();
                     let target = text
                         .strip_prefix("add ")
                         .or_else(|| text.strip_prefix("remove "))
                         .unwrap_or(text)
-                        .trim();
+                        .trimmed();
                     if target.starts_with("ipset:") {
                         if target == set.name.value {
                             cyclic = true;
@@ -297,7 +298,7 @@ impl Validator<'_> {
         let policy = self.policy;
         let approvers = &policy.auto_approvers;
         for route in &approvers.routes {
-            if parse_prefix(route.name.value.trim()).is_none() {
+            if parse_prefix(route.name.value.trimmed()).is_none() {
                 self.error(
                     codes::INVALID_AUTO_APPROVER,
                     format!(
@@ -344,7 +345,7 @@ impl Validator<'_> {
                 self.selector(target, Place::NodeAttrTarget);
             }
             for pool in &attr.ip_pool {
-                match parse_prefix(pool.value.trim()) {
+                match parse_prefix(pool.value.trimmed()) {
                     Some(prefix) => {
                         if let Err(error) = crate::names::check_ip_pool(&prefix) {
                             self.error(codes::INVALID_NODE_ATTR, error.to_string(), pool.span);
@@ -372,7 +373,7 @@ impl Validator<'_> {
 
 /// Checks the shape `<attribute> <operator> <value>` of one posture assertion.
 fn check_posture_assertion(text: &str) -> Result<(), String> {
-    let text = text.trim();
+    let text = text.trimmed();
     let Some((attribute, rest)) = text.split_once(char::is_whitespace) else {
         return Err("expected `<attribute> <operator> <value>`".into());
     };
@@ -392,7 +393,7 @@ fn check_posture_assertion(text: &str) -> Result<(), String> {
             "expected an operator: ==, !=, IN, NOT IN, IS SET, NOT SET, <, <=, >, >=".into(),
         );
     };
-    let value = rest.get(op.len()..).unwrap_or("").trim();
+    let value = rest.get(op.len()..).unwrap_or("").trimmed();
     if value.is_empty() {
         return Err(format!("`{op}` needs a value"));
     }

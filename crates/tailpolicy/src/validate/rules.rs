@@ -3,6 +3,7 @@
 use crate::codes;
 use crate::model::{AclRule, Grant, Str};
 use crate::selector::{Autogroup, Selector};
+use crate::text::Trimmed;
 
 use super::{Place, Validator};
 
@@ -160,7 +161,7 @@ impl Validator<'_> {
                         codes::INVALID_GRANT_DESTINATION,
                         format!(
                             "dst \"{}\": to allow all IP addresses, use \"*\" or \"autogroup:internet\"",
-                            entry.value.trim()
+                            entry.value.trimmed()
                         ),
                         entry.span,
                     );
@@ -224,5 +225,5 @@ impl Validator<'_> {
 }
 
 fn is_all_ports(ports: &str) -> bool {
-    ports.trim() == "*"
+    ports.trimmed() == "*"
 }

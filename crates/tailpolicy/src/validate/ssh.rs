@@ -3,6 +3,7 @@
 use crate::codes;
 use crate::model::SshRule;
 use crate::selector::{Autogroup, Selector};
+use crate::text::Trimmed;
 
 use super::{Place, Validator};
 
@@ -18,7 +19,7 @@ impl Validator<'_> {
     }
 
     fn ssh_rule(&mut self, rule: &SshRule) {
-        let action = rule.action.as_ref().map(|a| (a.value.trim(), a.span));
+        let action = rule.action.as_ref().map(|a| (a.value.trimmed(), a.span));
         match action {
             None | Some(("", _)) => {
                 self.error(
@@ -43,7 +44,7 @@ impl Validator<'_> {
         match &rule.users {
             Some(users) if !users.is_empty() => {
                 for user in users.iter() {
-                    let name = user.value.trim();
+                    let name = user.value.trimmed();
                     if name.is_empty() || name == "*" {
                         self.error(
                             codes::INVALID_SSH_USERS,
@@ -102,7 +103,7 @@ impl Validator<'_> {
                 Selector::Group(_) => {
                     self.error(
                         codes::SELECTOR_NOT_ALLOWED,
-                        format!("invalid dst \"{}\"", entry.value.trim()),
+                        format!("invalid dst \"{}\"", entry.value.trimmed()),
                         entry.span,
                     );
                     self.help("groups cannot be SSH destinations; use `autogroup:self` for each user's own devices");

@@ -5,6 +5,7 @@
 use crate::codes;
 use crate::model::{AclTest, SshTest, Str};
 use crate::selector::{Autogroup, Selector};
+use crate::text::Trimmed;
 
 use super::Validator;
 
@@ -33,7 +34,7 @@ impl Validator<'_> {
 
     fn acl_test(&mut self, index: usize, test: &AclTest) {
         let source = match &test.src {
-            Some(src) if !src.value.trim().is_empty() => {
+            Some(src) if !src.value.trimmed().is_empty() => {
                 let selector = Selector::parse(&src.value);
                 self.test_source(index, src, &selector);
                 Some(selector)
@@ -71,7 +72,7 @@ impl Validator<'_> {
     }
 
     fn test_source(&mut self, index: usize, src: &Str, selector: &Selector<'_>) {
-        let text = src.value.trim();
+        let text = src.value.trimmed();
         match *selector {
             Selector::Tag(tag) if !self.tag_defined(tag) => {
                 self.test_error(index, format!("src: tag not found: \"{tag}\""), src.span);
@@ -184,7 +185,7 @@ impl Validator<'_> {
                     self.test_error(index, format!("unknown host \"{name}\""), destination.span)
                 }
                 Some(entry) => {
-                    let single = crate::selector::parse_prefix(entry.value.value.trim())
+                    let single = crate::selector::parse_prefix(entry.value.value.trimmed())
                         .is_some_and(|p| p.prefix_len() == p.max_prefix_len());
                     if !single {
                         self.test_error(
@@ -236,8 +237,8 @@ impl Validator<'_> {
             v.error(codes::INVALID_SSH_TEST, message, span);
         };
         match &test.src {
-            Some(src) if !src.value.trim().is_empty() => {
-                let text = src.value.trim();
+            Some(src) if !src.value.trimmed().is_empty() => {
+                let text = src.value.trimmed();
                 match Selector::parse(text) {
                     Selector::Autogroup(_) | Selector::UnknownAutogroup(_) | Selector::Wildcard => {
                         error(
@@ -284,7 +285,7 @@ impl Validator<'_> {
             );
         }
         for dst in &test.dst {
-            let text = dst.value.trim();
+            let text = dst.value.trimmed();
             match Selector::parse(text) {
                 Selector::Prefix(prefix) if text.contains('/') => {
                     let _ = prefix;
@@ -341,7 +342,7 @@ impl Validator<'_> {
             );
         }
         for user in test.accept.iter().chain(&test.check).chain(&test.deny) {
-            match user.value.trim() {
+            match user.value.trimmed() {
                 "" => error(
                     self,
                     format!("{FAILED}: sshTests[{index}]: user \"\" is not valid"),

@@ -4,6 +4,7 @@ use crate::lint::registry::declare_rule;
 use crate::model::{AclRule, List};
 use crate::ports::split_destination_and_port;
 use crate::selector::{Autogroup, Selector};
+use crate::text::Trimmed;
 
 use super::head;
 
@@ -61,21 +62,21 @@ fn as_grant(rule: &AclRule) -> Option<String> {
     let mut dsts = Vec::new();
     let mut ports: Option<&str> = None;
     for dst in rule.dst.iter() {
-        let (alias, spec) = split_destination_and_port(dst.value.trim()).ok()?;
+        let (alias, spec) = split_destination_and_port(dst.value.trimmed()).ok()?;
         if ports.is_some_and(|p| p != spec) {
             return None;
         }
         ports = Some(spec);
         // `src: ["*"]` with `autogroup:self` is allowed in an ACL but not in a grant.
         if Selector::parse(&alias) == Selector::Autogroup(Autogroup::SelfDevices)
-            && rule.src.iter().any(|s| s.value.trim() == "*")
+            && rule.src.iter().any(|s| s.value.trimmed() == "*")
         {
             return None;
         }
         dsts.push(alias.into_owned());
     }
     let ports = ports?;
-    let proto = rule.proto.as_ref().map(|p| p.value.trim());
+    let proto = rule.proto.as_ref().map(|p| p.value.trimmed());
     let ip: Vec<String> = match (proto, ports) {
         (None, "*") => vec!["*".to_owned()],
         (Some(proto), "*") => vec![format!("{proto}:*")],
@@ -84,12 +85,12 @@ fn as_grant(rule: &AclRule) -> Option<String> {
     };
     let strings =
         |items: &mut dyn Iterator<Item = &str>| items.map(quote).collect::<Vec<_>>().join(", ");
-    let src = strings(&mut rule.src.iter().map(|s| s.value.trim()));
+    let src = strings(&mut rule.src.iter().map(|s| s.value.trimmed()));
     let dst = strings(&mut dsts.iter().map(String::as_str));
     let ip = strings(&mut ip.iter().map(String::as_str));
     let mut grant = format!("{{\"src\": [{src}], \"dst\": [{dst}], \"ip\": [{ip}]");
     if !rule.src_posture.is_empty() {
-        let postures = strings(&mut rule.src_posture.iter().map(|s| s.value.trim()));
+        let postures = strings(&mut rule.src_posture.iter().map(|s| s.value.trimmed()));
         grant.push_str(&format!(", \"srcPosture\": [{postures}]"));
     }
     grant.push('}');

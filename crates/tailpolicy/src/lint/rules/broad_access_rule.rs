@@ -4,6 +4,7 @@ use crate::model::{List, Str};
 use crate::ports::split_destination_and_port;
 use crate::proto::parse_grant_ip;
 use crate::selector::Selector;
+use crate::text::Trimmed;
 
 use super::everyone_source;
 
@@ -43,7 +44,7 @@ fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     for rule in policy.acls.iter().flat_map(List::iter) {
         let everything = rule.dst.iter().find(|d| {
-            split_destination_and_port(d.value.trim()).is_ok_and(|(alias, ports)| {
+            split_destination_and_port(d.value.trimmed()).is_ok_and(|(alias, ports)| {
                 Selector::parse(&alias) == Selector::Wildcard && super::all_ports(ports)
             })
         });
@@ -51,7 +52,7 @@ fn check(cx: &mut RuleContext<'_>) {
     }
     for grant in policy.grants.iter().flat_map(List::iter) {
         let every_port = grant.ip.iter().flat_map(List::iter).any(|ip| {
-            parse_grant_ip(ip.value.trim())
+            parse_grant_ip(ip.value.trimmed())
                 .is_ok_and(|g| g.ports.iter().any(|r| r.first <= 1 && r.last == u16::MAX))
         });
         let everything = grant

@@ -1,6 +1,7 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::selector::{Autogroup, Selector};
+use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -37,7 +38,7 @@ declare_rule! {
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     for entry in &policy.tag_owners {
-        let tag = entry.name.value.trim();
+        let tag = entry.name.value.trimmed();
         for owner in entry.values.iter() {
             let who = match Selector::parse(&owner.value) {
                 Selector::Autogroup(Autogroup::Member) => "every tailnet member".to_owned(),

@@ -1,3 +1,4 @@
+use crate::text::Trimmed;
 use ipnet::IpNet;
 
 use crate::addr::{CGNAT_V4, TAILNET_V6};
@@ -44,7 +45,7 @@ fn check(cx: &mut RuleContext<'_>) {
             .dst
             .iter()
             .filter_map(|d| {
-                let (alias, _) = split_destination_and_port(d.value.trim()).ok()?;
+                let (alias, _) = split_destination_and_port(d.value.trimmed()).ok()?;
                 Some((alias.into_owned(), d))
             })
             .collect();
@@ -54,7 +55,7 @@ fn check(cx: &mut RuleContext<'_>) {
         let dsts: Vec<(String, &Str)> = grant
             .dst
             .iter()
-            .map(|d| (d.value.trim().to_owned(), d))
+            .map(|d| (d.value.trimmed().to_owned(), d))
             .collect();
         report(cx, &grant.src, &dsts);
     }

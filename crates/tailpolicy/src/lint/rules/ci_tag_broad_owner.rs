@@ -1,6 +1,7 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::selector::Selector;
+use crate::text::Trimmed;
 
 use super::broad_group;
 
@@ -41,7 +42,7 @@ declare_rule! {
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     for entry in &policy.tag_owners {
-        let tag = entry.name.value.trim();
+        let tag = entry.name.value.trimmed();
         if !cx.config().is_ci_tag(tag) {
             continue;
         }

@@ -1,6 +1,7 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::model::{List, Policy, Str};
+use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -40,7 +41,7 @@ fn check(cx: &mut RuleContext<'_>) {
             if let Some(first) = first {
                 let diagnostic = cx
                     .diagnostic(
-                        format!("`{}` is listed twice", item.value.trim()),
+                        format!("`{}` is listed twice", item.value.trimmed()),
                         item.span,
                     )
                     .with_secondary(first.span, "first listed here")
@@ -55,7 +56,7 @@ fn check(cx: &mut RuleContext<'_>) {
 
 /// Tags are case-insensitive; everything else compares as written, trimmed.
 fn normalize(text: &str) -> String {
-    let text = text.trim();
+    let text = text.trimmed();
     if text.len() >= 4
         && text
             .get(..4)

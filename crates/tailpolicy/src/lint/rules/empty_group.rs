@@ -1,5 +1,6 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
+use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -36,7 +37,7 @@ fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     for group in &policy.groups {
         if group.values.is_empty() {
-            let name = group.name.value.trim();
+            let name = group.name.value.trimmed();
             let diagnostic = cx
                 .diagnostic(format!("group `{name}` has no members"), group.name.span)
                 .with_help("rules that name it match nobody; add members, or remove the group and its uses");

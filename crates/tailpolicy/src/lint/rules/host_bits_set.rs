@@ -3,6 +3,7 @@ use crate::lint::registry::declare_rule;
 use crate::lint::visit::{Place, references};
 use crate::selector::{Selector, parse_prefix};
 use crate::span::Span;
+use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -39,14 +40,14 @@ fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     let mut prefixes: Vec<(&str, Span)> = Vec::new();
     for host in &policy.hosts {
-        prefixes.push((host.value.value.trim(), host.value.span));
+        prefixes.push((host.value.value.trimmed(), host.value.span));
     }
     for route in &policy.auto_approvers.routes {
-        prefixes.push((route.name.value.trim(), route.name.span));
+        prefixes.push((route.name.value.trimmed(), route.name.span));
     }
     for attr in &policy.node_attrs {
         for pool in &attr.ip_pool {
-            prefixes.push((pool.value.trim(), pool.span));
+            prefixes.push((pool.value.trimmed(), pool.span));
         }
     }
     for r in references(policy) {

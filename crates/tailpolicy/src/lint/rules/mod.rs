@@ -27,6 +27,7 @@ pub(crate) mod unused_tag;
 use crate::ports::parse_port_spec;
 use crate::selector::{Autogroup, Selector};
 use crate::span::Span;
+use crate::text::Trimmed;
 
 use super::RuleContext;
 
@@ -45,11 +46,11 @@ pub(super) fn broad_group(cx: &RuleContext<'_>, name: &str) -> Option<String> {
         .policy
         .groups
         .iter()
-        .find(|g| g.name.value.trim() == name)?;
+        .find(|g| g.name.value.trimmed() == name)?;
     let mut members: Vec<String> = group
         .values
         .iter()
-        .map(|m| m.value.trim().to_ascii_lowercase())
+        .map(|m| m.value.trimmed().to_ascii_lowercase())
         .collect();
     members.sort_unstable();
     members.dedup();

@@ -1,3 +1,4 @@
+use crate::text::Trimmed;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
@@ -51,14 +52,14 @@ fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     let special = non_public();
     for host in &policy.hosts {
-        let text = host.value.value.trim();
+        let text = host.value.value.trimmed();
         let Selector::Prefix(net) = Selector::parse(text) else {
             continue;
         };
         if special.contains_net(&net.trunc()) {
             continue;
         }
-        let name = host.name.value.trim();
+        let name = host.name.value.trimmed();
         let diagnostic = cx
             .diagnostic(
                 format!("host `{name}` points at public address space (`{text}`)"),

@@ -6,6 +6,7 @@ use crate::proto::DEFAULT_PROTOCOLS;
 use crate::query::with_identities;
 use crate::resolve::Addr;
 use crate::span::Span;
+use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -166,17 +167,17 @@ fn check(cx: &mut RuleContext<'_>) {
     let mut identities: Vec<String> = policy
         .tag_owners
         .iter()
-        .map(|t| t.name.value.trim().to_owned())
+        .map(|t| t.name.value.trimmed().to_owned())
         .collect();
     for group in &policy.groups {
-        identities.extend(group.values.iter().map(|m| m.value.trim().to_owned()));
+        identities.extend(group.values.iter().map(|m| m.value.trimmed().to_owned()));
     }
     for rule in policy.acls.iter().flat_map(|l| l.iter()) {
         identities.extend(
             rule.src
                 .iter()
                 .filter(|s| s.value.contains('@'))
-                .map(|s| s.value.trim().to_owned()),
+                .map(|s| s.value.trimmed().to_owned()),
         );
     }
     for grant in policy.grants.iter().flat_map(|l| l.iter()) {
@@ -185,7 +186,7 @@ fn check(cx: &mut RuleContext<'_>) {
                 .src
                 .iter()
                 .filter(|s| s.value.contains('@'))
-                .map(|s| s.value.trim().to_owned()),
+                .map(|s| s.value.trimmed().to_owned()),
         );
     }
     identities.push("someone-else@tailpolicy.invalid".to_owned());

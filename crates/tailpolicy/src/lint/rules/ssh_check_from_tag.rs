@@ -1,6 +1,7 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::selector::{Autogroup, Selector};
+use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -39,7 +40,7 @@ fn check(cx: &mut RuleContext<'_>) {
         let Some(action) = &rule.action else {
             continue;
         };
-        if action.value.trim() != "check" {
+        if action.value.trimmed() != "check" {
             continue;
         }
         for source in rule.src.iter() {
@@ -52,7 +53,7 @@ fn check(cx: &mut RuleContext<'_>) {
                     .diagnostic(
                         format!(
                             "SSH check mode cannot be used from tagged source `{}`",
-                            source.value.trim()
+                            source.value.trimmed()
                         ),
                         source.span,
                     )

@@ -2,6 +2,7 @@ use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::model::List;
 use crate::selector::{Autogroup, Selector};
+use crate::text::Trimmed;
 
 use super::everyone_source;
 
@@ -42,7 +43,7 @@ fn check(cx: &mut RuleContext<'_>) {
             .users
             .iter()
             .flat_map(List::iter)
-            .find(|u| u.value.trim() == "root")
+            .find(|u| u.value.trimmed() == "root")
         else {
             continue;
         };
@@ -60,7 +61,7 @@ fn check(cx: &mut RuleContext<'_>) {
             };
             let diagnostic = cx
                 .diagnostic(
-                    format!("{who} can log in as root on `{}`", dst.value.trim()),
+                    format!("{who} can log in as root on `{}`", dst.value.trimmed()),
                     root.span,
                 )
                 .with_secondary(source.span, "this source")

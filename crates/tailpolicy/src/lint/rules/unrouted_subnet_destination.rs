@@ -1,3 +1,4 @@
+use crate::text::Trimmed;
 use ipnet::IpNet;
 
 use crate::addr::{IpSet, internet, tailnet_v4, tailnet_v6};
@@ -57,13 +58,13 @@ fn check(cx: &mut RuleContext<'_>) {
     }
     for grant in policy.grants.iter().flat_map(|l| l.iter()) {
         for entry in grant.dst.iter() {
-            destinations.push((entry.value.trim().to_owned(), entry.span));
+            destinations.push((entry.value.trimmed().to_owned(), entry.span));
         }
     }
     let hosts: crate::fasthash::FastMap<&str, IpNet> = policy
         .hosts
         .iter()
-        .filter_map(|h| parse_prefix(h.value.value.trim()).map(|p| (h.name.value.trim(), p)))
+        .filter_map(|h| parse_prefix(h.value.value.trimmed()).map(|p| (h.name.value.trimmed(), p)))
         .collect();
     for (text, span) in destinations {
         let Some(prefix) = literal_prefix(&hosts, &text) else {
@@ -102,7 +103,7 @@ fn literal_prefix(hosts: &crate::fasthash::FastMap<&str, IpNet>, text: &str) -> 
 fn carried_routes(cx: &RuleContext<'_>) -> IpSet {
     let mut set = IpSet::default();
     for entry in &cx.policy.auto_approvers.routes {
-        if let Some(prefix) = parse_prefix(entry.name.value.trim())
+        if let Some(prefix) = parse_prefix(entry.name.value.trimmed())
             && prefix.prefix_len() > 0
         {
             set.insert_net(&prefix);

@@ -4,6 +4,7 @@ use crate::model::Str;
 use crate::ports::{parse_port_spec, split_destination_and_port};
 use crate::proto::parse_grant_ip;
 use crate::selector::Selector;
+use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -49,7 +50,7 @@ fn check(cx: &mut RuleContext<'_>) {
         .tests
         .iter()
         .filter_map(|t| t.src.as_ref())
-        .map(|s| s.value.trim().to_ascii_lowercase())
+        .map(|s| s.value.trimmed().to_ascii_lowercase())
         .collect();
     // (tag source, the destination that makes it sensitive)
     let mut findings: Vec<(&Str, String)> = Vec::new();
@@ -58,7 +59,7 @@ fn check(cx: &mut RuleContext<'_>) {
             let Ok((target, ports)) = split_destination_and_port(&entry.value) else {
                 continue;
             };
-            let all_ports = ports.trim() == "*";
+            let all_ports = ports.trimmed() == "*";
             let port_sensitive = parse_port_spec(ports).is_ok_and(|ranges| {
                 ranges.iter().any(|r| {
                     r.first <= 1 && r.last == u16::MAX
@@ -67,14 +68,14 @@ fn check(cx: &mut RuleContext<'_>) {
             });
             if all_ports || port_sensitive || sensitive_name(&target) {
                 for src in rule.src.iter() {
-                    findings.push((src, entry.value.trim().to_owned()));
+                    findings.push((src, entry.value.trimmed().to_owned()));
                 }
             }
         }
     }
     for grant in policy.grants.iter().flat_map(|l| l.iter()) {
         let port_sensitive = grant.ip.iter().flat_map(|l| l.iter()).any(|entry| {
-            parse_grant_ip(entry.value.trim()).is_ok_and(|ip| {
+            parse_grant_ip(entry.value.trimmed()).is_ok_and(|ip| {
                 ip.ports.iter().any(|r| {
                     r.first <= 1 && r.last == u16::MAX
                         || SENSITIVE_PORTS.iter().any(|p| r.contains(*p))
@@ -84,7 +85,7 @@ fn check(cx: &mut RuleContext<'_>) {
         for entry in grant.dst.iter() {
             if port_sensitive || sensitive_name(&entry.value) {
                 for src in grant.src.iter() {
-                    findings.push((src, entry.value.trim().to_owned()));
+                    findings.push((src, entry.value.trimmed().to_owned()));
                 }
             }
         }
@@ -113,7 +114,7 @@ fn check(cx: &mut RuleContext<'_>) {
 
 /// Is `*`, or names something that sounds like a database, production or secrets.
 fn sensitive_name(target: &str) -> bool {
-    let target = target.trim().to_ascii_lowercase();
+    let target = target.trimmed().to_ascii_lowercase();
     if target == "*" {
         return true;
     }

@@ -2,6 +2,7 @@ use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::lint::visit::references;
 use crate::selector::Selector;
+use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -48,7 +49,7 @@ fn check(cx: &mut RuleContext<'_>) {
         })
         .collect();
     for group in &policy.groups {
-        let name = group.name.value.trim();
+        let name = group.name.value.trimmed();
         let used = used_names.contains(name);
         if !used {
             let diagnostic = cx

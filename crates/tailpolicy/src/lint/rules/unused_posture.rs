@@ -1,6 +1,7 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::lint::visit::{Place, references};
+use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -41,7 +42,7 @@ fn check(cx: &mut RuleContext<'_>) {
         .map(|r| r.text)
         .collect();
     for posture in &policy.postures {
-        let name = posture.name.value.trim();
+        let name = posture.name.value.trimmed();
         let used = used_names.contains(name);
         if !used {
             let diagnostic = cx

@@ -2,6 +2,7 @@ use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::lint::visit::references;
 use crate::selector::{Selector, tag_eq};
+use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -45,13 +46,13 @@ fn check(cx: &mut RuleContext<'_>) {
         .into_iter()
         .filter_map(|r| match r.selector() {
             Selector::Tag(t) if !r.owner.is_some_and(|owner| tag_eq(owner, t)) => {
-                Some(t.trim().to_ascii_lowercase())
+                Some(t.trimmed().to_ascii_lowercase())
             }
             _ => None,
         })
         .collect();
     for entry in &policy.tag_owners {
-        let name = entry.name.value.trim();
+        let name = entry.name.value.trimmed();
         let used = used_names.contains(&name.to_ascii_lowercase());
         if used {
             continue;
@@ -60,7 +61,7 @@ fn check(cx: &mut RuleContext<'_>) {
             inventory
                 .nodes
                 .iter()
-                .any(|node| node.tags.iter().any(|t| tag_eq(t.trim(), name)))
+                .any(|node| node.tags.iter().any(|t| tag_eq(t.trimmed(), name)))
         });
         let help = match carried {
             Some(false) => "no rule names it and no node in the inventory carries it; remove it",
