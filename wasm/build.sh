@@ -84,8 +84,9 @@ echo '{"type":"module"}' > wasm/pkg/web/package.json
 sed -i -E '/^ *readonly /s/\bany\b/unknown/g' wasm/pkg/web/tailpolicy_wasm.d.ts
 
 # Rust's wasm32 memory layout keeps the low 1 KiB unused (data starts at 1 MiB) and fresh
-# memory is zeroed, which lets wasm-opt fold address offsets and drop zero data.
-OPT_FLAGS=(-Oz --converge)
+# memory is zeroed, which lets wasm-opt fold address offsets and drop zero data. After LLVM's
+# opt-level z, wasm-opt's -Os comes out smaller than its -Oz, and faster (docs/performance.md).
+OPT_FLAGS=(-Os --converge)
 [ "$MODE" = speed ] && OPT_FLAGS=(-O3)
 OPT_FLAGS+=(--low-memory-unused --zero-filled-memory)
 echo "== wasm-opt ${OPT_FLAGS[*]} (npm binaryen)"

@@ -64,6 +64,21 @@ pub struct Node {
 }
 
 impl Node {
+    /// A node with no addresses, owner, tags or routes.
+    pub fn named(name: String) -> Self {
+        Node {
+            name,
+            ipv4: None,
+            ipv6: None,
+            user: None,
+            tags: Vec::new(),
+            routable_ips: Vec::new(),
+            approved_routes: Vec::new(),
+            primary_routes: Vec::new(),
+            created_by: None,
+        }
+    }
+
     pub fn is_tagged(&self) -> bool {
         !self.tags.is_empty()
     }
@@ -328,17 +343,7 @@ fn read_user(value: &Value, path: Path<'_>) -> Result<User, Diagnostic> {
 
 fn read_node(value: &Value, path: Path<'_>) -> Result<Node, Diagnostic> {
     let mut found_name = None;
-    let mut node = Node {
-        name: String::new(),
-        ipv4: None,
-        ipv6: None,
-        user: None,
-        tags: Vec::new(),
-        routable_ips: Vec::new(),
-        approved_routes: Vec::new(),
-        primary_routes: Vec::new(),
-        created_by: None,
-    };
+    let mut node = Node::named(String::new());
     for member in fields(value, Some(path))? {
         let field = &member.value;
         let field_path = path.key(&member.key);

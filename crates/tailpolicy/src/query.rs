@@ -566,15 +566,8 @@ fn endpoint(
                 n.tags.len() == 1 && n.tags.iter().all(|t| t.eq_ignore_ascii_case(&tag))
             });
             Ok(identity_endpoint(inventory, text, existing, || Node {
-                name: format!("{tag} (hypothetical)"),
-                ipv4: None,
-                ipv6: None,
-                user: None,
                 tags: vec![tag.clone()],
-                routable_ips: Vec::new(),
-                approved_routes: Vec::new(),
-                primary_routes: Vec::new(),
-                created_by: None,
+                ..Node::named(format!("{tag} (hypothetical)"))
             }))
         }
         Selector::User(login) => Ok(user_endpoint(inventory, text, login)),
@@ -613,7 +606,6 @@ fn address_endpoint(inventory: &mut Overlay<'_>, text: &str, net: IpNet) -> Endp
         };
     }
     let index = inventory.push(Node {
-        name: format!("{ip} (hypothetical)"),
         ipv4: match ip {
             IpAddr::V4(v4) => Some(v4),
             IpAddr::V6(_) => None,
@@ -622,12 +614,7 @@ fn address_endpoint(inventory: &mut Overlay<'_>, text: &str, net: IpNet) -> Endp
             IpAddr::V6(v6) => Some(v6),
             IpAddr::V4(_) => None,
         },
-        user: None,
-        tags: Vec::new(),
-        routable_ips: Vec::new(),
-        approved_routes: Vec::new(),
-        primary_routes: Vec::new(),
-        created_by: None,
+        ..Node::named(format!("{ip} (hypothetical)"))
     });
     Endpoint {
         label: text.to_owned(),
@@ -647,15 +634,8 @@ fn user_endpoint(inventory: &mut Overlay<'_>, text: &str, login: &str) -> Endpoi
     let existing =
         inventory.position(|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()));
     identity_endpoint(inventory, text, existing, || Node {
-        name: format!("{login} (hypothetical)"),
-        ipv4: None,
-        ipv6: None,
         user: Some(owner.clone()),
-        tags: Vec::new(),
-        routable_ips: Vec::new(),
-        approved_routes: Vec::new(),
-        primary_routes: Vec::new(),
-        created_by: None,
+        ..Node::named(format!("{login} (hypothetical)"))
     })
 }
 
