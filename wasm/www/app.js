@@ -131,9 +131,15 @@ function renderStatus(diagnostics) {
 function renderVerdict(state, title, explanation, rules = []) {
   const verdict = $('verdict');
   verdict.dataset.state = state;
+  // The rules the explanation names become buttons that scroll to them; any it does not
+  // name are listed after it.
+  let html = esc(explanation);
+  const unnamed = rules.filter((rule) => !explanation.includes(ruleLabel(rule)));
+  for (const rule of rules) html = html.replaceAll(esc(ruleLabel(rule)), ruleButton(rule));
+  if (unnamed.length) html += ` · ${unnamed.map(ruleButton).join(' ')}`;
+  if (rules.length) html += ' <span class="hint">(highlighted in the policy)</span>';
   verdict.innerHTML = `<div class="verdict-title">${esc(title)}</div>
-    ${explanation ? `<div class="explanation">${esc(explanation)}</div>` : ''}
-    ${rules.length ? `<div class="rules">Allowed by ${rules.map(ruleButton).join(' ')} (highlighted in the policy)</div>` : ''}`;
+    ${html ? `<div class="explanation">${html}</div>` : ''}`;
 }
 
 function renderReach(src, listing, hasInventory = true) {

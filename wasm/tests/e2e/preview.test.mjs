@@ -58,6 +58,8 @@ test('the page loads the Depot example and shows the verdict: allowed by acls[0]
   const verdict = await page.textContent('#verdict');
   assert.match(verdict, /Allowed: tag:depot-runner → database:5432 \(tcp\)/);
   assert.match(verdict, /allowed by acls\[0\]/);
+  // The rule named in the explanation is a button that scrolls to it.
+  assert.deepEqual(await page.$$eval('#verdict .ruleref', (els) => els.map((e) => e.textContent)), ['acls[0]']);
   assert.equal(await page.getAttribute('#status', 'data-state'), 'valid');
 
   // The rule's lines are highlighted in the editor, and only those.
