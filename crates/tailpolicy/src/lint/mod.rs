@@ -44,6 +44,8 @@ pub struct LintContext<'a> {
 /// Runs every enabled rule over a policy, applies the configured severities and the
 /// suppression comments, and returns the findings sorted by position.
 pub fn lint(policy: &Policy, ctx: &LintContext<'_>) -> Vec<Diagnostic> {
+    let references = visit::references(policy);
+    let broad_groups = rules::broad_groups(policy, ctx);
     let mut found = Vec::new();
     for rule in RULES {
         let Some(check) = rule.check else {
@@ -54,6 +56,8 @@ pub fn lint(policy: &Policy, ctx: &LintContext<'_>) -> Vec<Diagnostic> {
         }
         let mut cx = RuleContext {
             policy,
+            references: &references,
+            broad_groups: &broad_groups,
             lint: ctx,
             rule,
             diagnostics: Vec::new(),
@@ -73,6 +77,10 @@ pub fn lint(policy: &Policy, ctx: &LintContext<'_>) -> Vec<Diagnostic> {
 /// What one rule sees while it runs, and where it reports.
 pub(crate) struct RuleContext<'a> {
     pub policy: &'a Policy,
+    /// Every name the policy uses ([`visit::references`]), collected once for all rules.
+    pub references: &'a [visit::Reference<'a>],
+    /// Broad groups by name, and why ([`rules::broad_groups`]).
+    broad_groups: &'a crate::fasthash::FastMap<&'a str, String>,
     pub lint: &'a LintContext<'a>,
     rule: &'static Rule,
     diagnostics: Vec<Diagnostic>,

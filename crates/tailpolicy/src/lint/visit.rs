@@ -44,11 +44,19 @@ pub(crate) struct Reference<'a> {
     pub place: Place,
     /// For values of a definition (`tagOwners`, `groups`, `ipsets`), the name defined.
     pub owner: Option<&'a str>,
+    /// `text` classified, once for every rule that asks.
+    pub selector: Selector<'a>,
 }
 
-impl Reference<'_> {
-    pub fn selector(&self) -> Selector<'_> {
-        Selector::parse(self.text)
+impl<'a> Reference<'a> {
+    fn new(text: &'a str, span: Span, place: Place, owner: Option<&'a str>) -> Self {
+        Reference {
+            text,
+            span,
+            place,
+            owner,
+            selector: Selector::parse(text),
+        }
     }
 }
 
@@ -61,12 +69,7 @@ pub(crate) fn references(policy: &Policy) -> Vec<Reference<'_>> {
 
 fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
     let plain = |out: &mut Vec<Reference<'a>>, s: &'a Str, place: Place, owner: Option<&'a str>| {
-        out.push(Reference {
-            text: s.value.trimmed(),
-            span: s.span,
-            place,
-            owner,
-        });
+        out.push(Reference::new(s.value.trimmed(), s.span, place, owner));
     };
     let with_port = |out: &mut Vec<Reference<'a>>, s: &'a Str, place: Place| {
         let text = s.value.trimmed();
@@ -76,12 +79,7 @@ fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
             Ok((std::borrow::Cow::Borrowed(alias), _)) => alias,
             _ => text,
         };
-        out.push(Reference {
-            text: selector,
-            span: s.span,
-            place,
-            owner: None,
-        });
+        out.push(Reference::new(selector, s.span, place, None));
     };
     let list = |out: &mut Vec<Reference<'a>>, items: &'a List<Str>, place: Place| {
         for s in items.iter() {
@@ -132,12 +130,12 @@ fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
                 .or_else(|| text.strip_prefix("remove "))
                 .unwrap_or(text)
                 .trimmed();
-            out.push(Reference {
-                text: target,
-                span: entry.span,
-                place: Place::IpsetEntry,
-                owner: Some(set.name.value.trimmed()),
-            });
+            out.push(Reference::new(
+                target,
+                entry.span,
+                Place::IpsetEntry,
+                Some(set.name.value.trimmed()),
+            ));
         }
     }
     named(out, &policy.auto_approvers.routes, Place::AutoApprover);

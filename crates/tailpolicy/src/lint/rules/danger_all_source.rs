@@ -1,6 +1,5 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
-use crate::lint::visit::references;
 use crate::selector::{Autogroup, Selector};
 
 declare_rule! {
@@ -30,8 +29,8 @@ declare_rule! {
 }
 
 fn check(cx: &mut RuleContext<'_>) {
-    for r in references(cx.policy) {
-        if r.selector() == Selector::Autogroup(Autogroup::DangerAll) {
+    for r in cx.references {
+        if r.selector == Selector::Autogroup(Autogroup::DangerAll) {
             let diagnostic = cx
                 .diagnostic(
                     "`autogroup:danger-all` matches every address, including ones outside the tailnet",

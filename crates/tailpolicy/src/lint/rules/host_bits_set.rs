@@ -1,6 +1,6 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
-use crate::lint::visit::{Place, references};
+use crate::lint::visit::Place;
 use crate::selector::{Selector, parse_prefix};
 use crate::span::Span;
 use crate::text::Trimmed;
@@ -50,7 +50,7 @@ fn check(cx: &mut RuleContext<'_>) {
             prefixes.push((pool.value.trimmed(), pool.span));
         }
     }
-    for r in references(policy) {
+    for r in cx.references {
         let checked = matches!(
             r.place,
             Place::AclSrc
@@ -60,7 +60,7 @@ fn check(cx: &mut RuleContext<'_>) {
                 | Place::IpsetEntry
                 | Place::NodeAttrTarget
         );
-        if checked && matches!(r.selector(), Selector::Prefix(_)) {
+        if checked && matches!(r.selector, Selector::Prefix(_)) {
             prefixes.push((r.text, r.span));
         }
     }

@@ -29,7 +29,9 @@ use crate::selector::{Autogroup, Selector};
 use crate::span::Span;
 use crate::text::Trimmed;
 
-use super::RuleContext;
+use super::{LintContext, RuleContext};
+use crate::fasthash::{FastMap, FastSet};
+use crate::model::Policy;
 
 /// The first character of a span: where a finding about a whole object points.
 pub(super) fn head(span: Span) -> Span {
@@ -42,27 +44,48 @@ pub(super) fn head(span: Span) -> Span {
 /// Why a group counts as broad (more members than configured, or every user of the
 /// inventory), or `None`.
 pub(super) fn broad_group(cx: &RuleContext<'_>, name: &str) -> Option<String> {
-    let group = cx
-        .policy
-        .groups
-        .iter()
-        .find(|g| g.name.value.trimmed() == name)?;
-    let mut members: Vec<String> = group
-        .values
-        .iter()
-        .map(|m| m.value.trimmed().to_ascii_lowercase())
-        .collect();
-    members.sort_unstable();
-    members.dedup();
-    if members.len() > cx.config().broad_group_size {
-        return Some(format!("which has {} members", members.len()));
-    }
-    let users = &cx.inventory()?.users;
-    let everyone = users.len() >= 2
-        && users
+    cx.broad_groups.get(name).cloned()
+}
+
+/// Every broad group of the policy by name, and why it is broad (see [`broad_group`]);
+/// worked out once per lint run, as rules ask for every group source they see.
+pub(super) fn broad_groups<'a>(
+    policy: &'a Policy,
+    ctx: &LintContext<'_>,
+) -> FastMap<&'a str, String> {
+    let mut broad = FastMap::default();
+    let mut seen = FastSet::default();
+    for group in &policy.groups {
+        let name = group.name.value.trimmed();
+        // The first definition of a repeated name is the one a lookup finds.
+        if !seen.insert(name) {
+            continue;
+        }
+        let mut members: Vec<String> = group
+            .values
             .iter()
-            .all(|u| members.contains(&u.login().to_ascii_lowercase()));
-    everyone.then(|| "which holds every user of the tailnet".to_owned())
+            .map(|m| m.value.trimmed().to_ascii_lowercase())
+            .collect();
+        members.sort_unstable();
+        members.dedup();
+        let why = if members.len() > ctx.config.broad_group_size {
+            format!("which has {} members", members.len())
+        } else {
+            let users = ctx.inventory.map_or(&[][..], |i| &i.users[..]);
+            let everyone = users.len() >= 2
+                && users.iter().all(|u| {
+                    members
+                        .binary_search(&u.login().to_ascii_lowercase())
+                        .is_ok()
+                });
+            if !everyone {
+                continue;
+            }
+            "which holds every user of the tailnet".to_owned()
+        };
+        broad.insert(name, why);
+    }
+    broad
 }
 
 /// A source that stands for everyone: how to say it, or `None`.

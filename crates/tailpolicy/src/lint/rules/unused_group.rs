@@ -1,6 +1,5 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
-use crate::lint::visit::references;
 use crate::selector::Selector;
 use crate::text::Trimmed;
 
@@ -41,9 +40,10 @@ declare_rule! {
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     // Names used outside their own definition, collected once (policies can be large).
-    let used_names: crate::fasthash::FastSet<&str> = references(policy)
-        .into_iter()
-        .filter_map(|r| match Selector::parse(r.text) {
+    let used_names: crate::fasthash::FastSet<&str> = cx
+        .references
+        .iter()
+        .filter_map(|r| match r.selector {
             Selector::Group(g) if r.owner != Some(g) => Some(g),
             _ => None,
         })

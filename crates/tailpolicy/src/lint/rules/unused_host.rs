@@ -1,6 +1,5 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
-use crate::lint::visit::references;
 use crate::selector::Selector;
 use crate::text::Trimmed;
 
@@ -38,9 +37,10 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let used_names: crate::fasthash::FastSet<&str> = references(policy)
-        .into_iter()
-        .filter_map(|r| match Selector::parse(r.text) {
+    let used_names: crate::fasthash::FastSet<&str> = cx
+        .references
+        .iter()
+        .filter_map(|r| match r.selector {
             Selector::Host(h) | Selector::HostRef(h) => Some(h),
             _ => None,
         })

@@ -1,6 +1,5 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
-use crate::lint::visit::references;
 use crate::selector::Selector;
 use crate::text::Trimmed;
 
@@ -37,9 +36,10 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let used_names: crate::fasthash::FastSet<&str> = references(policy)
-        .into_iter()
-        .filter_map(|r| match Selector::parse(r.text) {
+    let used_names: crate::fasthash::FastSet<&str> = cx
+        .references
+        .iter()
+        .filter_map(|r| match r.selector {
             Selector::IpSet(s) if r.owner != Some(s) => Some(s),
             _ => None,
         })

@@ -1,6 +1,6 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
-use crate::lint::visit::{Place, references};
+use crate::lint::visit::Place;
 use crate::text::Trimmed;
 
 declare_rule! {
@@ -36,8 +36,9 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let used_names: crate::fasthash::FastSet<&str> = references(policy)
-        .into_iter()
+    let used_names: crate::fasthash::FastSet<&str> = cx
+        .references
+        .iter()
         .filter(|r| r.place == Place::Posture)
         .map(|r| r.text)
         .collect();

@@ -1,6 +1,5 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
-use crate::lint::visit::references;
 use crate::selector::{Selector, tag_eq};
 use crate::text::Trimmed;
 
@@ -42,9 +41,10 @@ declare_rule! {
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     // Tags used outside their own `tagOwners` entry, lowercased, collected once.
-    let used_names: crate::fasthash::FastSet<String> = references(policy)
-        .into_iter()
-        .filter_map(|r| match r.selector() {
+    let used_names: crate::fasthash::FastSet<String> = cx
+        .references
+        .iter()
+        .filter_map(|r| match r.selector {
             Selector::Tag(t) if !r.owner.is_some_and(|owner| tag_eq(owner, t)) => {
                 Some(t.trimmed().to_ascii_lowercase())
             }
