@@ -41,6 +41,9 @@ declare_rule! {
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     for rule in policy.acls.iter().flat_map(List::iter) {
+        if !rule.src.iter().any(|s| ci_tag(cx, s).is_some()) {
+            continue;
+        }
         let dsts: Vec<(String, &Str)> = rule
             .dst
             .iter()
@@ -52,6 +55,9 @@ fn check(cx: &mut RuleContext<'_>) {
         report(cx, &rule.src, &dsts);
     }
     for grant in policy.grants.iter().flat_map(List::iter) {
+        if !grant.src.iter().any(|s| ci_tag(cx, s).is_some()) {
+            continue;
+        }
         let dsts: Vec<(String, &Str)> = grant
             .dst
             .iter()
@@ -75,14 +81,19 @@ fn everywhere(alias: &str) -> Option<&'static str> {
     }
 }
 
+/// The tag `source` names, when it is a CI-runner tag.
+fn ci_tag<'s>(cx: &RuleContext<'_>, source: &'s Str) -> Option<&'s str> {
+    match Selector::parse(&source.value) {
+        Selector::Tag(tag) if cx.config().is_ci_tag(tag) => Some(tag),
+        _ => None,
+    }
+}
+
 fn report(cx: &mut RuleContext<'_>, src: &List<Str>, dsts: &[(String, &Str)]) {
     for source in src.iter() {
-        let Selector::Tag(tag) = Selector::parse(&source.value) else {
+        let Some(tag) = ci_tag(cx, source) else {
             continue;
         };
-        if !cx.config().is_ci_tag(tag) {
-            continue;
-        }
         for (alias, dst) in dsts {
             let Some(what) = everywhere(alias) else {
                 continue;

@@ -1,3 +1,6 @@
+use std::borrow::Cow;
+
+use crate::fasthash::FastMap;
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::model::{List, Policy, Str};
@@ -31,14 +34,12 @@ declare_rule! {
 }
 
 fn check(cx: &mut RuleContext<'_>) {
+    let mut first_of: FastMap<Cow<'_, str>, &Str> = FastMap::default();
     for list in lists(cx.policy) {
-        for (i, item) in list.iter().enumerate() {
-            let key = normalize(&item.value);
-            let first = list
-                .iter()
-                .take(i)
-                .find(|earlier| normalize(&earlier.value) == key);
-            if let Some(first) = first {
+        first_of.clear();
+        for item in list {
+            let first = *first_of.entry(normalize(&item.value)).or_insert(item);
+            if !std::ptr::eq(first, item) {
                 let diagnostic = cx
                     .diagnostic(
                         format!("`{}` is listed twice", item.value.trimmed()),
@@ -55,16 +56,15 @@ fn check(cx: &mut RuleContext<'_>) {
 }
 
 /// Tags are case-insensitive; everything else compares as written, trimmed.
-fn normalize(text: &str) -> String {
+fn normalize(text: &str) -> Cow<'_, str> {
     let text = text.trimmed();
-    if text.len() >= 4
-        && text
-            .get(..4)
-            .is_some_and(|p| p.eq_ignore_ascii_case("tag:"))
-    {
-        text.to_ascii_lowercase()
+    let is_tag = text
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("tag:"));
+    if is_tag && text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
     } else {
-        text.to_owned()
+        Cow::Borrowed(text)
     }
 }
 

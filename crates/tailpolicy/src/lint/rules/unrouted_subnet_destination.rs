@@ -48,17 +48,17 @@ fn check(cx: &mut RuleContext<'_>) {
                 .iter()
                 .any(|n| n.approved_routes.iter().any(|r| r.prefix_len() == 0))
         });
-    let mut destinations: Vec<(String, Span)> = Vec::new();
+    let mut destinations: Vec<(std::borrow::Cow<'_, str>, Span)> = Vec::new();
     for rule in policy.acls.iter().flat_map(|l| l.iter()) {
         for entry in rule.dst.iter() {
             if let Ok((selector, _)) = split_destination_and_port(&entry.value) {
-                destinations.push((selector.into_owned(), entry.span));
+                destinations.push((selector, entry.span));
             }
         }
     }
     for grant in policy.grants.iter().flat_map(|l| l.iter()) {
         for entry in grant.dst.iter() {
-            destinations.push((entry.value.trimmed().to_owned(), entry.span));
+            destinations.push((entry.value.trimmed().into(), entry.span));
         }
     }
     let hosts: crate::fasthash::FastMap<&str, IpNet> = policy

@@ -1,3 +1,4 @@
+use crate::fasthash::FastSet;
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::model::Str;
@@ -46,14 +47,18 @@ const SENSITIVE_WORDS: &[&str] = &[
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let tested: Vec<String> = policy
+    let tested: FastSet<String> = policy
         .tests
         .iter()
         .filter_map(|t| t.src.as_ref())
         .map(|s| s.value.trimmed().to_ascii_lowercase())
         .collect();
-    // (tag source, the destination that makes it sensitive)
-    let mut findings: Vec<(&Str, String)> = Vec::new();
+    // (tag source, the destination that makes it sensitive), first per tag
+    let mut findings = Findings {
+        tested,
+        seen: FastSet::default(),
+        list: Vec::new(),
+    };
     for rule in policy.acls.iter().flat_map(|l| l.iter()) {
         for entry in rule.dst.iter() {
             let Ok((target, ports)) = split_destination_and_port(&entry.value) else {
@@ -68,7 +73,7 @@ fn check(cx: &mut RuleContext<'_>) {
             });
             if all_ports || port_sensitive || sensitive_name(&target) {
                 for src in rule.src.iter() {
-                    findings.push((src, entry.value.trimmed().to_owned()));
+                    findings.add(src, entry.value.trimmed());
                 }
             }
         }
@@ -85,21 +90,12 @@ fn check(cx: &mut RuleContext<'_>) {
         for entry in grant.dst.iter() {
             if port_sensitive || sensitive_name(&entry.value) {
                 for src in grant.src.iter() {
-                    findings.push((src, entry.value.trimmed().to_owned()));
+                    findings.add(src, entry.value.trimmed());
                 }
             }
         }
     }
-    let mut reported: Vec<String> = Vec::new();
-    for (src, destination) in findings {
-        let Selector::Tag(tag) = Selector::parse(&src.value) else {
-            continue;
-        };
-        let tag = tag.to_ascii_lowercase();
-        if tested.contains(&tag) || reported.contains(&tag) {
-            continue;
-        }
-        reported.push(tag.clone());
+    for (src, tag, destination) in findings.list {
         let diagnostic = cx
             .diagnostic(
                 format!("`{tag}` reaches `{destination}`, but no `tests` entry has `{tag}` as its src"),
@@ -109,6 +105,25 @@ fn check(cx: &mut RuleContext<'_>) {
                 "pin the access down: add `{{\"src\": \"{tag}\", \"accept\": [\"{destination}\"], \"deny\": [...]}}` to `tests`"
             ));
         cx.push(diagnostic);
+    }
+}
+
+/// Untested tag sources, each with the first sensitive destination it reaches.
+struct Findings<'a> {
+    tested: FastSet<String>,
+    seen: FastSet<String>,
+    list: Vec<(&'a Str, String, &'a str)>,
+}
+
+impl<'a> Findings<'a> {
+    fn add(&mut self, src: &'a Str, destination: &'a str) {
+        let Selector::Tag(tag) = Selector::parse(&src.value) else {
+            return;
+        };
+        let tag = tag.to_ascii_lowercase();
+        if !self.tested.contains(&tag) && self.seen.insert(tag.clone()) {
+            self.list.push((src, tag, destination));
+        }
     }
 }
 
