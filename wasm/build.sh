@@ -56,7 +56,9 @@ fi
 if [ "$TOOLCHAIN" = nightly ]; then
   echo "== cargo +nightly build (wasm32, wasm-release, std rebuilt for size)"
   WASM_TARGET_DIR="$TARGET_DIR/wasm-size"
-  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+  # Without reference types wasm-bindgen keeps JavaScript values in a table on the JS side
+  # instead of generating an externref shim for every export: 0.6 KB smaller gzipped.
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=-reference-types" \
     cargo +nightly build -q -p tailpolicy-wasm --target wasm32-unknown-unknown --profile wasm-release \
     --locked --target-dir "$WASM_TARGET_DIR" -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 elif [ "$MODE" = speed ]; then
