@@ -41,7 +41,7 @@ if [ ! -x "$WASM_OPT" ]; then
 fi
 
 # The size build rebuilds std for size with the nightly toolchain (build-std, panics that
-# abort without formatting, std's optimize_for_size): about 18% smaller gzipped than the
+# abort without formatting, std's optimize_for_size): about 17% smaller gzipped than the
 # stable build, which alone is over the budget. Without a nightly toolchain that has rust-src,
 # or with TAILPOLICY_WASM_TOOLCHAIN=stable, the stable build is made and the budget is only
 # reported.
