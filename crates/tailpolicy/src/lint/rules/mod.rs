@@ -31,7 +31,7 @@ use crate::text::Trimmed;
 
 use super::{LintContext, RuleContext};
 use crate::fasthash::{FastMap, FastSet};
-use crate::model::Policy;
+use crate::model::{Policy, Str};
 
 /// The first character of a span: where a finding about a whole object points.
 pub(super) fn head(span: Span) -> Span {
@@ -86,6 +86,25 @@ pub(super) fn broad_groups<'a>(
         broad.insert(name, why);
     }
     broad
+}
+
+/// Reports every definition whose name is not in `used`: "{kind} `name` is never used".
+pub(super) fn report_unused<'a>(
+    cx: &mut RuleContext<'a>,
+    kind: &str,
+    names: impl IntoIterator<Item = &'a Str>,
+    used: &FastSet<&str>,
+    help: &str,
+) {
+    for name in names {
+        let text = name.value.trimmed();
+        if !used.contains(text) {
+            let diagnostic = cx
+                .diagnostic(format!("{kind} `{text}` is never used"), name.span)
+                .with_help(help);
+            cx.push(diagnostic);
+        }
+    }
 }
 
 /// A source that stands for everyone: how to say it, or `None`.

@@ -1,7 +1,6 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::selector::Selector;
-use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -48,16 +47,13 @@ fn check(cx: &mut RuleContext<'_>) {
             _ => None,
         })
         .collect();
-    for group in &policy.groups {
-        let name = group.name.value.trimmed();
-        let used = used_names.contains(name);
-        if !used {
-            let diagnostic = cx
-                .diagnostic(format!("group `{name}` is never used"), group.name.span)
-                .with_help("remove it, or name it in a rule");
-            cx.push(diagnostic);
-        }
-    }
+    super::report_unused(
+        cx,
+        "group",
+        policy.groups.iter().map(|group| &group.name),
+        &used_names,
+        "remove it, or name it in a rule",
+    );
 }
 
 #[cfg(test)]

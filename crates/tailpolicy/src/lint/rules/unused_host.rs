@@ -1,7 +1,6 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::selector::Selector;
-use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -45,16 +44,13 @@ fn check(cx: &mut RuleContext<'_>) {
             _ => None,
         })
         .collect();
-    for host in &policy.hosts {
-        let name = host.name.value.trimmed();
-        let used = used_names.contains(name);
-        if !used {
-            let diagnostic = cx
-                .diagnostic(format!("host `{name}` is never used"), host.name.span)
-                .with_help("remove it, or name it in a rule");
-            cx.push(diagnostic);
-        }
-    }
+    super::report_unused(
+        cx,
+        "host",
+        policy.hosts.iter().map(|host| &host.name),
+        &used_names,
+        "remove it, or name it in a rule",
+    );
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::selector::Selector;
-use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -44,16 +43,13 @@ fn check(cx: &mut RuleContext<'_>) {
             _ => None,
         })
         .collect();
-    for set in &policy.ipsets {
-        let name = set.name.value.trimmed();
-        let used = used_names.contains(name);
-        if !used {
-            let diagnostic = cx
-                .diagnostic(format!("ipset `{name}` is never used"), set.name.span)
-                .with_help("remove it, or name it in a rule");
-            cx.push(diagnostic);
-        }
-    }
+    super::report_unused(
+        cx,
+        "ipset",
+        policy.ipsets.iter().map(|set| &set.name),
+        &used_names,
+        "remove it, or name it in a rule",
+    );
 }
 
 #[cfg(test)]

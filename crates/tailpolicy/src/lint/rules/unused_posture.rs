@@ -1,7 +1,6 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::lint::visit::Place;
-use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
@@ -42,18 +41,13 @@ fn check(cx: &mut RuleContext<'_>) {
         .filter(|r| r.place == Place::Posture)
         .map(|r| r.text)
         .collect();
-    for posture in &policy.postures {
-        let name = posture.name.value.trimmed();
-        let used = used_names.contains(name);
-        if !used {
-            let diagnostic = cx
-                .diagnostic(format!("posture `{name}` is never used"), posture.name.span)
-                .with_help(
-                    "name it in a rule's `srcPosture` or in `defaultSrcPosture`, or remove it",
-                );
-            cx.push(diagnostic);
-        }
-    }
+    super::report_unused(
+        cx,
+        "posture",
+        policy.postures.iter().map(|posture| &posture.name),
+        &used_names,
+        "name it in a rule's `srcPosture` or in `defaultSrcPosture`, or remove it",
+    );
 }
 
 #[cfg(test)]
