@@ -1,5 +1,6 @@
 //! Property tests for the HuJSON parser: round trips through random trivia, and random
-//! mutations of real policies that must never panic or produce out-of-range spans.
+//! mutations of real policies (and of the Depot inventory) that must never panic or produce
+//! out-of-range spans.
 
 use std::fmt::Write as _;
 use std::sync::OnceLock;
@@ -341,5 +342,48 @@ proptest! {
     #[test]
     fn json_like_noise_never_panics(text in "[\\[\\]{}\",:/*\\\\ \n0-9a-z.'#+\u{feff}-]{0,64}") {
         check_spans(&text)?;
+    }
+}
+
+const DEPOT_POLICY: &str = include_str!("../../../fixtures/depot/policy.hujson");
+const DEPOT_INVENTORY: &str = include_str!("../../../fixtures/depot/inventory.json");
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// A broken inventory is one located `INVENTORY` error; a strange but loadable one
+    /// (renamed nodes, other addresses and routes) is checked and queried without a panic.
+    #[test]
+    fn mutated_inventories_never_panic_and_errors_stay_in_source(
+        mutations in prop::collection::vec(arb_mutation(), 1..6),
+    ) {
+        let text = mutate(DEPOT_INVENTORY, &mutations);
+        match tailpolicy::Inventory::parse(&text) {
+            Ok(inventory) => {
+                let options = tailpolicy::CheckOptions {
+                    inventory: Some(&inventory),
+                    ..Default::default()
+                };
+                let _ = tailpolicy::check(DEPOT_POLICY, &options);
+                if let Ok(policy) = tailpolicy::parse_valid(DEPOT_POLICY, &options) {
+                    let simulator = tailpolicy::Simulator::new(&policy, Some(&inventory));
+                    let _ = simulator.query("tag:depot-runner", "database:5432", Some("tcp"));
+                    let _ = simulator.reachable_from("tag:depot-runner");
+                    let _ = simulator.reachable_to("database");
+                }
+            }
+            Err(error) => {
+                prop_assert_eq!(error.code, "INVENTORY");
+                prop_assert!(error.message.starts_with("invalid inventory: "), "{}", error.message);
+                let span = error.primary_span();
+                prop_assert!(
+                    span.start <= span.end
+                        && (span.end as usize) <= text.len()
+                        && text.is_char_boundary(span.start as usize)
+                        && text.is_char_boundary(span.end as usize),
+                    "{:?} in {:?}", span, text
+                );
+            }
+        }
     }
 }
