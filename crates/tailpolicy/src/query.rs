@@ -972,3 +972,15 @@ pub fn with_identities<'t>(
     }
     overlay.augmented().unwrap_or_else(|| inventory.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Embedders answer queries from several threads with one simulator.
+    #[test]
+    fn a_simulator_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Simulator<'static>>();
+    }
+}
