@@ -1,7 +1,6 @@
 //! The tailnet state a policy is evaluated against: users, nodes and tailnet settings, in the
 //! JSON shape of the `users`, `nodes` and `tailnet` fields of the conformance captures.
 
-use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
@@ -92,7 +91,19 @@ pub struct Tailnet {
     /// `localpart:*@domain`. When absent, the domain of the first user (the tailnet's owner)
     /// is taken.
     pub domains: Option<Vec<String>>,
-    pub other: BTreeMap<String, crate::syntax::Value>,
+    /// Every other key, as written.
+    pub other: Vec<Member>,
+}
+
+impl Tailnet {
+    /// The setting `key` (the last one, if it is given twice).
+    pub fn setting(&self, key: &str) -> Option<&Value> {
+        self.other
+            .iter()
+            .rev()
+            .find(|member| member.key == key)
+            .map(|member| &member.value)
+    }
 }
 
 /// The code of the diagnostic for inventory JSON that does not load.
@@ -373,9 +384,7 @@ fn read_tailnet(value: &Value) -> Result<Tailnet, Diagnostic> {
                 tailnet.domains = Some(strings(&member.value, path.key("domains"))?);
             }
         } else {
-            tailnet
-                .other
-                .insert(member.key.clone(), member.value.clone());
+            tailnet.other.push(member.clone());
         }
     }
     Ok(tailnet)
@@ -413,8 +422,11 @@ mod tests {
         assert_eq!(node.routable_ips, ["10.0.0.0/24".parse::<IpNet>().unwrap()]);
         assert_eq!(node.created_by.as_deref(), Some("amy"));
         assert_eq!(inventory.associated_domains(), ["example.com"]);
-        let settings = &inventory.tailnet.other["settings"];
-        assert_eq!(settings.get("x").and_then(Value::as_bool), Some(true));
+        let settings = inventory.tailnet.setting("settings");
+        assert_eq!(
+            settings.and_then(|s| s.get("x")).and_then(Value::as_bool),
+            Some(true)
+        );
     }
 
     #[test]

@@ -178,8 +178,7 @@ impl Compiled<'_> {
         add(&mut caps, CAP_SSH, Value::Null);
         let auto_update = inventory
             .tailnet
-            .other
-            .get("settings")
+            .setting("settings")
             .and_then(|s| s.get("devices_auto_updates_on"))
             .and_then(crate::syntax::Value::as_bool)
             .unwrap_or(false);
@@ -234,8 +233,7 @@ fn is_exit_node(node: &NodeInfo) -> bool {
 fn display_name(inventory: &Inventory) -> Option<String> {
     inventory
         .tailnet
-        .other
-        .get("name")
+        .setting("name")
         .and_then(crate::syntax::Value::as_str)
         .map(str::to_owned)
         .or_else(|| inventory.users.first().map(|u| u.login().to_owned()))
