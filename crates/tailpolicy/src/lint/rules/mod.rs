@@ -29,6 +29,7 @@ use crate::selector::{Autogroup, Selector};
 use crate::span::Span;
 use crate::text::Trimmed;
 
+use super::visit::Reference;
 use super::{LintContext, RuleContext};
 use crate::fasthash::{FastMap, FastSet};
 use crate::model::{Policy, Str};
@@ -88,14 +89,16 @@ pub(super) fn broad_groups<'a>(
     broad
 }
 
-/// Reports every definition whose name is not in `used`: "{kind} `name` is never used".
+/// Reports every definition whose name no reference uses: "{kind} `name` is never used".
+/// `used_name` says which name, if any, a reference uses (the names are collected once).
 pub(super) fn report_unused<'a>(
     cx: &mut RuleContext<'a>,
     kind: &str,
     names: impl IntoIterator<Item = &'a Str>,
-    used: &FastSet<&str>,
+    used_name: impl Fn(&Reference<'a>) -> Option<&'a str>,
     help: &str,
 ) {
+    let used: FastSet<&str> = cx.references.iter().filter_map(used_name).collect();
     for name in names {
         let text = name.value.trimmed();
         if !used.contains(text) {

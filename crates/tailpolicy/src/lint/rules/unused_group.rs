@@ -38,20 +38,15 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    // Names used outside their own definition, collected once (policies can be large).
-    let used_names: crate::fasthash::FastSet<&str> = cx
-        .references
-        .iter()
-        .filter_map(|r| match r.selector {
-            Selector::Group(g) if r.owner != Some(g) => Some(g),
-            _ => None,
-        })
-        .collect();
     super::report_unused(
         cx,
         "group",
         policy.groups.iter().map(|group| &group.name),
-        &used_names,
+        |r| match r.selector {
+            // A group's own members do not use it.
+            Selector::Group(g) if r.owner != Some(g) => Some(g),
+            _ => None,
+        },
         "remove it, or name it in a rule",
     );
 }

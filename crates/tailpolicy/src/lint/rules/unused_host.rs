@@ -36,19 +36,14 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let used_names: crate::fasthash::FastSet<&str> = cx
-        .references
-        .iter()
-        .filter_map(|r| match r.selector {
-            Selector::Host(h) | Selector::HostRef(h) => Some(h),
-            _ => None,
-        })
-        .collect();
     super::report_unused(
         cx,
         "host",
         policy.hosts.iter().map(|host| &host.name),
-        &used_names,
+        |r| match r.selector {
+            Selector::Host(h) | Selector::HostRef(h) => Some(h),
+            _ => None,
+        },
         "remove it, or name it in a rule",
     );
 }

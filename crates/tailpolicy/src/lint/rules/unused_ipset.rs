@@ -35,19 +35,14 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let used_names: crate::fasthash::FastSet<&str> = cx
-        .references
-        .iter()
-        .filter_map(|r| match r.selector {
-            Selector::IpSet(s) if r.owner != Some(s) => Some(s),
-            _ => None,
-        })
-        .collect();
     super::report_unused(
         cx,
         "ipset",
         policy.ipsets.iter().map(|set| &set.name),
-        &used_names,
+        |r| match r.selector {
+            Selector::IpSet(s) if r.owner != Some(s) => Some(s),
+            _ => None,
+        },
         "remove it, or name it in a rule",
     );
 }

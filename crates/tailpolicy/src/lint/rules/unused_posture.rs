@@ -35,17 +35,11 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let used_names: crate::fasthash::FastSet<&str> = cx
-        .references
-        .iter()
-        .filter(|r| r.place == Place::Posture)
-        .map(|r| r.text)
-        .collect();
     super::report_unused(
         cx,
         "posture",
         policy.postures.iter().map(|posture| &posture.name),
-        &used_names,
+        |r| (r.place == Place::Posture).then_some(r.text),
         "name it in a rule's `srcPosture` or in `defaultSrcPosture`, or remove it",
     );
 }
