@@ -275,11 +275,7 @@ fn write_policy(unit: usize) -> String {
                 }
             })
             .collect();
-        let mut ip: Vec<String> = (0..1 + rng.below(3))
-            .map(|_| rng.pick(PROTO_PORTS).to_owned())
-            .collect();
-        ip.sort();
-        ip.dedup();
+        let ip = grant_ip(&mut rng);
         out.push_str("    {\n      \"src\": ");
         string_list(&mut out, sources);
         out.push_str(",\n      \"dst\": ");
@@ -618,11 +614,7 @@ fn write_tailnet_policy(shape: &TailnetShape, rng: &mut Rng) -> String {
         let destinations: Vec<String> = (0..1 + rng.below(3))
             .map(|_| tailnet_destination(rng, shape, self_ok))
             .collect();
-        let mut ip: Vec<String> = (0..1 + rng.below(3))
-            .map(|_| rng.pick(PROTO_PORTS).to_owned())
-            .collect();
-        ip.sort();
-        ip.dedup();
+        let ip = grant_ip(rng);
         out.push_str("    {\"src\": ");
         string_list(&mut out, sources);
         out.push_str(", \"dst\": ");
@@ -633,6 +625,16 @@ fn write_tailnet_policy(shape: &TailnetShape, rng: &mut Rng) -> String {
     }
     out.push_str("  ],\n}\n");
     out
+}
+
+/// One to three `ip` entries of a grant, sorted and without repeats.
+fn grant_ip(rng: &mut Rng) -> Vec<String> {
+    let mut ip: Vec<String> = (0..1 + rng.below(3))
+        .map(|_| rng.pick(PROTO_PORTS).to_owned())
+        .collect();
+    ip.sort();
+    ip.dedup();
+    ip
 }
 
 fn tailnet_inventory(shape: &TailnetShape, rng: &mut Rng) -> Inventory {
