@@ -716,6 +716,7 @@ fn tailnet_inventory(shape: &TailnetShape, rng: &mut Rng) -> Inventory {
         users,
         nodes,
         tailnet: Default::default(),
+        unknown: Default::default(),
     }
 }
 

@@ -14,6 +14,23 @@ pub struct Inventory {
     pub users: Vec<User>,
     pub nodes: Vec<Node>,
     pub tailnet: Tailnet,
+    /// Facts the inventory's source did not have. All known for the project's own format;
+    /// sources such as `tailscale status --json` lack some, and answers that depend on a
+    /// missing fact are undetermined, as without an inventory.
+    pub unknown: Unknowns,
+}
+
+/// Which facts about the tailnet an inventory does not know (`false`: known).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unknowns {
+    /// Users' admin-console roles (so membership of `autogroup:admin` and the other roles).
+    pub roles: bool,
+    /// Which advertised routes are approved.
+    pub route_approval: bool,
+    /// Whether every node is listed (a node's `status` shows only the peers it can see).
+    pub nodes: bool,
+    /// Whether every user is listed.
+    pub users: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -505,6 +505,7 @@ impl World {
             users,
             nodes,
             tailnet: Default::default(),
+            unknown: Default::default(),
         }
     }
 
