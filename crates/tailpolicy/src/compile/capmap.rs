@@ -322,4 +322,27 @@ mod tests {
             },
         );
     }
+
+    /// Tailscale sends a capability whose sources hold no address (empty `SrcIPs`), but not
+    /// one from an empty `src` list [capture grant-h4].
+    #[test]
+    fn capability_without_source_addresses_is_still_sent() {
+        let policy = r#"{
+            "groups": {"group:empty": []},
+            "grants": [
+                {"src": ["group:empty"], "dst": ["*"], "app": {"example.com/cap/x": [{}]}},
+                {"src": [], "dst": ["*"], "app": {"example.com/cap/y": [{}]}},
+                {"src": ["group:empty"], "dst": ["*"], "ip": ["*"]}
+            ]
+        }"#;
+        with(policy, |c, _| {
+            let rules = c.reduced(0);
+            assert_eq!(rules.len(), 1, "{rules:?}");
+            let (piece, rule) = &rules[0];
+            assert!(rule.src.is_empty());
+            let (_, caps) = rule.cap.as_ref().unwrap();
+            assert_eq!(caps[0].0, "example.com/cap/x");
+            assert_eq!(c.reduce(&c.pieces[*piece], &c.resolver.nodes[0]).len(), 1);
+        });
+    }
 }

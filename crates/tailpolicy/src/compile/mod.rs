@@ -619,19 +619,22 @@ impl<'a> Compiled<'a> {
                 if via_only {
                     return Vec::new();
                 }
+                // Sources without an address still deliver the capability (see
+                // `grant_pieces`); a self grant needs a device of the node's owner among them.
                 let src = if *to_self {
-                    self.same_user_sources(piece, node, src_set)
+                    let own = self.same_user_sources(piece, node, src_set);
+                    if own.is_empty() {
+                        return Vec::new();
+                    }
+                    own
                 } else if dsts
                     .iter()
                     .any(|addr| node.addrs.iter().any(|a| addr.contains(*a)))
                 {
                     piece.src.clone()
                 } else {
-                    Vec::new()
-                };
-                if src.is_empty() {
                     return Vec::new();
-                }
+                };
                 let own: Vec<Addr> = node.host_nets().map(Addr::Net).collect();
                 vec![NodeRule {
                     origins: vec![piece.origin],
@@ -866,10 +869,12 @@ fn grant_pieces(
     out: &mut Vec<Piece>,
 ) {
     let resolver = cache.resolver;
-    let src = sources(cache, &grant.src.items);
-    if src.is_empty() {
+    // A grant with an empty `src` list is dropped [capture grant-h4]; one whose sources hold
+    // no address still sends its capability, with empty `SrcIPs` (held-out grant capture).
+    if grant.src.items.is_empty() {
         return;
     }
+    let src = sources(cache, &grant.src.items);
     let via: Vec<String> = grant
         .via
         .iter()
@@ -894,7 +899,8 @@ fn grant_pieces(
             None => by_protocol.push((key, ip.ports)),
         }
     }
-    for (protocol, ports) in &by_protocol {
+    // Network rules need a source address; capabilities are sent without one (below).
+    for (protocol, ports) in by_protocol.iter().filter(|_| !src.is_empty()) {
         let protocols = protocol.map(|p| vec![p]);
         let mut dsts: Vec<(Addr, PortRange)> = Vec::new();
         for (selector, text) in selectors.iter().zip(grant.dst.iter()) {
