@@ -18,6 +18,14 @@ pub(crate) enum Place {
     GrantVia,
     SshSrc,
     SshDst,
+    /// An SSH rule's session `recorder`.
+    SshRecorder,
+    /// A key of `autoApprovers.services` (a `svc:` service or a tag).
+    ServiceKey,
+    /// An app connector's `connectors` (`nodeAttrs` `tailscale.com/app-connectors`).
+    AppConnector,
+    /// An `attrConfig` entry's `broadcastToPeers`.
+    AttrBroadcast,
     /// A `tagOwners` value.
     TagOwner,
     /// A `groups` member.
@@ -119,6 +127,9 @@ fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
         for posture in &rule.src_posture {
             plain(out, posture, Place::Posture, None);
         }
+        for recorder in &rule.recorder {
+            plain(out, recorder, Place::SshRecorder, None);
+        }
     }
     named(out, &policy.tag_owners, Place::TagOwner);
     named(out, &policy.groups, Place::GroupMember);
@@ -140,11 +151,24 @@ fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
     }
     named(out, &policy.auto_approvers.routes, Place::AutoApprover);
     named(out, &policy.auto_approvers.services, Place::AutoApprover);
+    for service in &policy.auto_approvers.services {
+        plain(out, &service.name, Place::ServiceKey, None);
+    }
     for s in &policy.auto_approvers.exit_node {
         plain(out, s, Place::AutoApprover, None);
     }
     for attr in &policy.node_attrs {
         list(out, &attr.target, Place::NodeAttrTarget);
+        for connector in &attr.app_connectors {
+            for tag in &connector.connectors {
+                plain(out, tag, Place::AppConnector, None);
+            }
+        }
+    }
+    for entry in &policy.attr_config {
+        for peer in &entry.broadcast_to_peers {
+            plain(out, peer, Place::AttrBroadcast, None);
+        }
     }
     for posture in &policy.default_src_posture {
         plain(out, posture, Place::Posture, None);

@@ -108,6 +108,7 @@ impl<'p> Validator<'p> {
         self.node_attrs();
         self.tests();
         self.ssh_tests();
+        self.attr_config();
         self.member_spellings();
     }
 
@@ -122,6 +123,38 @@ impl<'p> Validator<'p> {
         let last = self.diagnostics.len() - 1;
         #[expect(clippy::indexing_slicing, reason = "an element was just pushed")]
         &mut self.diagnostics[last]
+    }
+
+    /// A finding where Tailscale's answer is not pinned down: a warning, never an error,
+    /// since a false rejection blocks a working policy.
+    pub(crate) fn warn(&mut self, code: &'static str, message: impl Into<String>, span: Span) {
+        self.diagnostics
+            .push(Diagnostic::warning(code, message, span));
+    }
+
+    /// Checks a tag named by a newer field (`recorder`, `connectors`, `broadcastToPeers`,
+    /// ...): an undefined tag there is a warning, since no capture shows Tailscale's answer.
+    pub(crate) fn soft_tag(&mut self, text: &Str, field: &str) {
+        match Selector::parse(&text.value) {
+            Selector::Tag(tag) => {
+                if !self.tag_defined(tag) {
+                    self.warn(
+                        codes::UNDEFINED_TAG,
+                        format!("{field}: tag not found: \"{tag}\""),
+                        text.span,
+                    );
+                    self.suggest_tag(tag);
+                }
+            }
+            _ => {
+                self.warn(
+                    codes::SELECTOR_NOT_ALLOWED,
+                    format!("{field}: \"{}\" is not a tag", text.value.trimmed()),
+                    text.span,
+                );
+                self.help(format!("`{field}` lists tags, e.g. `tag:recorder`"));
+            }
+        }
     }
 
     pub(crate) fn help(&mut self, help: impl Into<String>) {
@@ -329,7 +362,11 @@ impl<'p> Validator<'p> {
         let allowed = match place {
             Place::AclSrc | Place::GrantSrc => autogroup != Autogroup::SelfDevices,
             Place::AclDst | Place::GrantDst => autogroup != Autogroup::Shared,
-            Place::SshSrc => matches!(autogroup, Autogroup::Member | Autogroup::Tagged),
+            // Role autogroups are accepted as SSH sources (tailscale#14102 shows such a rule
+            // saved); only `sshTests` refuses them as a test source.
+            Place::SshSrc => {
+                matches!(autogroup, Autogroup::Member | Autogroup::Tagged) || autogroup.is_role()
+            }
             Place::SshDst => matches!(
                 autogroup,
                 Autogroup::Member | Autogroup::Tagged | Autogroup::SelfDevices
@@ -347,7 +384,7 @@ impl<'p> Validator<'p> {
                     format!("\"{text}\" is not allowed in src"),
                     span,
                 );
-                self.help("SSH sources may be users, groups, tags, `autogroup:member` or `autogroup:tagged`");
+                self.help("SSH sources may be users, groups, tags, `autogroup:member`, `autogroup:tagged` or role autogroups such as `autogroup:admin`");
             } else {
                 self.not_allowed(text, place, span);
             }

@@ -67,6 +67,9 @@ impl Validator<'_> {
         if let Some(period) = &rule.check_period {
             self.check_period(&period.value, period.span, is_check);
         }
+        for recorder in &rule.recorder {
+            self.soft_tag(recorder, "recorder");
+        }
         for env in &rule.accept_env {
             if env.value.is_empty() {
                 self.error(
