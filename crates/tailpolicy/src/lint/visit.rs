@@ -26,6 +26,9 @@ pub(crate) enum Place {
     AppConnector,
     /// An `attrConfig` entry's `broadcastToPeers`.
     AttrBroadcast,
+    /// A `recorder`/`recorders` tag in a grant's `tailscale.com/cap/kubernetes` value
+    /// (the Kubernetes operator's session recording).
+    CapRecorder,
     /// A `tagOwners` value.
     TagOwner,
     /// A `groups` member.
@@ -119,6 +122,35 @@ fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
         }
         for posture in &grant.src_posture {
             plain(out, posture, Place::Posture, None);
+        }
+        let kubernetes = grant
+            .app
+            .iter()
+            .flat_map(|app| &app.entries)
+            .filter(|(name, _)| name.value.trimmed() == "tailscale.com/cap/kubernetes");
+        for (_, value) in kubernetes {
+            let members = value
+                .as_array()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(crate::syntax::Value::as_object)
+                .flatten()
+                .filter(|m| {
+                    m.key.eq_ignore_ascii_case("recorder")
+                        || m.key.eq_ignore_ascii_case("recorders")
+                });
+            for member in members {
+                for item in member.value.as_array().unwrap_or_default() {
+                    if let Some(text) = item.as_str() {
+                        out.push(Reference::new(
+                            text.trimmed(),
+                            item.span,
+                            Place::CapRecorder,
+                            None,
+                        ));
+                    }
+                }
+            }
         }
     }
     for rule in &policy.ssh {

@@ -9,7 +9,8 @@ declare_rule! {
     /// Flags a tag defined in `tagOwners` that nothing else names: no ACL, grant, SSH rule
     /// or its session `recorder`, `via`, other tag's owners, auto approver (or
     /// `autoApprovers.services` key), node attribute, app connector, `attrConfig`
-    /// `broadcastToPeers` or test. A tag owning itself does not count.
+    /// `broadcastToPeers`, Kubernetes-capability `recorder` or test. A tag owning itself
+    /// does not count.
     ///
     /// ### Why is this bad
     /// Tagging a device replaces its user's identity with the tag's. A tag no rule names
@@ -113,6 +114,8 @@ mod tests {
     "tag:k8s": [],
     "tag:svc-host": [],
     "tag:admin-view": [],
+    "tag:k8s-recorder": [],
+    "tag:k8s-rec2": [],
     "tag:idle": [],
   },
   "ssh": [{"action": "accept", "src": ["autogroup:admin"], "dst": ["tag:server"],
@@ -121,6 +124,8 @@ mod tests {
   "nodeAttrs": [{"target": ["*"], "app": {"tailscale.com/app-connectors": [
     {"name": "github", "connectors": ["tag:connector"], "domains": ["github.com"]}]}}],
   "attrConfig": {"custom:team": {"type": "string", "broadcastToPeers": ["tag:admin-view"]}},
+  "grants": [{"src": ["autogroup:admin"], "dst": ["tag:server"], "app": {
+    "tailscale.com/cap/kubernetes": [{"recorder": ["tag:k8s-recorder"]}, {"recorders": ["tag:k8s-rec2"]}]}}],
 }"#;
         assert_eq!(findings(text, "TP005"), ["\"tag:idle\""]);
     }
