@@ -160,11 +160,14 @@ impl Validator<'_> {
 
     fn check_period(&mut self, text: &str, span: crate::span::Span, is_check: bool) {
         if !is_check {
-            self.error(
+            // Headscale rejects it; no capture shows Tailscale doing so, and policies in
+            // the wild (tailscale-client-go's own test data) carry it on accept rules.
+            self.warn(
                 codes::INVALID_CHECK_PERIOD,
-                "checkPeriod is only valid with action \"check\"",
+                "checkPeriod has no effect on an \"accept\" rule",
                 span,
             );
+            self.help("`checkPeriod` applies to `\"action\": \"check\"` rules; remove it or make the rule a check rule");
             return;
         }
         if text == "always" {
