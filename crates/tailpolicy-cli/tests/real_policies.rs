@@ -156,6 +156,20 @@ fn rules_not_pinned_down_warn_instead_of_rejecting() {
       "tailscale.com/app-connectors": [], "tailscale.com/visible-groups": [{}]}}]}"#;
     assert_eq!(validation(node_caps), []);
 
+    // Host aliases and addresses as SSH sources: the targets table says no, no capture
+    // shows a refusal, and policies in use write them.
+    let address_sources = r#"{"hosts": {"laptop": "100.64.0.9"}, "tagOwners": {"tag:a": []},
+      "ssh": [{"action": "accept", "src": ["laptop", "100.64.0.10"], "dst": ["tag:a"], "users": ["root"]}]}"#;
+    assert_eq!(
+        validation(address_sources),
+        [("E207", Severity::Warning), ("E207", Severity::Warning)]
+    );
+
+    // checkPeriod on an accept rule: headscale's error, not Tailscale's.
+    let accept_period = r#"{"tagOwners": {"tag:a": []},
+      "ssh": [{"action": "accept", "src": ["autogroup:member"], "dst": ["tag:a"], "users": ["root"], "checkPeriod": "20h"}]}"#;
+    assert_eq!(validation(accept_period), [("E311", Severity::Warning)]);
+
     let attr_type = r#"{"attrConfig": {"custom:x": {"type": "date"}}}"#;
     assert_eq!(validation(attr_type), [("E104", Severity::Warning)]);
 }

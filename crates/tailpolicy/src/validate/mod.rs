@@ -275,6 +275,7 @@ impl<'p> Validator<'p> {
                         );
                         self.help("SSH destinations are tags, `autogroup:self`, `autogroup:tagged` or a user");
                     }
+                    Place::SshSrc => self.address_ssh_source(trimmed, span),
                     _ => self.not_allowed(trimmed, place, span),
                 }
             }
@@ -307,6 +308,13 @@ impl<'p> Validator<'p> {
                     self.help(
                         "SSH destinations are tags, `autogroup:self`, `autogroup:tagged` or a user",
                     );
+                }
+                Place::SshSrc => {
+                    if self.host(name).is_none() {
+                        self.undefined_host(name, span);
+                    } else {
+                        self.address_ssh_source(trimmed, span);
+                    }
                 }
                 _ => self.not_allowed(trimmed, place, span),
             },
@@ -389,6 +397,18 @@ impl<'p> Validator<'p> {
                 self.not_allowed(text, place, span);
             }
         }
+    }
+
+    /// A host alias or address as an SSH source: the targets table says no, but no capture
+    /// shows Tailscale refusing it, SSH principals can be node addresses, and policies in
+    /// use write it; so a warning.
+    fn address_ssh_source(&mut self, text: &str, span: Span) {
+        self.warn(
+            codes::SELECTOR_NOT_ALLOWED,
+            format!("\"{text}\" as an SSH src: Tailscale documents users, groups, tags and autogroups as SSH sources"),
+            span,
+        );
+        self.help("it names the devices at that address; a tag or user says the same and survives a new address");
     }
 
     fn domain(&mut self, domain: &str, in_ssh_src: bool, span: Span) {
