@@ -170,6 +170,11 @@ fn rules_not_pinned_down_warn_instead_of_rejecting() {
       "ssh": [{"action": "accept", "src": ["autogroup:member"], "dst": ["tag:a"], "users": ["root"], "checkPeriod": "20h"}]}"#;
     assert_eq!(validation(accept_period), [("E311", Severity::Warning)]);
 
+    // `*:<ports>` in a grant's `ip`: any protocol, read as the bare ports.
+    let any_proto = r#"{"tagOwners": {"tag:a": []},
+      "grants": [{"src": ["autogroup:member"], "dst": ["tag:a"], "ip": ["*:8096", "*:8920-8921"]}]}"#;
+    assert_eq!(validation(any_proto), []);
+
     let attr_type = r#"{"attrConfig": {"custom:x": {"type": "date"}}}"#;
     assert_eq!(validation(attr_type), [("E104", Severity::Warning)]);
 }
