@@ -175,6 +175,11 @@ fn rules_not_pinned_down_warn_instead_of_rejecting() {
       "grants": [{"src": ["autogroup:member"], "dst": ["tag:a"], "ip": ["*:8096", "*:8920-8921"]}]}"#;
     assert_eq!(validation(any_proto), []);
 
+    // Both spellings of the member autogroup: the docs forbid it, Tailscale's snippets do it.
+    let spellings = r#"{"acls": [{"action": "accept", "src": ["autogroup:member"], "dst": ["*:*"]}],
+      "nodeAttrs": [{"target": ["autogroup:members"], "attr": ["funnel"]}]}"#;
+    assert_eq!(validation(spellings), [("E214", Severity::Warning)]);
+
     let attr_type = r#"{"attrConfig": {"custom:x": {"type": "date"}}}"#;
     assert_eq!(validation(attr_type), [("E104", Severity::Warning)]);
 }

@@ -517,18 +517,25 @@ impl<'p> Validator<'p> {
             .iter()
             .find(|(plural, _)| *plural)
             .map(|(_, s)| *s);
+        // The docs say one file cannot use both, but no capture shows a refusal, and
+        // Tailscale's own snippets combine them (the Funnel attribute written with
+        // `autogroup:members` pasted into the default policy's `autogroup:member` rules):
+        // a warning.
         if let (Some(singular), Some(plural)) = (singular, plural) {
-            self.error(
+            self.warn(
                 codes::MIXED_MEMBER_SPELLINGS,
-                "autogroup:member and autogroup:members cannot both be used in one policy",
+                "autogroup:member and autogroup:members are both used in this policy",
                 plural,
-            )
-            .labels
-            .push(crate::diagnostic::Label {
-                span: singular,
-                message: Some("also used here".into()),
-            });
-            self.help("use `autogroup:member` everywhere");
+            );
+            if let Some(last) = self.diagnostics.last_mut() {
+                last.labels.push(crate::diagnostic::Label {
+                    span: singular,
+                    message: Some("also used here".into()),
+                });
+            }
+            self.help(
+                "the docs allow only one spelling per file; use `autogroup:member` everywhere",
+            );
         }
     }
 }
