@@ -579,10 +579,17 @@ fn compare(what: &str, named: Vec<(String, Vec<u8>)>) -> Tally {
         return tally;
     };
     let inputs: Vec<Vec<u8>> = named.iter().map(|(_, input)| input.clone()).collect();
+    let start = std::time::Instant::now();
     let verdicts = run_oracle(&oracle, what, &inputs);
+    let oracle_time = start.elapsed();
     for ((name, input), verdict) in named.iter().zip(&verdicts) {
         tally.add(name, input, verdict);
     }
+    println!(
+        "(oracle {:.1} s, tailpolicy {:.1} s)",
+        oracle_time.as_secs_f64(),
+        (start.elapsed() - oracle_time).as_secs_f64()
+    );
     tally
 }
 
