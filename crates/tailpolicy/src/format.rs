@@ -855,3 +855,120 @@ fn pack(kind: &Kind<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(&comp.after);
     out.push(if object { b'}' } else { b']' });
 }
+
+#[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    /// Formats, checking idempotence. Every expected output below is `hujson.Format`'s.
+    fn fmt(text: &str) -> String {
+        let out = format(text).unwrap_or_else(|e| panic!("{e}: {:?}", e.diagnostics()));
+        assert_eq!(format(&out).unwrap(), out, "not idempotent for {text:?}");
+        out
+    }
+
+    #[test]
+    fn scalars_and_empty_containers() {
+        assert_eq!(fmt("  1.0e3  "), "1.0e3\n");
+        assert_eq!(fmt("{\n\r\t \n\r\t }"), "{}\n");
+        assert_eq!(fmt("[\n\n]"), "[]\n");
+        assert_eq!(fmt("{/**/}"), "{ /**/ }\n");
+        assert_eq!(
+            fmt("{\"a\": [ // none\n], \"b\": []}"),
+            "{\"a\": [ // none\n], \"b\": []}\n"
+        );
+    }
+
+    #[test]
+    fn strings_with_escapes_are_re_escaped() {
+        assert_eq!(
+            fmt(r#"["\u00e9\/", "\ud800", "\u0001\n\""]"#),
+            "[\"é/\", \"\u{fffd}\", \"\\u0001\\n\\\"\"]\n"
+        );
+    }
+
+    #[test]
+    fn standard_json_stays_standard() {
+        assert_eq!(
+            fmt("{\"a\": [1,\n2], \"b\": {}}"),
+            "{\"a\": [\n\t1,\n\t2\n], \"b\": {}}\n"
+        );
+    }
+
+    #[test]
+    fn a_multi_line_member_does_not_expand_its_object() {
+        // hujson's comment says it would; its code does not.
+        assert_eq!(
+            fmt("{\"a\": {\n\"x\": 1}, \"b\": 2}"),
+            "{\"a\": {\n\t\"x\": 1\n}, \"b\": 2}\n"
+        );
+    }
+
+    #[test]
+    fn width_counts_bytes_and_not_the_comments_before_the_closing_bracket() {
+        let e = "é".repeat(31);
+        assert_eq!(
+            fmt(&std::format!("[\"{e}\", \"éééééééééééé\"]")),
+            std::format!("[\n\t\"{e}\",\n\t\"éééééééééééé\"\n]\n")
+        );
+        let inline = std::format!(
+            "[\"{}\", \"{}\" /* a comment before the bracket */ ]\n",
+            "a".repeat(32),
+            "b".repeat(34)
+        );
+        assert_eq!(fmt(inline.trim_end().replace(" ]", "]").as_str()), inline);
+    }
+
+    #[test]
+    fn values_align_and_comments_before_keys_count() {
+        assert_eq!(
+            fmt(
+                "{\n\"a\": 1,\n/* c */ \"bbb\": 2,\n\"cc\": [1,\n2],\n\"d\": 3,\n\n\"eeeee\": 4\n}"
+            ),
+            "{\n\t\"a\":   1,\n\t/* c */ \"bbb\": 2,\n\t\"cc\": [\n\t\t1,\n\t\t2,\n\t],\n\t\"d\": 3,\n\n\t\"eeeee\": 4,\n}\n"
+        );
+    }
+
+    #[test]
+    fn line_breaks_after_colons_and_commas_after_comments_stay() {
+        assert_eq!(
+            fmt("{\"a\":\n  1, \"b\": 2}"),
+            "{\"a\":\n\t\t1, \"b\": 2}\n"
+        );
+        assert_eq!(
+            fmt("[\n1 // one\n, 2\n]"),
+            "[\n\t1 // one\n\t\t,\n\t2,\n]\n"
+        );
+    }
+
+    #[test]
+    fn block_comments_are_re_indented() {
+        assert_eq!(
+            fmt("{\n    /* first\n         second\n       third\n    */\n    \"a\": 1\n}"),
+            "{\n\t/* first\n\t  second\n\tthird\n\t*/\n\t\"a\": 1,\n}\n"
+        );
+        assert_eq!(
+            fmt("[\n  /*\n   * one\n   * two\n   */\n  1]"),
+            "[\n\t/*\n\t * one\n\t * two\n\t */\n\t1,\n]\n"
+        );
+    }
+
+    #[test]
+    fn crlf_becomes_lf() {
+        assert_eq!(
+            fmt("{\r\n  // c\r\n  \"a\": 1\r\n}\r\n"),
+            "{\n\t// c\n\t\"a\": 1,\n}\n"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_indented_a_tab_per_level() {
+        let deep = std::format!("{}{}", "[\n".repeat(200), "]".repeat(200));
+        let out = fmt(&deep);
+        assert!(
+            out.contains(&std::format!("\n{}[]", "\t".repeat(199))),
+            "{out}"
+        );
+    }
+}

@@ -475,6 +475,8 @@ struct Tally {
     format_differ: Vec<String>,
     verdict_differ: Vec<String>,
     not_utf8: usize,
+    /// Of those, how many `hujson.Parse` accepts.
+    not_utf8_hujson_accepts: usize,
     too_deep: usize,
     /// `hujson.Format` outputs that `tailpolicy::format` changes.
     output_changed: Vec<String>,
@@ -486,6 +488,7 @@ impl Tally {
         let Ok(text) = std::str::from_utf8(input) else {
             // Documented difference: tailpolicy refuses such input before parsing.
             self.not_utf8 += 1;
+            self.not_utf8_hujson_accepts += usize::from(verdict.ok);
             return;
         };
         let ours = tailpolicy::format(text);
@@ -534,7 +537,10 @@ impl Tally {
             "  verdicts differ (undocumented){:>7}",
             self.verdict_differ.len()
         );
-        println!("  not UTF-8 (refused; documented){:>6}", self.not_utf8);
+        println!(
+            "  not UTF-8 (refused; documented){:>6} (hujson accepts {})",
+            self.not_utf8, self.not_utf8_hujson_accepts
+        );
         println!("  nesting > 256 (documented)    {:>7}", self.too_deep);
         println!(
             "  fmt == hujson.Format          {:>7} ({:.1}%)",
