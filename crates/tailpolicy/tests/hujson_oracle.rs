@@ -3,8 +3,8 @@
 //!
 //! * `fmt` output equals `hujson.Format` byte for byte on every corpus policy and fixture, on
 //!   generated re-layouts of them (line breaks, indentation, comments, CRLF, minifying,
-//!   string escapes, trailing commas), and every `hujson.Format` output is left unchanged by
-//!   [`tailpolicy::format`];
+//!   string escapes, trailing commas) and of random documents, and every `hujson.Format`
+//!   output is left unchanged by [`tailpolicy::format`];
 //! * [`tailpolicy::syntax::parse`] accepts exactly what `hujson.Parse` accepts, on mutated
 //!   inputs, apart from the two documented differences: input that is not UTF-8 (refused) and
 //!   nesting deeper than [`tailpolicy::syntax::MAX_DEPTH`].
@@ -416,6 +416,11 @@ fn relayout(source: &str, layout: &Layout) -> String {
             out.push('\n');
         }
     }
+    if layout.comments > 0 && noise.chance(layout.comments) {
+        // Comments after the root value.
+        out.push_str(COMMENTS[noise.next(COMMENTS.len() as u64) as usize]);
+        out.push_str(["", "\n", " \n\n"][noise.next(3) as usize]);
+    }
     match layout.line_endings {
         1 => out.replace('\n', "\r\n"),
         2 => {
@@ -642,6 +647,58 @@ fn relayouts_format_as_hujson_does() {
     let tally = compare("relayouts", named);
     tally.report("generated re-layouts");
     assert!(tally.both_accept > 10_000, "{}", tally.both_accept);
+}
+
+/// A random JSON document, minified (re-laid out afterwards): shapes the corpus lacks, such
+/// as long strings, deep nesting, escapes and wide characters.
+fn arb_document() -> impl Strategy<Value = String> {
+    let string = prop_oneof![
+        3 => "[a-z:@./*-]{0,12}",
+        1 => ".{0,10}",
+        1 => "[a-zA-Z0-9 \u{e9}\u{4e16}]{20,60}",
+    ]
+    .prop_map(|s| serde_json::to_string(&s).unwrap());
+    let leaf = prop_oneof![
+        Just("null".to_owned()),
+        Just("true".to_owned()),
+        any::<i32>().prop_map(|n| n.to_string()),
+        prop::sample::select(vec!["-0", "1.5e3", "0.25E-7", "12.50"]).prop_map(str::to_owned),
+        string.clone(),
+    ];
+    leaf.prop_recursive(6, 48, 8, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8)
+                .prop_map(|items| format!("[{}]", items.join(","))),
+            prop::collection::vec((string.clone(), inner), 0..8).prop_map(|members| {
+                let members: Vec<String> =
+                    members.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                format!("{{{}}}", members.join(","))
+            }),
+        ]
+    })
+}
+
+/// Random documents.
+const DOCUMENTS: usize = 1500;
+
+#[test]
+fn random_documents_format_as_hujson_does() {
+    if oracle().is_none() {
+        return;
+    }
+    let mut runner = TestRunner::deterministic();
+    let (documents, layouts) = (arb_document(), arb_layout());
+    let named = (0..DOCUMENTS)
+        .map(|k| {
+            let document = documents.new_tree(&mut runner).unwrap().current();
+            let layout = layouts.new_tree(&mut runner).unwrap().current();
+            let text = relayout(&document, &layout);
+            (format!("document #{k} {layout:?}"), text.into_bytes())
+        })
+        .collect();
+    let tally = compare("documents", named);
+    tally.report("random documents, re-laid out");
+    assert!(tally.both_accept == DOCUMENTS, "{}", tally.both_accept);
 }
 
 /// Edits that break or bend the syntax.
