@@ -20,8 +20,9 @@
 //!
 //! * A container is **expanded** (each element on its own line, one tab deeper, the closing
 //!   bracket on a line of its own, a comma after every element) when a line break stands before
-//!   one of its elements or keys, or in the comments after its last element or before its
-//!   closing bracket; or when, measured as written on one line (`, ` between elements, `: `
+//!   one of its elements or keys, or before its closing bracket (between the last element and
+//!   a trailing comma, and in an empty container, only where a comment stands too); or when,
+//!   measured as written on one line (`, ` between elements, `: `
 //!   after keys, comments counted with one space around them), one of its lines is wider than
 //!   80 bytes. Comments before the closing bracket do not count towards that width. Otherwise
 //!   it is **inline**: `[1, 2]`, `{"a": 1}`, no spaces inside the brackets, no trailing comma.
