@@ -371,8 +371,8 @@ fn relayout(source: &str, layout: &Layout) -> String {
                     b'}' | b']' => {
                         depth = depth.saturating_sub(1);
                         if layout.commas && after_value && noise.next(3) == 0 {
-                            // Add a trailing comma (before any inserted trivia would be
-                            // better, but a comma after a comment is valid too).
+                            // A trailing comma, after any inserted comment: hujson keeps
+                            // it there.
                             out.push(',');
                         }
                     }
