@@ -317,6 +317,31 @@ const COMMENTS: &[&str] = &[
     "// a very long comment line that by itself is wider than the eighty columns hujson allows\n",
 ];
 
+/// A random block comment over several lines: indentation, `*` columns, blank lines and
+/// trailing blanks, which hujson re-indents.
+fn block_comment(noise: &mut Noise) -> String {
+    const PIECES: &[&str] = &[
+        "*", " ", "\t", "  ", "x", "**", "/", "y z", " * ", "\u{a0}", "\t*",
+    ];
+    const CLOSINGS: &[&str] = &[" ", "\t", "  ", "x ", " *"];
+    let piece = |noise: &mut Noise, from: &[&str], most: u64| {
+        let mut text = String::new();
+        for _ in 0..noise.next(most + 1) {
+            text.push_str(from[noise.next(from.len() as u64) as usize]);
+        }
+        text
+    };
+    let mut comment = format!("/*{}", piece(noise, PIECES, 3));
+    for _ in 0..1 + noise.next(4) {
+        comment.push('\n');
+        comment.push_str(&piece(noise, PIECES, 4));
+    }
+    comment.push('\n');
+    comment.push_str(&piece(noise, CLOSINGS, 3));
+    // Only the last `*/` may close it.
+    comment.replace("*/", "* /") + "*/"
+}
+
 /// Writes `source` (valid HuJSON) anew in `layout`.
 fn relayout(source: &str, layout: &Layout) -> String {
     let tokens = tokens(source);
@@ -359,7 +384,11 @@ fn relayout(source: &str, layout: &Layout) -> String {
             out.push_str([" ", "\t", "  ", " \t "][noise.next(4) as usize]);
         }
         if layout.comments > 0 && noise.chance(layout.comments) {
-            out.push_str(COMMENTS[noise.next(COMMENTS.len() as u64) as usize]);
+            if noise.next(4) == 0 {
+                out.push_str(&block_comment(&mut noise));
+            } else {
+                out.push_str(COMMENTS[noise.next(COMMENTS.len() as u64) as usize]);
+            }
             if noise.next(2) == 0 {
                 out.push(' ');
             }
