@@ -51,7 +51,7 @@ pub(super) fn devices(root: &Value) -> Result<Draft, Diagnostic> {
         });
         draft.inventory.nodes.push(node);
     }
-    distinct_names(&mut draft.inventory.users);
+    distinct_names(&mut draft);
     Ok(draft)
 }
 
@@ -80,7 +80,7 @@ pub(super) fn users(root: &Value) -> Result<Draft, Diagnostic> {
             },
         );
     }
-    distinct_names(&mut draft.inventory.users);
+    distinct_names(&mut draft);
     Ok(draft)
 }
 

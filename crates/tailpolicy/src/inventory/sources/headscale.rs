@@ -87,7 +87,7 @@ pub(super) fn nodes(root: &Value) -> Result<Draft, Diagnostic> {
         });
         draft.inventory.nodes.push(node);
     }
-    distinct_names(&mut draft.inventory.users);
+    distinct_names(&mut draft);
     Ok(draft)
 }
 

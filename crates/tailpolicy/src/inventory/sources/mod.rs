@@ -245,12 +245,23 @@ fn add_user(draft: &mut Draft, user: User, at: Located) -> String {
 }
 
 /// Gives users whose local parts collide (`alice@a.com`, `alice@b.org`) their whole login as
-/// name, so a name names one user.
-fn distinct_names(users: &mut [User]) {
+/// name, so a name names one user, then points each owned node (whose `user` readers set to
+/// the owner's login) at its owner's name, as the project's own inventories do.
+fn distinct_names(draft: &mut Draft) {
+    let users = &mut draft.inventory.users;
     let names: Vec<String> = users.iter().map(|u| u.name.clone()).collect();
     for user in users.iter_mut() {
         if names.iter().filter(|n| **n == user.name).count() > 1 {
             user.name = user.login().to_owned();
+        }
+    }
+    for node in &mut draft.inventory.nodes {
+        let owner = node
+            .user
+            .as_deref()
+            .and_then(|login| users.iter().find(|u| u.login() == login));
+        if let Some(owner) = owner {
+            node.user = Some(owner.name.clone());
         }
     }
 }

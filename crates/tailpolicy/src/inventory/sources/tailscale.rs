@@ -88,7 +88,7 @@ pub(super) fn status(root: &Value) -> Result<Draft, Diagnostic> {
         });
         draft.inventory.nodes.push(node);
     }
-    distinct_names(&mut draft.inventory.users);
+    distinct_names(&mut draft);
     Ok(draft)
 }
 
@@ -141,7 +141,7 @@ pub(super) fn netmap(root: &Value) -> Result<Draft, Diagnostic> {
         });
         draft.inventory.nodes.push(node);
     }
-    distinct_names(&mut draft.inventory.users);
+    distinct_names(&mut draft);
     Ok(draft)
 }
 
