@@ -262,3 +262,199 @@ fn canonical_ssh(rule: &Value) -> String {
         .collect();
     format!("{:?}", (principals, users, action, env))
 }
+
+#[cfg(test)]
+mod tests {
+    //! Netmaps derived from the conformance captures: each node of each capture with
+    //! compiled filters or SSH rules becomes a `tailscale debug netmap` file (its visible
+    //! peers, the captured `PacketFilterRules` and `SSHPolicy`), which must verify clean;
+    //! one with a changed rule must report exactly that rule.
+    #![allow(clippy::print_stdout, reason = "the test prints its count")]
+
+    use std::path::PathBuf;
+
+    use serde_json::{Map, Value, json};
+    use tailpolicy::Inventory;
+
+    use super::verify;
+
+    fn corpus() -> Option<PathBuf> {
+        let dir = std::env::var_os("TAILPOLICY_CONFORMANCE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
+            })
+            .join("headscale/saas");
+        if dir.is_dir() {
+            Some(dir)
+        } else {
+            println!("skipped: conformance corpus not found at {}", dir.display());
+            None
+        }
+    }
+
+    const TAGGED_DEVICES: u64 = 999_999;
+
+    /// The netmap `viewer` would get: itself, the peers the capture shows it (all nodes
+    /// when the capture has no peers), and what the control server compiled for it.
+    fn netmap(case: &Value, viewer: &str) -> Value {
+        let users = case["users"].as_array().cloned().unwrap_or_default();
+        let user_id = |name: &str| {
+            users
+                .iter()
+                .find(|u| u["name"] == name)
+                .and_then(|u| u["id"].as_u64())
+        };
+        let visible = case["expect"]["peers"]
+            .get(viewer)
+            .and_then(Value::as_object);
+        let node = |n: &Value| {
+            let mut node = Map::new();
+            let name = n["name"].as_str().unwrap_or("");
+            node.insert("Name".into(), json!(format!("{name}.tail1234.ts.net.")));
+            let addresses: Vec<String> = [("ipv4", "/32"), ("ipv6", "/128")]
+                .iter()
+                .filter_map(|(k, bits)| n[*k].as_str().map(|a| format!("{a}{bits}")))
+                .collect();
+            let mut allowed = addresses.clone();
+            for route in n["approved_routes"].as_array().into_iter().flatten() {
+                allowed.push(route.as_str().unwrap_or("").to_owned());
+            }
+            node.insert("Addresses".into(), json!(addresses));
+            node.insert("AllowedIPs".into(), json!(allowed));
+            let owner = n["user"].as_str().and_then(user_id);
+            node.insert("User".into(), json!(owner.unwrap_or(TAGGED_DEVICES)));
+            if n["tags"].as_array().is_some_and(|t| !t.is_empty()) {
+                node.insert("Tags".into(), n["tags"].clone());
+            }
+            node.insert(
+                "Hostinfo".into(),
+                json!({"Hostname": name, "RoutableIPs": n["routable_ips"]}),
+            );
+            Value::Object(node)
+        };
+        let nodes = case["nodes"].as_array().cloned().unwrap_or_default();
+        let me = nodes.iter().find(|n| n["name"] == viewer).cloned();
+        let peers: Vec<Value> = nodes
+            .iter()
+            .filter(|n| n["name"] != viewer)
+            .filter(|n| {
+                visible.is_none_or(|v| n["name"].as_str().is_some_and(|p| v.contains_key(p)))
+            })
+            .map(node)
+            .collect();
+        let mut profiles = Map::new();
+        for u in &users {
+            let login = u["email"].as_str().or(u["name"].as_str()).unwrap_or("");
+            profiles.insert(
+                u["id"].to_string(),
+                json!({"ID": u["id"], "LoginName": login, "DisplayName": u["name"]}),
+            );
+        }
+        profiles.insert(
+            TAGGED_DEVICES.to_string(),
+            json!({"ID": TAGGED_DEVICES, "LoginName": "tagged-devices"}),
+        );
+        json!({
+            "SelfNode": me.as_ref().map(node),
+            "Peers": peers,
+            "UserProfiles": profiles,
+            "PacketFilterRules": case["expect"]["filter"].get(viewer).cloned().unwrap_or(Value::Null),
+            "SSHPolicy": {"rules": case["expect"]["ssh_rules"].get(viewer).cloned().unwrap_or(Value::Null)},
+        })
+    }
+
+    /// Every (capture, node) whose netmap we can build, with its policy.
+    fn derived() -> Vec<(String, String, Value, [bool; 2])> {
+        let Some(dir) = corpus() else {
+            return Vec::new();
+        };
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flat_map(|folder| std::fs::read_dir(folder.unwrap().path()).unwrap())
+            .map(|f| f.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        paths.sort();
+        let mut out = Vec::new();
+        for path in paths {
+            let case: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let expect = &case["expect"];
+            let compiled = expect.get("filter").is_some() || expect.get("ssh_rules").is_some();
+            if !compiled || case["unreliable"] == true || expect["valid"] == false {
+                continue;
+            }
+            let policy = case["policy"].as_str().unwrap_or("").to_owned();
+            // Only what the capture recorded is compared.
+            let recorded = [
+                expect.get("filter").is_some(),
+                expect.get("ssh_rules").is_some(),
+            ];
+            for node in case["nodes"].as_array().into_iter().flatten() {
+                let viewer = node["name"].as_str().unwrap_or("");
+                let name = format!("{}@{viewer}", case["name"].as_str().unwrap_or(""));
+                out.push((name, policy.clone(), netmap(&case, viewer), recorded));
+            }
+        }
+        out
+    }
+
+    fn check(policy: &str, netmap: &Value) -> (super::Diff, super::Diff) {
+        let root = tailpolicy::syntax::parse(policy).value.unwrap();
+        let policy = tailpolicy::model::lower(&root).0;
+        let read = Inventory::read(&netmap.to_string()).unwrap_or_else(|e| panic!("{}", e.message));
+        let viewer = read.viewer.unwrap();
+        verify(&policy, &read.inventory, &viewer, netmap)
+    }
+
+    #[test]
+    fn netmaps_derived_from_the_captures_verify_clean() {
+        let cases = derived();
+        let mut failures = Vec::new();
+        let mut rules = 0;
+        for (name, policy, netmap, [has_filter, has_ssh]) in &cases {
+            let (filter, ssh) = check(policy, netmap);
+            rules += filter.theirs + ssh.theirs;
+            if (*has_filter && !filter.same()) || (*has_ssh && !ssh.same()) {
+                failures.push(format!("{name}: filter {filter:?}\n  ssh {ssh:?}"));
+            }
+        }
+        println!(
+            "{} netmaps verified ({} control-server rules), {} differ",
+            cases.len(),
+            rules,
+            failures.len()
+        );
+        for f in failures.iter().take(5) {
+            println!("DIFF {f}");
+        }
+        assert!(failures.is_empty(), "{} netmaps differ", failures.len());
+    }
+
+    #[test]
+    fn a_changed_rule_is_reported() {
+        let cases = derived();
+        let Some((name, policy, netmap, _)) = cases.iter().find(|(_, _, n, _)| {
+            n["PacketFilterRules"]
+                .as_array()
+                .is_some_and(|r| r.len() >= 2)
+        }) else {
+            return;
+        };
+        let mut changed = netmap.clone();
+        let rule = &mut changed["PacketFilterRules"][1];
+        let original = rule.clone();
+        rule["DstPorts"][0]["Ports"] = json!({"First": 4242, "Last": 4242});
+        let edited = rule.clone();
+        let (filter, ssh) = check(policy, &changed);
+        assert_eq!(ssh.only_theirs.len(), 0, "{name}");
+        assert_eq!(filter.only_theirs, [edited], "{name}");
+        assert_eq!(filter.only_ours, [original], "{name}");
+        let mut swapped = netmap.clone();
+        let list = swapped["PacketFilterRules"].as_array_mut().unwrap();
+        list.swap(0, 1);
+        let (filter, _) = check(policy, &swapped);
+        assert!(filter.reordered || filter.same(), "{name}: {filter:?}");
+    }
+}
