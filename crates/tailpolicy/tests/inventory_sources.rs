@@ -365,3 +365,22 @@ fn sources_never_panic_on_mangled_fixtures() {
         }
     }
 }
+
+#[test]
+fn real_tailnet_allowances_are_not_errors() {
+    // A node shared in from another tailnet with the same machine name as one of ours.
+    let text = r#"{"Self": {"DNSName": "nas.tail4f2c.ts.net.", "TailscaleIPs": ["100.64.0.1"]},
+      "Peer": {"nodekey:01": {"DNSName": "nas.other-tailnet.ts.net.", "TailscaleIPs": ["100.64.0.2"],
+                              "AltSharerUserID": 7}}}"#;
+    let inv = Inventory::parse(text).unwrap();
+    assert_eq!(inv.nodes[1].name, "nas.other-tailnet.ts.net");
+    assert!(inv.nodes[1].shared);
+    // headscale may be configured with other prefixes: a warning there.
+    let read =
+        Inventory::read(r#"[{"id": 1, "name": "a", "ip_addresses": ["10.1.0.1"]}]"#).unwrap();
+    assert!(
+        read.warnings[0]
+            .message
+            .contains("outside the tailnet ranges")
+    );
+}

@@ -11,7 +11,9 @@ use crate::span::Span;
 
 /// Runs the checks on a draft: the first error, or the inventory with its warnings.
 pub(crate) fn finish(draft: Draft, shape: Shape) -> Result<Read, Diagnostic> {
-    let warnings = check(&draft.inventory, &draft.nodes_at, &draft.users_at)?;
+    // headscale can be configured with other prefixes (it warns); Tailscale never is.
+    let lenient = shape == Shape::HeadscaleNodes;
+    let warnings = check(&draft.inventory, &draft.nodes_at, &draft.users_at, lenient)?;
     Ok(Read {
         inventory: draft.inventory,
         warnings,
@@ -21,11 +23,13 @@ pub(crate) fn finish(draft: Draft, shape: Shape) -> Result<Read, Diagnostic> {
 }
 
 /// Checks an inventory (also a merged one, whose items have no location: `at` may be short,
-/// and messages then name the node).
-pub fn check(
+/// and messages then name the node). With `lenient`, an address outside the tailnet ranges
+/// is a warning.
+pub(crate) fn check(
     inventory: &Inventory,
     nodes_at: &[Located],
     users_at: &[Located],
+    lenient: bool,
 ) -> Result<Vec<Diagnostic>, Diagnostic> {
     let place = |at: &[Located], i: usize, what: &str, name: &str| match at.get(i) {
         Some(located) => (located.span, format!("`{}`", located.path)),
@@ -64,12 +68,13 @@ pub fn check(
                 IpAddr::V6(v6) => TAILNET_V6.contains(&v6),
             };
             if !inside {
-                return Err(invalid(
-                    span,
-                    &format!(
-                        "{path}: address `{addr}` is outside the tailnet ranges `100.64.0.0/10` and `fd7a:115c:a1e0::/48`"
-                    ),
-                ));
+                let message = format!(
+                    "{path}: address `{addr}` is outside the tailnet ranges `100.64.0.0/10` and `fd7a:115c:a1e0::/48`"
+                );
+                if !lenient {
+                    return Err(invalid(span, &message));
+                }
+                warnings.push(Diagnostic::warning(INVALID_INVENTORY, message, span));
             }
             if let Some(&(_, first)) = seen_addrs.iter().find(|(a, _)| *a == addr) {
                 let (_, first_path) = place(nodes_at, first, "node", &inventory.nodes[first].name);

@@ -21,7 +21,7 @@ pub(super) fn devices(root: &Value) -> Result<Draft, Diagnostic> {
     for (i, device) in list.iter().enumerate() {
         let path = format!("devices[{i}]");
         let mut node = Node::named(
-            machine_name(text(device, "name"), text(device, "hostname"))
+            machine_name(&draft, text(device, "name"), text(device, "hostname"))
                 .unwrap_or_else(|| format!("device-{i}")),
         );
         (node.ipv4, node.ipv6) = addresses(device, "addresses", &path)?;

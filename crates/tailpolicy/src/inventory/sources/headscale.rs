@@ -43,8 +43,12 @@ pub(super) fn nodes(root: &Value) -> Result<Draft, Diagnostic> {
     for (i, entry) in nodes.iter().enumerate() {
         let path = format!("[{i}]");
         let mut node = Node::named(
-            machine_name(None, text(entry, "givenname").or(text(entry, "name")))
-                .unwrap_or_else(|| format!("node-{i}")),
+            machine_name(
+                &draft,
+                None,
+                text(entry, "givenname").or(text(entry, "name")),
+            )
+            .unwrap_or_else(|| format!("node-{i}")),
         );
         (node.ipv4, node.ipv6) = addresses(entry, "ipaddresses", &path)?;
         // `tags` from 0.28; before, the admin's `forced_tags` and the granted `valid_tags`

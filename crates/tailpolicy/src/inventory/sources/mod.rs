@@ -206,12 +206,21 @@ fn addresses(
 }
 
 /// The machine name: the first label of a MagicDNS name (`web-1.tail1234.ts.net.`), else
-/// the fallback (an OS host name).
-fn machine_name(dns: Option<&str>, fallback: Option<&str>) -> Option<String> {
-    dns.and_then(|d| d.trim_end_matches('.').split('.').next())
+/// the fallback (an OS host name). A node shared in from another tailnet may have the same
+/// first label as one of ours: it then keeps its whole DNS name.
+fn machine_name(draft: &Draft, dns: Option<&str>, fallback: Option<&str>) -> Option<String> {
+    let full = dns
+        .map(|d| d.trim_end_matches('.'))
+        .filter(|d| !d.is_empty());
+    let label = full
+        .and_then(|d| d.split('.').next())
         .filter(|label| !label.is_empty())
-        .or(fallback)
-        .map(str::to_owned)
+        .or(fallback)?;
+    let taken = draft.inventory.nodes.iter().any(|n| n.name == label);
+    Some(match full {
+        Some(full) if taken => full.to_owned(),
+        _ => label.to_owned(),
+    })
 }
 
 /// A user known by login: its name is the login's local part.

@@ -57,7 +57,7 @@ pub(super) fn status(root: &Value) -> Result<Draft, Diagnostic> {
         let mut node = Node::named(String::new());
         (node.ipv4, node.ipv6) = addresses(peer, "tailscaleips", &path)?;
         node.tags = strings(peer, "tags", &path)?;
-        node.name = machine_name(text(peer, "dnsname"), text(peer, "hostname"))
+        node.name = machine_name(&draft, text(peer, "dnsname"), text(peer, "hostname"))
             .unwrap_or_else(|| format!("node-{i}"));
         // AllowedIPs holds the node's addresses and the routes it serves: its primary
         // subnet routes and, when it is an exit node, the exit routes.
@@ -113,8 +113,12 @@ pub(super) fn netmap(root: &Value) -> Result<Draft, Diagnostic> {
         node.tags = strings(peer, "tags", &path)?;
         let hostinfo = get(peer, "hostinfo");
         let hostname = hostinfo.and_then(|h| text(h, "hostname"));
-        node.name = machine_name(text(peer, "name"), text(peer, "computedname").or(hostname))
-            .unwrap_or_else(|| format!("node-{i}"));
+        node.name = machine_name(
+            &draft,
+            text(peer, "name"),
+            text(peer, "computedname").or(hostname),
+        )
+        .unwrap_or_else(|| format!("node-{i}"));
         if let Some(hostinfo) = hostinfo {
             node.routable_ips = prefixes(hostinfo, "routableips", &format!("{path}.Hostinfo"))?;
         }
