@@ -6,6 +6,8 @@
 //! and VIP services, headscale's `nodes list` / `users list -o json`), told apart by shape
 //! (`sources/`). Every shape goes through the same checks (`check.rs`).
 
+// The checks and the source readers stay out of the WASM module (its size budget).
+#[cfg(feature = "inventory-sources")]
 mod check;
 #[cfg(feature = "inventory-sources")]
 mod sources;
@@ -211,12 +213,14 @@ impl Shape {
 
 /// Where a node or user came from in the file, for the checks' messages.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "inventory-sources"), allow(dead_code))]
 pub(crate) struct Located {
     pub span: Span,
     pub path: String,
 }
 
 /// An inventory as read, before the checks.
+#[cfg_attr(not(feature = "inventory-sources"), allow(dead_code))]
 pub(crate) struct Draft {
     pub inventory: Inventory,
     pub nodes_at: Vec<Located>,
@@ -248,9 +252,9 @@ impl Inventory {
         #[cfg(feature = "inventory-sources")]
         if let Some(shape) = sources::detect(&root) {
             let draft = sources::read(shape, &root)?;
-            return check::finish(draft, shape);
+            return finish(draft, shape);
         }
-        check::finish(read_own(&root)?, Shape::Own)
+        finish(read_own(&root)?, Shape::Own)
     }
 
     /// The domains usable in `user:*@domain` expressions, lowercased.
@@ -274,7 +278,10 @@ impl Inventory {
     /// files (no locations): the first error, or the warnings. Addresses outside the tailnet
     /// ranges are warnings here (each file was checked by its own shape's rule).
     pub fn check(&self) -> Result<Vec<Diagnostic>, Diagnostic> {
-        check::check(self, &[], &[], true)
+        #[cfg(feature = "inventory-sources")]
+        return check::check(self, &[], &[], true);
+        #[cfg(not(feature = "inventory-sources"))]
+        Ok(Vec::new())
     }
 
     /// Adds this file's facts to `self` (several `--inventory` files: devices + users +
@@ -388,6 +395,20 @@ impl Inventory {
     }
 }
 
+#[cfg(feature = "inventory-sources")]
+use check::finish;
+
+/// Without the checks: the inventory as read.
+#[cfg(not(feature = "inventory-sources"))]
+fn finish(draft: Draft, shape: Shape) -> Result<Read, Diagnostic> {
+    Ok(Read {
+        inventory: draft.inventory,
+        warnings: Vec::new(),
+        shape,
+        viewer: draft.viewer,
+    })
+}
+
 fn read_own(root: &Value) -> Result<Draft, Diagnostic> {
     let mut inventory = Inventory::default();
     let mut nodes_at = Vec::new();
@@ -418,7 +439,7 @@ fn read_own(root: &Value) -> Result<Draft, Diagnostic> {
                         "unknown field `{other}`, expected one of `users`, `nodes`, `tailnet`, `unknown`, `services`, `assume_nodes`"
                     ),
                 )
-                .with_help(SHAPES_HELP));
+                .with_help(shapes_help()));
             }
         }
     }
@@ -430,11 +451,22 @@ fn read_own(root: &Value) -> Result<Draft, Diagnostic> {
     })
 }
 
-/// The help naming every shape `--inventory` takes.
-pub(crate) const SHAPES_HELP: &str = "an inventory is the project's `{\"users\": [...], \"nodes\": [...], \"tailnet\": {...}}`, or (with the `inventory-sources` feature) the output of `tailscale status --json`, `tailscale debug netmap`, the Tailscale API's `devices`, `users` or `vip-services`, or `headscale nodes list -o json` / `headscale users list -o json`";
+/// The help naming every shape the inventory may have.
+fn shapes_help() -> &'static str {
+    if cfg!(feature = "inventory-sources") {
+        SHAPES_HELP
+    } else {
+        INVENTORY_HELP
+    }
+}
+
+const SHAPES_HELP: &str = "an inventory is the project's `{\"users\": [...], \"nodes\": [...], \"tailnet\": {...}}`, or (with the `inventory-sources` feature) the output of `tailscale status --json`, `tailscale debug netmap`, the Tailscale API's `devices`, `users` or `vip-services`, or `headscale nodes list -o json` / `headscale users list -o json`";
 
 /// Each item's span and path (`nodes[3]`) in an array.
 fn located(value: &Value, key: &str) -> Vec<Located> {
+    if !cfg!(feature = "inventory-sources") {
+        return Vec::new();
+    }
     let items = value.as_array().unwrap_or_default();
     items
         .iter()
