@@ -428,10 +428,15 @@ fn read_own(root: &Value) -> Result<Draft, Diagnostic> {
             "tailnet" => inventory.tailnet = read_tailnet(value)?,
             "unknown" if value.is_null() => {}
             "unknown" => inventory.unknown = read_unknowns(value)?,
+            #[cfg(feature = "inventory-sources")]
             "services" => {
                 inventory.services = list(value, Path::root("services"), read_service)?;
             }
+            #[cfg(feature = "inventory-sources")]
             "assume_nodes" => inventory.assume_nodes = strings(value, Path::root("assume_nodes"))?,
+            // Nothing in the WASM module uses services or node templates yet.
+            #[cfg(not(feature = "inventory-sources"))]
+            "services" | "assume_nodes" => {}
             other => {
                 return Err(invalid(
                     member.key_span,
@@ -497,6 +502,7 @@ fn read_unknowns(value: &Value) -> Result<Unknowns, Diagnostic> {
     Ok(unknown)
 }
 
+#[cfg(feature = "inventory-sources")]
 fn read_service(value: &Value, path: Path<'_>) -> Result<Service, Diagnostic> {
     let mut service = Service::default();
     for member in fields(value, Some(path))? {
