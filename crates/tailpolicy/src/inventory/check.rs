@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use super::{Draft, INVALID_INVENTORY, Inventory, Located, Read, Shape, invalid};
 use crate::addr::{CGNAT_V4, TAILNET_V6};
 use crate::diagnostic::Diagnostic;
+use crate::fasthash::FastMap;
 use crate::span::Span;
 
 /// Runs the checks on a draft: the first error, or the inventory with its warnings.
@@ -36,13 +37,12 @@ pub(crate) fn check(
         None => (Span::at(0), format!("{what} `{name}`")),
     };
     let mut warnings = Vec::new();
-    let mut seen_addrs: Vec<(IpAddr, usize)> = Vec::new();
+    // First index of each name and address: large tailnets are checked in linear time.
+    let mut seen_names: FastMap<&str, usize> = FastMap::default();
+    let mut seen_addrs: FastMap<IpAddr, usize> = FastMap::default();
     for (i, node) in inventory.nodes.iter().enumerate() {
         let (span, path) = place(nodes_at, i, "node", &node.name);
-        if let Some(first) = inventory.nodes[..i]
-            .iter()
-            .position(|n| n.name == node.name)
-        {
+        if let Some(&first) = seen_names.get(node.name.as_str()) {
             let (_, first_path) = place(nodes_at, first, "node", &node.name);
             return Err(invalid(
                 span,
@@ -60,6 +60,7 @@ pub(crate) fn check(
                 ));
             }
         }
+        seen_names.insert(&node.name, i);
         let mut any = false;
         for addr in node.addrs() {
             any = true;
@@ -76,14 +77,19 @@ pub(crate) fn check(
                 }
                 warnings.push(Diagnostic::warning(INVALID_INVENTORY, message, span));
             }
-            if let Some(&(_, first)) = seen_addrs.iter().find(|(a, _)| *a == addr) {
-                let (_, first_path) = place(nodes_at, first, "node", &inventory.nodes[first].name);
+            if let Some(&first) = seen_addrs.get(&addr) {
+                let (_, first_path) = place(
+                    nodes_at,
+                    first,
+                    "node",
+                    inventory.nodes.get(first).map_or("", |n| &n.name),
+                );
                 return Err(invalid(
                     span,
                     &format!("{path}: address `{addr}` is also {first_path}'s"),
                 ));
             }
-            seen_addrs.push((addr, i));
+            seen_addrs.insert(addr, i);
         }
         if !any {
             warnings.push(Diagnostic::warning(
@@ -96,23 +102,19 @@ pub(crate) fn check(
             ));
         }
     }
+    let mut seen_logins: FastMap<String, usize> = FastMap::default();
+    let mut seen_users: FastMap<&str, usize> = FastMap::default();
     for (i, user) in inventory.users.iter().enumerate() {
         let (span, path) = place(users_at, i, "user", &user.name);
         let login = user.login();
-        if let Some(first) = inventory.users[..i]
-            .iter()
-            .position(|u| u.login().eq_ignore_ascii_case(login))
-        {
+        if let Some(&first) = seen_logins.get(&login.to_ascii_lowercase()) {
             let (_, first_path) = place(users_at, first, "user", &user.name);
             return Err(invalid(
                 span,
                 &format!("{path}: user `{login}` is also {first_path}"),
             ));
         }
-        if let Some(first) = inventory.users[..i]
-            .iter()
-            .position(|u| u.name == user.name)
-        {
+        if let Some(&first) = seen_users.get(user.name.as_str()) {
             let (_, first_path) = place(users_at, first, "user", &user.name);
             return Err(invalid(
                 span,
@@ -123,6 +125,8 @@ pub(crate) fn check(
             )
             .with_help("give each user a distinct `name` (e.g. the whole login)"));
         }
+        seen_logins.insert(login.to_ascii_lowercase(), i);
+        seen_users.insert(&user.name, i);
     }
     Ok(warnings)
 }
