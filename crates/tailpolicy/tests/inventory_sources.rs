@@ -384,3 +384,32 @@ fn real_tailnet_allowances_are_not_errors() {
             .contains("outside the tailnet ranges")
     );
 }
+
+#[test]
+fn statuses_of_several_nodes_merge() {
+    let peer = |name: &str, ip: &str| {
+        format!(
+            r#"{{"DNSName": "{name}.tail4f2c.ts.net.", "TailscaleIPs": ["{ip}"], "UserID": 1}}"#
+        )
+    };
+    let status = |me: String, peers: &[String]| {
+        let peers: Vec<String> = peers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!(r#""nodekey:{i:02}": {p}"#))
+            .collect();
+        format!(
+            r#"{{"Self": {me}, "Peer": {{{}}}, "User": {{"1": {{"ID": 1, "LoginName": "amy@example.com"}}}}}}"#,
+            peers.join(", ")
+        )
+    };
+    let a = status(peer("a", "100.64.0.1"), &[peer("b", "100.64.0.2")]);
+    let b = status(peer("c", "100.64.0.3"), &[peer("b", "100.64.0.2")]);
+    let mut merged = Inventory::parse(&a).unwrap();
+    merged.merge(Inventory::parse(&b).unwrap());
+    let names: Vec<&str> = merged.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    assert_eq!(merged.users.len(), 1);
+    assert!(merged.unknown.nodes, "statuses list only visible peers");
+    assert!(merged.check().is_ok());
+}
