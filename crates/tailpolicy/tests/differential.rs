@@ -460,6 +460,7 @@ impl World {
                 name: (*name).to_owned(),
                 email: Some(login(i)),
                 roles: Vec::new(),
+                shared: false,
             })
             .collect();
         let nodes = self
@@ -498,6 +499,8 @@ impl World {
                     approved_routes,
                     primary_routes: Vec::new(),
                     created_by: None,
+                    ephemeral: false,
+                    shared: false,
                 }
             })
             .collect();
@@ -506,6 +509,8 @@ impl World {
             nodes,
             tailnet: Default::default(),
             unknown: Default::default(),
+            services: Vec::new(),
+            assume_nodes: Vec::new(),
         }
     }
 

@@ -41,7 +41,12 @@ struct BatchLine {
 }
 
 pub fn run(args: &QueryArgs, out: &mut impl Write, err: &mut impl Write) -> io::Result<ExitStatus> {
-    let loaded = match load(&args.policy, args.inventory.as_deref(), err)? {
+    let loaded = match load(
+        &args.policy,
+        &args.inventory.files,
+        &args.inventory.assume_node,
+        err,
+    )? {
         Ok(loaded) => loaded,
         Err(status) => return Ok(status),
     };

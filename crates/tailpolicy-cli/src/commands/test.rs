@@ -35,7 +35,12 @@ struct JsonAssertion<'a> {
 }
 
 pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::Result<ExitStatus> {
-    let loaded = match load(&args.policy, args.inventory.as_deref(), err)? {
+    let loaded = match load(
+        &args.policy,
+        &args.inventory.files,
+        &args.inventory.assume_node,
+        err,
+    )? {
         Ok(loaded) => loaded,
         Err(status) => return Ok(status),
     };
