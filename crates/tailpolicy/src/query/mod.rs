@@ -5,6 +5,11 @@
 //! user, a group member) that no node in the inventory has exactly stands for a hypothetical
 //! node with that identity, e.g. a freshly started ephemeral CI runner.
 
+mod assume;
+
+pub use assume::Condition;
+use assume::{Assumption, Facts, MEMBER, Part};
+
 use crate::fasthash::FastMap as HashMap;
 use crate::text::Trimmed;
 use std::net::{IpAddr, Ipv4Addr};
@@ -20,7 +25,7 @@ use crate::model::Policy;
 use crate::ports::split_destination_and_port;
 use crate::proto::{DEFAULT_PROTOCOLS, Protocol, parse_protocol};
 use crate::resolve::{Addr, NodeInfo};
-use crate::selector::{Selector, parse_prefix};
+use crate::selector::{Autogroup, Selector, parse_prefix};
 
 /// A query that cannot be answered as written.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -38,6 +43,8 @@ pub enum QueryError {
     BadProtocol(String),
     #[error("group `{0}` has no members")]
     EmptyGroup(String),
+    #[error("tag `{0}` is not in `tagOwners`, so no device can have it")]
+    UnknownTag(String),
 }
 
 /// The rule a match or near miss refers to.
@@ -66,6 +73,22 @@ pub struct Answer {
     pub src_hypothetical: bool,
     /// The destination address.
     pub dst_addr: String,
+    /// What the tailnet must also have for the answer to hold: a device with the identity,
+    /// an approved route or exit node, a role, the identity of the device at an address.
+    pub conditions: Vec<Condition>,
+    /// For a source that stands for several identities (a group, an autogroup): the answer
+    /// for each. `allowed` is then true only when every one is allowed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<MemberAnswer>,
+}
+
+/// The answer for one identity a source stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberAnswer {
+    pub member: String,
+    pub allowed: bool,
+    pub conditions: Vec<Condition>,
+    pub explanation: String,
 }
 
 /// One endpoint of a query after resolution.
@@ -79,6 +102,8 @@ struct Endpoint {
     node: Option<usize>,
     /// True when it is a hypothetical node added for this query.
     hypothetical: bool,
+    /// True when it was given as an address (a device of unknown identity).
+    address: bool,
 }
 
 /// Answers queries for one policy and inventory; parse once, ask many times.
@@ -90,6 +115,17 @@ pub struct Simulator<'p> {
     base: Compiled<'p>,
     addresses_as_nodes: bool,
     lookup: Lookup,
+    /// What the inventory tells for certain.
+    facts: Facts,
+    /// Nodes from this index on are hypothetical (added for the policy's tests).
+    real_nodes: usize,
+}
+
+/// Both endpoints of a query and the compilation that holds them.
+struct Resolved<'s, 'p> {
+    src: Endpoint,
+    dst: Endpoint,
+    compiled: std::borrow::Cow<'s, Compiled<'p>>,
 }
 
 /// Lookups into the simulator's inventory, so that resolving an endpoint does not scan
@@ -132,25 +168,293 @@ fn node_addrs(node: &Node) -> impl Iterator<Item = IpAddr> {
 
 impl<'p> Simulator<'p> {
     pub fn new(policy: &'p Policy, inventory: Option<&Inventory>) -> Self {
+        let facts = Facts::of(inventory);
         let inventory = inventory.cloned().unwrap_or_default();
         let base = Compiled::new(policy, &inventory);
         let lookup = Lookup::new(&inventory);
         Self {
             policy,
+            real_nodes: inventory.nodes.len(),
             inventory,
             base,
             addresses_as_nodes: false,
             lookup,
+            facts,
         }
     }
 
     /// A simulator with the semantics of the policy's `tests`: a destination address that no
     /// node has is a hypothetical node of its own, whether or not a route covers it, so the
     /// answer depends on the policy alone and not on route approval.
-    pub fn for_tests(policy: &'p Policy, inventory: &Inventory) -> Self {
+    ///
+    /// `inventory` is `original` (the user's, if any) plus hypothetical nodes appended for
+    /// the tests' identities ([`with_identities`]).
+    pub fn for_tests(
+        policy: &'p Policy,
+        inventory: &Inventory,
+        original: Option<&Inventory>,
+    ) -> Self {
         let mut simulator = Self::new(policy, Some(inventory));
         simulator.addresses_as_nodes = true;
+        simulator.facts = Facts::of(original);
+        simulator.real_nodes = original.map_or(0, |i| i.nodes.len());
         simulator
+    }
+
+    /// The condition under which the `ssh` rules give `src` the verdict `want` for `login`
+    /// at `dst`, when that depends on a fact the simulator does not have (for `sshTests`).
+    pub(crate) fn ssh_verdict_if(
+        &self,
+        src: &str,
+        dst: &str,
+        login: &str,
+        want: crate::compile::SshVerdict,
+    ) -> Option<Condition> {
+        let resolved = self.resolve(src, dst, &[]).ok()?;
+        for assumption in self.assumptions(&resolved, [Part::SshSrc, Part::SshDst]) {
+            let Ok(alternative) = self.resolve(src, dst, &assumption) else {
+                continue;
+            };
+            let (Some(s), Some(d)) = (alternative.src.node, alternative.dst.node) else {
+                continue;
+            };
+            if alternative
+                .compiled
+                .ssh_decision(s, d, login.trimmed())
+                .verdict
+                == want
+            {
+                let conditions =
+                    self.conditions(&assumption, &alternative, &[], src, resolved.dst.ip);
+                return Some(Condition {
+                    kind: conditions.first().map_or("owner", |c| c.kind),
+                    text: conditions
+                        .iter()
+                        .map(|c| c.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                });
+            }
+        }
+        None
+    }
+
+    /// Resolves both endpoints, with `assumption` made true.
+    fn resolve(
+        &self,
+        src: &str,
+        dst: &str,
+        assumption: &[Assumption],
+    ) -> Result<Resolved<'_, 'p>, QueryError> {
+        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
+        let mut src_end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
+        // A router carries the destination: its address needs no device of its own.
+        if assumption.iter().any(Assumption::routes) {
+            overlay.addresses_as_nodes = false;
+        }
+        let mut dst_end = endpoint(self.policy, &mut overlay, dst.trimmed(), Side::Destination)?;
+        for end in [&mut src_end, &mut dst_end] {
+            end.hypothetical |= end.node.is_some_and(|i| i >= self.real_nodes);
+        }
+        let compiled = if assumption.is_empty() {
+            self.compiled_for(&overlay)
+        } else {
+            let mut inventory = overlay
+                .augmented()
+                .unwrap_or_else(|| self.inventory.clone());
+            for one in assumption {
+                one.apply(&mut inventory, src_end.node, dst_end.ip, dst_end.node);
+            }
+            std::borrow::Cow::Owned(Compiled::new(self.policy, &inventory))
+        };
+        Ok(Resolved {
+            src: src_end,
+            dst: dst_end,
+            compiled,
+        })
+    }
+
+    /// The conditions of a set of assumptions.
+    fn conditions(
+        &self,
+        assumption: &[Assumption],
+        resolved: &Resolved<'_, '_>,
+        matches: &[Origin],
+        src: &str,
+        dst: IpAddr,
+    ) -> Vec<Condition> {
+        assumption
+            .iter()
+            .map(|a| a.condition(self.policy, &resolved.compiled, matches, src, dst))
+            .collect()
+    }
+
+    /// The sets of assumptions worth trying when the known facts deny a query, one at a
+    /// time and then two of different kinds (a role and the destination's identity, ...):
+    /// only facts the simulator does not have, and only those that could change the answer.
+    fn assumptions(&self, resolved: &Resolved<'_, '_>, parts: [Part; 2]) -> Vec<Vec<Assumption>> {
+        let single = self.single_assumptions(resolved, parts);
+        let kind = |a: &Assumption| match a {
+            Assumption::SrcRole(_) => 0,
+            Assumption::SrcIs(_) => 1,
+            Assumption::DstIs(_) => 2,
+            Assumption::Router(_) | Assumption::ExitNode(_) => 3,
+        };
+        let mut out: Vec<Vec<Assumption>> = single.iter().map(|a| vec![a.clone()]).collect();
+        for (i, a) in single.iter().enumerate() {
+            for b in single.iter().skip(i + 1) {
+                if kind(a) != kind(b) && out.len() < MAX_ASSUMPTIONS {
+                    out.push(vec![a.clone(), b.clone()]);
+                }
+            }
+        }
+        out
+    }
+
+    /// The single assumptions worth trying (see [`Self::assumptions`]).
+    fn single_assumptions(&self, resolved: &Resolved<'_, '_>, parts: [Part; 2]) -> Vec<Assumption> {
+        let mut out = Vec::new();
+        let nodes = &resolved.compiled.resolver.nodes;
+        let src = resolved.src.node.and_then(|i| nodes.get(i));
+        let dst = resolved.dst.node.and_then(|i| nodes.get(i));
+        let [src_part, dst_part] = parts;
+        if !self.facts.roles && src.is_some_and(|n| n.login.is_some() && n.roles.is_empty()) {
+            out.extend(
+                assume::named_roles(self.policy, src_part)
+                    .into_iter()
+                    .map(Assumption::SrcRole),
+            );
+        }
+        let bare = |n: &NodeInfo| n.login.is_none() && !n.is_tagged();
+        if !self.facts.nodes {
+            if resolved.src.hypothetical && src.is_some_and(bare) && resolved.src.address {
+                out.extend(
+                    assume::named_identities(self.policy, src_part)
+                        .into_iter()
+                        .map(Assumption::SrcIs),
+                );
+            }
+            if resolved.dst.hypothetical && dst.is_some_and(bare) && resolved.dst.address {
+                out.extend(
+                    assume::named_identities(self.policy, dst_part)
+                        .into_iter()
+                        .map(Assumption::DstIs),
+                );
+            }
+        }
+        let ip = resolved.dst.ip;
+        let outside = !tailnet_v4().contains(ip) && !crate::addr::tailnet_v6().contains(ip);
+        let tests = self.addresses_as_nodes;
+        if outside && (resolved.dst.node.is_none() || tests) && (!self.facts.routes || tests) {
+            let via = assume::via_tags(&resolved.compiled, ip);
+            if !tests {
+                out.push(Assumption::Router(None));
+            }
+            out.extend(via.iter().cloned().map(|t| Assumption::Router(Some(t))));
+            if !tests && assume::in_internet(ip) {
+                out.push(Assumption::ExitNode(None));
+                out.extend(via.into_iter().map(|t| Assumption::ExitNode(Some(t))));
+            }
+        }
+        out
+    }
+
+    /// The identities a source stands for: each member of a group, each tag for
+    /// `autogroup:tagged`, the users of an autogroup or domain (those the inventory lists,
+    /// or those the policy names plus one it does not). One identity for other sources.
+    fn members(&self, src: &str) -> Result<Vec<String>, QueryError> {
+        let src = src.trimmed();
+        if self.lookup.by_name.contains_key(src) {
+            return Ok(vec![src.to_owned()]);
+        }
+        let logins = || -> Vec<String> {
+            if self.facts.nodes && !self.inventory.unknown.users && !self.inventory.users.is_empty()
+            {
+                return self
+                    .inventory
+                    .users
+                    .iter()
+                    .map(|u| u.login().to_owned())
+                    .collect();
+            }
+            let mut out: Vec<String> = Vec::new();
+            for id in assume::named_identities(self.policy, Part::Src)
+                .into_iter()
+                .chain(assume::named_identities(self.policy, Part::Dst))
+            {
+                if let assume::Identity::User(login) = id
+                    && login != MEMBER
+                    && !out.contains(&login)
+                {
+                    out.push(login);
+                }
+            }
+            out.push(MEMBER.to_owned());
+            out
+        };
+        let mut out: Vec<String> = match Selector::parse(src) {
+            Selector::Group(group) => {
+                let entry = self
+                    .policy
+                    .groups
+                    .iter()
+                    .find(|g| g.name.value == group)
+                    .ok_or_else(|| QueryError::UnknownSource(src.to_owned()))?;
+                let members: Vec<String> = entry
+                    .values
+                    .iter()
+                    .map(|m| m.value.trimmed().to_owned())
+                    .collect();
+                if members.is_empty() {
+                    return Err(QueryError::EmptyGroup(group.to_owned()));
+                }
+                members
+            }
+            Selector::Autogroup(Autogroup::Member) => logins(),
+            Selector::UserDomain(domain) => {
+                let mut users: Vec<String> = logins()
+                    .into_iter()
+                    .filter(|l| {
+                        l.rsplit_once('@')
+                            .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
+                    })
+                    .collect();
+                if !self.facts.nodes || users.is_empty() {
+                    users.push(format!("{MEMBER}@{domain}"));
+                }
+                users
+            }
+            Selector::Autogroup(Autogroup::Tagged) => {
+                let tags: Vec<String> = self
+                    .policy
+                    .tag_owners
+                    .iter()
+                    .map(|t| t.name.value.trimmed().to_owned())
+                    .collect();
+                if tags.is_empty() {
+                    return Err(QueryError::UnknownSource(src.to_owned()));
+                }
+                tags
+            }
+            Selector::Autogroup(a) if a.is_role() && self.facts.roles => {
+                let role = a.role().unwrap_or_default();
+                let users: Vec<String> = self
+                    .inventory
+                    .users
+                    .iter()
+                    .filter(|u| u.roles.iter().any(|r| r == role))
+                    .map(|u| u.login().to_owned())
+                    .collect();
+                if users.is_empty() {
+                    vec![src.to_owned()]
+                } else {
+                    users
+                }
+            }
+            _ => vec![src.to_owned()],
+        };
+        out.truncate(MAX_MEMBERS);
+        Ok(out)
     }
 
     /// The compilation an overlay needs: the cached one, or a fresh one with the
@@ -162,7 +466,9 @@ impl<'p> Simulator<'p> {
         }
     }
 
-    /// Can `src` reach `dst` (`host:port`) over `proto` (default `tcp`)?
+    /// Can `src` reach `dst` (`host:port`) over `proto` (default `tcp`)? A source that
+    /// stands for several identities is answered for each ([`Answer::members`]); an answer
+    /// that depends on facts the inventory lacks is allowed on [`Answer::conditions`].
     pub fn query(&self, src: &str, dst: &str, proto: Option<&str>) -> Result<Answer, QueryError> {
         let proto_text = proto.unwrap_or("tcp").trimmed();
         let protocol = parse_protocol(proto_text)
@@ -174,13 +480,75 @@ impl<'p> Simulator<'p> {
             .parse()
             .map_err(|_| QueryError::BadPort(port_text.to_owned()))?;
 
-        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
-        let src_end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
-        let dst_end = endpoint(self.policy, &mut overlay, &host, Side::Destination)?;
-        let compiled = self.compiled_for(&overlay);
-        Ok(evaluate(
-            &compiled, &src_end, &dst_end, port, protocol, src, dst, proto_text,
-        ))
+        let members = if self.addresses_as_nodes {
+            vec![src.trimmed().to_owned()]
+        } else {
+            self.members(src)?
+        };
+        let mut answers = Vec::new();
+        for member in &members {
+            let mut answer = self.query_one(member, &host, port, protocol)?;
+            answer.src = src.to_owned();
+            answer.dst = dst.to_owned();
+            answers.push((member.clone(), answer));
+        }
+        Ok(aggregate(src, answers))
+    }
+
+    /// One identity's answer, under the known facts or else the first assumption that
+    /// allows it.
+    fn query_one(
+        &self,
+        src: &str,
+        host: &str,
+        port: u16,
+        protocol: Protocol,
+    ) -> Result<Answer, QueryError> {
+        let resolved = self.resolve(src, host, &[])?;
+        let ask = |r: &Resolved<'_, '_>| {
+            evaluate(&r.compiled, &r.src, &r.dst, port, protocol, src, host, "")
+        };
+        let mut answer = ask(&resolved);
+        if !answer.allowed {
+            let mut explained = false;
+            for assumption in self.assumptions(&resolved, [Part::Src, Part::Dst]) {
+                let routes = assumption.iter().any(Assumption::routes);
+                let Ok(alternative) = self.resolve(src, host, &assumption) else {
+                    continue;
+                };
+                let mut other = ask(&alternative);
+                if !other.allowed {
+                    // Without any router the denial says only that; a router's denial names
+                    // the rules.
+                    if routes && !explained {
+                        answer.explanation = other.explanation;
+                        explained = true;
+                    }
+                    continue;
+                }
+                let conditions = self.conditions(
+                    &assumption,
+                    &alternative,
+                    &other.matches,
+                    src,
+                    resolved.dst.ip,
+                );
+                let rules: Vec<String> = other.matches.iter().map(describe).collect();
+                let texts: Vec<&str> = conditions.iter().map(|c| c.text.as_str()).collect();
+                other.explanation =
+                    format!("allowed by {} if {}", rules.join(", "), texts.join(" and "));
+                if routes {
+                    other.via_node = None;
+                }
+                other.conditions.extend(conditions);
+                answer = other;
+                break;
+            }
+        }
+        if answer.allowed {
+            device_conditions(&resolved, &mut answer.conditions);
+        }
+        Ok(answer)
     }
 
     /// Can `src` open a Tailscale SSH session to `dst` (a node, tag, user, host alias or IP)
@@ -188,18 +556,102 @@ impl<'p> Simulator<'p> {
     /// also says whether the network rules let the source reach port 22, which a session
     /// needs too.
     pub fn ssh_query(&self, src: &str, dst: &str, login: &str) -> Result<SshAnswer, QueryError> {
-        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
-        let src_end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
-        let dst_end = endpoint(self.policy, &mut overlay, dst.trimmed(), Side::Destination)?;
-        let compiled = self.compiled_for(&overlay);
+        let members = self.members(src)?;
+        let mut answers = Vec::new();
+        for member in &members {
+            answers.push((member.clone(), self.ssh_one(member, dst, login)?));
+        }
+        if answers.len() == 1
+            && let Some((_, mut answer)) = answers.pop()
+        {
+            answer.src = src.to_owned();
+            return Ok(answer);
+        }
+        let mut combined = answers
+            .iter()
+            .find(|(_, a)| !a.allowed)
+            .or(answers.first())
+            .map(|(_, a)| a.clone())
+            .ok_or_else(|| QueryError::UnknownSource(src.to_owned()))?;
+        combined.src = src.to_owned();
+        combined.allowed = answers.iter().all(|(_, a)| a.allowed);
+        combined.explanation = members_explanation(
+            src,
+            answers
+                .iter()
+                .map(|(m, a)| (m.as_str(), a.allowed, a.explanation.as_str())),
+        );
+        for (_, answer) in &answers {
+            for condition in &answer.conditions {
+                if !combined.conditions.contains(condition) {
+                    combined.conditions.push(condition.clone());
+                }
+            }
+        }
+        combined.members = answers
+            .into_iter()
+            .map(|(member, a)| MemberAnswer {
+                member: member_label(&member),
+                allowed: a.allowed,
+                conditions: a.conditions,
+                explanation: a.explanation,
+            })
+            .collect();
+        Ok(combined)
+    }
+
+    /// One identity's SSH answer, under the known facts or the first assumption that opens
+    /// a session.
+    fn ssh_one(&self, src: &str, dst: &str, login: &str) -> Result<SshAnswer, QueryError> {
+        let resolved = self.resolve(src, dst, &[])?;
+        let mut answer = self.ssh_answer(&resolved, src, dst, login)?;
+        if !answer.allowed {
+            let mut tried = self.assumptions(&resolved, [Part::SshSrc, Part::SshDst]);
+            for more in self.assumptions(&resolved, [Part::Src, Part::Dst]) {
+                if !tried.contains(&more) {
+                    tried.push(more);
+                }
+            }
+            for assumption in tried {
+                let Ok(alternative) = self.resolve(src, dst, &assumption) else {
+                    continue;
+                };
+                let Ok(mut other) = self.ssh_answer(&alternative, src, dst, login) else {
+                    continue;
+                };
+                if other.allowed {
+                    let conditions =
+                        self.conditions(&assumption, &alternative, &[], src, resolved.dst.ip);
+                    let texts: Vec<&str> = conditions.iter().map(|c| c.text.as_str()).collect();
+                    other.explanation = format!("{} if {}", other.explanation, texts.join(" and "));
+                    other.conditions.extend(conditions);
+                    answer = other;
+                    break;
+                }
+            }
+        }
+        if answer.allowed {
+            device_conditions(&resolved, &mut answer.conditions);
+        }
+        Ok(answer)
+    }
+
+    fn ssh_answer(
+        &self,
+        resolved: &Resolved<'_, '_>,
+        src: &str,
+        dst: &str,
+        login: &str,
+    ) -> Result<SshAnswer, QueryError> {
+        let (src_end, dst_end, compiled) = (&resolved.src, &resolved.dst, &resolved.compiled);
         let (Some(src_node), Some(dst_node)) = (src_end.node, dst_end.node) else {
             return Err(QueryError::UnknownDestination(dst.to_owned()));
         };
         let decision = compiled.ssh_decision(src_node, dst_node, login.trimmed());
         let port_22 = evaluate(
-            &compiled,
-            &src_end,
-            &dst_end,
+            compiled,
+            src_end,
+            dst_end,
             22,
             Protocol::TCP,
             src,
@@ -242,6 +694,8 @@ impl<'p> Simulator<'p> {
             rule_span,
             network_allowed: port_22.allowed,
             explanation,
+            conditions: Vec::new(),
+            members: Vec::new(),
         })
     }
 
@@ -340,6 +794,162 @@ pub struct SshAnswer {
     /// Whether the network rules allow TCP port 22.
     pub network_allowed: bool,
     pub explanation: String,
+    /// What the tailnet must also have (see [`Answer::conditions`]).
+    pub conditions: Vec<Condition>,
+    /// For a source that stands for several identities: the answer for each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<MemberAnswer>,
+}
+
+/// Most sets of assumptions one query tries.
+const MAX_ASSUMPTIONS: usize = 96;
+
+/// Most identities one source is answered for.
+const MAX_MEMBERS: usize = 64;
+
+/// How a member is shown: the placeholder logins as words.
+fn member_label(member: &str) -> String {
+    if member == MEMBER {
+        return "a member the policy does not name".to_owned();
+    }
+    if let Some(domain) = member
+        .strip_prefix(MEMBER)
+        .and_then(|d| d.strip_prefix('@'))
+    {
+        return format!("a member at `{domain}` the policy does not name");
+    }
+    if let Some(role) = member.strip_prefix("autogroup:") {
+        return format!("a user with the `{role}` role");
+    }
+    member.to_owned()
+}
+
+/// "allowed for every…", "allowed for … but denied for …" or "denied for every…".
+fn members_explanation<'a>(
+    src: &str,
+    answers: impl Iterator<Item = (&'a str, bool, &'a str)> + Clone,
+) -> String {
+    let count = answers.clone().count();
+    let names = |allowed: bool| -> Vec<String> {
+        answers
+            .clone()
+            .filter(|a| a.1 == allowed)
+            .map(|a| member_label(a.0))
+            .collect()
+    };
+    let (yes, no) = (names(true), names(false));
+    let first = |allowed: bool| {
+        answers
+            .clone()
+            .find(|a| a.1 == allowed)
+            .map(|a| a.2)
+            .unwrap_or_default()
+    };
+    if no.is_empty() {
+        format!(
+            "allowed for all {count} identities `{src}` stands for; {}",
+            first(true)
+        )
+    } else if yes.is_empty() {
+        format!(
+            "denied for all {count} identities `{src}` stands for; {}",
+            first(false)
+        )
+    } else {
+        format!(
+            "allowed for only some identities `{src}` stands for: allowed for {}; denied for {} ({})",
+            yes.join(", "),
+            no.join(", "),
+            first(false)
+        )
+    }
+}
+
+/// The answers for each identity a source stands for, as one answer.
+fn aggregate(src: &str, mut answers: Vec<(String, Answer)>) -> Answer {
+    if answers.len() == 1
+        && let Some((_, answer)) = answers.pop()
+    {
+        return answer;
+    }
+    let explanation = members_explanation(
+        src,
+        answers
+            .iter()
+            .map(|(m, a)| (m.as_str(), a.allowed, a.explanation.as_str())),
+    );
+    let allowed = answers.iter().all(|(_, a)| a.allowed);
+    let mut combined = match answers.iter().find(|(_, a)| a.allowed == allowed) {
+        Some((_, a)) => a.clone(),
+        None => answers
+            .first()
+            .map(|(_, a)| a.clone())
+            .unwrap_or_else(|| Answer {
+                allowed: false,
+                src: src.to_owned(),
+                dst: String::new(),
+                proto: String::new(),
+                matches: Vec::new(),
+                explanation: String::new(),
+                via_node: None,
+                src_addr: String::new(),
+                src_hypothetical: false,
+                dst_addr: String::new(),
+                conditions: Vec::new(),
+                members: Vec::new(),
+            }),
+    };
+    combined.allowed = allowed;
+    combined.explanation = explanation;
+    combined.matches.clear();
+    for (_, answer) in &answers {
+        for origin in &answer.matches {
+            if !combined.matches.contains(origin) {
+                combined.matches.push(*origin);
+            }
+        }
+        for condition in &answer.conditions {
+            if !combined.conditions.contains(condition) {
+                combined.conditions.push(condition.clone());
+            }
+        }
+    }
+    combined
+        .matches
+        .sort_by_key(|o| (o.section != crate::compile::Section::Acls, o.index));
+    combined.members = answers
+        .into_iter()
+        .map(|(member, a)| MemberAnswer {
+            member: member_label(&member),
+            allowed: a.allowed,
+            conditions: a.conditions,
+            explanation: a.explanation,
+        })
+        .collect();
+    combined
+}
+
+/// The devices an answer assumes: a hypothetical source or destination.
+fn device_conditions(resolved: &Resolved<'_, '_>, out: &mut Vec<Condition>) {
+    let mut devices = Vec::new();
+    for end in [&resolved.src, &resolved.dst] {
+        if !end.hypothetical || end.node.is_none() {
+            continue;
+        }
+        let text = if end.address {
+            format!("a device with address `{}` is in the tailnet", end.ip)
+        } else {
+            format!(
+                "a device with the identity `{}` is in the tailnet",
+                end.label
+            )
+        };
+        devices.push(Condition {
+            kind: "device",
+            text,
+        });
+    }
+    out.splice(0..0, devices);
 }
 
 /// One line of a reachability listing.
@@ -444,6 +1054,8 @@ struct Overlay<'i> {
     /// Lookups into `base`.
     lookup: &'i Lookup,
     added: Vec<Node>,
+    /// Users added for hypothetical role holders.
+    users: Vec<crate::inventory::User>,
     /// Give any address no node has a hypothetical node of its own, routed or not (the
     /// policy's `tests` ignore route approval).
     addresses_as_nodes: bool,
@@ -455,6 +1067,7 @@ impl<'i> Overlay<'i> {
             base,
             lookup,
             added: Vec::new(),
+            users: Vec::new(),
             addresses_as_nodes,
         }
     }
@@ -513,11 +1126,12 @@ impl<'i> Overlay<'i> {
 
     /// The inventory with the added nodes, when there are any.
     fn augmented(&self) -> Option<Inventory> {
-        if self.added.is_empty() {
+        if self.added.is_empty() && self.users.is_empty() {
             return None;
         }
         let mut inventory = self.base.clone();
         inventory.nodes.extend(self.added.iter().cloned());
+        inventory.users.extend(self.users.iter().cloned());
         Some(inventory)
     }
 }
@@ -546,6 +1160,7 @@ fn endpoint(
             ip,
             node: Some(index),
             hypothetical: false,
+            address: false,
         });
     }
     let selector = Selector::parse(text);
@@ -565,12 +1180,66 @@ fn endpoint(
             let existing = inventory.position(|n| {
                 n.tags.len() == 1 && n.tags.iter().all(|t| t.eq_ignore_ascii_case(&tag))
             });
+            let owned = policy
+                .tag_owners
+                .iter()
+                .any(|t| t.name.value.trimmed().eq_ignore_ascii_case(&tag));
+            if existing.is_none()
+                && !owned
+                && !inventory
+                    .nodes()
+                    .any(|n| n.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)))
+            {
+                return Err(QueryError::UnknownTag(tag));
+            }
             Ok(identity_endpoint(inventory, text, existing, || Node {
                 tags: vec![tag.clone()],
                 ..Node::named(format!("{tag} (hypothetical)"))
             }))
         }
         Selector::User(login) => Ok(user_endpoint(inventory, text, login)),
+        // A member the policy names nowhere, or a user with only this role.
+        Selector::Autogroup(Autogroup::Member) if side == Side::Source => {
+            Ok(user_endpoint(inventory, text, MEMBER))
+        }
+        Selector::UserDomain(domain) if side == Side::Source => Ok(user_endpoint(
+            inventory,
+            text,
+            &format!("{MEMBER}@{domain}"),
+        )),
+        Selector::Autogroup(a) if a.is_role() && side == Side::Source => {
+            let login = format!("autogroup:{}", a.role().unwrap_or_default());
+            if !inventory.users.iter().any(|u| u.name == login) {
+                inventory.users.push(crate::inventory::User {
+                    id: 0,
+                    name: login.clone(),
+                    email: None,
+                    roles: a.role().map(str::to_owned).into_iter().collect(),
+                });
+            }
+            Ok(user_endpoint(inventory, text, &login))
+        }
+        Selector::Autogroup(Autogroup::Tagged) if side == Side::Source => {
+            let tag = policy
+                .tag_owners
+                .first()
+                .map(|t| t.name.value.trimmed().to_owned())
+                .ok_or_else(unknown)?;
+            endpoint(policy, inventory, &tag, side)
+        }
+        // Any device: one with no identity matches only what holds for every device.
+        Selector::Wildcard | Selector::Autogroup(Autogroup::DangerAll) if side == Side::Source => {
+            Ok(identity_endpoint(inventory, text, None, || {
+                Node::named("a device (hypothetical)".to_owned())
+            }))
+        }
+        Selector::Range(first, _) => Ok(address_endpoint(inventory, text, IpNet::from(first))),
+        Selector::IpSet(_) => {
+            let set =
+                crate::resolve::Resolver::new(policy, &Inventory::default()).address_set(&selector);
+            let first = set.ranges().next().map(|r| r.first()).ok_or_else(unknown)?;
+            Ok(address_endpoint(inventory, text, IpNet::from(first)))
+        }
         Selector::Group(group) => {
             let member = policy
                 .groups
@@ -603,6 +1272,7 @@ fn address_endpoint(inventory: &mut Overlay<'_>, text: &str, net: IpNet) -> Endp
             ip,
             node,
             hypothetical: false,
+            address: true,
         };
     }
     let index = inventory.push(Node {
@@ -621,6 +1291,7 @@ fn address_endpoint(inventory: &mut Overlay<'_>, text: &str, net: IpNet) -> Endp
         ip,
         node: Some(index),
         hypothetical: true,
+        address: true,
     }
 }
 
@@ -655,6 +1326,7 @@ fn identity_endpoint(
             ip,
             node: Some(index),
             hypothetical: false,
+            address: false,
         };
     }
     let mut node = make();
@@ -666,13 +1338,18 @@ fn identity_endpoint(
         ip: IpAddr::V4(ip),
         node: Some(index),
         hypothetical: true,
+        address: false,
     }
 }
 
 /// The highest tailnet IPv4 address no node uses (hypothetical nodes take these).
 fn unused_tailnet_ip(inventory: &Overlay<'_>) -> Ipv4Addr {
-    let used: crate::fasthash::FastSet<Ipv4Addr> =
-        inventory.nodes().filter_map(|n| n.ipv4).collect();
+    free_tailnet_ip(inventory.nodes())
+}
+
+/// The highest tailnet IPv4 address none of `nodes` uses.
+fn free_tailnet_ip<'n>(nodes: impl Iterator<Item = &'n Node>) -> Ipv4Addr {
+    let used: crate::fasthash::FastSet<Ipv4Addr> = nodes.filter_map(|n| n.ipv4).collect();
     let top = u32::from(Ipv4Addr::new(100, 127, 255, 254));
     let mut candidate = top;
     while used.contains(&Ipv4Addr::from(candidate))
@@ -802,6 +1479,8 @@ fn evaluate(
         src_addr: src.ip.to_string(),
         src_hypothetical: src.hypothetical,
         dst_addr: dst.ip.to_string(),
+        conditions: Vec::new(),
+        members: Vec::new(),
     };
     let _ = proto_text;
     let receivers = receivers(compiled, dst);
