@@ -128,7 +128,7 @@ function renderStatus(diagnostics) {
   }
 }
 
-function renderVerdict(state, title, explanation, rules = []) {
+function renderVerdict(state, title, explanation, rules = [], conditions = []) {
   const verdict = $('verdict');
   verdict.dataset.state = state;
   // The rules the explanation names become buttons that scroll to them; any it does not
@@ -138,8 +138,14 @@ function renderVerdict(state, title, explanation, rules = []) {
   for (const rule of rules) html = html.replaceAll(esc(ruleLabel(rule)), ruleButton(rule));
   if (unnamed.length) html += ` · ${unnamed.map(ruleButton).join(' ')}`;
   if (rules.length) html += ' <span class="hint">(highlighted in the policy)</span>';
+  // Without an inventory an answer holds only if the tailnet has these (a device with the
+  // identity, an approved route ...): show them, not just the verdict.
+  const list = conditions.length
+    ? `<div class="conditions">On condition that:<ul>${conditions
+      .map((c) => `<li data-kind="${esc(c.kind)}">${esc(c.text)}</li>`).join('')}</ul></div>`
+    : '';
   verdict.innerHTML = `<div class="verdict-title">${esc(title)}</div>
-    ${html ? `<div class="explanation">${html}</div>` : ''}`;
+    ${html ? `<div class="explanation">${html}</div>` : ''}${list}`;
 }
 
 function renderReach(src, listing, hasInventory = true) {
@@ -209,7 +215,7 @@ function update({ showRule = false } = {}) {
           renderVerdict('error', 'Cannot answer', answer.error);
         } else if (answer.allowed) {
           rules = answer.matches;
-          renderVerdict('allowed', `Allowed: ${src} → ${dst} (${answer.proto})`, answer.explanation, rules);
+          renderVerdict('allowed', `Allowed: ${src} → ${dst} (${answer.proto})`, answer.explanation, rules, answer.conditions);
         } else {
           renderVerdict('denied', `Denied: ${src} → ${dst} (${answer.proto})`, answer.explanation);
         }

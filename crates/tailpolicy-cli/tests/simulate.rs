@@ -524,7 +524,7 @@ fn guide_runner_reaches_the_subnet_once_the_auto_approved_router_is_approved() {
         "192.0.2.10:443",
     ]);
     assert!(
-        human.stdout.contains("if the tailnet has:"),
+        human.stdout.contains("on condition that:"),
         "{}",
         human.stdout
     );

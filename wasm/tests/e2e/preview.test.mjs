@@ -155,6 +155,10 @@ test('a broken inventory is reported in the inventory panel; an empty one means 
   // Without an inventory the runner is a new device; the verdict holds, but no node is listed.
   await page.fill('#inventory', '');
   await page.waitForSelector('#verdict[data-state="allowed"]');
+  // ... on condition that the devices exist: the page names them.
+  const kinds = await page.$$eval('#verdict .conditions li', (lis) => lis.map((li) => li.dataset.kind));
+  assert.deepEqual(kinds, ['device', 'device']);
+  assert.match(await page.textContent('#verdict'), /On condition that:.*`100\.101\.102\.103`/s);
   assert.match(await page.textContent('#reach'), /without an inventory no nodes are known/);
   await page.fill('#inventory', inventory);
   await page.waitForSelector('#reach-table');

@@ -196,7 +196,7 @@ fn write_conditions(
     out: &mut impl Write,
 ) -> io::Result<()> {
     if !conditions.is_empty() {
-        writeln!(out, "  if the tailnet has:")?;
+        writeln!(out, "  on condition that:")?;
         for condition in conditions {
             writeln!(out, "    - {}", condition.text)?;
         }

@@ -6,6 +6,7 @@
 //! node with that identity, e.g. a freshly started ephemeral CI runner.
 
 mod assume;
+mod service;
 
 pub use assume::Condition;
 use assume::{Assumption, Facts, MEMBER, Part};
@@ -504,6 +505,9 @@ impl<'p> Simulator<'p> {
         port: u16,
         protocol: Protocol,
     ) -> Result<Answer, QueryError> {
+        if let Selector::Service(name) = Selector::parse(host) {
+            return self.service_answer(src, name, port, protocol);
+        }
         let resolved = self.resolve(src, host, &[])?;
         let ask = |r: &Resolved<'_, '_>| {
             evaluate(&r.compiled, &r.src, &r.dst, port, protocol, src, host, "")
@@ -598,6 +602,58 @@ impl<'p> Simulator<'p> {
             })
             .collect();
         Ok(combined)
+    }
+
+    /// A query to a Tailscale Service (`svc:name`), from the rules that name it.
+    fn service_answer(
+        &self,
+        src: &str,
+        name: &str,
+        port: u16,
+        protocol: Protocol,
+    ) -> Result<Answer, QueryError> {
+        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
+        let mut src_end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
+        src_end.hypothetical |= src_end.node.is_some_and(|i| i >= self.real_nodes);
+        let compiled = self.compiled_for(&overlay);
+        let matches = service::service_matches(&compiled, src_end.ip, name, port, protocol);
+        let allowed = !matches.is_empty();
+        let mut conditions = Vec::new();
+        let explanation = if allowed {
+            let rules: Vec<String> = matches.iter().map(describe).collect();
+            let condition = service::service_condition(&compiled, name);
+            let text = format!("allowed by {} if {}", rules.join(", "), condition.text);
+            if src_end.hypothetical {
+                conditions.push(Condition {
+                    kind: "device",
+                    text: format!(
+                        "a device with the identity `{}` is in the tailnet",
+                        src_end.label
+                    ),
+                });
+            }
+            conditions.push(condition);
+            text
+        } else {
+            format!(
+                "denied: no rule lets {} reach `{name}` on {protocol} port {port}",
+                src_end.label
+            )
+        };
+        Ok(Answer {
+            allowed,
+            src: src.to_owned(),
+            dst: name.to_owned(),
+            proto: protocol.to_string(),
+            matches,
+            explanation,
+            via_node: None,
+            src_addr: src_end.ip.to_string(),
+            src_hypothetical: src_end.hypothetical,
+            dst_addr: name.to_owned(),
+            conditions,
+            members: Vec::new(),
+        })
     }
 
     /// One identity's SSH answer, under the known facts or the first assumption that opens
