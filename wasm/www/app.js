@@ -162,11 +162,14 @@ function renderReach(src, listing, hasInventory = true) {
   if (!listing.reach.length) {
     box.innerHTML = hasInventory
       ? '<p class="empty">Nothing: no rule lets this tag reach any node of the inventory.</p>'
-      : '<p class="empty">Nothing listed: without an inventory no nodes are known. Add the tailnet inventory below to list the machines this tag reaches.</p>';
+      : '<p class="empty">Nothing: no rule lets this tag reach anything.</p>';
     return;
   }
+  // Without an inventory a line holds on conditions (a device, an approved route ...).
+  const conditions = (r) => (r.conditions || [])
+    .map((c) => `<br><span class="hint condition" data-kind="${esc(c.kind)}">if ${esc(c.text)}</span>`).join('');
   const rows = listing.reach.map((r) => `<tr>
-      <td class="mono">${esc(r.name)}${r.addr ? `<br><span class="hint">${esc(r.addr)}</span>` : ''}</td>
+      <td class="mono">${esc(r.name)}${r.addr ? `<br><span class="hint">${esc(r.addr)}</span>` : ''}${conditions(r)}</td>
       <td class="mono">${esc(r.ports.join(', '))}</td>
       <td class="mono">${esc(r.protocols.join(', '))}</td>
       <td>${r.rules.map(ruleButton).join(' ')}</td>

@@ -693,3 +693,74 @@ fn tests_that_depend_on_tailnet_state_are_warnings_without_an_inventory() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn reach_json(args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["reach"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let out = run(&all);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let value: Value = serde_json::from_str(&out.stdout).unwrap();
+    value["entries"].as_array().unwrap().clone()
+}
+
+#[test]
+fn reach_without_an_inventory_lists_what_the_rules_grant() {
+    // The guide: the host alias and the subnet, the latter on a route condition.
+    let lines = reach_json(&[GUIDE, "--from", "tag:depot-runner"]);
+    let names: Vec<&str> = lines.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["database-hostname", "192.0.2.0/24"], "{lines:?}");
+    assert!(
+        lines[1]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "route")
+    );
+    // An allow-all policy: everything, not "nothing".
+    let dir = std::env::temp_dir().join(format!("tailpolicy-reach-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let allow_all = dir.join("allow-all.hujson");
+    std::fs::write(&allow_all, r#"{"tagOwners": {"tag:a": []}, "acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}, {"action": "accept", "src": ["bob@example.com"], "dst": ["tag:a:22"]}]}"#).unwrap();
+    let path = allow_all.to_str().unwrap();
+    let lines = reach_json(&[path, "--from", "tag:a"]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["name"] == "*" && l["ports"][0] == "*"),
+        "{lines:?}"
+    );
+    // --to lists the `*` and user rules' sources, not only the tag itself.
+    let lines = reach_json(&[path, "--to", "tag:a:22"]);
+    let names: Vec<&str> = lines.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert!(
+        names.contains(&"*") && names.contains(&"bob@example.com"),
+        "{names:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    // The Depot example: the database by its alias.
+    let lines = reach_json(&[POLICY, "--to", "database:5432"]);
+    let names: Vec<&str> = lines.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert!(
+        names.contains(&"tag:depot-runner") && names.contains(&"group:data"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn reach_with_an_inventory_shows_what_routers_carry() {
+    let lines = reach_json(&[
+        POLICY,
+        "--inventory",
+        INVENTORY,
+        "--from",
+        "group:platform-team",
+    ]);
+    let subnet: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["name"] == "office-router" && !l["addr"].is_null())
+        .collect();
+    assert_eq!(subnet.len(), 1, "{lines:#?}");
+    assert_eq!(subnet[0]["addr"], "192.0.2.0/24");
+    assert_eq!(subnet[0]["ports"], serde_json::json!(["*"]));
+}

@@ -190,6 +190,10 @@ export interface Reach {
   ports: string[];
   protocols: string[];
   rules: RuleRef[];
+  /** What the tailnet must also have for this line to hold (empty with a full inventory). */
+  conditions: Condition[];
+  /** For a source standing for several identities: those this line holds for, if not all. */
+  members?: string[];
 }
 
 export type ReachResult =
@@ -253,6 +257,9 @@ pub struct ReachOutput {
     pub ports: Vec<String>,
     pub protocols: Vec<String>,
     pub rules: Vec<RuleRefOutput>,
+    pub conditions: Vec<crate::query::Condition>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
 }
 
 /// A reachability listing, or why there is none: `{ok: true, reach}` or `{ok: false, error}`.
@@ -501,6 +508,8 @@ impl PolicySession {
                                 .iter()
                                 .map(|o| rule_ref(&session.lines, encoding, o))
                                 .collect(),
+                            conditions: r.conditions.clone(),
+                            members: r.members.clone(),
                         })
                         .collect(),
                 ),

@@ -6,6 +6,7 @@
 //! node with that identity, e.g. a freshly started ephemeral CI runner.
 
 mod assume;
+mod listing;
 mod service;
 
 pub use assume::Condition;
@@ -20,7 +21,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::addr::{internet, tailnet_v4};
-use crate::compile::{Compiled, Delivered, NodeRule, Origin, Piece};
+use crate::compile::{Compiled, Delivered, Origin, Piece};
 use crate::inventory::{Inventory, Node};
 use crate::model::Policy;
 use crate::ports::split_destination_and_port;
@@ -238,6 +239,25 @@ impl<'p> Simulator<'p> {
             }
         }
         None
+    }
+
+    /// The source alone (as both endpoints), for listings.
+    fn resolve_source(&self, src: &str) -> Result<Resolved<'_, 'p>, QueryError> {
+        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
+        let mut end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
+        end.hypothetical |= end.node.is_some_and(|i| i >= self.real_nodes);
+        let compiled = self.compiled_for(&overlay);
+        Ok(Resolved {
+            src: end.clone(),
+            dst: end,
+            compiled,
+        })
+    }
+
+    /// Checks that a destination names something.
+    fn resolve_destination(&self, dst: &str) -> Result<(), QueryError> {
+        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
+        endpoint(self.policy, &mut overlay, dst.trimmed(), Side::Destination).map(|_| ())
     }
 
     /// Resolves both endpoints, with `assumption` made true.
@@ -754,82 +774,6 @@ impl<'p> Simulator<'p> {
             members: Vec::new(),
         })
     }
-
-    /// Everything `src` can reach: per destination node, the ports and protocols.
-    pub fn reachable_from(&self, src: &str) -> Result<Vec<Reach>, QueryError> {
-        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
-        let src_end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
-        let compiled = self.compiled_for(&overlay);
-        let mut out = Vec::new();
-        for (index, node) in compiled.resolver.nodes.iter().enumerate() {
-            if Some(index) == src_end.node {
-                continue;
-            }
-            for (piece, rule) in compiled.reduced(index) {
-                let Some(piece) = compiled.pieces.get(piece) else {
-                    continue;
-                };
-                if rule.cap.is_some() || !contains(&rule.src, src_end.ip) {
-                    continue;
-                }
-                for (addr, ports) in &rule.dsts {
-                    push_reach(&mut out, node, addr, *ports, &rule, piece);
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// Everyone who can reach `dst` (`host` or `host:port`).
-    pub fn reachable_to(&self, dst: &str) -> Result<Vec<Reach>, QueryError> {
-        let (host, port) = match split_destination_and_port(dst.trimmed()) {
-            Ok((host, port)) if port.parse::<u16>().is_ok() => {
-                (host.into_owned(), port.parse::<u16>().ok())
-            }
-            _ => (dst.trimmed().to_owned(), None),
-        };
-        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
-        let dst_end = endpoint(self.policy, &mut overlay, &host, Side::Destination)?;
-        let compiled = self.compiled_for(&overlay);
-        let mut out = Vec::new();
-        for receiver in receivers(&compiled, &dst_end) {
-            for (piece, rule) in compiled.reduced(receiver) {
-                let Some(piece) = compiled.pieces.get(piece) else {
-                    continue;
-                };
-                if rule.cap.is_some() {
-                    continue;
-                }
-                let covers = rule.dsts.iter().any(|(addr, ports)| {
-                    addr.contains(dst_end.ip) && port.is_none_or(|p| ports.contains(p))
-                });
-                if !covers {
-                    continue;
-                }
-                for source in sources_of(&compiled, &rule) {
-                    let protocols = protocol_names(rule.protocols.as_deref());
-                    let entry = Reach {
-                        name: source,
-                        addr: None,
-                        ports: port.map_or_else(
-                            || {
-                                rule.dsts
-                                    .iter()
-                                    .filter(|(a, _)| a.contains(dst_end.ip))
-                                    .map(|(_, p)| port_text(p.first, p.last))
-                                    .collect()
-                            },
-                            |p| vec![p.to_string()],
-                        ),
-                        protocols,
-                        rules: vec![piece.origin],
-                    };
-                    merge_reach(&mut out, entry);
-                }
-            }
-        }
-        Ok(out)
-    }
 }
 
 /// The answer to an SSH query.
@@ -1019,45 +963,26 @@ pub struct Reach {
     pub ports: Vec<String>,
     pub protocols: Vec<String>,
     pub rules: Vec<Origin>,
+    /// What the tailnet must also have for this line to hold (see [`Answer::conditions`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// For a source that stands for several identities: those this line holds for, when
+    /// not all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
 }
 
-fn push_reach(
-    out: &mut Vec<Reach>,
-    node: &NodeInfo,
-    addr: &Addr,
-    ports: crate::ports::PortRange,
-    rule: &NodeRule,
-    piece: &Piece,
-) {
-    let own = node.addrs.iter().any(|a| addr.contains(*a)) || *addr == Addr::Any;
-    let entry = Reach {
-        name: node.name.clone(),
-        addr: if own { None } else { Some(addr.wire()) },
-        ports: vec![port_text(ports.first, ports.last)],
-        protocols: protocol_names(rule.protocols.as_deref()),
-        rules: vec![piece.origin],
-    };
-    merge_reach(out, entry);
-}
-
-fn merge_reach(out: &mut Vec<Reach>, entry: Reach) {
-    if let Some(existing) = out
-        .iter_mut()
-        .find(|r| r.name == entry.name && r.addr == entry.addr && r.protocols == entry.protocols)
-    {
-        for port in entry.ports {
-            if !existing.ports.contains(&port) {
-                existing.ports.push(port);
-            }
+/// Port ranges as listed: sorted, overlapping and adjacent ranges merged.
+fn describe_ports(mut ranges: Vec<(u16, u16)>) -> Vec<String> {
+    ranges.sort_unstable();
+    let mut merged: Vec<(u16, u16)> = Vec::new();
+    for (first, last) in ranges {
+        match merged.last_mut() {
+            Some(prev) if u32::from(first) <= u32::from(prev.1) + 1 => prev.1 = prev.1.max(last),
+            _ => merged.push((first, last)),
         }
-        for rule in entry.rules {
-            if !existing.rules.contains(&rule) {
-                existing.rules.push(rule);
-            }
-        }
-    } else {
-        out.push(entry);
     }
+    merged.into_iter().map(|(a, b)| port_text(a, b)).collect()
 }
 
 fn port_text(first: u16, last: u16) -> String {
@@ -1074,28 +999,6 @@ fn protocol_names(protocols: Option<&[u8]>) -> Vec<String> {
         .iter()
         .map(|n| Protocol::from_number(*n).to_string())
         .collect()
-}
-
-/// Names the sources of a rule: the nodes whose addresses it holds, and the other ranges.
-fn sources_of(compiled: &Compiled<'_>, rule: &NodeRule) -> Vec<String> {
-    let mut names: Vec<String> = compiled
-        .resolver
-        .nodes
-        .iter()
-        .filter(|n| n.addrs.iter().any(|a| contains(&rule.src, *a)))
-        .map(|n| n.name.clone())
-        .collect();
-    for addr in &rule.src {
-        let is_node = compiled
-            .resolver
-            .nodes
-            .iter()
-            .any(|n| n.host_nets().any(|h| Addr::Net(h) == *addr));
-        if !is_node {
-            names.push(addr.wire());
-        }
-    }
-    names
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1255,9 +1158,7 @@ fn endpoint(
         }
         Selector::User(login) => Ok(user_endpoint(inventory, text, login)),
         // A member the policy names nowhere, or a user with only this role.
-        Selector::Autogroup(Autogroup::Member) if side == Side::Source => {
-            Ok(user_endpoint(inventory, text, MEMBER))
-        }
+        Selector::Autogroup(Autogroup::Member) => Ok(user_endpoint(inventory, text, MEMBER)),
         Selector::UserDomain(domain) if side == Side::Source => Ok(user_endpoint(
             inventory,
             text,
@@ -1284,7 +1185,7 @@ fn endpoint(
             endpoint(policy, inventory, &tag, side)
         }
         // Any device: one with no identity matches only what holds for every device.
-        Selector::Wildcard | Selector::Autogroup(Autogroup::DangerAll) if side == Side::Source => {
+        Selector::Wildcard | Selector::Autogroup(Autogroup::DangerAll) => {
             Ok(identity_endpoint(inventory, text, None, || {
                 Node::named("a device (hypothetical)".to_owned())
             }))
