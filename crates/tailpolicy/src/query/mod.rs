@@ -1441,8 +1441,30 @@ fn evaluate(
     };
     let _ = proto_text;
     let receivers = receivers(compiled, dst);
+    // A grant with `via` that would allow it, had one of its routers carried the address.
+    let via_only = || {
+        compiled.pieces.iter().find_map(|piece| {
+            let crate::compile::PieceKind::Network { dsts } = &piece.kind else {
+                return None;
+            };
+            let fits = !piece.via.is_empty()
+                && dsts.iter().any(|(a, _)| a.contains(dst.ip))
+                && piece.src.iter().any(|a| a.contains(src.ip));
+            fits.then(|| {
+                let tags: Vec<String> = piece.via.iter().map(|t| format!("`{t}`")).collect();
+                format!(
+                    "denied: {} allows it only via a router tagged {}, and no such router has an approved route for {}",
+                    describe(&piece.origin),
+                    tags.join(" or "),
+                    dst.ip
+                )
+            })
+        })
+    };
     if receivers.is_empty() {
-        answer.explanation = if compiled
+        answer.explanation = if let Some(why) = via_only() {
+            why
+        } else if compiled
             .resolver
             .nodes
             .iter()
@@ -1511,6 +1533,7 @@ fn evaluate(
     } else {
         match near_miss {
             Some((_, why)) => format!("denied: no rule allows it; closest: {why}"),
+            None if dst.node.is_none() && via_only().is_some() => via_only().unwrap_or_default(),
             None => format!(
                 "denied: no rule allows {} to reach {}",
                 if src.hypothetical {
