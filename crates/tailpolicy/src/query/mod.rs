@@ -1642,4 +1642,75 @@ mod tests {
         fn shareable<T: Send + Sync>() {}
         shareable::<Simulator<'static>>();
     }
+
+    const DEPOT: &str = include_str!("../../../../fixtures/depot/policy.hujson");
+    const DEPOT_INVENTORY: &str = include_str!("../../../../fixtures/depot/inventory.json");
+
+    fn depot() -> (Policy, Inventory) {
+        let inventory = Inventory::parse(DEPOT_INVENTORY).unwrap_or_default();
+        let options = crate::api::CheckOptions::default();
+        let policy = crate::api::parse_valid(DEPOT, &options).ok();
+        (
+            policy.unwrap_or_else(|| panic!("the Depot policy is valid")),
+            inventory,
+        )
+    }
+
+    fn kinds(answer: &Answer) -> Vec<&'static str> {
+        answer.conditions.iter().map(|c| c.kind).collect()
+    }
+
+    /// A fact the inventory's source lacks makes the answer conditional, as without one;
+    /// the same inventory with the fact decides it.
+    #[test]
+    fn unknown_route_approval_makes_a_routed_answer_conditional() {
+        let (policy, mut inventory) = depot();
+        for node in &mut inventory.nodes {
+            node.approved_routes.clear();
+            node.routable_ips.clear();
+        }
+        let known = Simulator::new(&policy, Some(&inventory));
+        let answer = known.query("tag:depot-runner", "192.0.2.10:443", None);
+        assert!(answer.is_ok_and(|a| !a.allowed && a.conditions.is_empty()));
+        inventory.unknown.route_approval = true;
+        let unknown = Simulator::new(&policy, Some(&inventory));
+        let answer = unknown.query("tag:depot-runner", "192.0.2.10:443", None);
+        assert!(answer.is_ok_and(|a| a.allowed && kinds(&a) == ["route"]));
+    }
+
+    #[test]
+    fn unknown_roles_make_a_role_rule_conditional() {
+        let text =
+            r#"{"acls": [{"action": "accept", "src": ["autogroup:admin"], "dst": ["*:22"]}]}"#;
+        let policy = crate::api::parse_valid(text, &crate::api::CheckOptions::default()).ok();
+        let Some(policy) = policy else {
+            panic!("valid policy")
+        };
+        let (_, mut inventory) = depot();
+        // bob has no role in the inventory: denied while roles are known.
+        let known = Simulator::new(&policy, Some(&inventory));
+        let answer = known.query("bob@example.com", "database:22", None);
+        assert!(answer.is_ok_and(|a| !a.allowed));
+        inventory.unknown.roles = true;
+        let unknown = Simulator::new(&policy, Some(&inventory));
+        let answer = unknown.query("bob@example.com", "database:22", None);
+        assert!(answer.is_ok_and(|a| a.allowed
+            && kinds(&a) == ["role"]
+            && a.explanation.ends_with("if `bob@example.com` is an admin")));
+        // alice is an admin in the inventory: decided either way.
+        let answer = unknown.query("alice@example.com", "database:22", None);
+        assert!(answer.is_ok_and(|a| a.allowed && a.conditions.is_empty()));
+    }
+
+    #[test]
+    fn a_denial_without_an_inventory_holds_for_every_tailnet() {
+        let (policy, _) = depot();
+        let simulator = Simulator::new(&policy, None);
+        // No rule lets a runner reach tag:web, whatever the tailnet has.
+        let answer = simulator.query("tag:depot-runner", "tag:web:443", None);
+        assert!(answer.is_ok_and(|a| !a.allowed && a.conditions.is_empty()));
+        // The monitoring rule names tag:database; the host alias's device may carry it.
+        let answer = simulator.query("tag:monitoring", "database:9187", None);
+        assert!(answer.is_ok_and(|a| a.allowed && kinds(&a) == ["device", "device", "owner"]));
+    }
 }
