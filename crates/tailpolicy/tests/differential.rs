@@ -1087,10 +1087,12 @@ fn check_listings(
                 );
             }
         }
-        // Routed addresses: allowed exactly when some line's range holds the address.
-        for k in 0..ROUTES {
-            for inner in [true, false] {
-                let ip = subnet_addr(k, inner);
+        // Routed and internet addresses: allowed exactly when some line's range holds it.
+        let addrs = (0..ROUTES)
+            .flat_map(|k| [subnet_addr(k, true), subnet_addr(k, false)])
+            .chain([PUBLIC_ADDR]);
+        for ip in addrs {
+            {
                 let answer = simulator
                     .query(src, &format!("{ip}:443"), Some("tcp"))
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;

@@ -936,7 +936,9 @@ fn device_conditions(resolved: &Resolved<'_, '_>, out: &mut Vec<Condition>) {
         if !end.hypothetical || end.node.is_none() {
             continue;
         }
-        let text = if end.address {
+        let text = if end.label == "*" {
+            "a device is in the tailnet".to_owned()
+        } else if end.address {
             format!("a device with address `{}` is in the tailnet", end.ip)
         } else {
             format!(
