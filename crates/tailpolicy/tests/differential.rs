@@ -1119,12 +1119,15 @@ fn check_listings(
         }
     }
     // reach --to: every node the query allows is listed, and every line is allowed.
-    for j in 0..n {
-        let dst = if with_inventory {
-            format!("n{j}:443")
-        } else {
-            continue;
-        };
+    let destinations: Vec<String> = if with_inventory {
+        (0..n).map(|j| format!("n{j}:443")).collect()
+    } else {
+        TAGS.iter()
+            .chain(HOSTS.iter())
+            .map(|t| format!("{t}:443"))
+            .collect()
+    };
+    for (j, dst) in destinations.into_iter().enumerate() {
         let listing = simulator
             .reachable_to(&dst)
             .map_err(|e| TestCaseError::fail(format!("reach --to {dst}: {e}")))?;
@@ -1140,6 +1143,9 @@ fn check_listings(
                 "reach --to {dst} lists {line:?} but the query says {}",
                 answer.explanation
             );
+        }
+        if !with_inventory {
+            continue;
         }
         for i in (0..n).filter(|&i| i != j) {
             let answer = simulator
