@@ -1170,7 +1170,7 @@ fn listings_agree_with_queries() {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(96);
+        .unwrap_or(64);
     let config = Config {
         cases,
         source_file: Some(file!()),
