@@ -118,6 +118,7 @@ impl Assumption {
                     email: known.and_then(|u| u.email.clone()),
                     name: owner,
                     roles: vec![(*role).to_owned()],
+                    shared: known.is_some_and(|u| u.shared),
                 };
                 // First, so that the resolver's by-name lookup finds it.
                 inventory.users.insert(0, user);

@@ -1174,6 +1174,7 @@ fn endpoint(
                     name: login.clone(),
                     email: None,
                     roles: a.role().map(str::to_owned).into_iter().collect(),
+                    shared: false,
                 });
             }
             Ok(user_endpoint(inventory, text, &login))
