@@ -1,11 +1,16 @@
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr};
+
 use crate::addr::IpSet;
 use crate::compile::{Compiled, Origin, PieceKind, Section};
+use crate::fasthash::{FastMap, FastSet};
+use crate::inventory::{Inventory, Node};
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
+use crate::model::{Policy, Str};
 use crate::proto::DEFAULT_PROTOCOLS;
-use crate::query::with_identities;
 use crate::resolve::Addr;
-use crate::span::Span;
+use crate::selector::{Autogroup, Selector};
 use crate::text::Trimmed;
 
 declare_rule! {
@@ -17,9 +22,12 @@ declare_rule! {
     /// The comparison is on address, port and protocol sets. Identities are compared
     /// through one stand-in device per tag and per named user (plus one unnamed member), so
     /// `tag:ci` is covered by `autogroup:tagged` and a user by a group that holds them.
+    /// Tailscale's own service identities (`logstream@tailscale` and the rest of the
+    /// `@tailscale` domain) are not tailnet members: only a rule that names them (`*`, the
+    /// user, a group holding them) covers them, never `autogroup:member`.
     /// Rules with `autogroup:self`, `via` or `app` are neither flagged nor counted as cover.
-    /// Policies with more than 400 ACLs and grants are not analysed (the comparison grows
-    /// with the square of the number of rules).
+    /// The work is bounded by a budget proportional to the size of the policy: on very
+    /// large or adversarial policies, the rules left when it runs out are not flagged.
     ///
     /// ### Why is this bad
     /// Access policies are read by people deciding who can reach production. A rule that
@@ -51,15 +59,134 @@ declare_rule! {
 /// Past this many pieces of uncovered remainder, the rule is assumed to add access.
 const RESIDUAL_LIMIT: usize = 4096;
 
-/// Above this many ACLs and grants the comparison (quadratic in the worst case) is skipped.
-pub(crate) const MAX_RULES: usize = 400;
+/// Units of work per unit of policy size (ranges of every block), plus a floor: past it,
+/// the remaining rules are not judged. Keeps the rule linear in the size of the policy.
+const BUDGET_PER_UNIT: usize = 48;
+const BUDGET_FLOOR: usize = 200_000;
+
+/// Port ranges: sorted, disjoint and non-adjacent.
+type Ports = Vec<(u16, u16)>;
+
+fn port(x: u32) -> u16 {
+    u16::try_from(x).unwrap_or(u16::MAX)
+}
+
+fn normalize_ports(mut ranges: Vec<(u16, u16)>) -> Ports {
+    ranges.sort_unstable();
+    let mut out: Ports = Vec::with_capacity(ranges.len());
+    for (first, last) in ranges {
+        match out.last_mut() {
+            Some(prev) if u32::from(first) <= u32::from(prev.1) + 1 => prev.1 = prev.1.max(last),
+            _ => out.push((first, last)),
+        }
+    }
+    out
+}
+
+/// The first range of `ports` that ends at or after `first` (binary search: comparing a
+/// few ports with a list of thousands costs a few steps, not thousands).
+fn from(ports: &[(u16, u16)], first: u16) -> &[(u16, u16)] {
+    let start = ports.partition_point(|r| r.1 < first);
+    ports.get(start..).unwrap_or_default()
+}
+
+fn ports_overlap(a: &[(u16, u16)], b: &[(u16, u16)]) -> bool {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    small
+        .iter()
+        .any(|&(first, last)| from(large, first).first().is_some_and(|r| r.0 <= last))
+}
+
+fn ports_intersection(a: &[(u16, u16)], b: &[(u16, u16)]) -> Ports {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let mut out = Vec::new();
+    for &(first, last) in small {
+        for &(f, l) in from(large, first) {
+            if f > last {
+                break;
+            }
+            out.push((f.max(first), l.min(last)));
+        }
+    }
+    out
+}
+
+fn ports_difference(a: &[(u16, u16)], b: &[(u16, u16)]) -> Ports {
+    let mut out = Vec::new();
+    for &(a0, a1) in a {
+        let (mut start, end) = (u32::from(a0), u32::from(a1));
+        for &(b0, b1) in from(b, a0) {
+            let (b0, b1) = (u32::from(b0), u32::from(b1));
+            if b0 > end {
+                break;
+            }
+            if b0 > start {
+                out.push((port(start), port(b0 - 1)));
+            }
+            start = b1 + 1;
+        }
+        if start <= end {
+            out.push((port(start), port(end)));
+        }
+    }
+    out
+}
+
+/// Of `owners` (in order, each with its ports), those that are the first to hold some
+/// port of `ports`: the rules a finding names. A sweep, `k log k` in the ranges involved.
+fn first_holders(ports: &[(u16, u16)], owners: &[(usize, &[(u16, u16)])]) -> Vec<usize> {
+    use std::cmp::Reverse;
+    // (position, is a start, rank): ends (false) sort before starts at one position.
+    let mut events: Vec<(u32, bool, usize)> = Vec::new();
+    for (rank, (_, own)) in owners.iter().enumerate() {
+        for (first, last) in ports_intersection(ports, own) {
+            events.push((u32::from(first), true, rank));
+            events.push((u32::from(last) + 1, false, rank));
+        }
+    }
+    events.sort_unstable();
+    let mut active = vec![0usize; owners.len()];
+    let mut heap = std::collections::BinaryHeap::new();
+    let mut named = vec![false; owners.len()];
+    let mut i = 0;
+    while let Some(&(at, _, _)) = events.get(i) {
+        while let Some(&(_, start, rank)) = events.get(i).filter(|e| e.0 == at) {
+            if let Some(count) = active.get_mut(rank) {
+                if start {
+                    *count += 1;
+                    heap.push(Reverse(rank));
+                } else {
+                    *count = count.saturating_sub(1);
+                }
+            }
+            i += 1;
+        }
+        while let Some(&Reverse(rank)) = heap.peek() {
+            if active.get(rank).copied().unwrap_or(0) > 0 {
+                break;
+            }
+            heap.pop();
+        }
+        if let Some(&Reverse(rank)) = heap.peek()
+            && let Some(flag) = named.get_mut(rank)
+        {
+            *flag = true;
+        }
+    }
+    owners
+        .iter()
+        .zip(named)
+        .filter(|(_, named)| *named)
+        .map(|((owner, _), _)| *owner)
+        .collect()
+}
 
 /// A block of access: sources × destinations × ports × protocols.
 #[derive(Debug, Clone)]
 struct Access {
     src: IpSet,
     dst: IpSet,
-    ports: (u16, u16),
+    ports: Ports,
     protocols: Protocols,
 }
 
@@ -71,7 +198,9 @@ impl Protocols {
     fn of(numbers: &[u8]) -> Self {
         let mut bits = [0; 4];
         for &n in numbers {
-            bits[usize::from(n / 64)] |= 1 << (n % 64);
+            if let Some(word) = bits.get_mut(usize::from(n / 64)) {
+                *word |= 1 << (n % 64);
+            }
         }
         Self(bits)
     }
@@ -94,22 +223,26 @@ impl Protocols {
 }
 
 impl Access {
+    /// What comparing with this block costs, in units of the budget.
+    fn size(&self) -> usize {
+        1 + self.src.range_count() + self.dst.range_count() + self.ports.len()
+    }
+
     fn intersects(&self, other: &Access) -> bool {
-        self.ports.0 <= other.ports.1
-            && other.ports.0 <= self.ports.1
-            && self.protocols.intersects(other.protocols)
+        self.protocols.intersects(other.protocols)
+            && ports_overlap(&self.ports, &other.ports)
             && self.src.overlaps(&other.src)
             && self.dst.overlaps(&other.dst)
     }
 
-    /// `self` minus `other`, as disjoint blocks.
+    /// `self` minus `other`, as disjoint blocks (at most four).
     fn minus(&self, other: &Access) -> Vec<Access> {
         if !self.intersects(other) {
             return vec![self.clone()];
         }
         let mut out = Vec::new();
         let src_out = self.src.difference(&other.src);
-        let src_in = self.src.intersection(&other.src);
+        let src = self.src.intersection(&other.src);
         if !src_out.is_empty() {
             out.push(Access {
                 src: src_out,
@@ -117,38 +250,29 @@ impl Access {
             });
         }
         let dst_out = self.dst.difference(&other.dst);
-        let dst_in = self.dst.intersection(&other.dst);
+        let dst = self.dst.intersection(&other.dst);
         if !dst_out.is_empty() {
             out.push(Access {
-                src: src_in.clone(),
+                src: src.clone(),
                 dst: dst_out,
                 ..self.clone()
             });
         }
-        let (first, last) = self.ports;
-        let (o_first, o_last) = other.ports;
-        if first < o_first {
+        let ports_out = ports_difference(&self.ports, &other.ports);
+        if !ports_out.is_empty() {
             out.push(Access {
-                src: src_in.clone(),
-                dst: dst_in.clone(),
-                ports: (first, o_first - 1),
-                protocols: self.protocols,
-            });
-        }
-        if last > o_last {
-            out.push(Access {
-                src: src_in.clone(),
-                dst: dst_in.clone(),
-                ports: (o_last + 1, last),
+                src: src.clone(),
+                dst: dst.clone(),
+                ports: ports_out,
                 protocols: self.protocols,
             });
         }
         let protocols = self.protocols.minus(other.protocols);
         if !protocols.is_empty() {
             out.push(Access {
-                src: src_in,
-                dst: dst_in,
-                ports: (first.max(o_first), last.min(o_last)),
+                src,
+                dst,
+                ports: ports_intersection(&self.ports, &other.ports),
                 protocols,
             });
         }
@@ -156,116 +280,136 @@ impl Access {
     }
 }
 
+/// Work done and allowed, in units of [`Access::size`] and index entries visited.
+struct Budget {
+    left: usize,
+}
+
+impl Budget {
+    /// Takes `units`; false once the budget is spent.
+    fn spend(&mut self, units: usize) -> bool {
+        self.left = self.left.saturating_sub(units);
+        self.left > 0
+    }
+}
+
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let rules = policy.acls.as_ref().map_or(0, |l| l.items.len())
-        + policy.grants.as_ref().map_or(0, |l| l.items.len());
-    if rules > MAX_RULES {
+    let base = cx.inventory().cloned().unwrap_or_default();
+    let (inventory, outsiders) = stand_ins(policy, &base);
+    let compiled = Compiled::new(policy, &inventory);
+    if compiled.allow_all {
         return;
     }
-    // One stand-in device for every tag and every named user, and one unnamed member.
-    let mut identities: Vec<String> = policy
-        .tag_owners
-        .iter()
-        .map(|t| t.name.value.trimmed().to_owned())
-        .collect();
-    for group in &policy.groups {
-        identities.extend(group.values.iter().map(|m| m.value.trimmed().to_owned()));
-    }
-    for rule in policy.acls.iter().flat_map(|l| l.iter()) {
-        identities.extend(
-            rule.src
-                .iter()
-                .filter(|s| s.value.contains('@'))
-                .map(|s| s.value.trimmed().to_owned()),
-        );
-    }
-    for grant in policy.grants.iter().flat_map(|l| l.iter()) {
-        identities.extend(
-            grant
-                .src
-                .iter()
-                .filter(|s| s.value.contains('@'))
-                .map(|s| s.value.trimmed().to_owned()),
-        );
-    }
-    identities.push("someone-else@tailpolicy.invalid".to_owned());
-    let base = cx.inventory().cloned().unwrap_or_default();
-    let inventory = with_identities(policy, &base, identities.iter().map(String::as_str));
-    let compiled = Compiled::new(policy, &inventory);
 
     // Per origin: its blocks of access, or `None` when it cannot be judged.
+    let mut position_of: FastMap<Origin, usize> = FastMap::default();
     let mut origins: Vec<(Origin, Option<Vec<Access>>)> = Vec::new();
     for piece in &compiled.pieces {
-        let position = match origins.iter().position(|(o, _)| *o == piece.origin) {
-            Some(position) => position,
-            None => {
-                origins.push((piece.origin, Some(Vec::new())));
-                origins.len() - 1
-            }
-        };
+        let position = *position_of.entry(piece.origin).or_insert_with(|| {
+            origins.push((piece.origin, Some(Vec::new())));
+            origins.len() - 1
+        });
         let Some((_, slot)) = origins.get_mut(position) else {
             continue;
         };
         match (&piece.kind, piece.via.is_empty()) {
             (PieceKind::Network { dsts }, true) => {
-                let src = piece.src_set();
-                let protocols =
-                    Protocols::of(piece.protocols.as_deref().unwrap_or(&DEFAULT_PROTOCOLS));
                 if let Some(blocks) = slot {
-                    for (addr, ports) in dsts {
-                        blocks.push(Access {
-                            src: src.clone(),
-                            dst: match addr {
-                                Addr::Any => IpSet::all(),
-                                other => other.to_set(),
-                            },
-                            ports: (ports.first, ports.last),
-                            protocols,
-                        });
-                    }
+                    let protocols =
+                        Protocols::of(piece.protocols.as_deref().unwrap_or(&DEFAULT_PROTOCOLS));
+                    blocks.extend(merged(piece.src_set(), protocols, dsts));
                 }
             }
             _ => *slot = None,
         }
     }
-    if compiled.allow_all {
-        return;
+    // Identities outside the tailnet count only where a rule names them.
+    if !outsiders.is_empty() {
+        let groups: FastMap<&str, &[Str]> = policy
+            .groups
+            .iter()
+            .map(|g| (g.name.value.trimmed(), &g.values.items[..]))
+            .collect();
+        for (origin, blocks) in &mut origins {
+            let Some(blocks) = blocks else { continue };
+            let src = rule_sources(policy, origin);
+            let unnamed: IpSet = outsiders
+                .iter()
+                .filter(|(login, _)| !src.iter().any(|s| names(&groups, s, login)))
+                .flat_map(|(_, addrs)| addrs.iter().map(|a| ipnet::IpNet::from(*a)))
+                .collect();
+            if unnamed.is_empty() {
+                continue;
+            }
+            for block in blocks.iter_mut() {
+                block.src = block.src.difference(&unnamed);
+            }
+            blocks.retain(|b| !b.src.is_empty());
+        }
     }
 
-    // Every block, indexed by destination so each rule meets only the blocks that overlap it.
+    // Every block, indexed by destination and ports so each rule meets only the blocks
+    // that overlap it.
     let blocks: Vec<(usize, &Access)> = origins
         .iter()
         .enumerate()
         .filter_map(|(i, (_, b))| b.as_ref().map(|b| (i, b)))
         .flat_map(|(i, b)| b.iter().map(move |a| (i, a)))
         .collect();
-    let index = DstIndex::new(blocks.iter().map(|(_, a)| *a));
+    let index = Index::new(blocks.iter().map(|(_, a)| *a));
+    let size: usize = blocks.iter().map(|(_, a)| a.size()).sum();
+    let mut budget = Budget {
+        left: size.saturating_mul(BUDGET_PER_UNIT).max(BUDGET_FLOOR),
+    };
 
     // Later duplicates are flagged, the first of equal rules is kept.
     let mut redundant: Vec<(Origin, Vec<Origin>)> = Vec::new();
     let mut removed = vec![false; origins.len()];
+    let mut candidates = Vec::new();
     for (position, (origin, own)) in origins.iter().enumerate().rev() {
         let Some(own) = own else { continue };
         if own.is_empty() {
             continue;
         }
-        let mut candidates: Vec<usize> =
-            own.iter().flat_map(|a| index.overlapping(&a.dst)).collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let cover: Vec<(Origin, &Access)> = candidates
-            .into_iter()
-            .filter_map(|i| blocks.get(i))
-            .filter(|(owner, _)| {
-                *owner != position && !removed.get(*owner).copied().unwrap_or(false)
-            })
-            .filter_map(|(owner, access)| origins.get(*owner).map(|(o, _)| (*o, *access)))
-            .collect();
-        if let Some(covering) = covered_by(own, &cover) {
+        let mut used: Vec<usize> = Vec::new();
+        let mut covered = true;
+        for block in own {
+            candidates.clear();
+            index.overlapping(block, &mut candidates);
+            if !budget.spend(candidates.len()) {
+                covered = false;
+                break;
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            let cover: Vec<(usize, &Access)> = candidates
+                .iter()
+                .filter_map(|&i| blocks.get(i))
+                .filter(|(owner, _)| {
+                    *owner != position && !removed.get(*owner).copied().unwrap_or(false)
+                })
+                .map(|(owner, access)| (*owner, *access))
+                .collect();
+            if !covered_by(block, &cover, &mut used, &mut budget) {
+                covered = false;
+                break;
+            }
+        }
+        if budget.left == 0 {
+            break;
+        }
+        if covered {
             if let Some(flag) = removed.get_mut(position) {
                 *flag = true;
             }
+            used.sort_unstable();
+            used.dedup();
+            let mut covering: Vec<Origin> = used
+                .iter()
+                .filter_map(|&i| origins.get(i).map(|(o, _)| *o))
+                .collect();
+            covering.sort_by_key(|o| (o.section != Section::Acls, o.index));
             redundant.push((*origin, covering));
         }
     }
@@ -284,59 +428,335 @@ fn check(cx: &mut RuleContext<'_>) {
                         "together allow"
                     }
                 ),
-                head_line(origin.span),
+                super::head(origin.span),
             )
             .with_help(
                 "remove it, or narrow the broader rule if this one states the intended access",
             );
         for other in &covering {
-            diagnostic = diagnostic
-                .with_secondary(head_line(other.span), format!("{} covers it", name(other)));
+            diagnostic = diagnostic.with_secondary(
+                super::head(other.span),
+                format!("{} covers it", name(other)),
+            );
         }
         cx.push(diagnostic);
     }
 }
 
-/// Blocks by the address ranges of their destinations.
+/// The blocks of one network piece: destinations with the same ports share a block, and
+/// the ports of one destination are one sorted set (a destination listing thousands of
+/// ports is one block, not thousands).
+fn merged(
+    src: IpSet,
+    protocols: Protocols,
+    dsts: &[(Addr, crate::ports::PortRange)],
+) -> Vec<Access> {
+    let mut by_addr: FastMap<&Addr, usize> = FastMap::default();
+    let mut ports: Vec<(&Addr, Vec<(u16, u16)>)> = Vec::new();
+    for (addr, range) in dsts {
+        let at = *by_addr.entry(addr).or_insert_with(|| {
+            ports.push((addr, Vec::new()));
+            ports.len() - 1
+        });
+        if let Some((_, list)) = ports.get_mut(at) {
+            list.push((range.first, range.last));
+        }
+    }
+    let mut by_ports: FastMap<Ports, usize> = FastMap::default();
+    let mut out: Vec<(Vec<&Addr>, Ports)> = Vec::new();
+    for (addr, list) in ports {
+        let list = normalize_ports(list);
+        match by_ports.get(&list) {
+            Some(&at) => {
+                if let Some((addrs, _)) = out.get_mut(at) {
+                    addrs.push(addr);
+                }
+            }
+            None => {
+                by_ports.insert(list.clone(), out.len());
+                out.push((vec![addr], list));
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(addrs, ports)| Access {
+            src: src.clone(),
+            dst: crate::resolve::union_of(addrs),
+            ports,
+            protocols,
+        })
+        .collect()
+}
+
+/// The `src` list of the rule an origin points at.
+fn rule_sources<'p>(policy: &'p Policy, origin: &Origin) -> &'p [Str] {
+    let list = match origin.section {
+        Section::Acls => policy
+            .acls
+            .as_ref()
+            .and_then(|l| l.items.get(origin.index))
+            .map(|r| &r.src),
+        Section::Grants => policy
+            .grants
+            .as_ref()
+            .and_then(|l| l.items.get(origin.index))
+            .map(|g| &g.src),
+    };
+    list.map_or(&[], |l| &l.items[..])
+}
+
+/// Does source `s` name the user `login` itself (not as a member of the tailnet)?
+fn names(groups: &FastMap<&str, &[Str]>, s: &Str, login: &str) -> bool {
+    match Selector::parse(s.value.trimmed()) {
+        Selector::Wildcard | Selector::Autogroup(Autogroup::DangerAll) => true,
+        Selector::User(user) => user.trimmed().eq_ignore_ascii_case(login),
+        Selector::UserDomain(domain) => login
+            .rsplit_once('@')
+            .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain)),
+        Selector::Group(group) => groups.get(group).is_some_and(|members| {
+            members
+                .iter()
+                .any(|m| m.value.trimmed().eq_ignore_ascii_case(login))
+        }),
+        _ => false,
+    }
+}
+
+/// Logins that are not tailnet members whatever the tailnet: Tailscale's own service
+/// identities such as `logstream@tailscale` (log streaming).
+fn outside_tailnet(login: &str) -> bool {
+    login
+        .rsplit_once('@')
+        .is_some_and(|(_, domain)| domain.eq_ignore_ascii_case("tailscale"))
+}
+
+/// `base` plus one stand-in device for every tag and named user that has none, and one for
+/// an unnamed member (linear in their number); and the addresses of every identity outside
+/// the tailnet ([`outside_tailnet`]).
+fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<IpAddr>)>) {
+    let mut tags: Vec<String> = policy
+        .tag_owners
+        .iter()
+        .map(|t| t.name.value.trimmed().to_ascii_lowercase())
+        .collect();
+    let mut users: Vec<String> = policy
+        .groups
+        .iter()
+        .flat_map(|g| g.values.iter())
+        .chain(
+            policy
+                .acls
+                .iter()
+                .flat_map(|l| l.iter())
+                .flat_map(|r| r.src.iter()),
+        )
+        .chain(
+            policy
+                .grants
+                .iter()
+                .flat_map(|l| l.iter())
+                .flat_map(|g| g.src.iter()),
+        )
+        .map(|s| s.value.trimmed())
+        .filter(|s| s.contains('@') && matches!(Selector::parse(s), Selector::User(_)))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    users.push("someone-else@tailpolicy.invalid".to_owned());
+    let mut inventory = base.clone();
+    let mut used: FastSet<Ipv4Addr> = base.nodes.iter().filter_map(|n| n.ipv4).collect();
+    let mut have_tag: FastSet<String> = FastSet::default();
+    let mut have_user: FastMap<String, Vec<IpAddr>> = FastMap::default();
+    let by_login: FastMap<String, &crate::inventory::User> = base
+        .users
+        .iter()
+        .map(|u| (u.login().to_ascii_lowercase(), u))
+        .collect();
+    let by_name: FastMap<&str, &crate::inventory::User> =
+        base.users.iter().map(|u| (u.name.as_str(), u)).collect();
+    for node in &base.nodes {
+        let addrs: Vec<IpAddr> = node
+            .ipv4
+            .map(IpAddr::V4)
+            .into_iter()
+            .chain(node.ipv6.map(IpAddr::V6))
+            .collect();
+        match (&node.tags[..], &node.user) {
+            ([tag], _) => {
+                have_tag.insert(tag.to_ascii_lowercase());
+            }
+            ([], Some(owner)) => {
+                let login = by_name
+                    .get(owner.as_str())
+                    .map_or(owner.as_str(), |u| u.login());
+                have_user.entry(login.to_ascii_lowercase()).or_insert(addrs);
+            }
+            _ => {}
+        }
+    }
+    let mut next = u32::from(Ipv4Addr::new(100, 127, 255, 254));
+    let mut fresh = |used: &mut FastSet<Ipv4Addr>| {
+        while used.contains(&Ipv4Addr::from(next)) && next > u32::from(Ipv4Addr::new(100, 64, 0, 1))
+        {
+            next -= 1;
+        }
+        let ip = Ipv4Addr::from(next);
+        used.insert(ip);
+        ip
+    };
+    tags.sort_unstable();
+    tags.dedup();
+    for tag in tags {
+        if have_tag.insert(tag.clone()) {
+            inventory.nodes.push(Node {
+                tags: vec![tag.clone()],
+                ipv4: Some(fresh(&mut used)),
+                ..Node::named(format!("{tag} (stand-in)"))
+            });
+        }
+    }
+    let mut outsiders = Vec::new();
+    for login in users {
+        if have_user.contains_key(&login) {
+            continue;
+        }
+        let ip = fresh(&mut used);
+        let owner = by_login
+            .get(&login)
+            .map_or(login.clone(), |u| u.name.clone());
+        inventory.nodes.push(Node {
+            user: Some(owner),
+            ipv4: Some(ip),
+            ..Node::named(format!("{login} (stand-in)"))
+        });
+        have_user.insert(login, vec![IpAddr::V4(ip)]);
+    }
+    for (login, addrs) in have_user {
+        if outside_tailnet(&login) {
+            outsiders.push((login, addrs));
+        }
+    }
+    outsiders.sort_unstable();
+    (inventory, outsiders)
+}
+
+/// Blocks by destination, then by ports: blocks with the same destinations form a class;
+/// classes are found by address ([`DstIndex`]), blocks within a class by port range.
+struct Index {
+    dst: DstIndex,
+    classes: Vec<PortIndex>,
+}
+
+/// Port ranges `(first, last, block)` of one class, in buckets by width (a range of width
+/// `w` goes to bucket `bits(w)`), each sorted by first port: a range overlapping `p..=q`
+/// in a bucket starts in `p - widest..=q`, so a lookup visits little beyond its answer.
+#[derive(Default)]
+struct PortIndex {
+    buckets: Vec<(u16, Vec<PortEntry>)>,
+}
+
+/// `(first port, last port, block)`.
+type PortEntry = (u16, u16, usize);
+
+impl Index {
+    fn new<'a>(blocks: impl Iterator<Item = &'a Access>) -> Self {
+        let mut class_of: FastMap<&IpSet, usize> = FastMap::default();
+        let mut classes: Vec<PortIndex> = Vec::new();
+        let mut dsts: Vec<&IpSet> = Vec::new();
+        for (block, access) in blocks.enumerate() {
+            let class = *class_of.entry(&access.dst).or_insert_with(|| {
+                classes.push(PortIndex::default());
+                dsts.push(&access.dst);
+                classes.len() - 1
+            });
+            let Some(ports) = classes.get_mut(class) else {
+                continue;
+            };
+            if ports.buckets.is_empty() {
+                ports.buckets = (0..=16).map(|_| (0, Vec::new())).collect();
+            }
+            for &(first, last) in &access.ports {
+                let width = last - first;
+                let bucket = usize::try_from(u16::BITS - width.leading_zeros()).unwrap_or(16);
+                if let Some((widest, list)) = ports.buckets.get_mut(bucket) {
+                    *widest = (*widest).max(width);
+                    list.push((first, last, block));
+                }
+            }
+        }
+        for class in &mut classes {
+            class.buckets.retain(|(_, list)| !list.is_empty());
+            for (_, list) in &mut class.buckets {
+                list.sort_unstable();
+            }
+        }
+        Self {
+            dst: DstIndex::new(dsts.into_iter()),
+            classes,
+        }
+    }
+
+    /// Appends the blocks whose destinations and ports may overlap `access` (with repeats).
+    fn overlapping(&self, access: &Access, out: &mut Vec<usize>) {
+        for class in self.dst.overlapping(&access.dst) {
+            let Some(ports) = self.classes.get(class) else {
+                continue;
+            };
+            for &(first, last) in &access.ports {
+                for (widest, list) in &ports.buckets {
+                    let from = first.saturating_sub(*widest);
+                    let start = list.partition_point(|e| e.0 < from);
+                    for &(a, b, block) in list.get(start..).unwrap_or_default() {
+                        if a > last {
+                            break;
+                        }
+                        if b >= first {
+                            out.push(block);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Destination sets by their address ranges.
 struct DstIndex {
-    /// `(family, first, last, block)`, sorted by family and first address.
+    /// `(family, first, last, set)`, sorted by family and first address.
     narrow: Vec<(u8, u128, u128, usize)>,
     /// The widest narrow range per family, bounding the backward scan.
     widest: [u128; 2],
-    /// Blocks whose destinations are too wide to index (`*`, the internet): always candidates.
+    /// Sets too wide to index (`*`, the internet): always candidates.
     wide: Vec<usize>,
 }
 
 /// Ranges wider than this many addresses go to the always-checked list.
 const WIDE: u128 = 1 << 16;
 
-fn key(ip: std::net::IpAddr) -> (u8, u128) {
+fn key(ip: IpAddr) -> (u8, u128) {
     match ip {
-        std::net::IpAddr::V4(v4) => (4, u128::from(u32::from(v4))),
-        std::net::IpAddr::V6(v6) => (6, u128::from(v6)),
+        IpAddr::V4(v4) => (4, u128::from(u32::from(v4))),
+        IpAddr::V6(v6) => (6, u128::from(v6)),
     }
 }
 
 impl DstIndex {
-    fn new<'a>(blocks: impl Iterator<Item = &'a Access>) -> Self {
+    fn new<'a>(sets: impl Iterator<Item = &'a IpSet>) -> Self {
         let mut narrow = Vec::new();
         let mut wide = Vec::new();
         let mut widest = [0u128; 2];
-        for (index, access) in blocks.enumerate() {
-            let ranges: Vec<_> = access.dst.ranges().collect();
-            let too_wide = ranges.len() > 64
-                || ranges
-                    .iter()
+        for (index, set) in sets.enumerate() {
+            let too_wide = set.range_count() > 64
+                || set
+                    .ranges()
                     .any(|r| key(r.last()).1 - key(r.first()).1 >= WIDE);
             if too_wide {
                 wide.push(index);
                 continue;
             }
-            for range in ranges {
+            for range in set.ranges() {
                 let (family, first) = key(range.first());
                 let (_, last) = key(range.last());
-                let slot = usize::from(family == 6);
-                if let Some(w) = widest.get_mut(slot) {
+                if let Some(w) = widest.get_mut(usize::from(family == 6)) {
                     *w = (*w).max(last - first);
                 }
                 narrow.push((family, first, last, index));
@@ -350,7 +770,7 @@ impl DstIndex {
         }
     }
 
-    /// Blocks whose destinations may overlap `dst`.
+    /// Sets that may overlap `dst`, with repeats.
     fn overlapping(&self, dst: &IpSet) -> Vec<usize> {
         let mut out = self.wide.clone();
         for range in dst.ranges() {
@@ -373,42 +793,98 @@ impl DstIndex {
                 }
             }
         }
+        out.sort_unstable();
+        out.dedup();
         out
     }
 }
 
-/// The rules whose blocks together cover all of `blocks`, or `None` when some access is
-/// left (or the computation grows too large to finish).
-fn covered_by(blocks: &[Access], cover: &[(Origin, &Access)]) -> Option<Vec<Origin>> {
-    let mut used: Vec<Origin> = Vec::new();
-    for block in blocks {
-        let mut residual = vec![block.clone()];
-        for (origin, other) in cover {
-            if residual.is_empty() {
-                break;
-            }
-            let mut next = Vec::with_capacity(residual.len());
-            let mut touched = false;
-            for piece in &residual {
-                if piece.intersects(other) {
-                    touched = true;
-                }
-                next.extend(piece.minus(other));
-            }
-            if touched && !used.contains(origin) {
-                used.push(*origin);
-            }
-            residual = next;
-            if residual.len() > RESIDUAL_LIMIT {
-                return None;
-            }
+/// Whether the blocks of `cover` together hold all of `block`; adds the owners of the
+/// blocks that took part to `used`. False when some access is left, the remainder grows
+/// too large, or the budget runs out.
+fn covered_by(
+    block: &Access,
+    cover: &[(usize, &Access)],
+    used: &mut Vec<usize>,
+    budget: &mut Budget,
+) -> bool {
+    // Blocks alike but for their ports act as one: thousands of rules on one destination,
+    // each with its own port, are subtracted at once. A block with more port ranges than
+    // `block` stays alone: comparing with it costs a binary search per range of `block`.
+    type Owners<'b> = Vec<(usize, &'b [(u16, u16)])>;
+    let mut group_of: FastMap<(&IpSet, &IpSet, [u64; 4]), usize> = FastMap::default();
+    let mut members: Vec<(Vec<&Access>, Owners<'_>)> = Vec::new();
+    for &(owner, access) in cover {
+        if !budget.spend(1 + access.src.range_count() + access.dst.range_count()) {
+            return false;
         }
-        if !residual.is_empty() {
-            return None;
+        let alone = access.ports.len() > block.ports.len();
+        let key = (&access.src, &access.dst, access.protocols.0);
+        match group_of.get(&key).copied().filter(|_| !alone) {
+            Some(at) => {
+                if let Some((list, owners)) = members.get_mut(at) {
+                    list.push(access);
+                    owners.push((owner, &access.ports));
+                }
+            }
+            None => {
+                if !alone {
+                    group_of.insert(key, members.len());
+                }
+                members.push((vec![access], vec![(owner, &access.ports)]));
+            }
         }
     }
-    used.sort_by_key(|o| (o.section != Section::Acls, o.index));
-    Some(used)
+    let mut groups: Vec<(Cow<'_, Access>, Owners<'_>)> = Vec::with_capacity(members.len());
+    for (list, owners) in members {
+        let merged = match &list[..] {
+            [one] => Cow::Borrowed(*one),
+            [first, ..] => {
+                let ports: Vec<(u16, u16)> =
+                    list.iter().flat_map(|a| a.ports.iter().copied()).collect();
+                if !budget.spend(ports.len()) {
+                    return false;
+                }
+                Cow::Owned(Access {
+                    ports: normalize_ports(ports),
+                    ..(*first).clone()
+                })
+            }
+            [] => continue,
+        };
+        groups.push((merged, owners));
+    }
+    let mut residual = vec![block.clone()];
+    for (merged, owners) in &groups {
+        if residual.is_empty() {
+            break;
+        }
+        let mut next = Vec::with_capacity(residual.len());
+        let mut touched = false;
+        for piece in residual {
+            let cost = piece.size() + merged.src.range_count() + merged.dst.range_count();
+            if !budget.spend(cost) {
+                return false;
+            }
+            if piece.intersects(merged) {
+                touched = true;
+                next.extend(piece.minus(merged));
+            } else {
+                next.push(piece);
+            }
+        }
+        if touched {
+            if !budget.spend(owners.len()) {
+                return false;
+            }
+            used.extend(first_holders(&block.ports, owners));
+        }
+        residual = next;
+        if residual.len() > RESIDUAL_LIMIT {
+            return false;
+        }
+    }
+    residual.is_empty()
 }
 
 fn name(origin: &Origin) -> String {
@@ -417,11 +893,6 @@ fn name(origin: &Origin) -> String {
         Section::Grants => "grants",
     };
     format!("{section}[{}]", origin.index)
-}
-
-/// The first character of a rule: the finding points at its opening brace.
-fn head_line(span: Span) -> Span {
-    super::head(span)
 }
 
 #[cfg(test)]
@@ -500,5 +971,87 @@ mod tests {
             flagged,
             ["acls[1] adds no access: acls[0] already allows everything it allows"]
         );
+    }
+
+    #[test]
+    fn tailscale_service_identities_are_not_members() {
+        let text = r#"{
+  "tagOwners": {"tag:logs": []},
+  "groups": {"group:streams": ["logstream@tailscale"]},
+  "acls": [
+    {"action": "accept", "src": ["autogroup:member"], "dst": ["tag:logs:443"]},
+    {"action": "accept", "src": ["logstream@tailscale"], "dst": ["tag:logs:443"]},
+  ],
+  "grants": [
+    {"src": ["group:streams"], "dst": ["tag:logs"], "ip": ["tcp:8443"]},
+    {"src": ["logstream@tailscale"], "dst": ["tag:logs"], "ip": ["tcp:8443"]},
+  ],
+}"#;
+        // The member rule covers no one outside the tailnet; the group naming it does.
+        assert_eq!(
+            crate::lint::test_support::messages(text, "TP022"),
+            ["grants[1] adds no access: grants[0] already allows everything it allows"]
+        );
+    }
+
+    #[test]
+    fn long_port_lists_and_many_rules_stay_fast() {
+        use std::fmt::Write as _;
+        let mut ports = String::new();
+        for p in 0..20_000u32 {
+            let _ = write!(ports, "{}{}", if p == 0 { "" } else { "," }, 1 + 3 * p);
+        }
+        let mut rules = String::new();
+        for i in 0..2_000u32 {
+            let _ = writeln!(
+                rules,
+                r#"{{"action": "accept", "src": ["tag:ci"], "dst": ["tag:db:{}"]}},"#,
+                1 + 3 * (i % 1000)
+            );
+        }
+        let text = format!(
+            r#"{{
+  "tagOwners": {{"tag:ci": [], "tag:db": []}},
+  "acls": [
+    {{"action": "accept", "src": ["tag:ci"], "dst": ["tag:db:{ports}"]}},
+    {rules}
+  ],
+}}"#
+        );
+        let started = std::time::Instant::now();
+        let found = findings(&text, "TP022");
+        // Every per-port rule repeats part of the long list (debug build: generous bound).
+        assert_eq!(found.len(), 2_000);
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn the_first_rule_holding_each_port_is_named() {
+        let a: &[(u16, u16)] = &[(1, 10)];
+        let b: &[(u16, u16)] = &[(5, 20)];
+        let c: &[(u16, u16)] = &[(1, 30)];
+        let owners = [(7, a), (8, b), (9, c)];
+        assert_eq!(super::first_holders(&[(1, 30)], &owners), [7, 8, 9]);
+        assert_eq!(super::first_holders(&[(2, 8)], &owners), [7]);
+        assert_eq!(super::first_holders(&[(9, 15)], &owners), [7, 8]);
+        assert!(super::first_holders(&[(40, 50)], &owners).is_empty());
+    }
+
+    #[test]
+    fn port_set_operations() {
+        use super::{ports_difference, ports_intersection, ports_overlap};
+        let a = [(0, 10), (20, 30), (65_530, 65_535)];
+        let b = [(5, 22), (25, 25), (65_535, 65_535)];
+        assert_eq!(
+            ports_difference(&a, &b),
+            [(0, 4), (23, 24), (26, 30), (65_530, 65_534)]
+        );
+        assert_eq!(
+            ports_intersection(&a, &b),
+            [(5, 10), (20, 22), (25, 25), (65_535, 65_535)]
+        );
+        assert!(ports_overlap(&a, &b));
+        assert!(!ports_overlap(&[(0, 4)], &[(5, 9)]));
+        assert_eq!(ports_difference(&[(0, 65_535)], &[(0, 65_535)]), []);
     }
 }
