@@ -1,15 +1,17 @@
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
+use std::rc::Rc;
 
 use crate::addr::IpSet;
-use crate::compile::{Compiled, Origin, PieceKind, Section};
+use crate::compile::{Origin, Section};
 use crate::fasthash::{FastMap, FastSet};
 use crate::inventory::{Inventory, Node};
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
-use crate::model::{Policy, Str};
-use crate::proto::DEFAULT_PROTOCOLS;
-use crate::resolve::Addr;
+use crate::model::{AclRule, Grant, Policy, Str};
+use crate::ports::{parse_port_spec, split_destination_and_port};
+use crate::proto::{DEFAULT_PROTOCOLS, parse_grant_ip, parse_protocol};
+use crate::resolve::{Resolver, union_of};
 use crate::selector::{Autogroup, Selector};
 use crate::text::Trimmed;
 
@@ -26,8 +28,9 @@ declare_rule! {
     /// `@tailscale` domain) are not tailnet members: only a rule that names them (`*`, the
     /// user, a group holding them) covers them, never `autogroup:member`.
     /// Rules with `autogroup:self`, `via` or `app` are neither flagged nor counted as cover.
-    /// The work is bounded by a budget proportional to the size of the policy: on very
-    /// large or adversarial policies, the rules left when it runs out are not flagged.
+    /// The work is bounded: each rule may take time in proportion to its own size (plus a
+    /// constant), so the whole check is linear in the size of the policy; a rule whose
+    /// comparison needs more (thousands of overlapping rules) is not flagged.
     ///
     /// ### Why is this bad
     /// Access policies are read by people deciding who can reach production. A rule that
@@ -59,10 +62,11 @@ declare_rule! {
 /// Past this many pieces of uncovered remainder, the rule is assumed to add access.
 const RESIDUAL_LIMIT: usize = 4096;
 
-/// Units of work per unit of policy size (ranges of every block), plus a floor: past it,
-/// the remaining rules are not judged. Keeps the rule linear in the size of the policy.
-const BUDGET_PER_UNIT: usize = 48;
-const BUDGET_FLOOR: usize = 200_000;
+/// The work one rule may take: this many units per unit of its own size (the ranges of its
+/// blocks) plus a floor. A rule that needs more is not flagged; the whole check stays
+/// linear in the size of the policy.
+const BUDGET_PER_UNIT: usize = 64;
+const BUDGET_PER_RULE: usize = 4096;
 
 /// Port ranges: sorted, disjoint and non-adjacent.
 type Ports = Vec<(u16, u16)>;
@@ -184,8 +188,8 @@ fn first_holders(ports: &[(u16, u16)], owners: &[(usize, &[(u16, u16)])]) -> Vec
 /// A block of access: sources × destinations × ports × protocols.
 #[derive(Debug, Clone)]
 struct Access {
-    src: IpSet,
-    dst: IpSet,
+    src: Rc<IpSet>,
+    dst: Rc<IpSet>,
     ports: Ports,
     protocols: Protocols,
 }
@@ -243,18 +247,19 @@ impl Access {
         let mut out = Vec::new();
         let src_out = self.src.difference(&other.src);
         let src = self.src.intersection(&other.src);
+        let src = Rc::new(src);
         if !src_out.is_empty() {
             out.push(Access {
-                src: src_out,
+                src: Rc::new(src_out),
                 ..self.clone()
             });
         }
         let dst_out = self.dst.difference(&other.dst);
-        let dst = self.dst.intersection(&other.dst);
+        let dst = Rc::new(self.dst.intersection(&other.dst));
         if !dst_out.is_empty() {
             out.push(Access {
-                src: src.clone(),
-                dst: dst_out,
+                src: Rc::clone(&src),
+                dst: Rc::new(dst_out),
                 ..self.clone()
             });
         }
@@ -297,32 +302,35 @@ fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     let base = cx.inventory().cloned().unwrap_or_default();
     let (inventory, outsiders) = stand_ins(policy, &base);
-    let compiled = Compiled::new(policy, &inventory);
-    if compiled.allow_all {
+    if policy.acls.is_none() && policy.grants.is_none() {
         return;
     }
-
-    // Per origin: its blocks of access, or `None` when it cannot be judged.
-    let mut position_of: FastMap<Origin, usize> = FastMap::default();
+    // Blocks are built from the policy with every selector resolved once (as the compiler
+    // would, without writing each rule's sources out address by address).
+    let resolver = Resolver::new(policy, &inventory);
+    let mut memo = Memo {
+        resolver: &resolver,
+        sources: FastMap::default(),
+        destinations: FastMap::default(),
+    };
+    // Per origin, grants first as the compiler orders them: its blocks of access, or
+    // `None` when it cannot be judged.
     let mut origins: Vec<(Origin, Option<Vec<Access>>)> = Vec::new();
-    for piece in &compiled.pieces {
-        let position = *position_of.entry(piece.origin).or_insert_with(|| {
-            origins.push((piece.origin, Some(Vec::new())));
-            origins.len() - 1
-        });
-        let Some((_, slot)) = origins.get_mut(position) else {
-            continue;
+    for (index, grant) in policy.grants.iter().flat_map(|l| l.iter()).enumerate() {
+        let origin = Origin {
+            section: Section::Grants,
+            index,
+            span: grant.span,
         };
-        match (&piece.kind, piece.via.is_empty()) {
-            (PieceKind::Network { dsts }, true) => {
-                if let Some(blocks) = slot {
-                    let protocols =
-                        Protocols::of(piece.protocols.as_deref().unwrap_or(&DEFAULT_PROTOCOLS));
-                    blocks.extend(merged(piece.src_set(), protocols, dsts));
-                }
-            }
-            _ => *slot = None,
-        }
+        origins.push((origin, grant_blocks(&mut memo, grant)));
+    }
+    for (index, rule) in policy.acls.iter().flat_map(|l| l.iter()).enumerate() {
+        let origin = Origin {
+            section: Section::Acls,
+            index,
+            span: rule.span,
+        };
+        origins.push((origin, acl_blocks(&mut memo, rule)));
     }
     // Identities outside the tailnet count only where a rule names them.
     if !outsiders.is_empty() {
@@ -343,7 +351,7 @@ fn check(cx: &mut RuleContext<'_>) {
                 continue;
             }
             for block in blocks.iter_mut() {
-                block.src = block.src.difference(&unnamed);
+                block.src = Rc::new(block.src.difference(&unnamed));
             }
             blocks.retain(|b| !b.src.is_empty());
         }
@@ -358,10 +366,6 @@ fn check(cx: &mut RuleContext<'_>) {
         .flat_map(|(i, b)| b.iter().map(move |a| (i, a)))
         .collect();
     let index = Index::new(blocks.iter().map(|(_, a)| *a));
-    let size: usize = blocks.iter().map(|(_, a)| a.size()).sum();
-    let mut budget = Budget {
-        left: size.saturating_mul(BUDGET_PER_UNIT).max(BUDGET_FLOOR),
-    };
 
     // Later duplicates are flagged, the first of equal rules is kept.
     let mut redundant: Vec<(Origin, Vec<Origin>)> = Vec::new();
@@ -372,11 +376,15 @@ fn check(cx: &mut RuleContext<'_>) {
         if own.is_empty() {
             continue;
         }
+        let size: usize = own.iter().map(Access::size).sum();
+        let mut budget = Budget {
+            left: size.saturating_mul(BUDGET_PER_UNIT) + BUDGET_PER_RULE,
+        };
         let mut used: Vec<usize> = Vec::new();
         let mut covered = true;
         for block in own {
             candidates.clear();
-            index.overlapping(block, &mut candidates);
+            index.overlapping(block, &mut candidates, budget.left);
             if !budget.spend(candidates.len()) {
                 covered = false;
                 break;
@@ -395,9 +403,6 @@ fn check(cx: &mut RuleContext<'_>) {
                 covered = false;
                 break;
             }
-        }
-        if budget.left == 0 {
-            break;
         }
         if covered {
             if let Some(flag) = removed.get_mut(position) {
@@ -443,49 +448,122 @@ fn check(cx: &mut RuleContext<'_>) {
     }
 }
 
-/// The blocks of one network piece: destinations with the same ports share a block, and
-/// the ports of one destination are one sorted set (a destination listing thousands of
-/// ports is one block, not thousands).
-fn merged(
-    src: IpSet,
-    protocols: Protocols,
-    dsts: &[(Addr, crate::ports::PortRange)],
-) -> Vec<Access> {
-    let mut by_addr: FastMap<&Addr, usize> = FastMap::default();
-    let mut ports: Vec<(&Addr, Vec<(u16, u16)>)> = Vec::new();
-    for (addr, range) in dsts {
-        let at = *by_addr.entry(addr).or_insert_with(|| {
-            ports.push((addr, Vec::new()));
-            ports.len() - 1
+/// Address sets of selectors, resolved once per selector text.
+struct Memo<'r, 'p> {
+    resolver: &'r Resolver<'p>,
+    sources: FastMap<String, Rc<IpSet>>,
+    destinations: FastMap<String, Rc<IpSet>>,
+}
+
+impl Memo<'_, '_> {
+    /// The union of the sources of `src`.
+    fn sources(&mut self, src: &[Str]) -> Rc<IpSet> {
+        let resolver = self.resolver;
+        let mut sets = src.iter().map(|s| {
+            let text = s.value.trimmed();
+            Rc::clone(self.sources.entry(text.to_owned()).or_insert_with(|| {
+                Rc::new(union_of(&resolver.source_addrs(&Selector::parse(text))))
+            }))
         });
-        if let Some((_, list)) = ports.get_mut(at) {
-            list.push((range.first, range.last));
-        }
+        let first = sets.next().unwrap_or_default();
+        sets.fold(first, |all, set| Rc::new(all.union(&set)))
     }
+
+    fn destination(&mut self, text: &str) -> Rc<IpSet> {
+        let resolver = self.resolver;
+        Rc::clone(self.destinations.entry(text.to_owned()).or_insert_with(|| {
+            Rc::new(union_of(
+                &resolver.destination_addrs(&Selector::parse(text)),
+            ))
+        }))
+    }
+}
+
+/// An ACL's blocks: one per destination entry, entries with the same ports sharing one;
+/// `None` with an `autogroup:self` destination.
+fn acl_blocks(memo: &mut Memo<'_, '_>, rule: &AclRule) -> Option<Vec<Access>> {
+    let protocols = match &rule.proto {
+        Some(p) => Protocols::of(&[parse_protocol(p.value.trimmed()).ok()?.number()]),
+        None => Protocols::of(&DEFAULT_PROTOCOLS),
+    };
+    let src = memo.sources(&rule.src.items);
     let mut by_ports: FastMap<Ports, usize> = FastMap::default();
-    let mut out: Vec<(Vec<&Addr>, Ports)> = Vec::new();
-    for (addr, list) in ports {
-        let list = normalize_ports(list);
-        match by_ports.get(&list) {
-            Some(&at) => {
-                if let Some((addrs, _)) = out.get_mut(at) {
-                    addrs.push(addr);
-                }
-            }
+    let mut out: Vec<Access> = Vec::new();
+    for entry in rule.dst.iter() {
+        let (alias, spec) = split_destination_and_port(&entry.value).ok()?;
+        if Selector::parse(&alias) == Selector::Autogroup(Autogroup::SelfDevices) {
+            return None;
+        }
+        let ports = parse_port_spec(spec).ok()?;
+        let ports = normalize_ports(ports.iter().map(|r| (r.first, r.last)).collect());
+        let dst = memo.destination(alias.trimmed());
+        match by_ports.get(&ports).and_then(|&at| out.get_mut(at)) {
+            Some(block) => block.dst = Rc::new(block.dst.union(&dst)),
             None => {
-                by_ports.insert(list.clone(), out.len());
-                out.push((vec![addr], list));
+                by_ports.insert(ports.clone(), out.len());
+                out.push(Access {
+                    src: Rc::clone(&src),
+                    dst,
+                    ports,
+                    protocols,
+                });
             }
         }
     }
-    out.into_iter()
-        .map(|(addrs, ports)| Access {
-            src: src.clone(),
-            dst: crate::resolve::union_of(addrs),
-            ports,
-            protocols,
-        })
-        .collect()
+    out.retain(|b| !b.src.is_empty() && !b.dst.is_empty());
+    Some(out)
+}
+
+/// A grant's blocks: one per protocol; `None` with `via`, `app` or `autogroup:self`.
+fn grant_blocks(memo: &mut Memo<'_, '_>, grant: &Grant) -> Option<Vec<Access>> {
+    let has_app = grant
+        .app
+        .as_ref()
+        .is_some_and(|app| !app.entries.is_empty());
+    if !grant.via.is_empty() || has_app {
+        return None;
+    }
+    let mut dst = Rc::new(IpSet::new());
+    for entry in grant.dst.iter() {
+        let text = entry.value.trimmed();
+        if Selector::parse(text) == Selector::Autogroup(Autogroup::SelfDevices) {
+            return None;
+        }
+        let set = memo.destination(text);
+        dst = if dst.is_empty() {
+            set
+        } else {
+            Rc::new(dst.union(&set))
+        };
+    }
+    let src = memo.sources(&grant.src.items);
+    let mut by_protocol: Vec<(Option<u8>, Ports)> = Vec::new();
+    for entry in grant.ip.iter().flat_map(|l| l.iter()) {
+        let ip = parse_grant_ip(entry.value.trimmed()).ok()?;
+        let key = ip.proto.map(|p| p.number());
+        let ranges = ip.ports.iter().map(|r| (r.first, r.last));
+        match by_protocol.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, ports)) => ports.extend(ranges),
+            None => by_protocol.push((key, ranges.collect())),
+        }
+    }
+    if src.is_empty() || dst.is_empty() {
+        return Some(Vec::new());
+    }
+    Some(
+        by_protocol
+            .into_iter()
+            .map(|(protocol, ports)| Access {
+                src: Rc::clone(&src),
+                dst: Rc::clone(&dst),
+                ports: normalize_ports(ports),
+                protocols: match protocol {
+                    Some(p) => Protocols::of(&[p]),
+                    None => Protocols::of(&DEFAULT_PROTOCOLS),
+                },
+            })
+            .collect(),
+    )
 }
 
 /// The `src` list of the rule an origin points at.
@@ -646,9 +724,10 @@ struct Index {
     classes: Vec<PortIndex>,
 }
 
-/// Port ranges `(first, last, block)` of one class, in buckets by width (a range of width
-/// `w` goes to bucket `bits(w)`), each sorted by first port: a range overlapping `p..=q`
-/// in a bucket starts in `p - widest..=q`, so a lookup visits little beyond its answer.
+/// The blocks of one class by the hull of their ports `(first, last, block)`, in buckets
+/// by width (a hull of width `w` goes to bucket `bits(w)`), each sorted by first port: a
+/// hull overlapping `p..=q` in a bucket starts in `p - widest..=q`, so a lookup visits
+/// little beyond its answer.
 #[derive(Default)]
 struct PortIndex {
     buckets: Vec<(u16, Vec<PortEntry>)>,
@@ -674,13 +753,17 @@ impl Index {
             if ports.buckets.is_empty() {
                 ports.buckets = (0..=16).map(|_| (0, Vec::new())).collect();
             }
-            for &(first, last) in &access.ports {
-                let width = last - first;
-                let bucket = usize::try_from(u16::BITS - width.leading_zeros()).unwrap_or(16);
-                if let Some((widest, list)) = ports.buckets.get_mut(bucket) {
-                    *widest = (*widest).max(width);
-                    list.push((first, last, block));
-                }
+            // A block is indexed once, by the hull of its ports: a destination listing
+            // thousands of ports is one entry, not thousands.
+            let (Some(&(first, _)), Some(&(_, last))) = (access.ports.first(), access.ports.last())
+            else {
+                continue;
+            };
+            let width = last - first;
+            let bucket = usize::try_from(u16::BITS - width.leading_zeros()).unwrap_or(16);
+            if let Some((widest, list)) = ports.buckets.get_mut(bucket) {
+                *widest = (*widest).max(width);
+                list.push((first, last, block));
             }
         }
         for class in &mut classes {
@@ -696,22 +779,25 @@ impl Index {
     }
 
     /// Appends the blocks whose destinations and ports may overlap `access` (with repeats).
-    fn overlapping(&self, access: &Access, out: &mut Vec<usize>) {
-        for class in self.dst.overlapping(&access.dst) {
+    /// Stops past `limit` blocks.
+    fn overlapping(&self, access: &Access, out: &mut Vec<usize>, limit: usize) {
+        let (Some(&(first, _)), Some(&(_, last))) = (access.ports.first(), access.ports.last())
+        else {
+            return;
+        };
+        for class in self.dst.overlapping(&access.dst, limit) {
             let Some(ports) = self.classes.get(class) else {
                 continue;
             };
-            for &(first, last) in &access.ports {
-                for (widest, list) in &ports.buckets {
-                    let from = first.saturating_sub(*widest);
-                    let start = list.partition_point(|e| e.0 < from);
-                    for &(a, b, block) in list.get(start..).unwrap_or_default() {
-                        if a > last {
-                            break;
-                        }
-                        if b >= first {
-                            out.push(block);
-                        }
+            for (widest, list) in &ports.buckets {
+                let from = first.saturating_sub(*widest);
+                let start = list.partition_point(|e| e.0 < from);
+                for &(a, b, block) in list.get(start..).unwrap_or_default() {
+                    if a > last || out.len() > limit {
+                        break;
+                    }
+                    if b >= first {
+                        out.push(block);
                     }
                 }
             }
@@ -719,18 +805,15 @@ impl Index {
     }
 }
 
-/// Destination sets by their address ranges.
+/// Destination sets by their address ranges, in buckets by width as in [`PortIndex`]: a
+/// lookup visits the ranges that overlap, plus few others, however wide some sets are.
 struct DstIndex {
-    /// `(family, first, last, set)`, sorted by family and first address.
-    narrow: Vec<(u8, u128, u128, usize)>,
-    /// The widest narrow range per family, bounding the backward scan.
-    widest: [u128; 2],
-    /// Sets too wide to index (`*`, the internet): always candidates.
-    wide: Vec<usize>,
+    /// Per width bucket: the widest range in it and `(family, first, last, set)`, sorted.
+    buckets: Vec<(u128, Vec<AddrEntry>)>,
 }
 
-/// Ranges wider than this many addresses go to the always-checked list.
-const WIDE: u128 = 1 << 16;
+/// `(family, first address, last address, set)`.
+type AddrEntry = (u8, u128, u128, usize);
 
 fn key(ip: IpAddr) -> (u8, u128) {
     match ip {
@@ -741,55 +824,42 @@ fn key(ip: IpAddr) -> (u8, u128) {
 
 impl DstIndex {
     fn new<'a>(sets: impl Iterator<Item = &'a IpSet>) -> Self {
-        let mut narrow = Vec::new();
-        let mut wide = Vec::new();
-        let mut widest = [0u128; 2];
+        let mut buckets: Vec<(u128, Vec<AddrEntry>)> = (0..=128).map(|_| (0, Vec::new())).collect();
         for (index, set) in sets.enumerate() {
-            let too_wide = set.range_count() > 64
-                || set
-                    .ranges()
-                    .any(|r| key(r.last()).1 - key(r.first()).1 >= WIDE);
-            if too_wide {
-                wide.push(index);
-                continue;
-            }
             for range in set.ranges() {
                 let (family, first) = key(range.first());
                 let (_, last) = key(range.last());
-                if let Some(w) = widest.get_mut(usize::from(family == 6)) {
-                    *w = (*w).max(last - first);
+                let width = last - first;
+                let bucket = usize::try_from(u128::BITS - width.leading_zeros()).unwrap_or(128);
+                if let Some((widest, list)) = buckets.get_mut(bucket) {
+                    *widest = (*widest).max(width);
+                    list.push((family, first, last, index));
                 }
-                narrow.push((family, first, last, index));
             }
         }
-        narrow.sort_unstable();
-        Self {
-            narrow,
-            widest,
-            wide,
+        buckets.retain(|(_, list)| !list.is_empty());
+        for (_, list) in &mut buckets {
+            list.sort_unstable();
         }
+        Self { buckets }
     }
 
-    /// Sets that may overlap `dst`, with repeats.
-    fn overlapping(&self, dst: &IpSet) -> Vec<usize> {
-        let mut out = self.wide.clone();
+    /// Sets that overlap `dst` (stops past `limit`).
+    fn overlapping(&self, dst: &IpSet, limit: usize) -> Vec<usize> {
+        let mut out = Vec::new();
         for range in dst.ranges() {
             let (family, first) = key(range.first());
             let (_, last) = key(range.last());
-            let widest = self
-                .widest
-                .get(usize::from(family == 6))
-                .copied()
-                .unwrap_or(0);
-            let start = self
-                .narrow
-                .partition_point(|&(f, a, _, _)| (f, a) < (family, first.saturating_sub(widest)));
-            for &(f, a, b, index) in self.narrow.get(start..).unwrap_or_default() {
-                if f != family || a > last {
-                    break;
-                }
-                if b >= first {
-                    out.push(index);
+            for (widest, list) in &self.buckets {
+                let from = (family, first.saturating_sub(*widest));
+                let start = list.partition_point(|&(f, a, _, _)| (f, a) < from);
+                for &(f, a, b, index) in list.get(start..).unwrap_or_default() {
+                    if f != family || a > last || out.len() > limit {
+                        break;
+                    }
+                    if b >= first {
+                        out.push(index);
+                    }
                 }
             }
         }
@@ -812,14 +882,20 @@ fn covered_by(
     // each with its own port, are subtracted at once. A block with more port ranges than
     // `block` stays alone: comparing with it costs a binary search per range of `block`.
     type Owners<'b> = Vec<(usize, &'b [(u16, u16)])>;
-    let mut group_of: FastMap<(&IpSet, &IpSet, [u64; 4]), usize> = FastMap::default();
+    // Keyed by the sets' addresses: rules naming the same selectors share them, and hashing
+    // a pointer costs nothing (equal sets held apart just stay in separate groups).
+    let mut group_of: FastMap<(*const IpSet, *const IpSet, [u64; 4]), usize> = FastMap::default();
     let mut members: Vec<(Vec<&Access>, Owners<'_>)> = Vec::new();
     for &(owner, access) in cover {
-        if !budget.spend(1 + access.src.range_count() + access.dst.range_count()) {
+        if !budget.spend(1) {
             return false;
         }
         let alone = access.ports.len() > block.ports.len();
-        let key = (&access.src, &access.dst, access.protocols.0);
+        let key = (
+            Rc::as_ptr(&access.src),
+            Rc::as_ptr(&access.dst),
+            access.protocols.0,
+        );
         match group_of.get(&key).copied().filter(|_| !alone) {
             Some(at) => {
                 if let Some((list, owners)) = members.get_mut(at) {
