@@ -65,8 +65,8 @@ const RESIDUAL_LIMIT: usize = 4096;
 /// The work one rule may take: this many units per unit of its own size (the ranges of its
 /// blocks) plus a floor. A rule that needs more is not flagged; the whole check stays
 /// linear in the size of the policy.
-const BUDGET_PER_UNIT: usize = 64;
-const BUDGET_PER_RULE: usize = 4096;
+const BUDGET_PER_UNIT: usize = 32;
+const BUDGET_PER_RULE: usize = 512;
 
 /// Port ranges: sorted, disjoint and non-adjacent.
 type Ports = Vec<(u16, u16)>;
@@ -134,6 +134,32 @@ fn ports_difference(a: &[(u16, u16)], b: &[(u16, u16)]) -> Ports {
         }
     }
     out
+}
+
+/// Does `outer` hold all of `inner`?
+fn contains(outer: &Access, inner: &Access) -> bool {
+    inner.protocols.minus(outer.protocols).is_empty()
+        && ports_difference(&inner.ports, &outer.ports).is_empty()
+        && inner.src.is_subset(&outer.src)
+        && inner.dst.is_subset(&outer.dst)
+}
+
+/// Blocks with the very same sources, destinations and protocols.
+fn alike(a: &Access, b: &Access) -> bool {
+    Rc::ptr_eq(&a.src, &b.src) && Rc::ptr_eq(&a.dst, &b.dst) && a.protocols == b.protocols
+}
+
+/// [`alike`] blocks share this key.
+fn group_key(access: &Access) -> u64 {
+    let mix = |x: u64, y: u64| (x ^ y).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+    let mut key = mix(
+        Rc::as_ptr(&access.src) as u64,
+        Rc::as_ptr(&access.dst) as u64,
+    );
+    for word in access.protocols.0 {
+        key = mix(key, word);
+    }
+    key
 }
 
 /// Of `owners` (in order, each with its ports), those that are the first to hold some
@@ -882,30 +908,41 @@ fn covered_by(
     // each with its own port, are subtracted at once. A block with more port ranges than
     // `block` stays alone: comparing with it costs a binary search per range of `block`.
     type Owners<'b> = Vec<(usize, &'b [(u16, u16)])>;
-    // Keyed by the sets' addresses: rules naming the same selectors share them, and hashing
-    // a pointer costs nothing (equal sets held apart just stay in separate groups).
-    let mut group_of: FastMap<(*const IpSet, *const IpSet, [u64; 4]), usize> = FastMap::default();
+    // Most redundant rules sit inside one broader rule: look for it first, cheaply.
+    for &(owner, other) in cover {
+        if !budget.spend(1) {
+            return false;
+        }
+        if contains(other, block) {
+            used.push(owner);
+            return true;
+        }
+    }
+    // Keyed by the sets' addresses (rules naming the same selectors share them), mixed
+    // into one word; a collision only keeps two blocks apart.
+    let mut group_of: FastMap<u64, usize> = FastMap::default();
     let mut members: Vec<(Vec<&Access>, Owners<'_>)> = Vec::new();
     for &(owner, access) in cover {
         if !budget.spend(1) {
             return false;
         }
         let alone = access.ports.len() > block.ports.len();
-        let key = (
-            Rc::as_ptr(&access.src),
-            Rc::as_ptr(&access.dst),
-            access.protocols.0,
-        );
-        match group_of.get(&key).copied().filter(|_| !alone) {
-            Some(at) => {
-                if let Some((list, owners)) = members.get_mut(at) {
-                    list.push(access);
-                    owners.push((owner, &access.ports));
-                }
+        let key = group_key(access);
+        let at = group_of.get(&key).copied().filter(|&at| {
+            !alone
+                && members
+                    .get(at)
+                    .and_then(|(list, _)| list.first())
+                    .is_some_and(|first| alike(first, access))
+        });
+        match at.and_then(|at| members.get_mut(at)) {
+            Some((list, owners)) => {
+                list.push(access);
+                owners.push((owner, &access.ports));
             }
             None => {
                 if !alone {
-                    group_of.insert(key, members.len());
+                    group_of.entry(key).or_insert(members.len());
                 }
                 members.push((vec![access], vec![(owner, &access.ports)]));
             }
