@@ -136,12 +136,19 @@ fn ports_difference(a: &[(u16, u16)], b: &[(u16, u16)]) -> Ports {
     out
 }
 
-/// Does `outer` hold all of `inner`?
-fn contains(outer: &Access, inner: &Access) -> bool {
-    inner.protocols.minus(outer.protocols).is_empty()
-        && ports_difference(&inner.ports, &outer.ports).is_empty()
+/// Does `outer` hold all of `inner`? Cheap tests first: the ports' hulls, then the sets.
+fn contains(outer: &Access, inner: &Access, budget: &mut Budget) -> bool {
+    let hull = |a: &Access| Some((a.ports.first()?.0, a.ports.last()?.1));
+    let (Some((first, last)), Some((o_first, o_last))) = (hull(inner), hull(outer)) else {
+        return false;
+    };
+    o_first <= first
+        && last <= o_last
+        && inner.protocols.minus(outer.protocols).is_empty()
+        && budget.spend(inner.src.range_count() + inner.dst.range_count() + inner.ports.len())
         && inner.src.is_subset(&outer.src)
         && inner.dst.is_subset(&outer.dst)
+        && ports_difference(&inner.ports, &outer.ports).is_empty()
 }
 
 /// Blocks with the very same sources, destinations and protocols.
@@ -913,7 +920,7 @@ fn covered_by(
         if !budget.spend(1) {
             return false;
         }
-        if contains(other, block) {
+        if contains(other, block, budget) {
             used.push(owner);
             return true;
         }
