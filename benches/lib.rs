@@ -1248,3 +1248,6 @@ mod tests {
         assert!(allowed > 20, "{allowed}");
     }
 }
+
+mod lint_worst;
+pub use lint_worst::generate_lint_worst_case;

@@ -109,6 +109,8 @@ pub static RULES: &[Rule] = &[
     rules::unrouted_subnet_destination::RULE,
     rules::untested_sensitive_access::RULE,
     rules::redundant_rule::RULE,
+    rules::duplicate_node_attr::RULE,
+    rules::shared_ip_pool::RULE,
 ];
 
 /// The rule with this code (`TP012`) or name (`unused-group`).

@@ -41,18 +41,45 @@ pub(crate) fn apply(found: Vec<Diagnostic>, ctx: &LintContext<'_>) -> Vec<Diagno
         .map(|s| vec![false; s.rules.len()])
         .collect();
 
+    // Suppressions by the line they apply to, and the start of every line: each finding
+    // costs two lookups, not a pass over the comments or back through the text.
+    let mut by_line: crate::fasthash::FastMap<u32, Vec<usize>> = Default::default();
+    for (i, suppression) in suppressions.iter().enumerate() {
+        if let Some(line) = suppression.target {
+            by_line.entry(line).or_default().push(i);
+        }
+    }
+    let line_starts: Vec<u32> = if by_line.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(0)
+            .chain(
+                ctx.source
+                    .bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .filter_map(|(i, _)| u32::try_from(i + 1).ok()),
+            )
+            .collect()
+    };
     let mut kept = Vec::with_capacity(found.len());
     for diagnostic in found {
-        let line = line_start(ctx.source, diagnostic.primary_span().start);
         let mut suppressed = false;
-        for (suppression, used) in suppressions.iter().zip(used.iter_mut()) {
-            if suppression.target != Some(line) {
-                continue;
-            }
-            for ((rule, _), used) in suppression.rules.iter().zip(used.iter_mut()) {
-                if rule.code == diagnostic.code {
-                    *used = true;
-                    suppressed = true;
+        if !by_line.is_empty() {
+            let at = diagnostic.primary_span().start;
+            let line = line_starts
+                .get(line_starts.partition_point(|&s| s <= at).saturating_sub(1))
+                .copied()
+                .unwrap_or(0);
+            for &i in by_line.get(&line).into_iter().flatten() {
+                let (Some(suppression), Some(used)) = (suppressions.get(i), used.get_mut(i)) else {
+                    continue;
+                };
+                for ((rule, _), used) in suppression.rules.iter().zip(used.iter_mut()) {
+                    if rule.code == diagnostic.code {
+                        *used = true;
+                        suppressed = true;
+                    }
                 }
             }
         }

@@ -90,14 +90,19 @@ fn ci_tag<'s>(cx: &RuleContext<'_>, source: &'s Str) -> Option<&'s str> {
 }
 
 fn report(cx: &mut RuleContext<'_>, src: &List<Str>, dsts: &[(String, &Str)]) {
+    // Classified once, so a rule costs its sources plus its destinations plus its findings.
+    let dsts: Vec<(&str, &Str)> = dsts
+        .iter()
+        .filter_map(|(alias, dst)| everywhere(alias).map(|what| (what, *dst)))
+        .collect();
+    if dsts.is_empty() {
+        return;
+    }
     for source in src.iter() {
         let Some(tag) = ci_tag(cx, source) else {
             continue;
         };
-        for (alias, dst) in dsts {
-            let Some(what) = everywhere(alias) else {
-                continue;
-            };
+        for &(what, dst) in &dsts {
             let diagnostic = cx
                 .diagnostic(format!("CI-runner tag `{tag}` can reach {what}"), dst.span)
                 .with_secondary(source.span, "CI-runner tag")

@@ -36,7 +36,13 @@ declare_rule! {
 fn check(cx: &mut RuleContext<'_>) {
     let mut first_of: FastMap<Cow<'_, str>, &Str> = FastMap::default();
     for list in lists(cx.policy) {
-        first_of.clear();
+        // Clearing costs the map's capacity: after a long list, start a fresh map rather
+        // than clear thousands of slots for every short list that follows.
+        if first_of.capacity() > 256 {
+            first_of = FastMap::default();
+        } else {
+            first_of.clear();
+        }
         for item in list {
             let first = *first_of.entry(normalize(&item.value)).or_insert(item);
             if !std::ptr::eq(first, item) {

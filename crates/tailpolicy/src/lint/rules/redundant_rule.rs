@@ -1,11 +1,18 @@
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr};
+use std::rc::Rc;
+
 use crate::addr::IpSet;
-use crate::compile::{Compiled, Origin, PieceKind, Section};
+use crate::compile::{Origin, Section};
+use crate::fasthash::{FastMap, FastSet};
+use crate::inventory::{Inventory, Node};
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
-use crate::proto::DEFAULT_PROTOCOLS;
-use crate::query::with_identities;
-use crate::resolve::Addr;
-use crate::span::Span;
+use crate::model::{AclRule, Grant, Policy, Str};
+use crate::ports::{parse_port_spec, split_destination_and_port};
+use crate::proto::{DEFAULT_PROTOCOLS, parse_grant_ip, parse_protocol};
+use crate::resolve::{Resolver, union_of};
+use crate::selector::{Autogroup, Selector};
 use crate::text::Trimmed;
 
 declare_rule! {
@@ -17,9 +24,13 @@ declare_rule! {
     /// The comparison is on address, port and protocol sets. Identities are compared
     /// through one stand-in device per tag and per named user (plus one unnamed member), so
     /// `tag:ci` is covered by `autogroup:tagged` and a user by a group that holds them.
+    /// Tailscale's own service identities (`logstream@tailscale` and the rest of the
+    /// `@tailscale` domain) are not tailnet members: only a rule that names them (`*`, the
+    /// user, a group holding them) covers them, never `autogroup:member`.
     /// Rules with `autogroup:self`, `via` or `app` are neither flagged nor counted as cover.
-    /// Policies with more than 400 ACLs and grants are not analysed (the comparison grows
-    /// with the square of the number of rules).
+    /// The work is bounded: each rule may take time in proportion to its own size (plus a
+    /// constant), so the whole check is linear in the size of the policy; a rule whose
+    /// comparison needs more (thousands of overlapping rules) is not flagged.
     ///
     /// ### Why is this bad
     /// Access policies are read by people deciding who can reach production. A rule that
@@ -51,15 +62,168 @@ declare_rule! {
 /// Past this many pieces of uncovered remainder, the rule is assumed to add access.
 const RESIDUAL_LIMIT: usize = 4096;
 
-/// Above this many ACLs and grants the comparison (quadratic in the worst case) is skipped.
-pub(crate) const MAX_RULES: usize = 400;
+/// The work one rule may take: this many units per unit of its own size (the ranges of its
+/// blocks) plus a floor. A rule that needs more is not flagged; the whole check stays
+/// linear in the size of the policy.
+const BUDGET_PER_UNIT: usize = 32;
+const BUDGET_PER_RULE: usize = 512;
+
+/// Port ranges: sorted, disjoint and non-adjacent.
+type Ports = Vec<(u16, u16)>;
+
+fn port(x: u32) -> u16 {
+    u16::try_from(x).unwrap_or(u16::MAX)
+}
+
+fn normalize_ports(mut ranges: Vec<(u16, u16)>) -> Ports {
+    ranges.sort_unstable();
+    let mut out: Ports = Vec::with_capacity(ranges.len());
+    for (first, last) in ranges {
+        match out.last_mut() {
+            Some(prev) if u32::from(first) <= u32::from(prev.1) + 1 => prev.1 = prev.1.max(last),
+            _ => out.push((first, last)),
+        }
+    }
+    out
+}
+
+/// The first range of `ports` that ends at or after `first` (binary search: comparing a
+/// few ports with a list of thousands costs a few steps, not thousands).
+fn from(ports: &[(u16, u16)], first: u16) -> &[(u16, u16)] {
+    let start = ports.partition_point(|r| r.1 < first);
+    ports.get(start..).unwrap_or_default()
+}
+
+fn ports_overlap(a: &[(u16, u16)], b: &[(u16, u16)]) -> bool {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    small
+        .iter()
+        .any(|&(first, last)| from(large, first).first().is_some_and(|r| r.0 <= last))
+}
+
+fn ports_intersection(a: &[(u16, u16)], b: &[(u16, u16)]) -> Ports {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let mut out = Vec::new();
+    for &(first, last) in small {
+        for &(f, l) in from(large, first) {
+            if f > last {
+                break;
+            }
+            out.push((f.max(first), l.min(last)));
+        }
+    }
+    out
+}
+
+fn ports_difference(a: &[(u16, u16)], b: &[(u16, u16)]) -> Ports {
+    let mut out = Vec::new();
+    for &(a0, a1) in a {
+        let (mut start, end) = (u32::from(a0), u32::from(a1));
+        for &(b0, b1) in from(b, a0) {
+            let (b0, b1) = (u32::from(b0), u32::from(b1));
+            if b0 > end {
+                break;
+            }
+            if b0 > start {
+                out.push((port(start), port(b0 - 1)));
+            }
+            start = b1 + 1;
+        }
+        if start <= end {
+            out.push((port(start), port(end)));
+        }
+    }
+    out
+}
+
+/// Does `outer` hold all of `inner`? Cheap tests first: the ports' hulls, then the sets.
+fn contains(outer: &Access, inner: &Access, budget: &mut Budget) -> bool {
+    let hull = |a: &Access| Some((a.ports.first()?.0, a.ports.last()?.1));
+    let (Some((first, last)), Some((o_first, o_last))) = (hull(inner), hull(outer)) else {
+        return false;
+    };
+    o_first <= first
+        && last <= o_last
+        && inner.protocols.minus(outer.protocols).is_empty()
+        && budget.spend(inner.src.range_count() + inner.dst.range_count() + inner.ports.len())
+        && inner.src.is_subset(&outer.src)
+        && inner.dst.is_subset(&outer.dst)
+        && ports_difference(&inner.ports, &outer.ports).is_empty()
+}
+
+/// Blocks with the very same sources, destinations and protocols.
+fn alike(a: &Access, b: &Access) -> bool {
+    Rc::ptr_eq(&a.src, &b.src) && Rc::ptr_eq(&a.dst, &b.dst) && a.protocols == b.protocols
+}
+
+/// [`alike`] blocks share this key.
+fn group_key(access: &Access) -> u64 {
+    let mix = |x: u64, y: u64| (x ^ y).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+    let mut key = mix(
+        Rc::as_ptr(&access.src) as u64,
+        Rc::as_ptr(&access.dst) as u64,
+    );
+    for word in access.protocols.0 {
+        key = mix(key, word);
+    }
+    key
+}
+
+/// Of `owners` (in order, each with its ports), those that are the first to hold some
+/// port of `ports`: the rules a finding names. A sweep, `k log k` in the ranges involved.
+fn first_holders(ports: &[(u16, u16)], owners: &[(usize, &[(u16, u16)])]) -> Vec<usize> {
+    use std::cmp::Reverse;
+    // (position, is a start, rank): ends (false) sort before starts at one position.
+    let mut events: Vec<(u32, bool, usize)> = Vec::new();
+    for (rank, (_, own)) in owners.iter().enumerate() {
+        for (first, last) in ports_intersection(ports, own) {
+            events.push((u32::from(first), true, rank));
+            events.push((u32::from(last) + 1, false, rank));
+        }
+    }
+    events.sort_unstable();
+    let mut active = vec![0usize; owners.len()];
+    let mut heap = std::collections::BinaryHeap::new();
+    let mut named = vec![false; owners.len()];
+    let mut i = 0;
+    while let Some(&(at, _, _)) = events.get(i) {
+        while let Some(&(_, start, rank)) = events.get(i).filter(|e| e.0 == at) {
+            if let Some(count) = active.get_mut(rank) {
+                if start {
+                    *count += 1;
+                    heap.push(Reverse(rank));
+                } else {
+                    *count = count.saturating_sub(1);
+                }
+            }
+            i += 1;
+        }
+        while let Some(&Reverse(rank)) = heap.peek() {
+            if active.get(rank).copied().unwrap_or(0) > 0 {
+                break;
+            }
+            heap.pop();
+        }
+        if let Some(&Reverse(rank)) = heap.peek()
+            && let Some(flag) = named.get_mut(rank)
+        {
+            *flag = true;
+        }
+    }
+    owners
+        .iter()
+        .zip(named)
+        .filter(|(_, named)| *named)
+        .map(|((owner, _), _)| *owner)
+        .collect()
+}
 
 /// A block of access: sources × destinations × ports × protocols.
 #[derive(Debug, Clone)]
 struct Access {
-    src: IpSet,
-    dst: IpSet,
-    ports: (u16, u16),
+    src: Rc<IpSet>,
+    dst: Rc<IpSet>,
+    ports: Ports,
     protocols: Protocols,
 }
 
@@ -71,7 +235,9 @@ impl Protocols {
     fn of(numbers: &[u8]) -> Self {
         let mut bits = [0; 4];
         for &n in numbers {
-            bits[usize::from(n / 64)] |= 1 << (n % 64);
+            if let Some(word) = bits.get_mut(usize::from(n / 64)) {
+                *word |= 1 << (n % 64);
+            }
         }
         Self(bits)
     }
@@ -94,61 +260,57 @@ impl Protocols {
 }
 
 impl Access {
+    /// What comparing with this block costs, in units of the budget.
+    fn size(&self) -> usize {
+        1 + self.src.range_count() + self.dst.range_count() + self.ports.len()
+    }
+
     fn intersects(&self, other: &Access) -> bool {
-        self.ports.0 <= other.ports.1
-            && other.ports.0 <= self.ports.1
-            && self.protocols.intersects(other.protocols)
+        self.protocols.intersects(other.protocols)
+            && ports_overlap(&self.ports, &other.ports)
             && self.src.overlaps(&other.src)
             && self.dst.overlaps(&other.dst)
     }
 
-    /// `self` minus `other`, as disjoint blocks.
+    /// `self` minus `other`, as disjoint blocks (at most four).
     fn minus(&self, other: &Access) -> Vec<Access> {
         if !self.intersects(other) {
             return vec![self.clone()];
         }
         let mut out = Vec::new();
         let src_out = self.src.difference(&other.src);
-        let src_in = self.src.intersection(&other.src);
+        let src = self.src.intersection(&other.src);
+        let src = Rc::new(src);
         if !src_out.is_empty() {
             out.push(Access {
-                src: src_out,
+                src: Rc::new(src_out),
                 ..self.clone()
             });
         }
         let dst_out = self.dst.difference(&other.dst);
-        let dst_in = self.dst.intersection(&other.dst);
+        let dst = Rc::new(self.dst.intersection(&other.dst));
         if !dst_out.is_empty() {
             out.push(Access {
-                src: src_in.clone(),
-                dst: dst_out,
+                src: Rc::clone(&src),
+                dst: Rc::new(dst_out),
                 ..self.clone()
             });
         }
-        let (first, last) = self.ports;
-        let (o_first, o_last) = other.ports;
-        if first < o_first {
+        let ports_out = ports_difference(&self.ports, &other.ports);
+        if !ports_out.is_empty() {
             out.push(Access {
-                src: src_in.clone(),
-                dst: dst_in.clone(),
-                ports: (first, o_first - 1),
-                protocols: self.protocols,
-            });
-        }
-        if last > o_last {
-            out.push(Access {
-                src: src_in.clone(),
-                dst: dst_in.clone(),
-                ports: (o_last + 1, last),
+                src: src.clone(),
+                dst: dst.clone(),
+                ports: ports_out,
                 protocols: self.protocols,
             });
         }
         let protocols = self.protocols.minus(other.protocols);
         if !protocols.is_empty() {
             out.push(Access {
-                src: src_in,
-                dst: dst_in,
-                ports: (first.max(o_first), last.min(o_last)),
+                src,
+                dst,
+                ports: ports_intersection(&self.ports, &other.ports),
                 protocols,
             });
         }
@@ -156,116 +318,136 @@ impl Access {
     }
 }
 
+/// Work done and allowed, in units of [`Access::size`] and index entries visited.
+struct Budget {
+    left: usize,
+}
+
+impl Budget {
+    /// Takes `units`; false once the budget is spent.
+    fn spend(&mut self, units: usize) -> bool {
+        self.left = self.left.saturating_sub(units);
+        self.left > 0
+    }
+}
+
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let rules = policy.acls.as_ref().map_or(0, |l| l.items.len())
-        + policy.grants.as_ref().map_or(0, |l| l.items.len());
-    if rules > MAX_RULES {
+    let base = cx.inventory().cloned().unwrap_or_default();
+    let (inventory, outsiders) = stand_ins(policy, &base);
+    if policy.acls.is_none() && policy.grants.is_none() {
         return;
     }
-    // One stand-in device for every tag and every named user, and one unnamed member.
-    let mut identities: Vec<String> = policy
-        .tag_owners
-        .iter()
-        .map(|t| t.name.value.trimmed().to_owned())
-        .collect();
-    for group in &policy.groups {
-        identities.extend(group.values.iter().map(|m| m.value.trimmed().to_owned()));
-    }
-    for rule in policy.acls.iter().flat_map(|l| l.iter()) {
-        identities.extend(
-            rule.src
-                .iter()
-                .filter(|s| s.value.contains('@'))
-                .map(|s| s.value.trimmed().to_owned()),
-        );
-    }
-    for grant in policy.grants.iter().flat_map(|l| l.iter()) {
-        identities.extend(
-            grant
-                .src
-                .iter()
-                .filter(|s| s.value.contains('@'))
-                .map(|s| s.value.trimmed().to_owned()),
-        );
-    }
-    identities.push("someone-else@tailpolicy.invalid".to_owned());
-    let base = cx.inventory().cloned().unwrap_or_default();
-    let inventory = with_identities(policy, &base, identities.iter().map(String::as_str));
-    let compiled = Compiled::new(policy, &inventory);
-
-    // Per origin: its blocks of access, or `None` when it cannot be judged.
+    // Blocks are built from the policy with every selector resolved once (as the compiler
+    // would, without writing each rule's sources out address by address).
+    let resolver = Resolver::new(policy, &inventory);
+    let mut memo = Memo {
+        resolver: &resolver,
+        sources: FastMap::default(),
+        destinations: FastMap::default(),
+    };
+    // Per origin, grants first as the compiler orders them: its blocks of access, or
+    // `None` when it cannot be judged.
     let mut origins: Vec<(Origin, Option<Vec<Access>>)> = Vec::new();
-    for piece in &compiled.pieces {
-        let position = match origins.iter().position(|(o, _)| *o == piece.origin) {
-            Some(position) => position,
-            None => {
-                origins.push((piece.origin, Some(Vec::new())));
-                origins.len() - 1
-            }
+    for (index, grant) in policy.grants.iter().flat_map(|l| l.iter()).enumerate() {
+        let origin = Origin {
+            section: Section::Grants,
+            index,
+            span: grant.span,
         };
-        let Some((_, slot)) = origins.get_mut(position) else {
-            continue;
+        origins.push((origin, grant_blocks(&mut memo, grant)));
+    }
+    for (index, rule) in policy.acls.iter().flat_map(|l| l.iter()).enumerate() {
+        let origin = Origin {
+            section: Section::Acls,
+            index,
+            span: rule.span,
         };
-        match (&piece.kind, piece.via.is_empty()) {
-            (PieceKind::Network { dsts }, true) => {
-                let src = piece.src_set();
-                let protocols =
-                    Protocols::of(piece.protocols.as_deref().unwrap_or(&DEFAULT_PROTOCOLS));
-                if let Some(blocks) = slot {
-                    for (addr, ports) in dsts {
-                        blocks.push(Access {
-                            src: src.clone(),
-                            dst: match addr {
-                                Addr::Any => IpSet::all(),
-                                other => other.to_set(),
-                            },
-                            ports: (ports.first, ports.last),
-                            protocols,
-                        });
-                    }
-                }
+        origins.push((origin, acl_blocks(&mut memo, rule)));
+    }
+    // Identities outside the tailnet count only where a rule names them.
+    if !outsiders.is_empty() {
+        let groups: FastMap<&str, &[Str]> = policy
+            .groups
+            .iter()
+            .map(|g| (g.name.value.trimmed(), &g.values.items[..]))
+            .collect();
+        for (origin, blocks) in &mut origins {
+            let Some(blocks) = blocks else { continue };
+            let src = rule_sources(policy, origin);
+            let unnamed: IpSet = outsiders
+                .iter()
+                .filter(|(login, _)| !src.iter().any(|s| names(&groups, s, login)))
+                .flat_map(|(_, addrs)| addrs.iter().map(|a| ipnet::IpNet::from(*a)))
+                .collect();
+            if unnamed.is_empty() {
+                continue;
             }
-            _ => *slot = None,
+            for block in blocks.iter_mut() {
+                block.src = Rc::new(block.src.difference(&unnamed));
+            }
+            blocks.retain(|b| !b.src.is_empty());
         }
     }
-    if compiled.allow_all {
-        return;
-    }
 
-    // Every block, indexed by destination so each rule meets only the blocks that overlap it.
+    // Every block, indexed by destination and ports so each rule meets only the blocks
+    // that overlap it.
     let blocks: Vec<(usize, &Access)> = origins
         .iter()
         .enumerate()
         .filter_map(|(i, (_, b))| b.as_ref().map(|b| (i, b)))
         .flat_map(|(i, b)| b.iter().map(move |a| (i, a)))
         .collect();
-    let index = DstIndex::new(blocks.iter().map(|(_, a)| *a));
+    let index = Index::new(blocks.iter().map(|(_, a)| *a));
 
     // Later duplicates are flagged, the first of equal rules is kept.
     let mut redundant: Vec<(Origin, Vec<Origin>)> = Vec::new();
     let mut removed = vec![false; origins.len()];
+    let mut candidates = Vec::new();
     for (position, (origin, own)) in origins.iter().enumerate().rev() {
         let Some(own) = own else { continue };
         if own.is_empty() {
             continue;
         }
-        let mut candidates: Vec<usize> =
-            own.iter().flat_map(|a| index.overlapping(&a.dst)).collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let cover: Vec<(Origin, &Access)> = candidates
-            .into_iter()
-            .filter_map(|i| blocks.get(i))
-            .filter(|(owner, _)| {
-                *owner != position && !removed.get(*owner).copied().unwrap_or(false)
-            })
-            .filter_map(|(owner, access)| origins.get(*owner).map(|(o, _)| (*o, *access)))
-            .collect();
-        if let Some(covering) = covered_by(own, &cover) {
+        let size: usize = own.iter().map(Access::size).sum();
+        let mut budget = Budget {
+            left: size.saturating_mul(BUDGET_PER_UNIT) + BUDGET_PER_RULE,
+        };
+        let mut used: Vec<usize> = Vec::new();
+        let mut covered = true;
+        for block in own {
+            candidates.clear();
+            index.overlapping(block, &mut candidates, budget.left);
+            if !budget.spend(candidates.len()) {
+                covered = false;
+                break;
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            let cover: Vec<(usize, &Access)> = candidates
+                .iter()
+                .filter_map(|&i| blocks.get(i))
+                .filter(|(owner, _)| {
+                    *owner != position && !removed.get(*owner).copied().unwrap_or(false)
+                })
+                .map(|(owner, access)| (*owner, *access))
+                .collect();
+            if !covered_by(block, &cover, &mut used, &mut budget) {
+                covered = false;
+                break;
+            }
+        }
+        if covered {
             if let Some(flag) = removed.get_mut(position) {
                 *flag = true;
             }
+            used.sort_unstable();
+            used.dedup();
+            let mut covering: Vec<Origin> = used
+                .iter()
+                .filter_map(|&i| origins.get(i).map(|(o, _)| *o))
+                .collect();
+            covering.sort_by_key(|o| (o.section != Section::Acls, o.index));
             redundant.push((*origin, covering));
         }
     }
@@ -284,131 +466,545 @@ fn check(cx: &mut RuleContext<'_>) {
                         "together allow"
                     }
                 ),
-                head_line(origin.span),
+                super::head(origin.span),
             )
             .with_help(
                 "remove it, or narrow the broader rule if this one states the intended access",
             );
         for other in &covering {
-            diagnostic = diagnostic
-                .with_secondary(head_line(other.span), format!("{} covers it", name(other)));
+            diagnostic = diagnostic.with_secondary(
+                super::head(other.span),
+                format!("{} covers it", name(other)),
+            );
         }
         cx.push(diagnostic);
     }
 }
 
-/// Blocks by the address ranges of their destinations.
-struct DstIndex {
-    /// `(family, first, last, block)`, sorted by family and first address.
-    narrow: Vec<(u8, u128, u128, usize)>,
-    /// The widest narrow range per family, bounding the backward scan.
-    widest: [u128; 2],
-    /// Blocks whose destinations are too wide to index (`*`, the internet): always candidates.
-    wide: Vec<usize>,
+/// Address sets of selectors, resolved once per selector text.
+struct Memo<'r, 'p> {
+    resolver: &'r Resolver<'p>,
+    sources: FastMap<String, Rc<IpSet>>,
+    destinations: FastMap<String, Rc<IpSet>>,
 }
 
-/// Ranges wider than this many addresses go to the always-checked list.
-const WIDE: u128 = 1 << 16;
+impl Memo<'_, '_> {
+    /// The union of the sources of `src`.
+    fn sources(&mut self, src: &[Str]) -> Rc<IpSet> {
+        let resolver = self.resolver;
+        let mut sets = src.iter().map(|s| {
+            let text = s.value.trimmed();
+            Rc::clone(self.sources.entry(text.to_owned()).or_insert_with(|| {
+                Rc::new(union_of(&resolver.source_addrs(&Selector::parse(text))))
+            }))
+        });
+        let first = sets.next().unwrap_or_default();
+        sets.fold(first, |all, set| Rc::new(all.union(&set)))
+    }
 
-fn key(ip: std::net::IpAddr) -> (u8, u128) {
+    fn destination(&mut self, text: &str) -> Rc<IpSet> {
+        let resolver = self.resolver;
+        Rc::clone(self.destinations.entry(text.to_owned()).or_insert_with(|| {
+            Rc::new(union_of(
+                &resolver.destination_addrs(&Selector::parse(text)),
+            ))
+        }))
+    }
+}
+
+/// An ACL's blocks: one per destination entry, entries with the same ports sharing one;
+/// `None` with an `autogroup:self` destination.
+fn acl_blocks(memo: &mut Memo<'_, '_>, rule: &AclRule) -> Option<Vec<Access>> {
+    let protocols = match &rule.proto {
+        Some(p) => Protocols::of(&[parse_protocol(p.value.trimmed()).ok()?.number()]),
+        None => Protocols::of(&DEFAULT_PROTOCOLS),
+    };
+    let src = memo.sources(&rule.src.items);
+    let mut by_ports: FastMap<Ports, usize> = FastMap::default();
+    let mut out: Vec<Access> = Vec::new();
+    for entry in rule.dst.iter() {
+        let (alias, spec) = split_destination_and_port(&entry.value).ok()?;
+        if Selector::parse(&alias) == Selector::Autogroup(Autogroup::SelfDevices) {
+            return None;
+        }
+        let ports = parse_port_spec(spec).ok()?;
+        let ports = normalize_ports(ports.iter().map(|r| (r.first, r.last)).collect());
+        let dst = memo.destination(alias.trimmed());
+        match by_ports.get(&ports).and_then(|&at| out.get_mut(at)) {
+            Some(block) => block.dst = Rc::new(block.dst.union(&dst)),
+            None => {
+                by_ports.insert(ports.clone(), out.len());
+                out.push(Access {
+                    src: Rc::clone(&src),
+                    dst,
+                    ports,
+                    protocols,
+                });
+            }
+        }
+    }
+    out.retain(|b| !b.src.is_empty() && !b.dst.is_empty());
+    Some(out)
+}
+
+/// A grant's blocks: one per protocol; `None` with `via`, `app` or `autogroup:self`.
+fn grant_blocks(memo: &mut Memo<'_, '_>, grant: &Grant) -> Option<Vec<Access>> {
+    let has_app = grant
+        .app
+        .as_ref()
+        .is_some_and(|app| !app.entries.is_empty());
+    if !grant.via.is_empty() || has_app {
+        return None;
+    }
+    let mut dst = Rc::new(IpSet::new());
+    for entry in grant.dst.iter() {
+        let text = entry.value.trimmed();
+        if Selector::parse(text) == Selector::Autogroup(Autogroup::SelfDevices) {
+            return None;
+        }
+        let set = memo.destination(text);
+        dst = if dst.is_empty() {
+            set
+        } else {
+            Rc::new(dst.union(&set))
+        };
+    }
+    let src = memo.sources(&grant.src.items);
+    let mut by_protocol: Vec<(Option<u8>, Ports)> = Vec::new();
+    for entry in grant.ip.iter().flat_map(|l| l.iter()) {
+        let ip = parse_grant_ip(entry.value.trimmed()).ok()?;
+        let key = ip.proto.map(|p| p.number());
+        let ranges = ip.ports.iter().map(|r| (r.first, r.last));
+        match by_protocol.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, ports)) => ports.extend(ranges),
+            None => by_protocol.push((key, ranges.collect())),
+        }
+    }
+    if src.is_empty() || dst.is_empty() {
+        return Some(Vec::new());
+    }
+    Some(
+        by_protocol
+            .into_iter()
+            .map(|(protocol, ports)| Access {
+                src: Rc::clone(&src),
+                dst: Rc::clone(&dst),
+                ports: normalize_ports(ports),
+                protocols: match protocol {
+                    Some(p) => Protocols::of(&[p]),
+                    None => Protocols::of(&DEFAULT_PROTOCOLS),
+                },
+            })
+            .collect(),
+    )
+}
+
+/// The `src` list of the rule an origin points at.
+fn rule_sources<'p>(policy: &'p Policy, origin: &Origin) -> &'p [Str] {
+    let list = match origin.section {
+        Section::Acls => policy
+            .acls
+            .as_ref()
+            .and_then(|l| l.items.get(origin.index))
+            .map(|r| &r.src),
+        Section::Grants => policy
+            .grants
+            .as_ref()
+            .and_then(|l| l.items.get(origin.index))
+            .map(|g| &g.src),
+    };
+    list.map_or(&[], |l| &l.items[..])
+}
+
+/// Does source `s` name the user `login` itself (not as a member of the tailnet)?
+fn names(groups: &FastMap<&str, &[Str]>, s: &Str, login: &str) -> bool {
+    match Selector::parse(s.value.trimmed()) {
+        Selector::Wildcard | Selector::Autogroup(Autogroup::DangerAll) => true,
+        Selector::User(user) => user.trimmed().eq_ignore_ascii_case(login),
+        Selector::UserDomain(domain) => login
+            .rsplit_once('@')
+            .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain)),
+        Selector::Group(group) => groups.get(group).is_some_and(|members| {
+            members
+                .iter()
+                .any(|m| m.value.trimmed().eq_ignore_ascii_case(login))
+        }),
+        _ => false,
+    }
+}
+
+/// Logins that are not tailnet members whatever the tailnet: Tailscale's own service
+/// identities such as `logstream@tailscale` (log streaming).
+fn outside_tailnet(login: &str) -> bool {
+    login
+        .rsplit_once('@')
+        .is_some_and(|(_, domain)| domain.eq_ignore_ascii_case("tailscale"))
+}
+
+/// `base` plus one stand-in device for every tag and named user that has none, and one for
+/// an unnamed member (linear in their number); and the addresses of every identity outside
+/// the tailnet ([`outside_tailnet`]).
+fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<IpAddr>)>) {
+    let mut tags: Vec<String> = policy
+        .tag_owners
+        .iter()
+        .map(|t| t.name.value.trimmed().to_ascii_lowercase())
+        .collect();
+    let mut users: Vec<String> = policy
+        .groups
+        .iter()
+        .flat_map(|g| g.values.iter())
+        .chain(
+            policy
+                .acls
+                .iter()
+                .flat_map(|l| l.iter())
+                .flat_map(|r| r.src.iter()),
+        )
+        .chain(
+            policy
+                .grants
+                .iter()
+                .flat_map(|l| l.iter())
+                .flat_map(|g| g.src.iter()),
+        )
+        .map(|s| s.value.trimmed())
+        .filter(|s| s.contains('@') && matches!(Selector::parse(s), Selector::User(_)))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    users.push("someone-else@tailpolicy.invalid".to_owned());
+    let mut inventory = base.clone();
+    let mut used: FastSet<Ipv4Addr> = base.nodes.iter().filter_map(|n| n.ipv4).collect();
+    let mut have_tag: FastSet<String> = FastSet::default();
+    let mut have_user: FastMap<String, Vec<IpAddr>> = FastMap::default();
+    let by_login: FastMap<String, &crate::inventory::User> = base
+        .users
+        .iter()
+        .map(|u| (u.login().to_ascii_lowercase(), u))
+        .collect();
+    let by_name: FastMap<&str, &crate::inventory::User> =
+        base.users.iter().map(|u| (u.name.as_str(), u)).collect();
+    for node in &base.nodes {
+        let addrs: Vec<IpAddr> = node
+            .ipv4
+            .map(IpAddr::V4)
+            .into_iter()
+            .chain(node.ipv6.map(IpAddr::V6))
+            .collect();
+        match (&node.tags[..], &node.user) {
+            ([tag], _) => {
+                have_tag.insert(tag.to_ascii_lowercase());
+            }
+            ([], Some(owner)) => {
+                let login = by_name
+                    .get(owner.as_str())
+                    .map_or(owner.as_str(), |u| u.login());
+                have_user.entry(login.to_ascii_lowercase()).or_insert(addrs);
+            }
+            _ => {}
+        }
+    }
+    let mut next = u32::from(Ipv4Addr::new(100, 127, 255, 254));
+    let mut fresh = |used: &mut FastSet<Ipv4Addr>| {
+        while used.contains(&Ipv4Addr::from(next)) && next > u32::from(Ipv4Addr::new(100, 64, 0, 1))
+        {
+            next -= 1;
+        }
+        let ip = Ipv4Addr::from(next);
+        used.insert(ip);
+        ip
+    };
+    tags.sort_unstable();
+    tags.dedup();
+    for tag in tags {
+        if have_tag.insert(tag.clone()) {
+            inventory.nodes.push(Node {
+                tags: vec![tag.clone()],
+                ipv4: Some(fresh(&mut used)),
+                ..Node::named(format!("{tag} (stand-in)"))
+            });
+        }
+    }
+    let mut outsiders = Vec::new();
+    for login in users {
+        if have_user.contains_key(&login) {
+            continue;
+        }
+        let ip = fresh(&mut used);
+        let owner = by_login
+            .get(&login)
+            .map_or(login.clone(), |u| u.name.clone());
+        inventory.nodes.push(Node {
+            user: Some(owner),
+            ipv4: Some(ip),
+            ..Node::named(format!("{login} (stand-in)"))
+        });
+        have_user.insert(login, vec![IpAddr::V4(ip)]);
+    }
+    for (login, addrs) in have_user {
+        if outside_tailnet(&login) {
+            outsiders.push((login, addrs));
+        }
+    }
+    outsiders.sort_unstable();
+    (inventory, outsiders)
+}
+
+/// Blocks by destination, then by ports: blocks with the same destinations form a class;
+/// classes are found by address ([`DstIndex`]), blocks within a class by port range.
+struct Index {
+    dst: DstIndex,
+    classes: Vec<PortIndex>,
+}
+
+/// The blocks of one class by the hull of their ports `(first, last, block)`, in buckets
+/// by width (a hull of width `w` goes to bucket `bits(w)`), each sorted by first port: a
+/// hull overlapping `p..=q` in a bucket starts in `p - widest..=q`, so a lookup visits
+/// little beyond its answer.
+#[derive(Default)]
+struct PortIndex {
+    buckets: Vec<(u16, Vec<PortEntry>)>,
+}
+
+/// `(first port, last port, block)`.
+type PortEntry = (u16, u16, usize);
+
+impl Index {
+    fn new<'a>(blocks: impl Iterator<Item = &'a Access>) -> Self {
+        let mut class_of: FastMap<&IpSet, usize> = FastMap::default();
+        let mut classes: Vec<PortIndex> = Vec::new();
+        let mut dsts: Vec<&IpSet> = Vec::new();
+        for (block, access) in blocks.enumerate() {
+            let class = *class_of.entry(&access.dst).or_insert_with(|| {
+                classes.push(PortIndex::default());
+                dsts.push(&access.dst);
+                classes.len() - 1
+            });
+            let Some(ports) = classes.get_mut(class) else {
+                continue;
+            };
+            if ports.buckets.is_empty() {
+                ports.buckets = (0..=16).map(|_| (0, Vec::new())).collect();
+            }
+            // A block is indexed once, by the hull of its ports: a destination listing
+            // thousands of ports is one entry, not thousands.
+            let (Some(&(first, _)), Some(&(_, last))) = (access.ports.first(), access.ports.last())
+            else {
+                continue;
+            };
+            let width = last - first;
+            let bucket = usize::try_from(u16::BITS - width.leading_zeros()).unwrap_or(16);
+            if let Some((widest, list)) = ports.buckets.get_mut(bucket) {
+                *widest = (*widest).max(width);
+                list.push((first, last, block));
+            }
+        }
+        for class in &mut classes {
+            class.buckets.retain(|(_, list)| !list.is_empty());
+            for (_, list) in &mut class.buckets {
+                list.sort_unstable();
+            }
+        }
+        Self {
+            dst: DstIndex::new(dsts.into_iter()),
+            classes,
+        }
+    }
+
+    /// Appends the blocks whose destinations and ports may overlap `access` (with repeats).
+    /// Stops past `limit` blocks.
+    fn overlapping(&self, access: &Access, out: &mut Vec<usize>, limit: usize) {
+        let (Some(&(first, _)), Some(&(_, last))) = (access.ports.first(), access.ports.last())
+        else {
+            return;
+        };
+        for class in self.dst.overlapping(&access.dst, limit) {
+            let Some(ports) = self.classes.get(class) else {
+                continue;
+            };
+            for (widest, list) in &ports.buckets {
+                let from = first.saturating_sub(*widest);
+                let start = list.partition_point(|e| e.0 < from);
+                for &(a, b, block) in list.get(start..).unwrap_or_default() {
+                    if a > last || out.len() > limit {
+                        break;
+                    }
+                    if b >= first {
+                        out.push(block);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Destination sets by their address ranges, in buckets by width as in [`PortIndex`]: a
+/// lookup visits the ranges that overlap, plus few others, however wide some sets are.
+struct DstIndex {
+    /// Per width bucket: the widest range in it and `(family, first, last, set)`, sorted.
+    buckets: Vec<(u128, Vec<AddrEntry>)>,
+}
+
+/// `(family, first address, last address, set)`.
+type AddrEntry = (u8, u128, u128, usize);
+
+fn key(ip: IpAddr) -> (u8, u128) {
     match ip {
-        std::net::IpAddr::V4(v4) => (4, u128::from(u32::from(v4))),
-        std::net::IpAddr::V6(v6) => (6, u128::from(v6)),
+        IpAddr::V4(v4) => (4, u128::from(u32::from(v4))),
+        IpAddr::V6(v6) => (6, u128::from(v6)),
     }
 }
 
 impl DstIndex {
-    fn new<'a>(blocks: impl Iterator<Item = &'a Access>) -> Self {
-        let mut narrow = Vec::new();
-        let mut wide = Vec::new();
-        let mut widest = [0u128; 2];
-        for (index, access) in blocks.enumerate() {
-            let ranges: Vec<_> = access.dst.ranges().collect();
-            let too_wide = ranges.len() > 64
-                || ranges
-                    .iter()
-                    .any(|r| key(r.last()).1 - key(r.first()).1 >= WIDE);
-            if too_wide {
-                wide.push(index);
-                continue;
-            }
-            for range in ranges {
+    fn new<'a>(sets: impl Iterator<Item = &'a IpSet>) -> Self {
+        let mut buckets: Vec<(u128, Vec<AddrEntry>)> = (0..=128).map(|_| (0, Vec::new())).collect();
+        for (index, set) in sets.enumerate() {
+            for range in set.ranges() {
                 let (family, first) = key(range.first());
                 let (_, last) = key(range.last());
-                let slot = usize::from(family == 6);
-                if let Some(w) = widest.get_mut(slot) {
-                    *w = (*w).max(last - first);
+                let width = last - first;
+                let bucket = usize::try_from(u128::BITS - width.leading_zeros()).unwrap_or(128);
+                if let Some((widest, list)) = buckets.get_mut(bucket) {
+                    *widest = (*widest).max(width);
+                    list.push((family, first, last, index));
                 }
-                narrow.push((family, first, last, index));
             }
         }
-        narrow.sort_unstable();
-        Self {
-            narrow,
-            widest,
-            wide,
+        buckets.retain(|(_, list)| !list.is_empty());
+        for (_, list) in &mut buckets {
+            list.sort_unstable();
         }
+        Self { buckets }
     }
 
-    /// Blocks whose destinations may overlap `dst`.
-    fn overlapping(&self, dst: &IpSet) -> Vec<usize> {
-        let mut out = self.wide.clone();
+    /// Sets that overlap `dst` (stops past `limit`).
+    fn overlapping(&self, dst: &IpSet, limit: usize) -> Vec<usize> {
+        let mut out = Vec::new();
         for range in dst.ranges() {
             let (family, first) = key(range.first());
             let (_, last) = key(range.last());
-            let widest = self
-                .widest
-                .get(usize::from(family == 6))
-                .copied()
-                .unwrap_or(0);
-            let start = self
-                .narrow
-                .partition_point(|&(f, a, _, _)| (f, a) < (family, first.saturating_sub(widest)));
-            for &(f, a, b, index) in self.narrow.get(start..).unwrap_or_default() {
-                if f != family || a > last {
-                    break;
-                }
-                if b >= first {
-                    out.push(index);
+            for (widest, list) in &self.buckets {
+                let from = (family, first.saturating_sub(*widest));
+                let start = list.partition_point(|&(f, a, _, _)| (f, a) < from);
+                for &(f, a, b, index) in list.get(start..).unwrap_or_default() {
+                    if f != family || a > last || out.len() > limit {
+                        break;
+                    }
+                    if b >= first {
+                        out.push(index);
+                    }
                 }
             }
         }
+        out.sort_unstable();
+        out.dedup();
         out
     }
 }
 
-/// The rules whose blocks together cover all of `blocks`, or `None` when some access is
-/// left (or the computation grows too large to finish).
-fn covered_by(blocks: &[Access], cover: &[(Origin, &Access)]) -> Option<Vec<Origin>> {
-    let mut used: Vec<Origin> = Vec::new();
-    for block in blocks {
-        let mut residual = vec![block.clone()];
-        for (origin, other) in cover {
-            if residual.is_empty() {
-                break;
-            }
-            let mut next = Vec::with_capacity(residual.len());
-            let mut touched = false;
-            for piece in &residual {
-                if piece.intersects(other) {
-                    touched = true;
-                }
-                next.extend(piece.minus(other));
-            }
-            if touched && !used.contains(origin) {
-                used.push(*origin);
-            }
-            residual = next;
-            if residual.len() > RESIDUAL_LIMIT {
-                return None;
-            }
+/// Whether the blocks of `cover` together hold all of `block`; adds the owners of the
+/// blocks that took part to `used`. False when some access is left, the remainder grows
+/// too large, or the budget runs out.
+fn covered_by(
+    block: &Access,
+    cover: &[(usize, &Access)],
+    used: &mut Vec<usize>,
+    budget: &mut Budget,
+) -> bool {
+    // Blocks alike but for their ports act as one: thousands of rules on one destination,
+    // each with its own port, are subtracted at once. A block with more port ranges than
+    // `block` stays alone: comparing with it costs a binary search per range of `block`.
+    type Owners<'b> = Vec<(usize, &'b [(u16, u16)])>;
+    // Most redundant rules sit inside one broader rule: look for it first, cheaply.
+    for &(owner, other) in cover {
+        if !budget.spend(1) {
+            return false;
         }
-        if !residual.is_empty() {
-            return None;
+        if contains(other, block, budget) {
+            used.push(owner);
+            return true;
         }
     }
-    used.sort_by_key(|o| (o.section != Section::Acls, o.index));
-    Some(used)
+    // Keyed by the sets' addresses (rules naming the same selectors share them), mixed
+    // into one word; a collision only keeps two blocks apart.
+    let mut group_of: FastMap<u64, usize> = FastMap::default();
+    let mut members: Vec<(Vec<&Access>, Owners<'_>)> = Vec::new();
+    for &(owner, access) in cover {
+        if !budget.spend(1) {
+            return false;
+        }
+        let alone = access.ports.len() > block.ports.len();
+        let key = group_key(access);
+        let at = group_of.get(&key).copied().filter(|&at| {
+            !alone
+                && members
+                    .get(at)
+                    .and_then(|(list, _)| list.first())
+                    .is_some_and(|first| alike(first, access))
+        });
+        match at.and_then(|at| members.get_mut(at)) {
+            Some((list, owners)) => {
+                list.push(access);
+                owners.push((owner, &access.ports));
+            }
+            None => {
+                if !alone {
+                    group_of.entry(key).or_insert(members.len());
+                }
+                members.push((vec![access], vec![(owner, &access.ports)]));
+            }
+        }
+    }
+    let mut groups: Vec<(Cow<'_, Access>, Owners<'_>)> = Vec::with_capacity(members.len());
+    for (list, owners) in members {
+        let merged = match &list[..] {
+            [one] => Cow::Borrowed(*one),
+            [first, ..] => {
+                let ports: Vec<(u16, u16)> =
+                    list.iter().flat_map(|a| a.ports.iter().copied()).collect();
+                if !budget.spend(ports.len()) {
+                    return false;
+                }
+                Cow::Owned(Access {
+                    ports: normalize_ports(ports),
+                    ..(*first).clone()
+                })
+            }
+            [] => continue,
+        };
+        groups.push((merged, owners));
+    }
+    let mut residual = vec![block.clone()];
+    for (merged, owners) in &groups {
+        if residual.is_empty() {
+            break;
+        }
+        let mut next = Vec::with_capacity(residual.len());
+        let mut touched = false;
+        for piece in residual {
+            let cost = piece.size() + merged.src.range_count() + merged.dst.range_count();
+            if !budget.spend(cost) {
+                return false;
+            }
+            if piece.intersects(merged) {
+                touched = true;
+                next.extend(piece.minus(merged));
+            } else {
+                next.push(piece);
+            }
+        }
+        if touched {
+            if !budget.spend(owners.len()) {
+                return false;
+            }
+            used.extend(first_holders(&block.ports, owners));
+        }
+        residual = next;
+        if residual.len() > RESIDUAL_LIMIT {
+            return false;
+        }
+    }
+    residual.is_empty()
 }
 
 fn name(origin: &Origin) -> String {
@@ -417,11 +1013,6 @@ fn name(origin: &Origin) -> String {
         Section::Grants => "grants",
     };
     format!("{section}[{}]", origin.index)
-}
-
-/// The first character of a rule: the finding points at its opening brace.
-fn head_line(span: Span) -> Span {
-    super::head(span)
 }
 
 #[cfg(test)]
@@ -500,5 +1091,87 @@ mod tests {
             flagged,
             ["acls[1] adds no access: acls[0] already allows everything it allows"]
         );
+    }
+
+    #[test]
+    fn tailscale_service_identities_are_not_members() {
+        let text = r#"{
+  "tagOwners": {"tag:logs": []},
+  "groups": {"group:streams": ["logstream@tailscale"]},
+  "acls": [
+    {"action": "accept", "src": ["autogroup:member"], "dst": ["tag:logs:443"]},
+    {"action": "accept", "src": ["logstream@tailscale"], "dst": ["tag:logs:443"]},
+  ],
+  "grants": [
+    {"src": ["group:streams"], "dst": ["tag:logs"], "ip": ["tcp:8443"]},
+    {"src": ["logstream@tailscale"], "dst": ["tag:logs"], "ip": ["tcp:8443"]},
+  ],
+}"#;
+        // The member rule covers no one outside the tailnet; the group naming it does.
+        assert_eq!(
+            crate::lint::test_support::messages(text, "TP022"),
+            ["grants[1] adds no access: grants[0] already allows everything it allows"]
+        );
+    }
+
+    #[test]
+    fn long_port_lists_and_many_rules_stay_fast() {
+        use std::fmt::Write as _;
+        let mut ports = String::new();
+        for p in 0..20_000u32 {
+            let _ = write!(ports, "{}{}", if p == 0 { "" } else { "," }, 1 + 3 * p);
+        }
+        let mut rules = String::new();
+        for i in 0..2_000u32 {
+            let _ = writeln!(
+                rules,
+                r#"{{"action": "accept", "src": ["tag:ci"], "dst": ["tag:db:{}"]}},"#,
+                1 + 3 * (i % 1000)
+            );
+        }
+        let text = format!(
+            r#"{{
+  "tagOwners": {{"tag:ci": [], "tag:db": []}},
+  "acls": [
+    {{"action": "accept", "src": ["tag:ci"], "dst": ["tag:db:{ports}"]}},
+    {rules}
+  ],
+}}"#
+        );
+        let started = std::time::Instant::now();
+        let found = findings(&text, "TP022");
+        // Every per-port rule repeats part of the long list (debug build: generous bound).
+        assert_eq!(found.len(), 2_000);
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn the_first_rule_holding_each_port_is_named() {
+        let a: &[(u16, u16)] = &[(1, 10)];
+        let b: &[(u16, u16)] = &[(5, 20)];
+        let c: &[(u16, u16)] = &[(1, 30)];
+        let owners = [(7, a), (8, b), (9, c)];
+        assert_eq!(super::first_holders(&[(1, 30)], &owners), [7, 8, 9]);
+        assert_eq!(super::first_holders(&[(2, 8)], &owners), [7]);
+        assert_eq!(super::first_holders(&[(9, 15)], &owners), [7, 8]);
+        assert!(super::first_holders(&[(40, 50)], &owners).is_empty());
+    }
+
+    #[test]
+    fn port_set_operations() {
+        use super::{ports_difference, ports_intersection, ports_overlap};
+        let a = [(0, 10), (20, 30), (65_530, 65_535)];
+        let b = [(5, 22), (25, 25), (65_535, 65_535)];
+        assert_eq!(
+            ports_difference(&a, &b),
+            [(0, 4), (23, 24), (26, 30), (65_530, 65_534)]
+        );
+        assert_eq!(
+            ports_intersection(&a, &b),
+            [(5, 10), (20, 22), (25, 25), (65_535, 65_535)]
+        );
+        assert!(ports_overlap(&a, &b));
+        assert!(!ports_overlap(&[(0, 4)], &[(5, 9)]));
+        assert_eq!(ports_difference(&[(0, 65_535)], &[(0, 65_535)]), []);
     }
 }

@@ -1,7 +1,7 @@
 use crate::text::Trimmed;
 use ipnet::IpNet;
 
-use crate::addr::{IpSet, internet, tailnet_v4, tailnet_v6};
+use crate::addr::{CGNAT_V4, IpRange, IpSet, TAILNET_V6, internet};
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::ports::split_destination_and_port;
@@ -10,10 +10,13 @@ use crate::span::Span;
 
 declare_rule! {
     /// ### What it does
-    /// Flags a destination outside the tailnet's own addresses (a CIDR, an IP or a host
-    /// alias) that no subnet route can carry: no `autoApprovers.routes` entry covers any of
-    /// it and, when an inventory is given, no node has an approved route into it. Internet
-    /// addresses are not flagged when an exit node exists or can be approved.
+    /// Flags a destination wholly outside the tailnet's own ranges (`100.64.0.0/10`,
+    /// `fd7a:115c:a1e0::/48`), written as a CIDR, an IP or a host alias, that no subnet
+    /// route can carry: no `autoApprovers.routes` entry covers any of it and, when an
+    /// inventory is given, no node has an approved route into it. Not flagged: tailnet
+    /// addresses and ranges (4via6 included), destinations that hold any tailnet address
+    /// (`0.0.0.0/0`, `100.0.0.0/8`: they still reach devices), and internet addresses when
+    /// an exit node exists or can be approved.
     ///
     /// ### Why is this bad
     /// A grant to a subnet does not create a route. Packets to `192.0.2.10` reach nothing
@@ -61,6 +64,10 @@ fn check(cx: &mut RuleContext<'_>) {
             destinations.push((entry.value.trimmed().into(), entry.span));
         }
     }
+    let tailnet: IpSet = [IpNet::V4(CGNAT_V4), IpNet::V6(TAILNET_V6)]
+        .into_iter()
+        .collect();
+    let internet = internet();
     let hosts: crate::fasthash::FastMap<&str, IpNet> = policy
         .hosts
         .iter()
@@ -70,13 +77,12 @@ fn check(cx: &mut RuleContext<'_>) {
         let Some(prefix) = literal_prefix(&hosts, &text) else {
             continue;
         };
-        let outside = IpSet::from_net(&prefix)
-            .difference(&tailnet_v4())
-            .difference(&tailnet_v6());
-        if outside.is_empty() || routes.overlaps(&outside) {
+        // A destination holding any tailnet address reaches devices, routed or not.
+        let target = IpSet::from_net(&prefix);
+        if target.overlaps(&tailnet) || routes.overlaps(&IpRange::from_net(&prefix)) {
             continue;
         }
-        if exit_possible && outside.is_subset(&internet()) {
+        if exit_possible && target.is_subset(&internet) {
             continue;
         }
         let message = format!(
@@ -99,24 +105,34 @@ fn literal_prefix(hosts: &crate::fasthash::FastMap<&str, IpNet>, text: &str) -> 
 }
 
 /// Every subnet a route could carry: `autoApprovers.routes` keys and, with an inventory,
-/// every approved subnet route.
-fn carried_routes(cx: &RuleContext<'_>) -> IpSet {
-    let mut set = IpSet::default();
-    for entry in &cx.policy.auto_approvers.routes {
-        if let Some(prefix) = parse_prefix(entry.name.value.trimmed())
-            && prefix.prefix_len() > 0
-        {
-            set.insert_net(&prefix);
-        }
+/// every approved subnet route; sorted ranges, so that each destination costs a binary
+/// search rather than a pass over every route.
+fn carried_routes(cx: &RuleContext<'_>) -> Routes {
+    let approved = cx
+        .inventory()
+        .into_iter()
+        .flat_map(|inv| &inv.nodes)
+        .flat_map(|node| node.approved_routes.iter().copied());
+    let set: IpSet = cx
+        .policy
+        .auto_approvers
+        .routes
+        .iter()
+        .filter_map(|entry| parse_prefix(entry.name.value.trimmed()))
+        .chain(approved)
+        .filter(|prefix| prefix.prefix_len() > 0)
+        .collect();
+    Routes(set.ranges().collect())
+}
+
+/// Disjoint ranges in ascending order (IPv4 before IPv6, as [`IpSet::ranges`] gives them).
+struct Routes(Vec<IpRange>);
+
+impl Routes {
+    fn overlaps(&self, range: &IpRange) -> bool {
+        let after = self.0.partition_point(|r| r.last() < range.first());
+        self.0.get(after).is_some_and(|r| r.first() <= range.last())
     }
-    if let Some(inventory) = cx.inventory() {
-        for node in &inventory.nodes {
-            for route in node.approved_routes.iter().filter(|r| r.prefix_len() > 0) {
-                set.insert_net(route);
-            }
-        }
-    }
-    set
 }
 
 #[cfg(test)]
@@ -136,6 +152,31 @@ mod tests {
             findings(text, "TP020"),
             ["\"office:443\"", "\"198.51.100.0/24\""]
         );
+    }
+
+    #[test]
+    fn tailnet_ranges_and_destinations_holding_them_pass() {
+        let text = r#"{
+  "tagOwners": {"tag:ci": []},
+  "hosts": {"tailnet": "100.64.0.0/10", "quad100": "100.100.100.100", "cros": "100.115.92.0/23"},
+  "acls": [{"action": "accept", "src": ["tag:ci"], "dst": [
+    "tailnet:*", "quad100:53", "cros:22", "100.64.0.0/10:*", "100.101.102.103:22",
+    "fd7a:115c:a1e0::/48:*", "[fd7a:115c:a1e0:b1a:0:1:a00:0]/120:80", "0.0.0.0/0:443",
+    "100.0.0.0/8:80", "::/0:443",
+  ]}],
+  "grants": [{"src": ["tag:ci"], "dst": ["100.64.0.0/10", "fd7a:115c:a1e0::/48"], "ip": ["*"]}],
+}"#;
+        assert!(findings(text, "TP020").is_empty());
+    }
+
+    #[test]
+    fn a_route_into_part_of_a_destination_carries_it() {
+        let text = r#"{
+  "tagOwners": {"tag:ci": [], "tag:router": []},
+  "autoApprovers": {"routes": {"10.1.0.0/16": ["tag:router"], "fd00::/64": ["tag:router"]}},
+  "acls": [{"action": "accept", "src": ["tag:ci"], "dst": ["10.0.0.0/8:22", "10.2.0.1:22", "[fd00::1]:80"]}],
+}"#;
+        assert_eq!(findings(text, "TP020"), ["\"10.2.0.1:22\""]);
     }
 
     #[test]
