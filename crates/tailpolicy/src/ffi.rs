@@ -792,9 +792,15 @@ mod tests {
     #[test]
     fn unknown_names_are_errors_as_values() {
         let session = depot(Encoding::Utf16);
-        let answer = session.query("tag:nobody", "nowhere:1", None);
+        let answer = session.query("tag:depot-runner", "nowhere:1", None);
         assert!(!answer.allowed);
         assert!(answer.error.as_deref().unwrap().contains("nowhere"));
+        // An unknown tag says so before the destination is looked at.
+        let answer = session.query("tag:nobody", "nowhere:1", None);
+        assert!(
+            answer.error.as_deref().unwrap().contains("tagOwners"),
+            "{answer:?}"
+        );
         let failed = session.reachable_from("group:nope");
         assert!(matches!(&failed, ReachListing::Failed(error) if error.contains("group:nope")));
         let json = serde_json::to_value(&failed).unwrap();
