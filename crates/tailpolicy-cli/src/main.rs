@@ -132,9 +132,9 @@ pub struct CompileArgs {
     /// Tailnet inventory JSON (users, nodes, tailnet).
     #[arg(long, value_name = "FILE")]
     pub inventory: PathBuf,
-    /// Only this node.
+    /// Only this node (repeatable); only the nodes asked for are compiled.
     #[arg(long, value_name = "NAME")]
-    pub node: Option<String>,
+    pub node: Vec<String>,
     /// Output format (only JSON).
     #[arg(long, value_enum, default_value_t = JsonOnly::Json)]
     pub format: JsonOnly,
