@@ -644,6 +644,7 @@ fn tailnet_inventory(shape: &TailnetShape, rng: &mut Rng) -> Inventory {
             name: format!("user{u}"),
             email: Some(format!("user{u}@example.com")),
             roles: Vec::new(),
+            shared: false,
         })
         .collect();
     let mut nodes = Vec::with_capacity(shape.nodes);
@@ -657,6 +658,8 @@ fn tailnet_inventory(shape: &TailnetShape, rng: &mut Rng) -> Inventory {
         approved_routes: Vec::new(),
         primary_routes: Vec::new(),
         created_by: None,
+        ephemeral: false,
+        shared: false,
     };
     // User devices: a laptop each, and a phone for about half of the users.
     for d in 0..shape.user_devices {
@@ -717,6 +720,8 @@ fn tailnet_inventory(shape: &TailnetShape, rng: &mut Rng) -> Inventory {
         nodes,
         tailnet: Default::default(),
         unknown: Default::default(),
+        services: Vec::new(),
+        assume_nodes: Vec::new(),
     }
 }
 

@@ -35,6 +35,17 @@ echo "== Node and browser tests"
 cargo build -q -p tailpolicy-cli --locked
 node --test wasm/tests/js/ wasm/tests/e2e/
 
+# Tailscale's own HuJSON library, built as a command for the differential test of `fmt` and
+# the parser (crates/tailpolicy/tests/hujson_oracle.rs). Needs PyPI once (a prebuilt Go).
+echo "== hujson oracle"
+oracle_src=${TAILPOLICY_HUJSON_ORACLE_SRC:-../shared/oracles/hujson}
+if [ -f "$oracle_src/build.sh" ]; then
+  bash "$oracle_src/build.sh" target/hujson-oracle ||
+    echo "note: building the hujson oracle failed: the hujson tests report themselves skipped (under CI=true they fail)"
+else
+  echo "note: hujson oracle not found at $oracle_src: the hujson tests report themselves skipped (under CI=true they fail)"
+fi
+
 # Last, so the run closes on the main test runner's summary.
 echo "== tests"
 corpus=${TAILPOLICY_CONFORMANCE_DIR:-../shared/conformance}

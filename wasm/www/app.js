@@ -128,7 +128,7 @@ function renderStatus(diagnostics) {
   }
 }
 
-function renderVerdict(state, title, explanation, rules = []) {
+function renderVerdict(state, title, explanation, rules = [], conditions = []) {
   const verdict = $('verdict');
   verdict.dataset.state = state;
   // The rules the explanation names become buttons that scroll to them; any it does not
@@ -138,8 +138,14 @@ function renderVerdict(state, title, explanation, rules = []) {
   for (const rule of rules) html = html.replaceAll(esc(ruleLabel(rule)), ruleButton(rule));
   if (unnamed.length) html += ` · ${unnamed.map(ruleButton).join(' ')}`;
   if (rules.length) html += ' <span class="hint">(highlighted in the policy)</span>';
+  // Without an inventory an answer holds only if the tailnet has these (a device with the
+  // identity, an approved route ...): show them, not just the verdict.
+  const list = conditions.length
+    ? `<div class="conditions">On condition that:<ul>${conditions
+      .map((c) => `<li data-kind="${esc(c.kind)}">${esc(c.text)}</li>`).join('')}</ul></div>`
+    : '';
   verdict.innerHTML = `<div class="verdict-title">${esc(title)}</div>
-    ${html ? `<div class="explanation">${html}</div>` : ''}`;
+    ${html ? `<div class="explanation">${html}</div>` : ''}${list}`;
 }
 
 function renderReach(src, listing, hasInventory = true) {
@@ -156,11 +162,14 @@ function renderReach(src, listing, hasInventory = true) {
   if (!listing.reach.length) {
     box.innerHTML = hasInventory
       ? '<p class="empty">Nothing: no rule lets this tag reach any node of the inventory.</p>'
-      : '<p class="empty">Nothing listed: without an inventory no nodes are known. Add the tailnet inventory below to list the machines this tag reaches.</p>';
+      : '<p class="empty">Nothing: no rule lets this tag reach anything.</p>';
     return;
   }
+  // Without an inventory a line holds on conditions (a device, an approved route ...).
+  const conditions = (r) => (r.conditions || [])
+    .map((c) => `<br><span class="hint condition" data-kind="${esc(c.kind)}">if ${esc(c.text)}</span>`).join('');
   const rows = listing.reach.map((r) => `<tr>
-      <td class="mono">${esc(r.name)}${r.addr ? `<br><span class="hint">${esc(r.addr)}</span>` : ''}</td>
+      <td class="mono">${esc(r.name)}${r.addr ? `<br><span class="hint">${esc(r.addr)}</span>` : ''}${conditions(r)}</td>
       <td class="mono">${esc(r.ports.join(', '))}</td>
       <td class="mono">${esc(r.protocols.join(', '))}</td>
       <td>${r.rules.map(ruleButton).join(' ')}</td>
@@ -209,7 +218,7 @@ function update({ showRule = false } = {}) {
           renderVerdict('error', 'Cannot answer', answer.error);
         } else if (answer.allowed) {
           rules = answer.matches;
-          renderVerdict('allowed', `Allowed: ${src} → ${dst} (${answer.proto})`, answer.explanation, rules);
+          renderVerdict('allowed', `Allowed: ${src} → ${dst} (${answer.proto})`, answer.explanation, rules, answer.conditions);
         } else {
           renderVerdict('denied', `Denied: ${src} → ${dst} (${answer.proto})`, answer.explanation);
         }

@@ -52,6 +52,68 @@ enum Command {
     /// formatted policy. Exits with 0 on success, 1 when a policy does not parse (or, with
     /// `--check`, is not formatted), and 2 on a usage or I/O error.
     Fmt(FmtArgs),
+    /// Work with inventories: `convert` reads any supported shape and writes the project's
+    /// own inventory JSON.
+    Inventory(InventoryCommand),
+    /// Compile the policy for the node a `tailscale debug netmap` file was taken on (its
+    /// inventory from the same netmap) and compare our packet filter and SSH policy with the
+    /// `PacketFilterRules` and `SSHPolicy` the control server sent.
+    ///
+    /// Exits with 0 when both agree, 1 when they differ, 2 for invalid input.
+    VerifyNetmap(VerifyNetmapArgs),
+}
+
+/// Inventory files and assumed nodes, shared by the commands that take an inventory.
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Tailnet inventory: the project's JSON, `tailscale status --json`, `tailscale debug
+    /// netmap`, Tailscale API devices / users / vip-services, or headscale `nodes list` /
+    /// `users list -o json` (recognised by shape). Repeat to merge files.
+    #[arg(long = "inventory", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Add an ephemeral node with this identity (`tag:depot-runner`, a user login), for
+    /// runners that come and go. Repeatable.
+    #[arg(long = "assume-node", value_name = "IDENTITY")]
+    pub assume_node: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryCommand {
+    #[command(subcommand)]
+    pub action: InventoryAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InventoryAction {
+    /// Read inventory files of any supported shape, merge them and print the project's
+    /// own inventory JSON (facts a source lacks are kept as `unknown`).
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Inventory files, merged in order.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Record a node template (`tag:depot-runner`) in the output's `assume_nodes`.
+    #[arg(long = "assume-node", value_name = "IDENTITY")]
+    pub assume_node: Vec<String>,
+    /// Output format (only JSON).
+    #[arg(long, value_enum, default_value_t = JsonOnly::Json)]
+    pub format: JsonOnly,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyNetmapArgs {
+    /// The policy file (HuJSON).
+    #[arg(value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// The output of `tailscale debug netmap` on one node.
+    #[arg(value_name = "NETMAP")]
+    pub netmap: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -76,10 +138,9 @@ pub struct TestArgs {
     /// The policy file (HuJSON).
     #[arg(value_name = "POLICY")]
     pub policy: PathBuf,
-    /// Tailnet inventory JSON; without it, tag and user sources stand for new devices with
-    /// that identity.
-    #[arg(long, value_name = "FILE")]
-    pub inventory: Option<PathBuf>,
+    /// Without an inventory, tag and user sources stand for new devices with that identity.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TestFormat::Human)]
     pub format: TestFormat,
@@ -113,9 +174,8 @@ pub struct QueryArgs {
     /// accept or check with port 22 reachable, 1 otherwise.
     #[arg(long, value_name = "LOGIN")]
     pub ssh_user: Option<String>,
-    /// Tailnet inventory JSON (users, nodes, tailnet).
-    #[arg(long, value_name = "FILE")]
-    pub inventory: Option<PathBuf>,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
     /// JSON lines `{"src": ..., "dst": ..., "proto": ...}`; one JSON answer per line out.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["src", "dst", "proto"])]
     pub batch: Option<PathBuf>,
@@ -129,9 +189,12 @@ pub struct CompileArgs {
     /// The policy file (HuJSON).
     #[arg(value_name = "POLICY")]
     pub policy: PathBuf,
-    /// Tailnet inventory JSON (users, nodes, tailnet).
-    #[arg(long, value_name = "FILE")]
-    pub inventory: PathBuf,
+    /// Tailnet inventory (any supported shape); repeat to merge files.
+    #[arg(long = "inventory", value_name = "FILE", required = true)]
+    pub inventory: Vec<PathBuf>,
+    /// Add an ephemeral node with this identity (`tag:depot-runner`). Repeatable.
+    #[arg(long = "assume-node", value_name = "IDENTITY")]
+    pub assume_node: Vec<String>,
     /// Only this node (repeatable); only the nodes asked for are compiled.
     #[arg(long, value_name = "NAME")]
     pub node: Vec<String>,
@@ -156,9 +219,8 @@ pub struct ReachArgs {
     /// List everyone who can reach this destination (`host` or `host:port`).
     #[arg(long, value_name = "DST[:PORT]")]
     pub to: Option<String>,
-    /// Tailnet inventory JSON (users, nodes, tailnet).
-    #[arg(long, value_name = "FILE")]
-    pub inventory: Option<PathBuf>,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
@@ -181,10 +243,9 @@ pub struct CheckArgs {
     #[arg(value_name = "POLICY", required = true)]
     pub policies: Vec<PathBuf>,
 
-    /// Tailnet inventory (users, nodes and tailnet settings) as JSON; enables the checks that
-    /// need to know the tailnet.
-    #[arg(long, value_name = "FILE")]
-    pub inventory: Option<PathBuf>,
+    /// Enables the checks that need to know the tailnet.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
 
     /// Lint configuration (`tailpolicy.toml`); by default the nearest one is used.
     #[arg(long, value_name = "FILE")]
@@ -223,6 +284,8 @@ fn main() -> ExitCode {
         Command::Reach(args) => commands::reach::run(args, &mut stdout, &mut stderr),
         Command::Test(args) => commands::test::run(args, &mut stdout, &mut stderr),
         Command::Fmt(args) => commands::fmt::run(args, &mut stdout, &mut stderr),
+        Command::Inventory(args) => commands::inventory::run(args, &mut stdout, &mut stderr),
+        Command::VerifyNetmap(args) => commands::verify_netmap::run(args, &mut stdout, &mut stderr),
     };
     let status = match result.and_then(|status| stdout.flush().map(|()| status)) {
         Ok(status) => status,

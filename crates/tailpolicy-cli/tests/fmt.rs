@@ -1,6 +1,7 @@
 //! End-to-end tests of `tailpolicy fmt`: printing, `--check` (exit codes and diffs), `--write`
-//! (results, atomic replacement, files that do not parse left untouched) and idempotence on
-//! the Depot fixture.
+//! (results, atomic replacement, files that do not parse or may not be written left untouched,
+//! CRLF line endings) and idempotence on the Depot fixture. That the output is exactly
+//! `hujson.Format`'s is checked in `crates/tailpolicy/tests/hujson_oracle.rs`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -190,6 +191,92 @@ fn write_keeps_permissions_and_follows_symbolic_links() {
     assert!(link.file_type().is_symlink(), "the link stays a link");
     let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640);
+}
+
+#[cfg(unix)]
+#[test]
+fn write_refuses_read_only_files() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = dir_with(&[("ro.hujson", UNFORMATTED), ("p.hujson", UNFORMATTED)]);
+    let path = dir.path().join("ro.hujson");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o444)).unwrap();
+
+    let out = run_in(
+        dir.path(),
+        &["fmt", "--write", "ro.hujson", "p.hujson"],
+        None,
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("error[IO]: cannot write `ro.hujson`: the file is read-only (mode 0444)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("the file was left as it was"),
+        "{}",
+        out.stderr
+    );
+    // Checked on the mode bits, so this holds when the tests run as root too.
+    assert_eq!(read(&dir, "ro.hujson"), UNFORMATTED);
+    let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o444);
+    // The other file is formatted; no temporary file is left behind.
+    assert_eq!(out.stdout, "formatted p.hujson\n");
+    assert_eq!(read(&dir, "p.hujson"), FORMATTED);
+    assert_eq!(names(&dir), ["p.hujson", "ro.hujson"]);
+}
+
+#[test]
+fn crlf_line_endings_become_lf_as_hujson_makes_them() {
+    let crlf = UNFORMATTED.replace('\n', "\r\n");
+    let dir = dir_with(&[
+        ("p.hujson", &crlf),
+        ("f.hujson", &FORMATTED.replace('\n', "\r\n")),
+    ]);
+    let out = run_in(dir.path(), &["fmt", "p.hujson"], None);
+    assert_eq!((out.code, out.stdout.as_str()), (0, FORMATTED));
+    let out = run_in(
+        dir.path(),
+        &["fmt", "--write", "p.hujson", "f.hujson"],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "formatted p.hujson (line endings changed from CRLF to LF)\n\
+         formatted f.hujson (line endings changed from CRLF to LF)\n"
+    );
+    assert_eq!(read(&dir, "p.hujson"), FORMATTED);
+    assert_eq!(read(&dir, "f.hujson"), FORMATTED);
+}
+
+#[test]
+fn a_line_comment_ending_the_input_is_a_located_error() {
+    // hujson.Parse rejects it (`parsing comment: unexpected EOF`), and so does Tailscale.
+    let text = "{\n\t\"acls\": [],\n}\n// the end";
+    let dir = dir_with(&[("p.hujson", text)]);
+    let out = run_in(dir.path(), &["fmt", "--write", "p.hujson"], None);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "error[E001]: expected a line break after the `//` comment, found the end of the input"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains(" --> p.hujson:4:1"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("end the comment with a newline"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(read(&dir, "p.hujson"), text);
+    let dir = dir_with(&[("p.hujson", &format!("{text}\n"))]);
+    let out = run_in(dir.path(), &["fmt", "--check", "p.hujson"], None);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
 
 #[test]

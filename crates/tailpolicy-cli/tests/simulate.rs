@@ -450,3 +450,317 @@ fn ssh_query_reports_verdict_and_rule() {
     ]);
     assert_eq!(denied.code, 1);
 }
+
+/// The setup of Depot's integration guide, queried without an inventory.
+const GUIDE: &str = "fixtures/guide/policy.hujson";
+
+fn json_query(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["query", GUIDE];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let out = run(&all);
+    assert!(
+        out.code == 0 || out.code == 1,
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    (out.code, serde_json::from_str(&out.stdout).unwrap())
+}
+
+fn condition_texts(answer: &Value) -> Vec<String> {
+    answer["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn guide_runner_reaches_the_host_alias_on_condition_that_both_devices_exist() {
+    let (code, answer) = json_query(&[
+        "--src",
+        "tag:depot-runner",
+        "--dst",
+        "database-hostname:5432",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(answer["allowed"], true);
+    assert_eq!(answer["matches"][0]["index"], 0);
+    let conditions = condition_texts(&answer);
+    assert!(
+        conditions.iter().any(|c| c.contains("`tag:depot-runner`")),
+        "{conditions:?}"
+    );
+    assert!(
+        conditions.iter().any(|c| c.contains("`100.101.102.103`")),
+        "{conditions:?}"
+    );
+}
+
+#[test]
+fn guide_runner_reaches_the_subnet_once_the_auto_approved_router_is_approved() {
+    let (code, answer) = json_query(&["--src", "tag:depot-runner", "--dst", "192.0.2.10:443"]);
+    assert_eq!(code, 0, "{answer}");
+    assert_eq!(answer["allowed"], true);
+    assert_eq!(answer["matches"][0]["index"], 1);
+    let route = answer["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "route")
+        .expect("a route condition");
+    assert_eq!(
+        route["text"],
+        "a router for `192.0.2.0/24` is approved; `autoApprovers` approves routers tagged `tag:subnet-router`"
+    );
+    let human = run(&[
+        "query",
+        GUIDE,
+        "--src",
+        "tag:depot-runner",
+        "--dst",
+        "192.0.2.10:443",
+    ]);
+    assert!(
+        human.stdout.contains("on condition that:"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("192.0.2.0/24"), "{}", human.stdout);
+}
+
+#[test]
+fn guide_runner_has_no_rule_for_another_tag() {
+    let (code, answer) = json_query(&["--src", "tag:depot-runner", "--dst", "tag:database:5432"]);
+    assert_eq!(code, 1);
+    assert_eq!(answer["allowed"], false);
+    assert_eq!(answer["conditions"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn guide_users_to_the_runner_over_ssh() {
+    let out = run(&[
+        "query",
+        GUIDE,
+        "--src",
+        "group:platform-team",
+        "--dst",
+        "tag:depot-runner",
+        "--ssh-user",
+        "root",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let answer: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(answer["verdict"], "check");
+    assert!(
+        condition_texts(&answer)
+            .iter()
+            .any(|c| c.contains("`tag:depot-runner`")),
+        "{answer}"
+    );
+    // A user the policy names in no ssh rule: denied in every tailnet.
+    let bob = run(&[
+        "query",
+        GUIDE,
+        "--src",
+        "bob@example.com",
+        "--dst",
+        "tag:depot-runner",
+        "--ssh-user",
+        "root",
+    ]);
+    assert_eq!(bob.code, 1, "{}", bob.stdout);
+    assert!(bob.stdout.contains("no ssh rule"), "{}", bob.stdout);
+}
+
+#[test]
+fn a_group_source_is_answered_for_every_member() {
+    let out = run(&[
+        "query",
+        POLICY,
+        "--src",
+        "group:engineering",
+        "--dst",
+        "database:5432",
+        "--inventory",
+        INVENTORY,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let answer: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(answer["allowed"], false);
+    let members = answer["members"].as_array().unwrap();
+    assert_eq!(members.len(), 2);
+    assert_eq!(members[0]["member"], "alice@example.com");
+    assert_eq!(members[0]["allowed"], true);
+    assert_eq!(members[1]["member"], "bob@example.com");
+    assert_eq!(members[1]["allowed"], false);
+    assert!(
+        answer["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("allowed for alice@example.com; denied for bob@example.com"),
+        "{answer}"
+    );
+    let unknown = run(&[
+        "query",
+        POLICY,
+        "--src",
+        "tag:nonexistent",
+        "--dst",
+        "database:5432",
+    ]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("not in `tagOwners`"),
+        "{}",
+        unknown.stderr
+    );
+    let member = run(&[
+        "query",
+        POLICY,
+        "--src",
+        "autogroup:member",
+        "--dst",
+        "database:5432",
+    ]);
+    assert_eq!(member.code, 1, "{}{}", member.stdout, member.stderr);
+    assert!(
+        member.stdout.contains("allowed for alice@example.com"),
+        "{}",
+        member.stdout
+    );
+}
+
+#[test]
+fn tests_that_depend_on_tailnet_state_are_warnings_without_an_inventory() {
+    let dir = std::env::temp_dir().join(format!("tailpolicy-undetermined-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("policy.hujson");
+    std::fs::write(
+        &policy,
+        r#"{
+  "tagOwners": {"tag:db": ["autogroup:admin"], "tag:mon": ["autogroup:admin"], "tag:router": ["autogroup:admin"]},
+  "hosts": {"database": "100.101.102.103"},
+  "grants": [
+    {"src": ["autogroup:admin"], "dst": ["tag:db"], "ip": ["tcp:22"]},
+    {"src": ["tag:mon"], "dst": ["tag:db"], "ip": ["tcp:9187"]},
+    {"src": ["tag:mon"], "dst": ["10.1.0.0/16"], "ip": ["tcp:443"], "via": ["tag:router"]},
+  ],
+  "tests": [
+    {"src": "alice@example.com", "accept": ["tag:db:22"]},
+    {"src": "tag:mon", "accept": ["database:9187", "10.1.2.3:443"], "deny": ["database:22"]},
+    {"src": "tag:mon", "deny": ["database:9187"]},
+  ],
+}"#,
+    )
+    .unwrap();
+    let path = policy.to_str().unwrap();
+    let out = run(&["check", path, "--format", "json"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let messages: Vec<&str> = report["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "E405")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(
+        messages[0].ends_with("passes if `alice@example.com` is an admin"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].ends_with("passes if the device at `100.101.102.103` is tagged `tag:db`"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[2].contains("deny database:9187 from tag:mon fails if"),
+        "{messages:?}"
+    );
+    let test = run(&["test", path]);
+    assert_eq!(test.code, 0, "{}", test.stdout);
+    assert!(
+        test.stdout.contains("undetermined: passes if"),
+        "{}",
+        test.stdout
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn reach_json(args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["reach"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let out = run(&all);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let value: Value = serde_json::from_str(&out.stdout).unwrap();
+    value["entries"].as_array().unwrap().clone()
+}
+
+#[test]
+fn reach_without_an_inventory_lists_what_the_rules_grant() {
+    // The guide: the host alias and the subnet, the latter on a route condition.
+    let lines = reach_json(&[GUIDE, "--from", "tag:depot-runner"]);
+    let names: Vec<&str> = lines.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["database-hostname", "192.0.2.0/24"], "{lines:?}");
+    assert!(
+        lines[1]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "route")
+    );
+    // An allow-all policy: everything, not "nothing".
+    let dir = std::env::temp_dir().join(format!("tailpolicy-reach-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let allow_all = dir.join("allow-all.hujson");
+    std::fs::write(&allow_all, r#"{"tagOwners": {"tag:a": []}, "acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}, {"action": "accept", "src": ["bob@example.com"], "dst": ["tag:a:22"]}]}"#).unwrap();
+    let path = allow_all.to_str().unwrap();
+    let lines = reach_json(&[path, "--from", "tag:a"]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["name"] == "*" && l["ports"][0] == "*"),
+        "{lines:?}"
+    );
+    // --to lists the `*` and user rules' sources, not only the tag itself.
+    let lines = reach_json(&[path, "--to", "tag:a:22"]);
+    let names: Vec<&str> = lines.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert!(
+        names.contains(&"*") && names.contains(&"bob@example.com"),
+        "{names:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    // The Depot example: the database by its alias.
+    let lines = reach_json(&[POLICY, "--to", "database:5432"]);
+    let names: Vec<&str> = lines.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert!(
+        names.contains(&"tag:depot-runner") && names.contains(&"group:data"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn reach_with_an_inventory_shows_what_routers_carry() {
+    let lines = reach_json(&[
+        POLICY,
+        "--inventory",
+        INVENTORY,
+        "--from",
+        "group:platform-team",
+    ]);
+    let subnet: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["name"] == "office-router" && !l["addr"].is_null())
+        .collect();
+    assert_eq!(subnet.len(), 1, "{lines:#?}");
+    assert_eq!(subnet[0]["addr"], "192.0.2.0/24");
+    assert_eq!(subnet[0]["ports"], serde_json::json!(["*"]));
+}

@@ -102,6 +102,9 @@ pub const INVALID_SSH_TEST: &str = "E402";
 pub const TEST_FAILED: &str = "E403";
 /// An `sshTests` assertion that does not hold.
 pub const SSH_TEST_FAILED: &str = "E404";
+/// A `tests` or `sshTests` assertion whose outcome depends on tailnet state the tool does
+/// not have (a role, the identity of the device at an address): a warning naming it.
+pub const TEST_UNDETERMINED: &str = "E405";
 
 /// A bad `tailpolicy.toml`: TOML syntax, an unknown key, an unknown rule or severity.
 pub const INVALID_CONFIG: &str = "E501";

@@ -142,7 +142,27 @@ export interface QueryAnswer {
   explanation: string;
   /** The node that receives the packet (the destination, or its subnet router). */
   via_node: string | null;
+  /** What the tailnet must also have for the answer to hold (without an inventory: a
+   * device with the identity, an approved route or exit node, a role ...). */
+  conditions: Condition[];
+  /** For a source that stands for several identities (a group, an autogroup): each one's
+   * answer; `allowed` is true only when all are. */
+  members?: MemberAnswer[];
   error?: undefined;
+}
+
+/** Something the tailnet must have for an answer to hold. */
+export interface Condition {
+  kind: 'device' | 'route' | 'exit-node' | 'role' | 'owner' | 'service';
+  text: string;
+}
+
+/** The answer for one identity a source stands for. */
+export interface MemberAnswer {
+  member: string;
+  allowed: boolean;
+  conditions: Condition[];
+  explanation: string;
 }
 
 /** A query that cannot be answered as written (an unknown name, a bad port ...). */
@@ -155,6 +175,7 @@ export interface QueryFailure {
   /** The same text as `error`. */
   explanation: string;
   via_node: null;
+  conditions: [];
   error: string;
 }
 
@@ -169,6 +190,10 @@ export interface Reach {
   ports: string[];
   protocols: string[];
   rules: RuleRef[];
+  /** What the tailnet must also have for this line to hold (empty with a full inventory). */
+  conditions: Condition[];
+  /** For a source standing for several identities: those this line holds for, if not all. */
+  members?: string[];
 }
 
 export type ReachResult =
@@ -217,6 +242,9 @@ pub struct QueryOutput {
     pub matches: Vec<RuleRefOutput>,
     pub explanation: String,
     pub via_node: Option<String>,
+    pub conditions: Vec<crate::query::Condition>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<crate::query::MemberAnswer>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -229,6 +257,9 @@ pub struct ReachOutput {
     pub ports: Vec<String>,
     pub protocols: Vec<String>,
     pub rules: Vec<RuleRefOutput>,
+    pub conditions: Vec<crate::query::Condition>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
 }
 
 /// A reachability listing, or why there is none: `{ok: true, reach}` or `{ok: false, error}`.
@@ -477,6 +508,8 @@ impl PolicySession {
                                 .iter()
                                 .map(|o| rule_ref(&session.lines, encoding, o))
                                 .collect(),
+                            conditions: r.conditions.clone(),
+                            members: r.members.clone(),
                         })
                         .collect(),
                 ),
@@ -495,6 +528,8 @@ pub fn query_failure(src: &str, dst: &str, proto: Option<&str>, error: String) -
         matches: Vec::new(),
         explanation: error.clone(),
         via_node: None,
+        conditions: Vec::new(),
+        members: Vec::new(),
         error: Some(error),
     }
 }
@@ -512,6 +547,8 @@ fn answer_output(lines: &LineIndex<'_>, encoding: Encoding, answer: &Answer) -> 
             .collect(),
         explanation: answer.explanation.clone(),
         via_node: answer.via_node.clone(),
+        conditions: answer.conditions.clone(),
+        members: answer.members.clone(),
         error: None,
     }
 }

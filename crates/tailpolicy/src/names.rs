@@ -45,7 +45,9 @@ pub fn check_tag(tag: &str) -> Result<(), TagError> {
     }
 }
 
-/// `tailscale.com/...` capability names a grant `app` may use.
+/// `tailscale.com/...` capability names a grant `app` may use: the ones captured as
+/// accepted (webui, relay, drive, kubernetes), `tailcfg`'s `tsidp`, and those Tailscale's
+/// own tools read (setec `secrets`, `tailsql`, `golink`, `pam`, `aperture`).
 pub const ALLOWED_TAILSCALE_CAPABILITIES: &[&str] = &[
     "tailscale.com/cap/webui",
     "tailscale.com/cap/relay",
@@ -55,7 +57,28 @@ pub const ALLOWED_TAILSCALE_CAPABILITIES: &[&str] = &[
     "tailscale.com/cap/secrets",
     "tailscale.com/cap/tailsql",
     "tailscale.com/cap/golink",
+    "tailscale.com/cap/pam",
+    "tailscale.com/cap/aperture",
 ];
+
+/// `tailscale.com/...` capabilities the control server generates itself and refuses in a
+/// grant: companions (`drive-sharer`, `relay-target`) and internal ones (`ingress`,
+/// `funnel`) [captures grant-a5, grant-k9, grant-k10]. Any other unknown `tailscale.com`
+/// name may be one Tailscale publishes that this list lacks, so it is only a warning.
+pub const SERVER_TAILSCALE_CAPABILITIES: &[&str] = &[
+    "tailscale.com/cap/relay-target",
+    "tailscale.com/cap/drive-sharer",
+    "tailscale.com/cap/ingress",
+    "tailscale.com/cap/funnel",
+];
+
+/// Whether a grant `app` name that [`check_capability_name`] refuses as reserved is one the
+/// control server is known to refuse (an error) rather than one it may publish (a warning).
+pub fn is_refused_tailscale_capability(name: &str) -> bool {
+    SERVER_TAILSCALE_CAPABILITIES
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(name))
+}
 
 /// A grant `app` key that is not a usable capability name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -45,6 +45,11 @@ pub struct Assertion {
     /// The destination (tests) or `dst login` (sshTests).
     pub target: String,
     pub passed: bool,
+    /// For an outcome that depends on a fact the tool does not have (a role, the identity
+    /// of the device at an address): the condition under which the assertion passes (or,
+    /// for `deny`, fails). Such an assertion is not failed; it is a warning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undetermined: Option<String>,
     /// What happened, with the rule that decided it.
     pub detail: String,
     #[serde(skip)]
@@ -68,7 +73,7 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
     let augmented = with_identities(policy, &base, identities);
     let mut out = Vec::new();
     if !policy.tests.is_empty() {
-        let simulator = Simulator::for_tests(policy, &augmented);
+        let simulator = Simulator::for_tests(policy, &augmented, inventory);
         for (index, test) in policy.tests.iter().enumerate() {
             let Some(src) = &test.src else { continue };
             let proto = test.proto.as_ref().map(|p| p.value.trimmed());
@@ -88,6 +93,9 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
     }
     if !policy.ssh_tests.is_empty() {
         let compiled = Compiled::new(policy, &augmented);
+        let simulator = std::cell::OnceCell::new();
+        let simulator =
+            || simulator.get_or_init(|| Simulator::for_tests(policy, &augmented, inventory));
         for (index, test) in policy.ssh_tests.iter().enumerate() {
             let Some(src) = &test.src else { continue };
             let sources = nodes_for(&compiled, &src.value);
@@ -124,6 +132,7 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
             ] {
                 for login in logins {
                     out.push(ssh_assertion(
+                        &simulator,
                         &compiled,
                         index,
                         src,
@@ -141,34 +150,55 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
 }
 
 /// Failed assertions as diagnostics, located at the assertion. Tailscale's message for a
-/// failing block is `test(s) failed`; ours starts with it.
+/// failing block is `test(s) failed`; ours starts with it. Undetermined assertions are
+/// warnings that name the condition.
 pub fn diagnostics(assertions: &[Assertion]) -> Vec<Diagnostic> {
-    assertions
-        .iter()
-        .filter(|a| !a.passed)
-        .map(|a| {
-            let (code, block) = match a.block {
-                Block::Tests => (codes::TEST_FAILED, "tests"),
-                Block::SshTests => (codes::SSH_TEST_FAILED, "sshTests"),
-            };
-            let mut diagnostic = Diagnostic::error(
-                code,
+    let undetermined = assertions.iter().filter_map(|a| {
+        let condition = a.undetermined.as_ref()?;
+        let block = match a.block {
+            Block::Tests => "tests",
+            Block::SshTests => "sshTests",
+        };
+        let outcome = if a.expect == "deny" && a.block == Block::Tests {
+            "fails"
+        } else {
+            "passes"
+        };
+        Some(
+            Diagnostic::warning(
+                codes::TEST_UNDETERMINED,
                 format!(
-                    "test(s) failed: {block}[{}]: {} {} from {}: {}",
-                    a.index, a.expect, a.target, a.src, a.detail
+                    "test undetermined without the tailnet's state: {block}[{}]: {} {} from {} {outcome} if {condition}",
+                    a.index, a.expect, a.target, a.src
                 ),
                 a.span,
             )
-            .with_help(match a.expect {
-                "deny" => "remove or narrow the rule that allows it, or fix the test",
-                _ => "add a rule that allows it, or fix the test",
-            });
-            for rule in &a.rules {
-                diagnostic = diagnostic.with_secondary(*rule, "this rule decides it");
-            }
-            diagnostic
-        })
-        .collect()
+            .with_help("pass an inventory that has this fact (`--inventory`) to decide it"),
+        )
+    });
+    let failed = assertions.iter().filter(|a| !a.passed).map(|a| {
+        let (code, block) = match a.block {
+            Block::Tests => (codes::TEST_FAILED, "tests"),
+            Block::SshTests => (codes::SSH_TEST_FAILED, "sshTests"),
+        };
+        let mut diagnostic = Diagnostic::error(
+            code,
+            format!(
+                "test(s) failed: {block}[{}]: {} {} from {}: {}",
+                a.index, a.expect, a.target, a.src, a.detail
+            ),
+            a.span,
+        )
+        .with_help(match a.expect {
+            "deny" => "remove or narrow the rule that allows it, or fix the test",
+            _ => "add a rule that allows it, or fix the test",
+        });
+        for rule in &a.rules {
+            diagnostic = diagnostic.with_secondary(*rule, "this rule decides it");
+        }
+        diagnostic
+    });
+    failed.chain(undetermined).collect()
 }
 
 fn acl_assertion(
@@ -200,7 +230,18 @@ fn acl_assertion(
             Err(error) => detail = error.to_string(),
         }
     }
-    let passed = allowed_by.is_some() == expect_allowed;
+    // Allowed only on a condition the tests decide on (a role, the device at an address):
+    // the outcome is undetermined, not a failure.
+    let undetermined = allowed_by.as_ref().and_then(|answer| {
+        let texts: Vec<&str> = answer
+            .conditions
+            .iter()
+            .filter(|c| c.decides_tests())
+            .map(|c| c.text.as_str())
+            .collect();
+        (!texts.is_empty()).then(|| texts.join(" and "))
+    });
+    let passed = undetermined.is_some() || allowed_by.is_some() == expect_allowed;
     let proto_label = protocols.join("/");
     let rules = allowed_by
         .as_ref()
@@ -233,6 +274,7 @@ fn acl_assertion(
         expect: if expect_allowed { "accept" } else { "deny" },
         target: entry.value.trimmed().to_owned(),
         passed,
+        undetermined,
         detail,
         span: entry.span,
         rules,
@@ -264,7 +306,8 @@ fn nodes_for(compiled: &Compiled<'_>, text: &str) -> Vec<usize> {
     clippy::too_many_arguments,
     reason = "one assertion needs all of these"
 )]
-fn ssh_assertion(
+fn ssh_assertion<'s>(
+    simulator: &dyn Fn() -> &'s Simulator<'s>,
     compiled: &Compiled<'_>,
     index: usize,
     src: &Str,
@@ -282,12 +325,22 @@ fn ssh_assertion(
             .map_or_else(String::new, |n| n.name.clone())
     };
     let mut failure = None;
+    let mut undetermined = None;
     if sources.is_empty() || destinations.is_empty() {
         failure = Some("no device matches the src or dst".to_owned());
     }
     for &s in sources {
-        for &(d, _) in destinations {
+        for &(d, dst) in destinations {
             let decision = compiled.ssh_decision(s, d, login.value.trimmed());
+            if decision.verdict != want
+                && failure.is_none()
+                && undetermined.is_none()
+                && let Some(condition) =
+                    simulator().ssh_verdict_if(&src.value, &dst.value, &login.value, want)
+            {
+                undetermined = Some(condition.text);
+                continue;
+            }
             if decision.verdict != want && failure.is_none() {
                 let by = decision
                     .rule
@@ -318,6 +371,7 @@ fn ssh_assertion(
             crate::goquote::quote(login.value.trimmed())
         ),
         passed: failure.is_none(),
+        undetermined: undetermined.filter(|_| failure.is_none()),
         detail: failure.unwrap_or_else(|| format!("{expect} as expected")),
         span: login.span,
         rules: Vec::new(),

@@ -205,6 +205,14 @@ pub fn parse_grant_ip(entry: &str) -> Result<GrantIp, GrantIpError> {
     if port_spec.contains(':') {
         return Err(GrantIpError::TooManyColons(entry.to_owned()));
     }
+    // `*:8096` (any protocol) is written in policies Tailscale accepts; read it as the
+    // bare port spec, with the default protocols.
+    if proto_str == "*" {
+        return Ok(GrantIp {
+            proto: None,
+            ports: parse_port_spec(port_spec).map_err(|e| e.in_spec(port_spec))?,
+        });
+    }
     let proto = parse_protocol(proto_str)?;
     let ports = parse_port_spec(port_spec).map_err(|e| e.in_spec(port_spec))?;
     check_ports_for_protocol(Some(proto), proto_str, &ports)?;
@@ -306,6 +314,8 @@ mod tests {
                 ports: vec![PortRange::single(47)]
             }
         );
+        assert_eq!(ok("*:8096"), ok("8096"));
+        assert_eq!(ok("*:*"), ok("*"));
         assert_eq!(
             ok("80-443"),
             GrantIp {
@@ -357,7 +367,7 @@ mod tests {
             r#"protocol does not support specific ports: "icmp", only "*" is allowed"#
         );
         assert!(matches!(
-            parse_grant_ip("*:443"),
+            parse_grant_ip("any:443"),
             Err(GrantIpError::Protocol(_))
         ));
         assert!(matches!(parse_grant_ip(""), Err(GrantIpError::Ports(_))));

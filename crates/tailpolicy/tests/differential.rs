@@ -460,6 +460,7 @@ impl World {
                 name: (*name).to_owned(),
                 email: Some(login(i)),
                 roles: Vec::new(),
+                shared: false,
             })
             .collect();
         let nodes = self
@@ -498,6 +499,8 @@ impl World {
                     approved_routes,
                     primary_routes: Vec::new(),
                     created_by: None,
+                    ephemeral: false,
+                    shared: false,
                 }
             })
             .collect();
@@ -506,6 +509,8 @@ impl World {
             nodes,
             tailnet: Default::default(),
             unknown: Default::default(),
+            services: Vec::new(),
+            assume_nodes: Vec::new(),
         }
     }
 
@@ -977,4 +982,218 @@ fn simulator_wire_filters_and_naive_evaluator_agree() {
     );
     assert!(stats.allowed_by_kind.iter().all(|&a| a > 0), "{stats:?}");
     assert!(stats.allowed_icmp > 0, "{stats:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Listings against queries.
+
+/// The first address of a listed range (`a.b.c.d/n`, `a-b`, or an address).
+fn first_addr(text: &str) -> Option<IpAddr> {
+    let first = text.split(',').next()?;
+    IpSet::parse_tailscale(first)
+        .ok()?
+        .ranges()
+        .next()
+        .map(|r| r.first())
+}
+
+/// The first port of a listed port text, and whether it holds `port`.
+fn port_bounds(text: &str) -> (u16, u16) {
+    if text == "*" {
+        return (0, u16::MAX);
+    }
+    match text.split_once('-') {
+        Some((a, b)) => (a.parse().unwrap_or(0), b.parse().unwrap_or(0)),
+        None => {
+            let p = text.parse().unwrap_or(0);
+            (p, p)
+        }
+    }
+}
+
+/// A protocol a listing line names that a query can ask about, with a port to ask on.
+fn probe(line: &tailpolicy::query::Reach, ports: &str) -> (&'static str, u16) {
+    let (first, _) = port_bounds(ports);
+    for proto in ["tcp", "udp", "sctp"] {
+        if line.protocols.iter().any(|p| p == proto) {
+            return (proto, first);
+        }
+    }
+    ("icmp", 0)
+}
+
+fn check_listings(
+    world: &World,
+    simulator: &Simulator<'_>,
+    with_inventory: bool,
+) -> Result<(), TestCaseError> {
+    let n = world.nodes.len();
+    let sources: Vec<String> = if with_inventory {
+        (0..n).map(|i| format!("n{i}")).collect()
+    } else {
+        let mut s: Vec<String> = TAGS.iter().map(|t| (*t).to_owned()).collect();
+        s.extend((0..USERS.len()).map(login));
+        s
+    };
+    for src in &sources {
+        let listing = simulator
+            .reachable_from(src)
+            .map_err(|e| TestCaseError::fail(format!("reach --from {src}: {e}")))?;
+        // Sound: every line's destination, on every listed port range's first port, is allowed.
+        for line in &listing {
+            let host = match &line.addr {
+                None => line.name.clone(),
+                Some(addr) => first_addr(addr)
+                    .map(|ip| ip.to_string())
+                    .ok_or_else(|| TestCaseError::fail(format!("unreadable addr {addr}")))?,
+            };
+            for ports in &line.ports {
+                let (proto, port) = probe(line, ports);
+                let answer = simulator
+                    .query(src, &format!("{host}:{port}"), Some(proto))
+                    .map_err(|e| {
+                        TestCaseError::fail(format!("query {src} -> {host}:{port}: {e}"))
+                    })?;
+                prop_assert!(
+                    answer.allowed || !line.members.is_empty(),
+                    "reach --from {src} lists {line:?} but query {src} -> {host}:{port} ({proto}) says {}\npolicy:\n{}\nnodes:\n{}",
+                    answer.explanation,
+                    serde_json::to_string_pretty(&world.policy_json()).unwrap_or_default(),
+                    world.describe_nodes()
+                );
+            }
+        }
+        if !with_inventory {
+            continue;
+        }
+        // Complete: every allowed node (TCP, the sweep's ports) has a line holding the port.
+        let me: usize = src[1..].parse().unwrap_or(0);
+        for j in (0..n).filter(|&j| j != me) {
+            for &port in &[22u16, 443, 5432] {
+                let answer = simulator
+                    .query(src, &format!("n{j}:{port}"), Some("tcp"))
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let listed = listing.iter().any(|l| {
+                    l.name == format!("n{j}")
+                        && l.addr.is_none()
+                        && l.protocols.iter().any(|p| p == "tcp")
+                        && l.ports.iter().any(|p| {
+                            let (a, b) = port_bounds(p);
+                            a <= port && port <= b
+                        })
+                });
+                prop_assert!(
+                    answer.allowed == listed,
+                    "query {src} -> n{j}:{port} says allowed={} ({}) but reach --from {src} lists it: {listed}\n{listing:#?}\npolicy:\n{}\nnodes:\n{}",
+                    answer.allowed,
+                    answer.explanation,
+                    serde_json::to_string_pretty(&world.policy_json()).unwrap_or_default(),
+                    world.describe_nodes()
+                );
+            }
+        }
+        // Routed and internet addresses: allowed exactly when some line's range holds it.
+        let addrs = (0..ROUTES)
+            .flat_map(|k| [subnet_addr(k, true), subnet_addr(k, false)])
+            .chain([PUBLIC_ADDR]);
+        for ip in addrs {
+            {
+                let answer = simulator
+                    .query(src, &format!("{ip}:443"), Some("tcp"))
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let listed = listing.iter().any(|l| {
+                    l.addr.as_deref().is_some_and(|a| {
+                        a.split(',').any(|r| {
+                            IpSet::parse_tailscale(r).is_ok_and(|s| s.contains(IpAddr::V4(ip)))
+                        })
+                    }) && l.protocols.iter().any(|p| p == "tcp")
+                        && l.ports.iter().any(|p| {
+                            let (a, b) = port_bounds(p);
+                            a <= 443 && 443 <= b
+                        })
+                });
+                prop_assert!(
+                    answer.allowed == listed,
+                    "query {src} -> {ip}:443 says allowed={} ({}) but reach --from {src} lists it: {listed}\n{listing:#?}\npolicy:\n{}\nnodes:\n{}",
+                    answer.allowed,
+                    answer.explanation,
+                    serde_json::to_string_pretty(&world.policy_json()).unwrap_or_default(),
+                    world.describe_nodes()
+                );
+            }
+        }
+    }
+    // reach --to: every node the query allows is listed, and every line is allowed.
+    let destinations: Vec<String> = if with_inventory {
+        (0..n).map(|j| format!("n{j}:443")).collect()
+    } else {
+        TAGS.iter()
+            .chain(HOSTS.iter())
+            .map(|t| format!("{t}:443"))
+            .collect()
+    };
+    for (j, dst) in destinations.into_iter().enumerate() {
+        let listing = simulator
+            .reachable_to(&dst)
+            .map_err(|e| TestCaseError::fail(format!("reach --to {dst}: {e}")))?;
+        for line in &listing {
+            if !line.members.is_empty() {
+                continue;
+            }
+            let answer = simulator
+                .query(&line.name, &dst, Some(probe(line, "443").0))
+                .map_err(|e| TestCaseError::fail(format!("query {} -> {dst}: {e}", line.name)))?;
+            prop_assert!(
+                answer.allowed,
+                "reach --to {dst} lists {line:?} but the query says {}",
+                answer.explanation
+            );
+        }
+        if !with_inventory {
+            continue;
+        }
+        for i in (0..n).filter(|&i| i != j) {
+            let answer = simulator
+                .query(&format!("n{i}"), &dst, Some("tcp"))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let listed = listing
+                .iter()
+                .any(|l| l.name == format!("n{i}") && l.protocols.iter().any(|p| p == "tcp"));
+            prop_assert!(
+                answer.allowed == listed,
+                "query n{i} -> {dst} allowed={} ({}) but reach --to lists it: {listed}\n{listing:#?}",
+                answer.allowed,
+                answer.explanation
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn listings_agree_with_queries() {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let config = Config {
+        cases,
+        source_file: Some(file!()),
+        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel(
+            "proptest-regressions",
+        ))),
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new(config);
+    let result = runner.run(&world(), |world| {
+        let policy_text = serde_json::to_string_pretty(&world.policy_json()).unwrap();
+        let inventory = world.inventory();
+        let policy = parse_valid(&policy_text, &CheckOptions::default())
+            .map_err(|r| TestCaseError::fail(format!("{:?}", r.diagnostics.first())))?;
+        check_listings(&world, &Simulator::new(&policy, Some(&inventory)), true)?;
+        check_listings(&world, &Simulator::new(&policy, None), false)
+    });
+    if let Err(error) = result {
+        panic!("{error}");
+    }
 }

@@ -139,12 +139,20 @@ fn comment_markers_inside_strings_are_text() {
 }
 
 #[test]
-fn line_comment_on_last_line_without_newline_is_accepted() {
-    // Deliberately more lenient than github.com/tailscale/hujson (see the parser).
-    let text = "{\"a\": 1} // done";
-    let out = accept(text);
-    assert_eq!(spanned(text, out.comments[0]), "// done");
-    let out = accept("null//");
+fn line_comment_on_last_line_needs_a_newline() {
+    // As github.com/tailscale/hujson (`parsing comment: unexpected EOF`), so Tailscale too.
+    let text = "{\"a\": 1}\n// done";
+    let d = assert_rejected(
+        text,
+        codes::SYNTAX,
+        "2:1",
+        "expected a line break after the `//` comment, found the end of the input",
+    );
+    assert_eq!(spanned(text, d.primary_span()), "// done");
+    assert_eq!(d.help.as_deref(), Some("end the comment with a newline"));
+    assert_rejected("null//", codes::SYNTAX, "1:5", "line break");
+    assert_rejected("null // x\r", codes::SYNTAX, "1:6", "line break");
+    let out = accept("null//\n");
     assert_eq!(out.comments, [Span::new(4, 6)]);
 }
 
@@ -653,7 +661,7 @@ fn rejects_empty_and_comment_only_documents() {
         "only comments",
     );
     assert_rejected(
-        "/* a */ // b",
+        "/* a */ // b\n",
         codes::EMPTY_DOCUMENT,
         "1:1",
         "only comments",

@@ -155,7 +155,13 @@ test('a broken inventory is reported in the inventory panel; an empty one means 
   // Without an inventory the runner is a new device; the verdict holds, but no node is listed.
   await page.fill('#inventory', '');
   await page.waitForSelector('#verdict[data-state="allowed"]');
-  assert.match(await page.textContent('#reach'), /without an inventory no nodes are known/);
+  // ... on condition that the devices exist: the page names them.
+  const kinds = await page.$$eval('#verdict .conditions li', (lis) => lis.map((li) => li.dataset.kind));
+  assert.deepEqual(kinds, ['device', 'device']);
+  assert.match(await page.textContent('#verdict'), /On condition that:.*`100\.101\.102\.103`/s);
+  // The listing names what the rules grant, with the conditions.
+  await page.waitForSelector('#reach-table');
+  assert.match(await page.textContent('#reach'), /database[\s\S]*if a router for `192\.0\.2\.0\/24` is approved/);
   await page.fill('#inventory', inventory);
   await page.waitForSelector('#reach-table');
 });

@@ -137,6 +137,24 @@ test('Policy.parse + query: the Depot runner reaches Postgres through acls[0]', 
   }
 });
 
+test('query without an inventory: allowed on conditions; a group is answered per member', () => {
+  const policy = depot({});
+  try {
+    const office = policy.query({ src: 'tag:depot-runner', dst: '192.0.2.10:443' });
+    assert.equal(office.allowed, true);
+    assert.equal(office.via_node, null);
+    const route = office.conditions.find((c) => c.kind === 'route');
+    assert.equal(route.text,
+      'a router for `192.0.2.0/24` is approved; `autoApprovers` approves routers tagged `tag:subnet-router`');
+    const group = policy.query({ src: 'group:engineering', dst: 'database:5432' });
+    assert.equal(group.allowed, false);
+    assert.deepEqual(group.members.map((m) => [m.member, m.allowed]),
+      [['alice@example.com', true], ['bob@example.com', false]]);
+  } finally {
+    policy.free();
+  }
+});
+
 test('query: an unknown name or a malformed query is {allowed: false, error}', () => {
   const policy = depot();
   try {

@@ -185,7 +185,8 @@ test('queries and reachability: wasm answers equal `query --batch` and `reach --
         assert.deepEqual({
           allowed: mine.allowed, src: mine.src, dst: mine.dst, proto: mine.proto,
           matches: mine.matches.map(({ section, index, line, column }) => ({ section, index, line, column })),
-          explanation: mine.explanation,
+          explanation: mine.explanation, conditions: mine.conditions,
+          ...(mine.members ? { members: mine.members } : {}),
         }, expected, `${c.name}: ${JSON.stringify(q)}`);
         compared++;
         if (mine.allowed) allowed++;
@@ -199,6 +200,8 @@ test('queries and reachability: wasm answers equal `query --batch` and `reach --
       assert.deepEqual(listing.reach.map((r) => ({
         name: r.name, ...(r.addr === null ? {} : { addr: r.addr }), ports: r.ports, protocols: r.protocols,
         rules: r.rules.map((x) => `${x.section}[${x.index}]`),
+        ...(r.conditions.length ? { conditions: r.conditions } : {}),
+        ...(r.members ? { members: r.members } : {}),
       })), JSON.parse(reach.stdout).entries, `${c.name}: reach --from ${src}`);
       reaches++;
     } finally {

@@ -10,7 +10,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use tailpolicy::{CheckOptions, Diagnostic, Inventory, LintConfig, Span};
+use tailpolicy::{CheckOptions, Diagnostic, LintConfig, Span};
 
 use crate::exit::ExitStatus;
 use crate::render::{FileResult, HumanRenderer, JsonReport, Summary, github_commands, sarif_log};
@@ -23,19 +23,21 @@ pub const IO: &str = "IO";
 pub(crate) const STDIN: &str = "-";
 
 pub fn run(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitStatus> {
-    let inventory = match &args.inventory {
-        Some(path) => match load_inventory(path) {
-            Ok(inventory) => Some(inventory),
-            Err(failure) => {
-                return report_failure(
-                    args.format,
-                    &failure,
-                    "no policy checked: the inventory could not be loaded",
-                    out,
-                );
-            }
-        },
-        None => None,
+    let inventory = match super::inventory::load_inventories(
+        &args.inventory.files,
+        &args.inventory.assume_node,
+        true,
+        &mut io::stderr(),
+    ) {
+        Ok(inventory) => inventory,
+        Err(failure) => {
+            return report_failure(
+                args.format,
+                &failure,
+                "no policy checked: the inventory could not be loaded",
+                out,
+            );
+        }
     };
     let configs = match lint_configs(args) {
         Ok(configs) => configs,
@@ -156,17 +158,6 @@ fn check_policy(path: &Path, options: &CheckOptions<'_>) -> FileResult {
         }
         Err(failure) => failure,
     }
-}
-
-pub(crate) fn load_inventory(path: &Path) -> Result<Inventory, FileResult> {
-    let display = display_path(path);
-    let text = read_text(path, &display, "inventory ")?;
-    Inventory::parse(&text).map_err(|diagnostic| FileResult {
-        path: display,
-        source: Some(text),
-        diagnostics: vec![diagnostic],
-        failed: true,
-    })
 }
 
 /// Reads a whole file (or standard input) as UTF-8. On failure, the result to report
@@ -318,6 +309,7 @@ pub(crate) fn write_human_diagnostics(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tailpolicy::Inventory;
 
     #[test]
     fn inventory_errors_point_at_the_offending_value() {

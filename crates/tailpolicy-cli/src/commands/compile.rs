@@ -17,7 +17,7 @@ pub fn run(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> io::Result<ExitStatus> {
-    let loaded = match load(&args.policy, Some(&args.inventory), err)? {
+    let loaded = match load(&args.policy, &args.inventory, &args.assume_node, err)? {
         Ok(loaded) => loaded,
         Err(status) => return Ok(status),
     };

@@ -5,10 +5,16 @@
 //! policy that does not parse, a file that cannot be read or written) go to stderr, so that
 //! `tailpolicy fmt policy.hujson > formatted.hujson` never mixes the two.
 //!
-//! `--write` never touches a file that does not parse, and replaces the others atomically: the
-//! new text goes to a temporary file in the same directory, is flushed to disk, takes the old
-//! file's permissions (and owner, where allowed), and is renamed over the old file. A symbolic
-//! link is followed: the file it points to is replaced, the link stays.
+//! `--write` never touches a file that does not parse, nor one the user may not write: one
+//! without any write permission bit (checked on the mode itself, so that root, whom the system
+//! lets write anything, is refused too) or that the system will not open for writing. It
+//! replaces the others atomically: the new text goes to a temporary file in the same
+//! directory, is flushed to disk, takes the old file's permissions (and owner, where allowed),
+//! and is renamed over the old file. A symbolic link is followed: the file it points to is
+//! replaced, the link stays.
+//!
+//! Line endings become `\n`, as `hujson.Format` makes them; `--write` says so for a file
+//! that had `\r\n` line endings.
 
 use std::fs;
 use std::io::{self, IsTerminal, Write};
@@ -137,16 +143,30 @@ fn format_file(
         }
         Mode::Write if formatted != text => match write_atomically(path, &formatted) {
             Ok(()) => {
-                writeln!(out, "formatted {display}")?;
+                let note = if text.contains("\r\n") {
+                    " (line endings changed from CRLF to LF)"
+                } else {
+                    ""
+                };
+                writeln!(out, "formatted {display}{note}")?;
                 Ok(Outcome::Done)
             }
             Err(error) => {
+                let (reason, help) = match &error {
+                    WriteError::ReadOnly(mode) => (
+                        format!("the file is read-only (mode {mode:04o})"),
+                        "the file was left as it was; make it writable (`chmod u+w`) to format it in place, or drop `--write` to print the result",
+                    ),
+                    WriteError::Io(error) => {
+                        (describe_io_error(error), "the file was left as it was")
+                    }
+                };
                 let diagnostic = Diagnostic {
                     code: IO,
                     severity: Severity::Error,
-                    message: format!("cannot write `{display}`: {}", describe_io_error(&error)),
+                    message: format!("cannot write `{display}`: {reason}"),
                     labels: Vec::new(),
-                    help: Some("the file was left as it was".to_owned()),
+                    help: Some(help.to_owned()),
                 };
                 writeln!(
                     err,
@@ -160,11 +180,43 @@ fn format_file(
     }
 }
 
+/// Why a file was not replaced.
+enum WriteError {
+    /// No write permission bit is set (the mode's permission bits).
+    ReadOnly(u32),
+    Io(io::Error),
+}
+
+impl From<io::Error> for WriteError {
+    fn from(error: io::Error) -> Self {
+        WriteError::Io(error)
+    }
+}
+
+/// The permission bits, for messages.
+#[cfg(unix)]
+fn mode_bits(metadata: &fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    metadata.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode_bits(_metadata: &fs::Metadata) -> u32 {
+    0o444
+}
+
 /// Replaces the file at `path` (or the file a symbolic link there points to) with `text`,
-/// so that a reader sees either the old or the new contents, never a mix.
-fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
+/// so that a reader sees either the old or the new contents, never a mix. Refuses a file the
+/// user may not write, although renaming over it would work.
+fn write_atomically(path: &Path, text: &str) -> Result<(), WriteError> {
     let target = fs::canonicalize(path)?;
     let metadata = fs::metadata(&target)?;
+    // The mode bits themselves: root passes the system's own check below.
+    if metadata.permissions().readonly() {
+        return Err(WriteError::ReadOnly(mode_bits(&metadata)));
+    }
+    // The system's verdict for this user (owner, groups, ACLs); opening changes nothing.
+    fs::OpenOptions::new().write(true).open(&target)?;
     let dir = target
         .parent()
         .ok_or_else(|| io::Error::other("the file has no parent directory"))?;

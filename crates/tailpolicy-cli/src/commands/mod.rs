@@ -4,7 +4,9 @@
 pub mod check;
 pub mod compile;
 pub mod fmt;
+pub mod inventory;
 pub mod policy;
 pub mod query;
 pub mod reach;
 pub mod test;
+pub mod verify_netmap;

@@ -2,12 +2,13 @@
 //! invalid policy is reported like `check` does, on standard error, and is a usage error.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tailpolicy::model::Policy;
 use tailpolicy::{CheckOptions, Inventory, LineIndex, PositionEncoding, Span};
 
-use super::check::{display_path, load_inventory, read_text, use_color, write_human_diagnostics};
+use super::check::{display_path, read_text, use_color, write_human_diagnostics};
+use super::inventory::load_inventories;
 use crate::exit::ExitStatus;
 use crate::render::{FileResult, HumanRenderer};
 
@@ -29,18 +30,16 @@ impl Loaded {
 /// Loads and validates; on failure writes the diagnostics to `err` and returns the status.
 pub fn load(
     policy: &Path,
-    inventory: Option<&Path>,
+    inventory: &[PathBuf],
+    assume: &[String],
     err: &mut impl Write,
 ) -> io::Result<Result<Loaded, ExitStatus>> {
-    let inventory = match inventory {
-        Some(path) => match load_inventory(path) {
-            Ok(inventory) => Some(inventory),
-            Err(failure) => {
-                report(&failure, err)?;
-                return Ok(Err(ExitStatus::Failure));
-            }
-        },
-        None => None,
+    let inventory = match load_inventories(inventory, assume, true, err) {
+        Ok(inventory) => inventory,
+        Err(failure) => {
+            report(&failure, err)?;
+            return Ok(Err(ExitStatus::Failure));
+        }
     };
     let display = display_path(policy);
     let text = match read_text(policy, &display, "") {

@@ -7,7 +7,7 @@ use std::io::{self, BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 use tailpolicy::compile::{Origin, Section};
-use tailpolicy::query::{Answer, Simulator};
+use tailpolicy::query::{Answer, Condition, MemberAnswer, Simulator};
 
 use super::policy::{Loaded, load};
 use crate::exit::ExitStatus;
@@ -21,6 +21,10 @@ struct JsonAnswer<'a> {
     proto: &'a str,
     matches: Vec<JsonMatch>,
     explanation: &'a str,
+    /// What the tailnet must also have for the answer to hold.
+    conditions: &'a [Condition],
+    #[serde(skip_serializing_if = "<[MemberAnswer]>::is_empty")]
+    members: &'a [MemberAnswer],
 }
 
 #[derive(Serialize)]
@@ -41,7 +45,12 @@ struct BatchLine {
 }
 
 pub fn run(args: &QueryArgs, out: &mut impl Write, err: &mut impl Write) -> io::Result<ExitStatus> {
-    let loaded = match load(&args.policy, args.inventory.as_deref(), err)? {
+    let loaded = match load(
+        &args.policy,
+        &args.inventory.files,
+        &args.inventory.assume_node,
+        err,
+    )? {
         Ok(loaded) => loaded,
         Err(status) => return Ok(status),
     };
@@ -141,6 +150,8 @@ fn json_answer<'a>(loaded: &Loaded, answer: &'a Answer) -> JsonAnswer<'a> {
             .map(|m| json_match(loaded, m))
             .collect(),
         explanation: &answer.explanation,
+        conditions: &answer.conditions,
+        members: &answer.members,
     }
 }
 
@@ -169,6 +180,7 @@ fn write_human(loaded: &Loaded, answer: &Answer, out: &mut impl Write) -> io::Re
         answer.src, answer.dst, answer.proto
     )?;
     writeln!(out, "  {}", answer.explanation)?;
+    write_conditions(&answer.conditions, &answer.members, out)?;
     for origin in &answer.matches {
         let (line, column) = loaded.position(origin.span);
         let first_line = rule_summary(&loaded.text, origin.span);
@@ -178,6 +190,25 @@ fn write_human(loaded: &Loaded, answer: &Answer, out: &mut impl Write) -> io::Re
             section_name(origin.section),
             origin.index
         )?;
+    }
+    Ok(())
+}
+
+/// The conditions an answer holds on, and each member's verdict.
+fn write_conditions(
+    conditions: &[Condition],
+    members: &[MemberAnswer],
+    out: &mut impl Write,
+) -> io::Result<()> {
+    if !conditions.is_empty() {
+        writeln!(out, "  on condition that:")?;
+        for condition in conditions {
+            writeln!(out, "    - {}", condition.text)?;
+        }
+    }
+    for member in members {
+        let verdict = if member.allowed { "allowed" } else { "denied " };
+        writeln!(out, "  {verdict} for {}", member.member)?;
     }
     Ok(())
 }
@@ -242,6 +273,7 @@ fn run_ssh(
                 answer.verdict
             )?;
             writeln!(out, "  {}", answer.explanation)?;
+            write_conditions(&answer.conditions, &answer.members, out)?;
             if let (Some(rule), Some((line, column))) = (answer.rule, position) {
                 writeln!(out, "  ssh[{rule}] at line {line}, column {column}")?;
             }

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
-use tailpolicy::query::{Reach, Simulator};
+use tailpolicy::query::{Condition, Reach, Simulator};
 
 use super::policy::load;
 use super::query::section_name;
@@ -28,10 +28,21 @@ struct Entry<'a> {
     ports: &'a [String],
     protocols: &'a [String],
     rules: Vec<String>,
+    /// What the tailnet must also have for this line to hold.
+    #[serde(skip_serializing_if = "<[Condition]>::is_empty")]
+    conditions: &'a [Condition],
+    /// For a source standing for several identities: those this line holds for, if not all.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    members: &'a [String],
 }
 
 pub fn run(args: &ReachArgs, out: &mut impl Write, err: &mut impl Write) -> io::Result<ExitStatus> {
-    let loaded = match load(&args.policy, args.inventory.as_deref(), err)? {
+    let loaded = match load(
+        &args.policy,
+        &args.inventory.files,
+        &args.inventory.assume_node,
+        err,
+    )? {
         Ok(loaded) => loaded,
         Err(status) => return Ok(status),
     };
@@ -86,6 +97,12 @@ pub fn run(args: &ReachArgs, out: &mut impl Write, err: &mut impl Write) -> io::
                     e.protocols.join("/"),
                     e.rules.join(", ")
                 )?;
+                if !e.members.is_empty() {
+                    writeln!(out, "    only for: {}", e.members.join(", "))?;
+                }
+                for condition in e.conditions {
+                    writeln!(out, "    if {}", condition.text)?;
+                }
             }
         }
     }
@@ -103,5 +120,7 @@ fn entry(reach: &Reach) -> Entry<'_> {
             .iter()
             .map(|o| format!("{}[{}]", section_name(o.section), o.index))
             .collect(),
+        conditions: &reach.conditions,
+        members: &reach.members,
     }
 }

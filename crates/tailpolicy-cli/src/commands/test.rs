@@ -29,13 +29,21 @@ struct JsonAssertion<'a> {
     expect: &'a str,
     target: &'a str,
     passed: bool,
+    /// The condition an undetermined assertion depends on (it then counts as passed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    undetermined: Option<&'a str>,
     detail: &'a str,
     line: u32,
     column: u32,
 }
 
 pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::Result<ExitStatus> {
-    let loaded = match load(&args.policy, args.inventory.as_deref(), err)? {
+    let loaded = match load(
+        &args.policy,
+        &args.inventory.files,
+        &args.inventory.assume_node,
+        err,
+    )? {
         Ok(loaded) => loaded,
         Err(status) => return Ok(status),
     };
@@ -84,6 +92,7 @@ fn json_assertion<'a>(loaded: &Loaded, a: &'a Assertion) -> JsonAssertion<'a> {
         expect: a.expect,
         target: &a.target,
         passed: a.passed,
+        undetermined: a.undetermined.as_deref(),
         detail: &a.detail,
         line,
         column,
@@ -105,7 +114,11 @@ fn write_human(
 ) -> io::Result<()> {
     for a in assertions {
         let (line, column) = loaded.position(a.span);
-        let mark = if a.passed { "ok  " } else { "FAIL" };
+        let mark = match (a.passed, &a.undetermined) {
+            (true, None) => "ok  ",
+            (true, Some(_)) => "??  ",
+            (false, _) => "FAIL",
+        };
         writeln!(
             out,
             "{mark} {path}:{line}:{column} {}[{}] {} {} from {}",
@@ -117,6 +130,14 @@ fn write_human(
         )?;
         if !a.passed {
             writeln!(out, "       {}", a.detail)?;
+        }
+        if let Some(condition) = &a.undetermined {
+            let outcome = if a.expect == "deny" && a.block == Block::Tests {
+                "fails"
+            } else {
+                "passes"
+            };
+            writeln!(out, "       undetermined: {outcome} if {condition}")?;
         }
     }
     let failures = assertions.iter().filter(|a| !a.passed).count();

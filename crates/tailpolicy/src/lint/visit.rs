@@ -18,6 +18,17 @@ pub(crate) enum Place {
     GrantVia,
     SshSrc,
     SshDst,
+    /// An SSH rule's session `recorder`.
+    SshRecorder,
+    /// A key of `autoApprovers.services` (a `svc:` service or a tag).
+    ServiceKey,
+    /// An app connector's `connectors` (`nodeAttrs` `tailscale.com/app-connectors`).
+    AppConnector,
+    /// An `attrConfig` entry's `broadcastToPeers`.
+    AttrBroadcast,
+    /// A `recorder`/`recorders` tag in a grant's `tailscale.com/cap/kubernetes` value
+    /// (the Kubernetes operator's session recording).
+    CapRecorder,
     /// A `tagOwners` value.
     TagOwner,
     /// A `groups` member.
@@ -112,12 +123,44 @@ fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
         for posture in &grant.src_posture {
             plain(out, posture, Place::Posture, None);
         }
+        let kubernetes = grant
+            .app
+            .iter()
+            .flat_map(|app| &app.entries)
+            .filter(|(name, _)| name.value.trimmed() == "tailscale.com/cap/kubernetes");
+        for (_, value) in kubernetes {
+            let members = value
+                .as_array()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(crate::syntax::Value::as_object)
+                .flatten()
+                .filter(|m| {
+                    m.key.eq_ignore_ascii_case("recorder")
+                        || m.key.eq_ignore_ascii_case("recorders")
+                });
+            for member in members {
+                for item in member.value.as_array().unwrap_or_default() {
+                    if let Some(text) = item.as_str() {
+                        out.push(Reference::new(
+                            text.trimmed(),
+                            item.span,
+                            Place::CapRecorder,
+                            None,
+                        ));
+                    }
+                }
+            }
+        }
     }
     for rule in &policy.ssh {
         list(out, &rule.src, Place::SshSrc);
         list(out, &rule.dst, Place::SshDst);
         for posture in &rule.src_posture {
             plain(out, posture, Place::Posture, None);
+        }
+        for recorder in &rule.recorder {
+            plain(out, recorder, Place::SshRecorder, None);
         }
     }
     named(out, &policy.tag_owners, Place::TagOwner);
@@ -140,11 +183,24 @@ fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
     }
     named(out, &policy.auto_approvers.routes, Place::AutoApprover);
     named(out, &policy.auto_approvers.services, Place::AutoApprover);
+    for service in &policy.auto_approvers.services {
+        plain(out, &service.name, Place::ServiceKey, None);
+    }
     for s in &policy.auto_approvers.exit_node {
         plain(out, s, Place::AutoApprover, None);
     }
     for attr in &policy.node_attrs {
         list(out, &attr.target, Place::NodeAttrTarget);
+        for connector in &attr.app_connectors {
+            for tag in &connector.connectors {
+                plain(out, tag, Place::AppConnector, None);
+            }
+        }
+    }
+    for entry in &policy.attr_config {
+        for peer in &entry.broadcast_to_peers {
+            plain(out, peer, Place::AttrBroadcast, None);
+        }
     }
     for posture in &policy.default_src_posture {
         plain(out, posture, Place::Posture, None);

@@ -7,8 +7,8 @@ use crate::span::Spanned;
 use crate::syntax::{Member, Value, ValueKind};
 
 use super::{
-    AclRule, AclTest, AutoApprovers, CapMap, Grant, HostEntry, List, NamedList, NodeAttr, Policy,
-    Settings, SshRule, SshTest, Str,
+    APP_CONNECTORS, AclRule, AclTest, AppConnector, AttrConfig, AutoApprovers, CapMap, Grant,
+    HostEntry, List, NamedList, NodeAttr, Policy, Settings, SshRule, SshTest, Str,
 };
 
 /// Lowers a parsed document into a policy, reporting structural problems.
@@ -65,6 +65,7 @@ const POLICY_FIELDS: &[&str] = &[
     "randomizeClientPort",
     "OneCGNATRoute",
     "nodeVisibility",
+    "attrConfig",
 ];
 const ACL_FIELDS: &[&str] = &[
     "action",
@@ -84,9 +85,12 @@ const SSH_FIELDS: &[&str] = &[
     "checkPeriod",
     "acceptEnv",
     "srcPosture",
+    "recorder",
+    "enforceRecorder",
 ];
 const AUTO_APPROVER_FIELDS: &[&str] = &["routes", "exitNode", "services"];
 const NODE_ATTR_FIELDS: &[&str] = &["target", "attr", "app", "ipPool"];
+const ATTR_CONFIG_FIELDS: &[&str] = &["type", "allowSetByNode", "broadcastToPeers"];
 const TEST_FIELDS: &[&str] = &[
     "src",
     "user",
@@ -127,6 +131,7 @@ impl Lowerer {
         policy.node_attrs = self.vec(fields.get("nodeAttrs"), "nodeAttrs", Self::node_attr);
         policy.tests = self.vec(fields.get("tests"), "tests", Self::acl_test);
         policy.ssh_tests = self.vec(fields.get("sshTests"), "sshTests", Self::ssh_test);
+        policy.attr_config = self.attr_config(fields.get("attrConfig"));
         policy.settings = Settings {
             randomize_client_port: self
                 .boolean(fields.get("randomizeClientPort"), "randomizeClientPort"),
@@ -190,7 +195,65 @@ impl Lowerer {
         rule.check_period = self.string(fields.get("checkPeriod"), "checkPeriod");
         rule.accept_env = self.strings(fields.get("acceptEnv"), "acceptEnv");
         rule.src_posture = self.strings(fields.get("srcPosture"), "srcPosture");
+        rule.recorder = self.strings(fields.get("recorder"), "recorder");
+        rule.enforce_recorder = self.boolean(fields.get("enforceRecorder"), "enforceRecorder");
         Some(rule)
+    }
+
+    fn attr_config(&mut self, value: Option<&Value>) -> Vec<AttrConfig> {
+        let Some(value) = value else {
+            return Vec::new();
+        };
+        let Some(members) = value.as_object() else {
+            self.wrong_type(value, "`attrConfig`", "an object");
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(members.len());
+        for member in members {
+            let mut entry = AttrConfig {
+                name: Spanned::new(member.key.clone(), member.key_span),
+                ..AttrConfig::default()
+            };
+            if !member.value.is_null() {
+                let what = format!("attrConfig[\"{}\"]", member.key);
+                if let Some(fields) = self.fields(&member.value, &what, ATTR_CONFIG_FIELDS) {
+                    entry.kind = self.string(fields.get("type"), "type");
+                    entry.allow_set_by_node =
+                        self.boolean(fields.get("allowSetByNode"), "allowSetByNode");
+                    entry.broadcast_to_peers =
+                        self.strings(fields.get("broadcastToPeers"), "broadcastToPeers");
+                }
+            }
+            out.push(entry);
+        }
+        out
+    }
+
+    /// The entries of the app-connector attribute; other fields of an entry are left to
+    /// the capability's consumer.
+    fn app_connectors(&mut self, app: &CapMap) -> Vec<AppConnector> {
+        let mut out = Vec::new();
+        let values = app
+            .entries
+            .iter()
+            .filter(|(name, _)| name.value.trim_ascii() == APP_CONNECTORS)
+            .filter_map(|(_, v)| v.as_array())
+            .flatten();
+        for value in values {
+            let Some(members) = value.as_object() else {
+                continue;
+            };
+            let fields = Fields { members };
+            out.push(AppConnector {
+                span: value.span,
+                name: self.string(fields.get("name"), "name"),
+                connectors: self.strings(fields.get("connectors"), "connectors"),
+                domains: self.strings(fields.get("domains"), "domains"),
+                routes: self.strings(fields.get("routes"), "routes"),
+                preset_app_id: self.string(fields.get("presetAppID"), "presetAppID"),
+            });
+        }
+        out
     }
 
     fn auto_approvers(&mut self, value: &Value) -> AutoApprovers {
@@ -216,6 +279,9 @@ impl Lowerer {
         attr.attr = self.strings(fields.get("attr"), "attr");
         attr.app = fields.get("app").and_then(|v| self.cap_map(v, "app"));
         attr.ip_pool = self.strings(fields.get("ipPool"), "ipPool");
+        if let Some(app) = &attr.app {
+            attr.app_connectors = self.app_connectors(app);
+        }
         Some(attr)
     }
 

@@ -55,7 +55,20 @@ pub struct Policy {
     pub node_attrs: Vec<NodeAttr>,
     pub tests: Vec<AclTest>,
     pub ssh_tests: Vec<SshTest>,
+    /// `attrConfig`: custom device attributes (`tailscale-client-go-v2` `ACLAttrConfig`).
+    pub attr_config: Vec<AttrConfig>,
     pub settings: Settings,
+}
+
+/// One `attrConfig` entry: a custom device attribute and who may set and see it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttrConfig {
+    pub name: Str,
+    /// `"string"`, `"bool"` or `"number"`.
+    pub kind: Option<Str>,
+    pub allow_set_by_node: Option<Spanned<bool>>,
+    /// Destinations that receive the attribute's value, e.g. `tag:admin`.
+    pub broadcast_to_peers: Vec<Str>,
 }
 
 /// A `hosts` entry: an alias for an IP address or CIDR.
@@ -113,6 +126,10 @@ pub struct SshRule {
     pub check_period: Option<Str>,
     pub accept_env: Vec<Str>,
     pub src_posture: Vec<Str>,
+    /// Session recording: the tags of the recorder nodes.
+    pub recorder: Vec<Str>,
+    /// Refuse the session when no recorder is reachable.
+    pub enforce_recorder: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -130,6 +147,24 @@ pub struct NodeAttr {
     pub attr: Vec<Str>,
     pub app: Option<CapMap>,
     pub ip_pool: Vec<Str>,
+    /// The entries of `app["tailscale.com/app-connectors"]`, read from `app`.
+    pub app_connectors: Vec<AppConnector>,
+}
+
+/// The capability name of the app-connector node attribute.
+pub const APP_CONNECTORS: &str = "tailscale.com/app-connectors";
+
+/// One app connector (`tailscale-client-go-v2` `NodeAttrGrantApp`, plus `routes`). The
+/// value stays in `app` too, where the capability map is compiled from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppConnector {
+    pub span: Span,
+    pub name: Option<Str>,
+    /// Tags of the connector nodes.
+    pub connectors: Vec<Str>,
+    pub domains: Vec<Str>,
+    pub routes: Vec<Str>,
+    pub preset_app_id: Option<Str>,
 }
 
 /// A `tests` entry.

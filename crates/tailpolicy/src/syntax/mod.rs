@@ -2,8 +2,14 @@
 //! every key and value keeps its byte span.
 //!
 //! Exactly two relaxations over RFC 8259 are accepted, as in `github.com/tailscale/hujson`:
-//! `//` and `/* */` comments wherever whitespace may stand, and one trailing comma after the
-//! last element of a non-empty array or object. Everything JSON5 adds is rejected.
+//! `//` and `/* */` comments wherever whitespace may stand (a `//` comment ends with a line
+//! break, also at the end of the input), and one trailing comma after the last element of a
+//! non-empty array or object. Everything JSON5 adds is rejected.
+//!
+//! The parser accepts exactly what `hujson.Parse` accepts (checked against the library by
+//! `tests/hujson_oracle.rs`), with two deliberate differences: the input is a `&str`, so text
+//! that is not UTF-8 is refused before parsing (hujson lets invalid UTF-8 through in strings),
+//! and nesting deeper than [`MAX_DEPTH`] is an error (a resource limit; hujson has none).
 
 mod parser;
 

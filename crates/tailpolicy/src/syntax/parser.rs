@@ -200,7 +200,7 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 Some(b' ' | b'\t' | b'\n' | b'\r') => self.pos += 1,
                 Some(b'/') => match self.bytes.get(self.pos + 1) {
-                    Some(b'/') => self.line_comment(),
+                    Some(b'/') => self.line_comment()?,
                     Some(b'*') => self.block_comment()?,
                     _ => return Ok(()),
                 },
@@ -209,27 +209,35 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// `self.pos` is at `//`. The comment runs up to, not including, the next `\n`.
-    ///
-    /// A `//` comment on the last line without a final newline is accepted on purpose.
-    /// `github.com/tailscale/hujson` needs the `\n` (`null//` fails there while `null//\n`
-    /// parses), but editors and tools often strip the final newline, and failing a policy
-    /// for that would only confuse.
-    fn line_comment(&mut self) {
+    /// `self.pos` is at `//`. The comment runs up to, not including, the next `\n`, which
+    /// must be there: `github.com/tailscale/hujson` rejects a `//` comment that ends the input
+    /// (`parsing comment: unexpected EOF`), and so does Tailscale's server.
+    fn line_comment(&mut self) -> PResult<()> {
         let start = self.pos;
-        let end = self
+        let Some(end) = self
             .rest(start)
             .iter()
             .position(|&b| b == b'\n')
-            .map_or(self.bytes.len(), |i| start + i);
+            .map(|i| start + i)
+        else {
+            return Err(Box::new(
+                Diagnostic::error(
+                    codes::SYNTAX,
+                    "expected a line break after the `//` comment, found the end of the input",
+                    span(start, self.bytes.len()),
+                )
+                .with_help("end the comment with a newline"),
+            ));
+        };
         // Leave the `\r` of a CRLF line ending out of the comment.
-        let text_end = if end < self.bytes.len() && self.bytes.get(end - 1) == Some(&b'\r') {
+        let text_end = if self.bytes.get(end.wrapping_sub(1)) == Some(&b'\r') {
             end - 1
         } else {
             end
         };
         self.comments.push(span(start, text_end.max(start + 2)));
         self.pos = end;
+        Ok(())
     }
 
     /// `self.pos` is at `/*`. Block comments do not nest: the first `*/` closes it.

@@ -108,6 +108,7 @@ impl<'p> Validator<'p> {
         self.node_attrs();
         self.tests();
         self.ssh_tests();
+        self.attr_config();
         self.member_spellings();
     }
 
@@ -122,6 +123,38 @@ impl<'p> Validator<'p> {
         let last = self.diagnostics.len() - 1;
         #[expect(clippy::indexing_slicing, reason = "an element was just pushed")]
         &mut self.diagnostics[last]
+    }
+
+    /// A finding where Tailscale's answer is not pinned down: a warning, never an error,
+    /// since a false rejection blocks a working policy.
+    pub(crate) fn warn(&mut self, code: &'static str, message: impl Into<String>, span: Span) {
+        self.diagnostics
+            .push(Diagnostic::warning(code, message, span));
+    }
+
+    /// Checks a tag named by a newer field (`recorder`, `connectors`, `broadcastToPeers`,
+    /// ...): an undefined tag there is a warning, since no capture shows Tailscale's answer.
+    pub(crate) fn soft_tag(&mut self, text: &Str, field: &str) {
+        match Selector::parse(&text.value) {
+            Selector::Tag(tag) => {
+                if !self.tag_defined(tag) {
+                    self.warn(
+                        codes::UNDEFINED_TAG,
+                        format!("{field}: tag not found: \"{tag}\""),
+                        text.span,
+                    );
+                    self.suggest_tag(tag);
+                }
+            }
+            _ => {
+                self.warn(
+                    codes::SELECTOR_NOT_ALLOWED,
+                    format!("{field}: \"{}\" is not a tag", text.value.trimmed()),
+                    text.span,
+                );
+                self.help(format!("`{field}` lists tags, e.g. `tag:recorder`"));
+            }
+        }
     }
 
     pub(crate) fn help(&mut self, help: impl Into<String>) {
@@ -242,6 +275,7 @@ impl<'p> Validator<'p> {
                         );
                         self.help("SSH destinations are tags, `autogroup:self`, `autogroup:tagged` or a user");
                     }
+                    Place::SshSrc => self.address_ssh_source(trimmed, span),
                     _ => self.not_allowed(trimmed, place, span),
                 }
             }
@@ -274,6 +308,13 @@ impl<'p> Validator<'p> {
                     self.help(
                         "SSH destinations are tags, `autogroup:self`, `autogroup:tagged` or a user",
                     );
+                }
+                Place::SshSrc => {
+                    if self.host(name).is_none() {
+                        self.undefined_host(name, span);
+                    } else {
+                        self.address_ssh_source(trimmed, span);
+                    }
                 }
                 _ => self.not_allowed(trimmed, place, span),
             },
@@ -329,7 +370,11 @@ impl<'p> Validator<'p> {
         let allowed = match place {
             Place::AclSrc | Place::GrantSrc => autogroup != Autogroup::SelfDevices,
             Place::AclDst | Place::GrantDst => autogroup != Autogroup::Shared,
-            Place::SshSrc => matches!(autogroup, Autogroup::Member | Autogroup::Tagged),
+            // Role autogroups are accepted as SSH sources (tailscale#14102 shows such a rule
+            // saved); only `sshTests` refuses them as a test source.
+            Place::SshSrc => {
+                matches!(autogroup, Autogroup::Member | Autogroup::Tagged) || autogroup.is_role()
+            }
             Place::SshDst => matches!(
                 autogroup,
                 Autogroup::Member | Autogroup::Tagged | Autogroup::SelfDevices
@@ -347,11 +392,23 @@ impl<'p> Validator<'p> {
                     format!("\"{text}\" is not allowed in src"),
                     span,
                 );
-                self.help("SSH sources may be users, groups, tags, `autogroup:member` or `autogroup:tagged`");
+                self.help("SSH sources may be users, groups, tags, `autogroup:member`, `autogroup:tagged` or role autogroups such as `autogroup:admin`");
             } else {
                 self.not_allowed(text, place, span);
             }
         }
+    }
+
+    /// A host alias or address as an SSH source: the targets table says no, but no capture
+    /// shows Tailscale refusing it, SSH principals can be node addresses, and policies in
+    /// use write it; so a warning.
+    fn address_ssh_source(&mut self, text: &str, span: Span) {
+        self.warn(
+            codes::SELECTOR_NOT_ALLOWED,
+            format!("\"{text}\" as an SSH src: Tailscale documents users, groups, tags and autogroups as SSH sources"),
+            span,
+        );
+        self.help("it names the devices at that address; a tag or user says the same and survives a new address");
     }
 
     fn domain(&mut self, domain: &str, in_ssh_src: bool, span: Span) {
@@ -460,18 +517,25 @@ impl<'p> Validator<'p> {
             .iter()
             .find(|(plural, _)| *plural)
             .map(|(_, s)| *s);
+        // The docs say one file cannot use both, but no capture shows a refusal, and
+        // Tailscale's own snippets combine them (the Funnel attribute written with
+        // `autogroup:members` pasted into the default policy's `autogroup:member` rules):
+        // a warning.
         if let (Some(singular), Some(plural)) = (singular, plural) {
-            self.error(
+            self.warn(
                 codes::MIXED_MEMBER_SPELLINGS,
-                "autogroup:member and autogroup:members cannot both be used in one policy",
+                "autogroup:member and autogroup:members are both used in this policy",
                 plural,
-            )
-            .labels
-            .push(crate::diagnostic::Label {
-                span: singular,
-                message: Some("also used here".into()),
-            });
-            self.help("use `autogroup:member` everywhere");
+            );
+            if let Some(last) = self.diagnostics.last_mut() {
+                last.labels.push(crate::diagnostic::Label {
+                    span: singular,
+                    message: Some("also used here".into()),
+                });
+            }
+            self.help(
+                "the docs allow only one spelling per file; use `autogroup:member` everywhere",
+            );
         }
     }
 }

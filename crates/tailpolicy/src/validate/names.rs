@@ -314,15 +314,25 @@ impl Validator<'_> {
             self.approver(approver);
         }
         for service in &approvers.services {
-            if !service.name.value.starts_with("svc:") {
-                self.error(
-                    codes::INVALID_AUTO_APPROVER,
-                    format!(
-                        "autoApprovers.services: \"{}\" must start with 'svc:'",
-                        service.name.value
-                    ),
-                    service.name.span,
-                );
+            // Keys are services (`svc:`) or tags, which approve every service carrying
+            // the tag (Tailscale's Kubernetes operator policy, `cmd/k8s-operator/e2e`).
+            match Selector::parse(&service.name.value) {
+                Selector::Service(_) => {}
+                Selector::Tag(tag) => {
+                    if !self.tag_defined(tag) {
+                        self.undefined_tag(tag, tag, Place::AutoApprover, service.name.span);
+                    }
+                }
+                _ => {
+                    self.error(
+                        codes::INVALID_AUTO_APPROVER,
+                        format!(
+                            "autoApprovers.services: \"{}\" must start with 'svc:' or 'tag:'",
+                            service.name.value
+                        ),
+                        service.name.span,
+                    );
+                }
             }
             self.approver_list(service);
         }
@@ -360,11 +370,60 @@ impl Validator<'_> {
                     }
                 }
             }
+            // Node capabilities: the reserved-domain rule is for grant `app` keys (the
+            // app-connector attribute is `tailscale.com/app-connectors`); the name's form
+            // is not pinned down here, so a bad one is a warning.
             if let Some(app) = &attr.app {
                 for (name, _) in &app.entries {
-                    if let Err(error) = crate::names::check_capability_name(&name.value) {
-                        self.error(codes::INVALID_CAPABILITY, error.to_string(), name.span);
+                    if let Err(crate::names::CapabilityNameError::Form) =
+                        crate::names::check_capability_name(&name.value)
+                    {
+                        self.warn(
+                            codes::INVALID_CAPABILITY,
+                            format!(
+                                "nodeAttrs app: `{}` does not have the form {{domain}}/{{path}}",
+                                name.value
+                            ),
+                            name.span,
+                        );
                     }
+                }
+            }
+            for connector in &attr.app_connectors {
+                for tag in &connector.connectors {
+                    self.soft_tag(tag, "connectors");
+                }
+                for route in &connector.routes {
+                    if parse_prefix(route.value.trimmed()).is_none() {
+                        self.warn(
+                            codes::INVALID_NODE_ATTR,
+                            format!("app connector route \"{}\" is not a CIDR", route.value),
+                            route.span,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn attr_config(&mut self) {
+        let policy = self.policy;
+        for entry in &policy.attr_config {
+            if let Some(kind) = &entry.kind
+                && !matches!(kind.value.as_str(), "string" | "bool" | "number")
+            {
+                self.warn(
+                    codes::INVALID_SETTING,
+                    format!(
+                        "attrConfig[\"{}\"]: type \"{}\" is not one of \"string\", \"bool\", \"number\"",
+                        entry.name.value, kind.value
+                    ),
+                    kind.span,
+                );
+            }
+            for peer in &entry.broadcast_to_peers {
+                if let Selector::Tag(_) = Selector::parse(&peer.value) {
+                    self.soft_tag(peer, "broadcastToPeers");
                 }
             }
         }
@@ -375,6 +434,11 @@ impl Validator<'_> {
 fn check_posture_assertion(text: &str) -> Result<(), String> {
     let text = text.trimmed();
     let Some((attribute, rest)) = text.split_once(char::is_whitespace) else {
+        // A bare boolean attribute, as in Tailscale's default policy
+        // (`"node:tsAutoUpdate"`).
+        if text.contains(':') {
+            return Ok(());
+        }
         return Err("expected `<attribute> <operator> <value>`".into());
     };
     if !attribute.contains(':') {

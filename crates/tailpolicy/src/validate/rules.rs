@@ -189,9 +189,7 @@ impl Validator<'_> {
         }
         if let Some(app) = &grant.app {
             for (name, _) in &app.entries {
-                if let Err(error) = crate::names::check_capability_name(&name.value) {
-                    self.error(codes::INVALID_CAPABILITY, error.to_string(), name.span);
-                }
+                self.grant_capability(name);
             }
             if has_internet && !app.entries.is_empty() {
                 self.error(
@@ -220,6 +218,32 @@ impl Validator<'_> {
         }
         if has_self {
             self.self_sources(&grant.src.items, &sources, false);
+        }
+    }
+}
+
+impl Validator<'_> {
+    /// A grant `app` key. Tailscale refuses `tailscale.com` names other than the ones it
+    /// publishes; the list of published ones is not pinned down, so an unknown one is a
+    /// warning unless a capture shows it refused.
+    fn grant_capability(&mut self, name: &Str) {
+        use crate::names::{CapabilityNameError, check_capability_name};
+        let text = name.value.as_str();
+        match check_capability_name(text) {
+            Ok(()) => {}
+            Err(CapabilityNameError::ReservedDomain)
+                if !crate::names::is_refused_tailscale_capability(text) =>
+            {
+                self.warn(
+                    codes::INVALID_CAPABILITY,
+                    format!("`{text}` is not a tailscale.com capability tailpolicy knows Tailscale to publish"),
+                    name.span,
+                );
+                self.help("Tailscale refuses tailscale.com names it does not publish (\"capability name must not be in the tailscale.com domain\"); check the spelling, or use a domain you control");
+            }
+            Err(error) => {
+                self.error(codes::INVALID_CAPABILITY, error.to_string(), name.span);
+            }
         }
     }
 }

@@ -67,6 +67,9 @@ impl Validator<'_> {
         if let Some(period) = &rule.check_period {
             self.check_period(&period.value, period.span, is_check);
         }
+        for recorder in &rule.recorder {
+            self.soft_tag(recorder, "recorder");
+        }
         for env in &rule.accept_env {
             if env.value.is_empty() {
                 self.error(
@@ -157,11 +160,14 @@ impl Validator<'_> {
 
     fn check_period(&mut self, text: &str, span: crate::span::Span, is_check: bool) {
         if !is_check {
-            self.error(
+            // Headscale rejects it; no capture shows Tailscale doing so, and policies in
+            // the wild (tailscale-client-go's own test data) carry it on accept rules.
+            self.warn(
                 codes::INVALID_CHECK_PERIOD,
-                "checkPeriod is only valid with action \"check\"",
+                "checkPeriod has no effect on an \"accept\" rule",
                 span,
             );
+            self.help("`checkPeriod` applies to `\"action\": \"check\"` rules; remove it or make the rule a check rule");
             return;
         }
         if text == "always" {

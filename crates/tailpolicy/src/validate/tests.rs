@@ -52,18 +52,12 @@ impl Validator<'_> {
                 test.span,
             );
         }
-        if let Some(proto) = &test.proto {
-            let allowed = match crate::proto::parse_protocol(&proto.value) {
-                Ok(protocol) => matches!(protocol.number(), 6 | 17 | 132),
-                Err(_) => false,
-            };
-            if !allowed {
-                self.test_error(
-                    index,
-                    "test protocol must be tcp, udp, sctp, or empty",
-                    proto.span,
-                );
-            }
+        // Any protocol an ACL takes: the policy-file docs test ICMP with `"proto": "icmp"`
+        // and port 0; only tcp, udp and sctp was headscale's restriction.
+        if let Some(proto) = &test.proto
+            && let Err(error) = crate::proto::parse_protocol(&proto.value)
+        {
+            self.test_error(index, format!("proto: {error}"), proto.span);
         }
         let tagged_source = matches!(source, Some(Selector::Tag(_)));
         for destination in test.accept.iter().chain(&test.deny) {

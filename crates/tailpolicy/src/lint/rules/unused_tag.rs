@@ -1,13 +1,16 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
+use crate::lint::visit::Place;
 use crate::selector::{Selector, tag_eq};
 use crate::text::Trimmed;
 
 declare_rule! {
     /// ### What it does
-    /// Flags a tag defined in `tagOwners` that nothing else names: no ACL, grant, SSH rule,
-    /// `via`, other tag's owners, auto approver, node attribute or test. A tag owning
-    /// itself does not count.
+    /// Flags a tag defined in `tagOwners` that nothing else names: no ACL, grant, SSH rule
+    /// or its session `recorder`, `via`, other tag's owners, auto approver (or
+    /// `autoApprovers.services` key), node attribute, app connector, `attrConfig`
+    /// `broadcastToPeers`, Kubernetes-capability `recorder` or test. A tag owning itself
+    /// does not count.
     ///
     /// ### Why is this bad
     /// Tagging a device replaces its user's identity with the tag's. A tag no rule names
@@ -45,7 +48,11 @@ fn check(cx: &mut RuleContext<'_>) {
         .references
         .iter()
         .filter_map(|r| match r.selector {
-            Selector::Tag(t) if !r.owner.is_some_and(|owner| tag_eq(owner, t)) => {
+            // Only a tag's own `tagOwners` entry does not count; a `services` approver
+            // under a tag key of the same name (`"tag:k8s": ["tag:k8s"]`) does.
+            Selector::Tag(t)
+                if !(r.place == Place::TagOwner && r.owner.is_some_and(|o| tag_eq(o, t))) =>
+            {
                 Some(t.trimmed().to_ascii_lowercase())
             }
             _ => None,
@@ -95,5 +102,31 @@ mod tests {
   "sshTests": [{"src": "a@example.com", "dst": ["tag:test"], "accept": ["root"]}],
 }"#;
         assert_eq!(findings(text, "TP005"), ["\"tag:self\""]);
+    }
+
+    #[test]
+    fn counts_recorders_connectors_services_and_attribute_peers() {
+        let text = r#"{
+  "tagOwners": {
+    "tag:server": [],
+    "tag:recorder": [],
+    "tag:connector": [],
+    "tag:k8s": [],
+    "tag:svc-host": [],
+    "tag:admin-view": [],
+    "tag:k8s-recorder": [],
+    "tag:k8s-rec2": [],
+    "tag:idle": [],
+  },
+  "ssh": [{"action": "accept", "src": ["autogroup:admin"], "dst": ["tag:server"],
+           "users": ["root"], "recorder": ["tag:recorder"], "enforceRecorder": true}],
+  "autoApprovers": {"services": {"tag:k8s": ["tag:k8s"], "svc:web": ["tag:svc-host"]}},
+  "nodeAttrs": [{"target": ["*"], "app": {"tailscale.com/app-connectors": [
+    {"name": "github", "connectors": ["tag:connector"], "domains": ["github.com"]}]}}],
+  "attrConfig": {"custom:team": {"type": "string", "broadcastToPeers": ["tag:admin-view"]}},
+  "grants": [{"src": ["autogroup:admin"], "dst": ["tag:server"], "app": {
+    "tailscale.com/cap/kubernetes": [{"recorder": ["tag:k8s-recorder"]}, {"recorders": ["tag:k8s-rec2"]}]}}],
+}"#;
+        assert_eq!(findings(text, "TP005"), ["\"tag:idle\""]);
     }
 }

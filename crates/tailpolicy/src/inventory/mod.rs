@@ -1,7 +1,18 @@
 //! The tailnet state a policy is evaluated against: users, nodes and tailnet settings, in the
 //! JSON shape of the `users`, `nodes` and `tailnet` fields of the conformance captures.
+//!
+//! With the `inventory-sources` feature, [`Inventory::read`] also takes the files users already
+//! have (`tailscale status --json`, `tailscale debug netmap`, the Tailscale API's devices, users
+//! and VIP services, headscale's `nodes list` / `users list -o json`), told apart by shape
+//! (`sources/`). Every shape goes through the same checks (`check.rs`).
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+// The checks and the source readers stay out of the WASM module (its size budget).
+#[cfg(feature = "inventory-sources")]
+mod check;
+#[cfg(feature = "inventory-sources")]
+mod sources;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
@@ -18,6 +29,22 @@ pub struct Inventory {
     /// sources such as `tailscale status --json` lack some, and answers that depend on a
     /// missing fact are undetermined, as without an inventory.
     pub unknown: Unknowns,
+    /// Tailscale Services (`svc:` names) from the API's `vip-services`.
+    pub services: Vec<Service>,
+    /// Identities (`tag:depot-runner`, a user login) of nodes that come and go, such as
+    /// ephemeral CI runners: [`Inventory::add_assumed_nodes`] adds one node for each.
+    pub assume_nodes: Vec<String>,
+}
+
+/// A Tailscale Service (`GET /tailnet/{t}/vip-services`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Service {
+    /// `svc:name`.
+    pub name: String,
+    pub addrs: Vec<IpAddr>,
+    /// As the API writes them, e.g. `tcp:443`.
+    pub ports: Vec<String>,
+    pub tags: Vec<String>,
 }
 
 /// Which facts about the tailnet an inventory does not know (`false`: known).
@@ -43,6 +70,9 @@ pub struct User {
     /// Admin-console roles: `owner`, `admin`, `it-admin`, `network-admin`, `billing-admin`,
     /// `auditor`; they make the user a member of the matching role autogroup.
     pub roles: Vec<String>,
+    /// A user of another tailnet that devices were shared with (API `type: shared`): not a
+    /// member of this tailnet, so not in `autogroup:member`.
+    pub shared: bool,
 }
 
 impl User {
@@ -77,6 +107,11 @@ pub struct Node {
     pub primary_routes: Vec<IpNet>,
     /// Who created a tagged node (unit fixtures); not part of its identity.
     pub created_by: Option<String>,
+    /// Removed when it goes offline (API `isEphemeral`, headscale's ephemeral auth keys).
+    pub ephemeral: bool,
+    /// Shared in from another tailnet (API `isExternal`, a netmap `Sharer`): its owner is
+    /// not a member of this tailnet.
+    pub shared: bool,
 }
 
 impl Node {
@@ -92,7 +127,15 @@ impl Node {
             approved_routes: Vec::new(),
             primary_routes: Vec::new(),
             created_by: None,
+            ephemeral: false,
+            shared: false,
         }
+    }
+
+    /// The node's addresses, IPv4 first.
+    pub fn addrs(&self) -> impl Iterator<Item = IpAddr> {
+        let v4 = self.ipv4.map(IpAddr::V4);
+        v4.into_iter().chain(self.ipv6.map(IpAddr::V6))
     }
 
     pub fn is_tagged(&self) -> bool {
@@ -129,6 +172,62 @@ pub const INVALID_INVENTORY: &str = "INVENTORY";
 const INVENTORY_HELP: &str =
     "an inventory is a JSON object `{\"users\": [...], \"nodes\": [...], \"tailnet\": {...}}`";
 
+/// What [`Inventory::read`] found in one file.
+#[derive(Debug, Clone)]
+pub struct Read {
+    pub inventory: Inventory,
+    /// Things Tailscale allows but that are likely mistakes (a node without an address).
+    pub warnings: Vec<Diagnostic>,
+    pub shape: Shape,
+    /// The node whose view the file is (`tailscale status`, a netmap).
+    pub viewer: Option<String>,
+}
+
+/// The kinds of file [`Inventory::read`] recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Own,
+    Status,
+    Netmap,
+    ApiDevices,
+    ApiUsers,
+    ApiServices,
+    HeadscaleNodes,
+    HeadscaleUsers,
+}
+
+impl Shape {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Shape::Own => "tailpolicy inventory",
+            Shape::Status => "`tailscale status --json`",
+            Shape::Netmap => "`tailscale debug netmap`",
+            Shape::ApiDevices => "Tailscale API devices",
+            Shape::ApiUsers => "Tailscale API users",
+            Shape::ApiServices => "Tailscale API VIP services",
+            Shape::HeadscaleNodes => "`headscale nodes list -o json`",
+            Shape::HeadscaleUsers => "`headscale users list -o json`",
+        }
+    }
+}
+
+/// Where a node or user came from in the file, for the checks' messages.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "inventory-sources"), allow(dead_code))]
+pub(crate) struct Located {
+    pub span: Span,
+    pub path: String,
+}
+
+/// An inventory as read, before the checks.
+#[cfg_attr(not(feature = "inventory-sources"), allow(dead_code))]
+pub(crate) struct Draft {
+    pub inventory: Inventory,
+    pub nodes_at: Vec<Located>,
+    pub users_at: Vec<Located>,
+    pub viewer: Option<String>,
+}
+
 impl Inventory {
     /// Reads inventory JSON; a failure is an `INVENTORY` diagnostic located in `text`.
     ///
@@ -136,6 +235,11 @@ impl Inventory {
     /// as in policy files. Unknown top-level keys are errors; unknown keys of a user or node
     /// are ignored (captures carry more fields), and a `null` field counts as absent.
     pub fn parse(text: &str) -> Result<Self, Diagnostic> {
+        Self::read(text).map(|read| read.inventory)
+    }
+
+    /// [`parse`](Self::parse), also returning warnings and the file's shape.
+    pub fn read(text: &str) -> Result<Read, Diagnostic> {
         let parsed = crate::syntax::parse(text);
         if let Some(first) = parsed.diagnostics.into_iter().find(Diagnostic::is_error) {
             let mut error = invalid(first.primary_span(), &first.message);
@@ -145,24 +249,12 @@ impl Inventory {
         let Some(root) = parsed.value else {
             return Err(invalid(Span::at(0), "expected a JSON object"));
         };
-        let mut inventory = Inventory::default();
-        for member in fields(&root, None)? {
-            match member.key.as_str() {
-                "users" => inventory.users = list(&member.value, Path::root("users"), read_user)?,
-                "nodes" => inventory.nodes = list(&member.value, Path::root("nodes"), read_node)?,
-                "tailnet" if member.value.is_null() => {}
-                "tailnet" => inventory.tailnet = read_tailnet(&member.value)?,
-                other => {
-                    return Err(invalid(
-                        member.key_span,
-                        &format!(
-                            "unknown field `{other}`, expected one of `users`, `nodes`, `tailnet`"
-                        ),
-                    ));
-                }
-            }
+        #[cfg(feature = "inventory-sources")]
+        if let Some(shape) = sources::detect(&root) {
+            let draft = sources::read(shape, &root)?;
+            return finish(draft, shape);
         }
-        Ok(inventory)
+        finish(read_own(&root)?, Shape::Own)
     }
 
     /// The domains usable in `user:*@domain` expressions, lowercased.
@@ -181,6 +273,269 @@ impl Inventory {
     pub fn node(&self, name: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.name == name)
     }
+
+    /// The checks every file gets, on an inventory built in code or merged from several
+    /// files (no locations): the first error, or the warnings. Addresses outside the tailnet
+    /// ranges are warnings here (each file was checked by its own shape's rule).
+    pub fn check(&self) -> Result<Vec<Diagnostic>, Diagnostic> {
+        #[cfg(feature = "inventory-sources")]
+        return check::check(self, &[], &[], true);
+        #[cfg(not(feature = "inventory-sources"))]
+        Ok(Vec::new())
+    }
+
+    /// Adds this file's facts to `self` (several `--inventory` files: devices + users +
+    /// services, or the status of several nodes). Users are matched by login, nodes by
+    /// address (else name); a fact is unknown only when no file knows it.
+    pub fn merge(&mut self, other: Inventory) {
+        for user in other.users {
+            let login = user.login().to_ascii_lowercase();
+            match self
+                .users
+                .iter_mut()
+                .find(|u| u.login().eq_ignore_ascii_case(&login))
+            {
+                Some(known) => {
+                    if known.id == 0 {
+                        known.id = user.id;
+                    }
+                    if self.unknown.roles && !other.unknown.roles {
+                        known.roles = user.roles;
+                    }
+                    known.email = known.email.take().or(user.email);
+                    known.shared |= user.shared;
+                }
+                None => self.users.push(user),
+            }
+        }
+        for node in other.nodes {
+            let same = |n: &&mut Node| match (n.addrs().next(), node.addrs().next()) {
+                (Some(a), Some(b)) => n.addrs().any(|x| x == b) || node.addrs().any(|x| x == a),
+                _ => n.name == node.name,
+            };
+            match self.nodes.iter_mut().find(same) {
+                Some(known) => {
+                    known.ipv4 = known.ipv4.or(node.ipv4);
+                    known.ipv6 = known.ipv6.or(node.ipv6);
+                    for (mine, theirs) in [
+                        (&mut known.routable_ips, node.routable_ips),
+                        (&mut known.approved_routes, node.approved_routes),
+                        (&mut known.primary_routes, node.primary_routes),
+                    ] {
+                        for route in theirs {
+                            if !mine.contains(&route) {
+                                mine.push(route);
+                            }
+                        }
+                    }
+                    known.ephemeral |= node.ephemeral;
+                    known.shared |= node.shared;
+                }
+                None => self.nodes.push(node),
+            }
+        }
+        for service in other.services {
+            if !self.services.iter().any(|s| s.name == service.name) {
+                self.services.push(service);
+            }
+        }
+        for identity in other.assume_nodes {
+            if !self.assume_nodes.contains(&identity) {
+                self.assume_nodes.push(identity);
+            }
+        }
+        if self.tailnet.domains.is_none() {
+            self.tailnet.domains = other.tailnet.domains;
+        }
+        self.tailnet.other.extend(other.tailnet.other);
+        let (mine, theirs) = (&mut self.unknown, other.unknown);
+        mine.roles &= theirs.roles;
+        mine.route_approval &= theirs.route_approval;
+        mine.nodes &= theirs.nodes;
+        mine.users &= theirs.users;
+    }
+
+    /// Adds a node for each identity in `assume_nodes` that no node has yet: ephemeral, with
+    /// that tag or owner and the highest tailnet addresses free, so `compile` and queries show
+    /// what such a runner gets while none is online. Errors name an identity that is neither
+    /// a tag nor a user login.
+    pub fn add_assumed_nodes(&mut self) -> Result<(), String> {
+        for identity in self.assume_nodes.clone() {
+            let mut node = Node::named(format!("{identity} (assumed)"));
+            if identity
+                .get(..4)
+                .is_some_and(|p| p.eq_ignore_ascii_case("tag:"))
+            {
+                node.tags.push(identity.to_ascii_lowercase());
+            } else if identity.contains('@') && !identity.contains(':') {
+                node.user = Some(identity.clone());
+            } else {
+                return Err(format!(
+                    "cannot assume a node for `{identity}`: expected a tag (`tag:ci`) or a user login (`alice@example.com`)"
+                ));
+            }
+            if self.nodes.iter().any(|n| n.name == node.name) {
+                continue;
+            }
+            let used: Vec<IpAddr> = self.nodes.iter().flat_map(Node::addrs).collect();
+            let v4 = (u32::from(Ipv4Addr::new(100, 64, 0, 1))
+                ..=u32::from(Ipv4Addr::new(100, 127, 255, 254)))
+                .rev()
+                .map(Ipv4Addr::from)
+                .find(|ip| {
+                    let v6 = assumed_v6(*ip);
+                    !used.contains(&IpAddr::V4(*ip)) && !used.contains(&IpAddr::V6(v6))
+                });
+            node.ipv4 = v4;
+            node.ipv6 = v4.map(assumed_v6);
+            node.ephemeral = true;
+            self.nodes.push(node);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "inventory-sources")]
+use check::finish;
+
+/// Without the checks: the inventory as read.
+#[cfg(not(feature = "inventory-sources"))]
+fn finish(draft: Draft, shape: Shape) -> Result<Read, Diagnostic> {
+    Ok(Read {
+        inventory: draft.inventory,
+        warnings: Vec::new(),
+        shape,
+        viewer: draft.viewer,
+    })
+}
+
+fn read_own(root: &Value) -> Result<Draft, Diagnostic> {
+    let mut inventory = Inventory::default();
+    let mut nodes_at = Vec::new();
+    let mut users_at = Vec::new();
+    for member in fields(root, None)? {
+        let value = &member.value;
+        match member.key.as_str() {
+            "users" => {
+                inventory.users = list(value, Path::root("users"), read_user)?;
+                users_at = located(value, "users");
+            }
+            "nodes" => {
+                inventory.nodes = list(value, Path::root("nodes"), read_node)?;
+                nodes_at = located(value, "nodes");
+            }
+            "tailnet" if value.is_null() => {}
+            "tailnet" => inventory.tailnet = read_tailnet(value)?,
+            "unknown" if value.is_null() => {}
+            "unknown" => inventory.unknown = read_unknowns(value)?,
+            #[cfg(feature = "inventory-sources")]
+            "services" => {
+                inventory.services = list(value, Path::root("services"), read_service)?;
+            }
+            #[cfg(feature = "inventory-sources")]
+            "assume_nodes" => inventory.assume_nodes = strings(value, Path::root("assume_nodes"))?,
+            // Nothing in the WASM module uses services or node templates yet.
+            #[cfg(not(feature = "inventory-sources"))]
+            "services" | "assume_nodes" => {}
+            other => {
+                return Err(invalid(
+                    member.key_span,
+                    &format!(
+                        "unknown field `{other}`, expected one of `users`, `nodes`, `tailnet`, `unknown`, `services`, `assume_nodes`"
+                    ),
+                )
+                .with_help(shapes_help()));
+            }
+        }
+    }
+    Ok(Draft {
+        inventory,
+        nodes_at,
+        users_at,
+        viewer: None,
+    })
+}
+
+/// The help naming every shape the inventory may have.
+fn shapes_help() -> &'static str {
+    if cfg!(feature = "inventory-sources") {
+        SHAPES_HELP
+    } else {
+        INVENTORY_HELP
+    }
+}
+
+const SHAPES_HELP: &str = "an inventory is the project's `{\"users\": [...], \"nodes\": [...], \"tailnet\": {...}}`, or (with the `inventory-sources` feature) the output of `tailscale status --json`, `tailscale debug netmap`, the Tailscale API's `devices`, `users` or `vip-services`, or `headscale nodes list -o json` / `headscale users list -o json`";
+
+/// Each item's span and path (`nodes[3]`) in an array.
+fn located(value: &Value, key: &str) -> Vec<Located> {
+    if !cfg!(feature = "inventory-sources") {
+        return Vec::new();
+    }
+    let items = value.as_array().unwrap_or_default();
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| Located {
+            span: item.span,
+            path: format!("{key}[{i}]"),
+        })
+        .collect()
+}
+
+fn read_unknowns(value: &Value) -> Result<Unknowns, Diagnostic> {
+    let path = Path::root("unknown");
+    let mut unknown = Unknowns::default();
+    for member in fields(value, Some(path))? {
+        let field = &member.value;
+        let flag = match member.key.as_str() {
+            "roles" => &mut unknown.roles,
+            "route_approval" => &mut unknown.route_approval,
+            "nodes" => &mut unknown.nodes,
+            "users" => &mut unknown.users,
+            _ => continue,
+        };
+        *flag = field
+            .as_bool()
+            .ok_or_else(|| wrong_type(field, path.key(&member.key), "true or false"))?;
+    }
+    Ok(unknown)
+}
+
+#[cfg(feature = "inventory-sources")]
+fn read_service(value: &Value, path: Path<'_>) -> Result<Service, Diagnostic> {
+    let mut service = Service::default();
+    for member in fields(value, Some(path))? {
+        let field = &member.value;
+        let field_path = path.key(&member.key);
+        match member.key.as_str() {
+            "name" => service.name = string(field, field_path)?,
+            "addrs" => {
+                service.addrs = list(field, field_path, |item, path| {
+                    parsed(item, path, "an IP address")
+                })?;
+            }
+            "ports" => service.ports = strings(field, field_path)?,
+            "tags" => service.tags = strings(field, field_path)?,
+            _ => {}
+        }
+    }
+    Ok(service)
+}
+
+/// The IPv6 address of an assumed node: the tailnet prefix and its IPv4 address.
+fn assumed_v6(v4: Ipv4Addr) -> Ipv6Addr {
+    let [a, b, c, d] = v4.octets();
+    Ipv6Addr::new(
+        0xfd7a,
+        0x115c,
+        0xa1e0,
+        0,
+        0,
+        0,
+        u16::from_be_bytes([a, b]),
+        u16::from_be_bytes([c, d]),
+    )
 }
 
 #[cold]
@@ -297,6 +652,16 @@ fn optional_string(value: &Value, path: Path<'_>) -> Result<Option<String>, Diag
     string(value, path).map(Some)
 }
 
+/// A boolean field; `null` is false.
+fn flag(value: &Value, path: Path<'_>) -> Result<bool, Diagnostic> {
+    if value.is_null() {
+        return Ok(false);
+    }
+    value
+        .as_bool()
+        .ok_or_else(|| wrong_type(value, path, "true or false"))
+}
+
 fn strings(value: &Value, path: Path<'_>) -> Result<Vec<String>, Diagnostic> {
     list(value, path, string)
 }
@@ -346,6 +711,7 @@ fn read_user(value: &Value, path: Path<'_>) -> Result<User, Diagnostic> {
         name: String::new(),
         email: None,
         roles: Vec::new(),
+        shared: false,
     };
     for member in fields(value, Some(path))? {
         let field = &member.value;
@@ -362,6 +728,7 @@ fn read_user(value: &Value, path: Path<'_>) -> Result<User, Diagnostic> {
             "name" => found_name = Some(field),
             "email" => user.email = optional_string(field, field_path)?,
             "roles" => user.roles = strings(field, field_path)?,
+            "shared" => user.shared = flag(field, field_path)?,
             _ => {}
         }
     }
@@ -385,6 +752,8 @@ fn read_node(value: &Value, path: Path<'_>) -> Result<Node, Diagnostic> {
             "approved_routes" => node.approved_routes = prefixes(field, field_path)?,
             "primary_routes" => node.primary_routes = prefixes(field, field_path)?,
             "created_by" => node.created_by = optional_string(field, field_path)?,
+            "ephemeral" => node.ephemeral = flag(field, field_path)?,
+            "shared" => node.shared = flag(field, field_path)?,
             _ => {}
         }
     }

@@ -1,0 +1,198 @@
+//! `--inventory FILE` (repeatable) and `--assume-node IDENTITY` for every command, and
+//! `tailpolicy inventory convert FILE... [--format json]`: any supported shape (the project's
+//! own, `tailscale status --json`, `tailscale debug netmap`, Tailscale API devices, users and
+//! VIP services, headscale `nodes list` / `users list -o json`) read, merged, and written as
+//! the project's own inventory.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde_json::{Map, Value, json};
+use tailpolicy::Inventory;
+
+use super::check::{display_path, read_text, use_color, write_human_diagnostics};
+use crate::exit::ExitStatus;
+use crate::render::{FileResult, HumanRenderer};
+use crate::{ConvertArgs, InventoryAction, InventoryCommand};
+
+/// Reads every file, merges them in order and adds the assumed nodes. `None` when no file
+/// and no assumed node is given. Warnings go to `warn`; a failure is the file to report.
+pub(crate) fn load_inventories(
+    files: &[PathBuf],
+    assume: &[String],
+    materialize: bool,
+    warn: &mut impl Write,
+) -> Result<Option<Inventory>, FileResult> {
+    if files.is_empty() && assume.is_empty() {
+        return Ok(None);
+    }
+    let mut merged: Option<Inventory> = None;
+    for path in files {
+        let display = display_path(path);
+        let text = read_text(path, &display, "inventory ")?;
+        let read = match Inventory::read(&text) {
+            Ok(read) => read,
+            Err(diagnostic) => {
+                return Err(FileResult {
+                    path: display,
+                    source: Some(text),
+                    diagnostics: vec![diagnostic],
+                    failed: true,
+                });
+            }
+        };
+        if !read.warnings.is_empty() {
+            let file = FileResult {
+                path: display,
+                source: Some(text),
+                diagnostics: read.warnings,
+                failed: false,
+            };
+            // Warnings are advice; a closed stderr must not stop the command.
+            let _ = write_human_diagnostics(
+                &HumanRenderer::new(use_color()),
+                std::slice::from_ref(&file),
+                &mut *warn,
+            );
+        }
+        match &mut merged {
+            None => merged = Some(read.inventory),
+            Some(inventory) => inventory.merge(read.inventory),
+        }
+    }
+    let mut inventory = merged.unwrap_or_default();
+    for identity in assume {
+        if !inventory.assume_nodes.contains(identity) {
+            inventory.assume_nodes.push(identity.clone());
+        }
+    }
+    let problem = |message: String| FileResult {
+        path: "<merged inventory>".to_owned(),
+        source: None,
+        diagnostics: vec![tailpolicy::Diagnostic {
+            code: tailpolicy::inventory::INVALID_INVENTORY,
+            severity: tailpolicy::Severity::Error,
+            message,
+            labels: Vec::new(),
+            help: None,
+        }],
+        failed: true,
+    };
+    if files.len() > 1 {
+        inventory.check().map_err(|d| problem(d.message))?;
+    }
+    if materialize {
+        inventory.add_assumed_nodes().map_err(problem)?;
+    }
+    Ok(Some(inventory))
+}
+
+pub fn run(
+    command: &InventoryCommand,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> io::Result<ExitStatus> {
+    match &command.action {
+        InventoryAction::Convert(args) => convert(args, out, err),
+    }
+}
+
+fn convert(
+    args: &ConvertArgs,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> io::Result<ExitStatus> {
+    let inventory = match load_inventories(&args.files, &args.assume_node, false, err) {
+        Ok(inventory) => inventory.unwrap_or_default(),
+        Err(failure) => {
+            write_human_diagnostics(
+                &HumanRenderer::new(use_color()),
+                std::slice::from_ref(&failure),
+                err,
+            )?;
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    serde_json::to_writer_pretty(&mut *out, &to_json(&inventory))?;
+    writeln!(out)?;
+    Ok(ExitStatus::Success)
+}
+
+/// The inventory in the project's own JSON shape; optional facts only when set.
+pub(crate) fn to_json(inventory: &Inventory) -> Value {
+    let strings = |list: &[String]| json!(list);
+    let users: Vec<Value> = inventory
+        .users
+        .iter()
+        .map(|u| {
+            let mut user = Map::new();
+            user.insert("id".into(), json!(u.id));
+            user.insert("name".into(), json!(u.name));
+            user.insert("email".into(), json!(u.email));
+            user.insert("roles".into(), strings(&u.roles));
+            if u.shared {
+                user.insert("shared".into(), json!(true));
+            }
+            Value::Object(user)
+        })
+        .collect();
+    let nodes: Vec<Value> = inventory
+        .nodes
+        .iter()
+        .map(|n| {
+            let mut node = Map::new();
+            node.insert("name".into(), json!(n.name));
+            node.insert("ipv4".into(), json!(n.ipv4));
+            node.insert("ipv6".into(), json!(n.ipv6));
+            node.insert("user".into(), json!(n.user));
+            node.insert("tags".into(), strings(&n.tags));
+            node.insert("routable_ips".into(), json!(n.routable_ips));
+            node.insert("approved_routes".into(), json!(n.approved_routes));
+            node.insert("primary_routes".into(), json!(n.primary_routes));
+            if let Some(by) = &n.created_by {
+                node.insert("created_by".into(), json!(by));
+            }
+            for (key, set) in [("ephemeral", n.ephemeral), ("shared", n.shared)] {
+                if set {
+                    node.insert(key.into(), json!(true));
+                }
+            }
+            Value::Object(node)
+        })
+        .collect();
+    let mut tailnet = Map::new();
+    if let Some(domains) = &inventory.tailnet.domains {
+        tailnet.insert("domains".into(), strings(domains));
+    }
+    for member in &inventory.tailnet.other {
+        tailnet.insert(member.key.clone(), member.value.to_json());
+    }
+    let mut root = Map::new();
+    root.insert("users".into(), Value::Array(users));
+    root.insert("nodes".into(), Value::Array(nodes));
+    root.insert("tailnet".into(), Value::Object(tailnet));
+    let unknown = inventory.unknown;
+    if unknown != tailpolicy::inventory::Unknowns::default() {
+        root.insert(
+            "unknown".into(),
+            json!({
+                "roles": unknown.roles,
+                "route_approval": unknown.route_approval,
+                "nodes": unknown.nodes,
+                "users": unknown.users,
+            }),
+        );
+    }
+    if !inventory.services.is_empty() {
+        let services: Vec<Value> = inventory
+            .services
+            .iter()
+            .map(|s| json!({"name": s.name, "addrs": s.addrs, "ports": s.ports, "tags": s.tags}))
+            .collect();
+        root.insert("services".into(), Value::Array(services));
+    }
+    if !inventory.assume_nodes.is_empty() {
+        root.insert("assume_nodes".into(), strings(&inventory.assume_nodes));
+    }
+    Value::Object(root)
+}

@@ -1,0 +1,406 @@
+//! Facts a query may depend on that the tool does not have (no inventory, or one whose source
+//! lacks them): a user's role, which identity a device at an address has, whether a router
+//! or exit node carries a destination. A query that the known facts deny is tried again
+//! under one assumption at a time; the first that allows it becomes the answer's condition.
+//! Every assumption only adds access (a role, an identity for an identity-less device, a
+//! router), so "denied under none" is denied in every tailnet consistent with the policy.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use crate::addr::internet;
+use crate::compile::{Compiled, Origin, PieceKind};
+use crate::inventory::{Inventory, Node, User};
+use crate::model::{Policy, Str};
+use crate::ports::split_destination_and_port;
+use crate::resolve::Addr;
+use crate::selector::{Autogroup, Selector, parse_prefix};
+use crate::text::Trimmed;
+
+/// Something the tailnet must have for an answer to hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Condition {
+    /// `device` (a device with the identity or address exists), `route` (a subnet router
+    /// carries the destination), `exit-node`, `role` (a user has an admin-console role) or
+    /// `owner` (the device at an address has an identity).
+    pub kind: &'static str,
+    pub text: String,
+}
+
+impl Condition {
+    /// A condition the policy's `tests` count as undetermined: not the device's existence
+    /// (tests run from a device with the identity) nor routing (tests ignore route approval).
+    pub fn decides_tests(&self) -> bool {
+        matches!(self.kind, "role" | "owner")
+    }
+}
+
+/// What the query's inventory tells for certain.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Facts {
+    pub roles: bool,
+    pub routes: bool,
+    pub nodes: bool,
+}
+
+impl Facts {
+    pub fn of(inventory: Option<&Inventory>) -> Self {
+        inventory.map_or_else(Self::default, |i| Facts {
+            roles: !i.unknown.roles,
+            routes: !i.unknown.route_approval && !i.unknown.nodes,
+            nodes: !i.unknown.nodes,
+        })
+    }
+}
+
+/// An identity a device may have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Identity {
+    Tag(String),
+    User(String),
+}
+
+/// One assumption about the tailnet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Assumption {
+    /// The source's user has this role.
+    SrcRole(&'static str),
+    /// The identity-less device at the source (or destination) address has this identity.
+    SrcIs(Identity),
+    DstIs(Identity),
+    /// A router (tagged, for a grant's `via`) has an approved route for the destination.
+    Router(Option<String>),
+    /// An approved exit node (tagged, for `via`).
+    ExitNode(Option<String>),
+}
+
+impl Assumption {
+    /// True for the assumptions that add a router: the destination address then needs no
+    /// device of its own.
+    pub fn routes(&self) -> bool {
+        matches!(self, Assumption::Router(_) | Assumption::ExitNode(_))
+    }
+
+    /// Makes the assumption true in `inventory` (nodes `src`, `dst` of the query).
+    pub fn apply(
+        &self,
+        inventory: &mut Inventory,
+        src: Option<usize>,
+        dst: IpAddr,
+        dst_node: Option<usize>,
+    ) {
+        let mut set = |index: Option<usize>, identity: &Identity| {
+            if let Some(node) = index.and_then(|i| inventory.nodes.get_mut(i)) {
+                match identity {
+                    Identity::Tag(tag) => node.tags = vec![tag.clone()],
+                    Identity::User(user) => node.user = Some(user.clone()),
+                }
+            }
+        };
+        match self {
+            Assumption::SrcIs(identity) => set(src, identity),
+            Assumption::DstIs(identity) => set(dst_node, identity),
+            Assumption::SrcRole(role) => {
+                let Some(owner) = src
+                    .and_then(|i| inventory.nodes.get(i))
+                    .and_then(|n| n.user.clone())
+                else {
+                    return;
+                };
+                let known = inventory
+                    .users
+                    .iter()
+                    .find(|u| u.name == owner || u.email.as_deref() == Some(owner.as_str()));
+                let user = User {
+                    id: known.map_or(0, |u| u.id),
+                    email: known.and_then(|u| u.email.clone()),
+                    name: owner,
+                    roles: vec![(*role).to_owned()],
+                    shared: known.is_some_and(|u| u.shared),
+                };
+                // First, so that the resolver's by-name lookup finds it.
+                inventory.users.insert(0, user);
+            }
+            Assumption::Router(tag) | Assumption::ExitNode(tag) => {
+                let route = if matches!(self, Assumption::Router(_)) {
+                    vec![IpNet::from(dst)]
+                } else {
+                    [
+                        IpNet::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+                        IpNet::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect()
+                };
+                let ip = super::free_tailnet_ip(inventory.nodes.iter());
+                inventory.nodes.push(Node {
+                    ipv4: Some(ip),
+                    tags: tag.iter().cloned().collect(),
+                    routable_ips: route.clone(),
+                    approved_routes: route,
+                    ..Node::named("router (hypothetical)".to_owned())
+                });
+            }
+        }
+    }
+
+    /// The condition, in words.
+    pub fn condition(
+        &self,
+        policy: &Policy,
+        compiled: &Compiled<'_>,
+        matches: &[Origin],
+        src: &str,
+        dst: IpAddr,
+    ) -> Condition {
+        let identity = |identity: &Identity| match identity {
+            Identity::Tag(tag) => format!("is tagged `{tag}`"),
+            Identity::User(user) if user == MEMBER => "belongs to a member".to_owned(),
+            Identity::User(user) => format!("belongs to `{user}`"),
+        };
+        match self {
+            Assumption::SrcRole(role) => Condition {
+                kind: "role",
+                text: format!("`{src}` {}", role_phrase(role)),
+            },
+            Assumption::SrcIs(id) => Condition {
+                kind: "owner",
+                text: format!("the device at `{src}` {}", identity(id)),
+            },
+            Assumption::DstIs(id) => Condition {
+                kind: "owner",
+                text: format!("the device at `{dst}` {}", identity(id)),
+            },
+            Assumption::Router(tag) => {
+                let prefix = route_prefix(policy, compiled, matches, dst);
+                let router = match tag {
+                    Some(tag) => format!("a router tagged `{tag}` (the grant's `via`)"),
+                    None => "a router".to_owned(),
+                };
+                Condition {
+                    kind: "route",
+                    text: format!(
+                        "{router} for `{}` is approved; {}",
+                        crate::addr::format_net(&prefix),
+                        approvers(policy, Some(&prefix))
+                    ),
+                }
+            }
+            Assumption::ExitNode(tag) => Condition {
+                kind: "exit-node",
+                text: format!(
+                    "an exit node{} is approved and used; {}",
+                    tag.as_ref()
+                        .map(|t| format!(" tagged `{t}` (the grant's `via`)"))
+                        .unwrap_or_default(),
+                    approvers(policy, None)
+                ),
+            },
+        }
+    }
+}
+
+/// The login of a hypothetical member named by no rule.
+pub(crate) const MEMBER: &str = "autogroup:member";
+
+fn role_phrase(role: &str) -> &'static str {
+    match role {
+        "owner" => "is the tailnet's owner",
+        "admin" => "is an admin",
+        "it-admin" => "is an IT admin",
+        "network-admin" => "is a network admin",
+        "billing-admin" => "is a billing admin",
+        _ => "is an auditor",
+    }
+}
+
+/// Who `autoApprovers` lets approve `prefix` (or exit nodes, for `None`).
+fn approvers(policy: &Policy, prefix: Option<&IpNet>) -> String {
+    let approvers = &policy.auto_approvers;
+    let names: Vec<&Str> = match prefix {
+        None => approvers.exit_node.iter().collect(),
+        Some(prefix) => approvers
+            .routes
+            .iter()
+            .filter(|e| {
+                parse_prefix(e.name.value.trimmed()).is_some_and(|key| {
+                    key.prefix_len() > 0 && key.trunc().contains(&prefix.trunc())
+                })
+            })
+            .flat_map(|e| e.values.iter())
+            .collect(),
+    };
+    if names.is_empty() {
+        return match prefix {
+            Some(_) => "no `autoApprovers` entry approves one, so an admin must".to_owned(),
+            None => "no `autoApprovers.exitNode` entry approves one, so an admin must".to_owned(),
+        };
+    }
+    let who: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let n = n.value.trimmed();
+            if n.starts_with("tag:") {
+                format!("tagged `{n}`")
+            } else {
+                format!("of `{n}`")
+            }
+        })
+        .collect();
+    let what = if prefix.is_some() {
+        "routers"
+    } else {
+        "exit nodes"
+    };
+    format!("`autoApprovers` approves {what} {}", who.join(" or "))
+}
+
+/// The route to name for `dst`: the most specific `autoApprovers` key holding it, else the
+/// most specific destination prefix of an allowing rule, else the address itself.
+fn route_prefix(
+    policy: &Policy,
+    compiled: &Compiled<'_>,
+    matches: &[Origin],
+    dst: IpAddr,
+) -> IpNet {
+    let keys = policy
+        .auto_approvers
+        .routes
+        .iter()
+        .filter_map(|e| parse_prefix(e.name.value.trimmed()));
+    let rules = compiled
+        .pieces
+        .iter()
+        .filter(|p| matches.contains(&p.origin))
+        .filter_map(|p| match &p.kind {
+            PieceKind::Network { dsts } => Some(dsts),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|(addr, _)| match addr {
+            Addr::Net(net) => Some(*net),
+            _ => None,
+        });
+    let best = |nets: &mut dyn Iterator<Item = IpNet>| {
+        nets.filter(|n| n.prefix_len() > 0 && n.contains(&dst))
+            .max_by_key(IpNet::prefix_len)
+            .map(|n| n.trunc())
+    };
+    best(&mut keys.into_iter())
+        .or_else(|| best(&mut rules.into_iter()))
+        .unwrap_or_else(|| IpNet::from(dst))
+}
+
+/// Which part of a rule a name comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Src,
+    Dst,
+    SshSrc,
+    SshDst,
+}
+
+/// The role autogroups named in `part`.
+pub(crate) fn named_roles(policy: &Policy, part: Part) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for text in selectors(policy, part) {
+        if let Selector::Autogroup(a) = Selector::parse(&text)
+            && let Some(role) = a.role()
+            && !out.contains(&role)
+        {
+            out.push(role);
+        }
+    }
+    out
+}
+
+/// The identities named in `part`: tags, users (group members too), and a member for
+/// `autogroup:member`.
+pub(crate) fn named_identities(policy: &Policy, part: Part) -> Vec<Identity> {
+    let mut out = Vec::new();
+    let mut push = |id: Identity| {
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    };
+    for text in selectors(policy, part) {
+        match Selector::parse(&text) {
+            Selector::Tag(tag) => push(Identity::Tag(tag.to_ascii_lowercase())),
+            Selector::User(user) => push(Identity::User(user.to_owned())),
+            Selector::Group(group) => {
+                for member in policy
+                    .groups
+                    .iter()
+                    .filter(|g| g.name.value == group)
+                    .flat_map(|g| g.values.iter())
+                {
+                    push(Identity::User(member.value.trimmed().to_owned()));
+                }
+            }
+            Selector::Autogroup(Autogroup::Member) => push(Identity::User(MEMBER.to_owned())),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The selector texts of one part of every rule (hosts without their ports).
+fn selectors(policy: &Policy, part: Part) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let acls = policy.acls.iter().flat_map(|l| l.iter());
+    let grants = policy.grants.iter().flat_map(|l| l.iter());
+    match part {
+        Part::Src => {
+            out.extend(acls.flat_map(|r| r.src.iter()).map(|s| s.value.clone()));
+            out.extend(grants.flat_map(|g| g.src.iter()).map(|s| s.value.clone()));
+        }
+        Part::Dst => {
+            out.extend(acls.flat_map(|r| r.dst.iter()).map(|d| {
+                split_destination_and_port(d.value.trimmed())
+                    .map_or_else(|_| d.value.clone(), |(host, _)| host.into_owned())
+            }));
+            out.extend(grants.flat_map(|g| g.dst.iter()).map(|s| s.value.clone()));
+        }
+        Part::SshSrc => out.extend(
+            policy
+                .ssh
+                .iter()
+                .flat_map(|r| r.src.iter())
+                .map(|s| s.value.clone()),
+        ),
+        Part::SshDst => out.extend(
+            policy
+                .ssh
+                .iter()
+                .flat_map(|r| r.dst.iter())
+                .map(|s| s.value.clone()),
+        ),
+    }
+    out
+}
+
+/// The `via` tags of the rules whose destinations hold `dst`.
+pub(crate) fn via_tags(compiled: &Compiled<'_>, dst: IpAddr) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for piece in &compiled.pieces {
+        let PieceKind::Network { dsts } = &piece.kind else {
+            continue;
+        };
+        if dsts.iter().any(|(a, _)| a.contains(dst)) {
+            for tag in &piece.via {
+                if !out.contains(tag) {
+                    out.push(tag.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Is `dst` in the internet (where an exit node could carry it)?
+pub(crate) fn in_internet(dst: IpAddr) -> bool {
+    internet().contains(dst)
+}

@@ -1,0 +1,407 @@
+//! Reachability listings, built from the same resolution and rule reading as a query, so
+//! that every line agrees with [`Simulator::query`]: `reach --from` lists each node (and,
+//! for routers and exit nodes, the part of each allowed destination they carry) and, when
+//! the inventory does not list every node, each destination the rules name (host aliases,
+//! tags, groups, users, CIDRs, autogroups); `reach --to` lists each node and each source
+//! the rules name (`*`, users, groups, tags, ...) that can reach the destination.
+
+use std::net::IpAddr;
+
+use crate::addr::{IpSet, internet};
+use crate::compile::{Compiled, Origin};
+use crate::ports::{PortRange, split_destination_and_port};
+use crate::resolve::{Addr, set_addrs, union_of};
+use crate::selector::{Autogroup, Selector};
+use crate::text::Trimmed;
+
+use super::assume::Part;
+use super::{
+    Condition, Endpoint, QueryError, Reach, Resolved, RuleView, Simulator, describe_ports,
+    device_conditions, protocol_names, receivers,
+};
+
+/// One allowing rule for a pair of endpoints: its protocols and a destination port range.
+struct Grant {
+    origin: Origin,
+    protocols: Option<Vec<u8>>,
+    ports: PortRange,
+}
+
+/// Every rule delivered to `receivers` that lets `src` send to `dst`, with its ports.
+fn grants(compiled: &Compiled<'_>, src: &Endpoint, dst: IpAddr, receivers: &[usize]) -> Vec<Grant> {
+    let mut out = Vec::new();
+    for &receiver in receivers {
+        for (index, delivered) in compiled.delivered(receiver) {
+            let Some(piece) = compiled.pieces.get(index) else {
+                continue;
+            };
+            let rule = RuleView::new(
+                compiled,
+                index,
+                &delivered,
+                piece.protocols.as_deref(),
+                src.ip,
+            );
+            if rule.cap || !rule.src_ok {
+                continue;
+            }
+            for (addr, ports) in &rule.dsts {
+                if addr.contains(dst) {
+                    out.push(Grant {
+                        origin: piece.origin,
+                        protocols: rule.protocols.map(<[u8]>::to_vec),
+                        ports: *ports,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Lines being gathered: one per (name, addr, protocols, conditions), ports merged.
+#[derive(Default)]
+struct Lines {
+    lines: Vec<(Reach, Vec<(u16, u16)>)>,
+}
+
+impl Lines {
+    fn add(&mut self, name: &str, addr: Option<String>, grant: &Grant, conditions: &[Condition]) {
+        let protocols = protocol_names(grant.protocols.as_deref());
+        let found = self.lines.iter().position(|(r, _)| {
+            r.name == name
+                && r.addr == addr
+                && r.protocols == protocols
+                && r.conditions == conditions
+        });
+        let at = match found {
+            Some(at) => at,
+            None => {
+                self.lines.push((
+                    Reach {
+                        name: name.to_owned(),
+                        addr,
+                        ports: Vec::new(),
+                        protocols,
+                        rules: Vec::new(),
+                        conditions: conditions.to_vec(),
+                        members: Vec::new(),
+                    },
+                    Vec::new(),
+                ));
+                self.lines.len() - 1
+            }
+        };
+        let Some((reach, ports)) = self.lines.get_mut(at) else {
+            return;
+        };
+        ports.push((grant.ports.first, grant.ports.last));
+        if !reach.rules.contains(&grant.origin) {
+            reach.rules.push(grant.origin);
+        }
+    }
+
+    fn finish(self) -> Vec<Reach> {
+        self.lines
+            .into_iter()
+            .map(|(mut reach, ports)| {
+                reach.ports = describe_ports(ports);
+                reach
+            })
+            .collect()
+    }
+}
+
+impl Simulator<'_> {
+    /// Everything `src` can reach: each node with ports and protocols (routers and exit
+    /// nodes also for the part of each allowed destination they carry) and, when the
+    /// inventory may not list every node, each destination the rules name, with the
+    /// conditions it needs. A source standing for several identities lists the union; a
+    /// line that holds for only some names them in `members`.
+    pub fn reachable_from(&self, src: &str) -> Result<Vec<Reach>, QueryError> {
+        let members = self.members(src)?;
+        let mut per_member = Vec::new();
+        for member in &members {
+            per_member.push(self.reachable_from_one(member)?);
+        }
+        Ok(merge_members(&members, per_member))
+    }
+
+    fn reachable_from_one(&self, src: &str) -> Result<Vec<Reach>, QueryError> {
+        let mut lines = Lines::default();
+        // The inventory's nodes, as the source's own compilation has them.
+        let resolved = self.resolve_source(src)?;
+        let compiled = &resolved.compiled;
+        let nodes = &compiled.resolver.nodes;
+        let routed: IpSet = union_of(
+            nodes
+                .iter()
+                .flat_map(|n| n.subnet_routes.iter().map(|r| Addr::Net(*r)))
+                .collect::<Vec<_>>()
+                .iter(),
+        );
+        let own: IpSet = nodes.iter().flat_map(|n| n.host_nets()).collect();
+        for (index, node) in nodes.iter().enumerate() {
+            if index >= self.inventory.nodes.len() {
+                continue;
+            }
+            // The source itself only for what it carries as a router.
+            let itself = Some(index) == resolved.src.node;
+            let Some(&ip) = node.addrs.first() else {
+                continue;
+            };
+            let conditions = if index >= self.real_nodes {
+                vec![Condition {
+                    kind: "device",
+                    text: format!("a device `{}` is in the tailnet", node.name),
+                }]
+            } else {
+                Vec::new()
+            };
+            if !itself {
+                for grant in grants(compiled, &resolved.src, ip, &[index]) {
+                    lines.add(&node.name, None, &grant, &conditions);
+                }
+            }
+            // What it carries: the allowed destinations inside its approved routes (for an
+            // exit node, in the internet outside every route and node), as its filter says.
+            if node.subnet_routes.is_empty() && !node.exit_node {
+                continue;
+            }
+            let mut carried: IpSet = node.subnet_routes.iter().copied().collect();
+            if node.exit_node {
+                carried.insert_set(&internet().difference(&routed));
+            }
+            let carried = carried.difference(&own);
+            for (piece, delivered) in compiled.delivered(index) {
+                let Some(p) = compiled.pieces.get(piece) else {
+                    continue;
+                };
+                let rule = RuleView::new(
+                    compiled,
+                    piece,
+                    &delivered,
+                    p.protocols.as_deref(),
+                    resolved.src.ip,
+                );
+                if rule.cap || !rule.src_ok {
+                    continue;
+                }
+                for (addr, ports) in &rule.dsts {
+                    let part = addr.to_set().intersection(&carried);
+                    if part.is_empty() {
+                        continue;
+                    }
+                    let text: Vec<String> = set_addrs(&part).iter().map(Addr::wire).collect();
+                    let grant = Grant {
+                        origin: p.origin,
+                        protocols: rule.protocols.map(<[u8]>::to_vec),
+                        ports: *ports,
+                    };
+                    lines.add(&node.name, Some(text.join(",")), &grant, &[]);
+                }
+            }
+        }
+        if !self.facts.nodes || !self.facts.routes {
+            for target in self.rule_targets(Part::Dst) {
+                self.add_pair(&mut lines, src, &target, &target);
+            }
+        }
+        Ok(lines.finish())
+    }
+
+    /// Everyone who can reach `dst` (`host` or `host:port`): each node and each source the
+    /// rules name, with ports, protocols and conditions.
+    pub fn reachable_to(&self, dst: &str) -> Result<Vec<Reach>, QueryError> {
+        let (host, port) = match split_destination_and_port(dst.trimmed()) {
+            Ok((host, port)) if port.parse::<u16>().is_ok() => {
+                (host.into_owned(), port.parse::<u16>().ok())
+            }
+            _ => (dst.trimmed().to_owned(), None),
+        };
+        // Fails as a query would for a destination that names nothing.
+        self.resolve_destination(&host)?;
+        let mut lines = Lines::default();
+        let names: Vec<String> = self
+            .inventory
+            .nodes
+            .iter()
+            .map(|n| n.name.clone())
+            .filter(|n| *n != host)
+            .collect();
+        for name in &names {
+            self.add_pair(&mut lines, name, &host, name);
+        }
+        let mut out = lines.finish();
+        // A source that stands for several identities is listed for each, as a query answers
+        // it; a line that holds for only some names them.
+        for source in self.rule_targets(Part::Src) {
+            if names.contains(&source) {
+                continue;
+            }
+            let Ok(members) = self.members(&source) else {
+                continue;
+            };
+            let per_member = members
+                .iter()
+                .map(|member| {
+                    let mut lines = Lines::default();
+                    self.add_pair(&mut lines, member, &host, &source);
+                    lines.finish()
+                })
+                .collect();
+            out.extend(merge_members(&members, per_member));
+        }
+        if let Some(port) = port {
+            out.retain_mut(|line| {
+                let keep = line.ports.iter().any(|p| port_in(p, port));
+                line.ports = vec![port.to_string()];
+                keep
+            });
+        }
+        Ok(out)
+    }
+
+    /// Lines for one pair (`src` to `dst`), named `name`: the rules allowing it under the
+    /// known facts, and under the first assumption set that allows more.
+    fn add_pair(&self, lines: &mut Lines, src: &str, dst: &str, name: &str) {
+        let Ok(resolved) = self.resolve(src, dst, &[]) else {
+            return;
+        };
+        if resolved.src.node.is_some() && resolved.src.node == resolved.dst.node {
+            return;
+        }
+        let found = self.pair_grants(&resolved);
+        let mut conditions = Vec::new();
+        device_conditions(&resolved, &mut conditions);
+        for grant in &found {
+            lines.add(name, None, grant, &conditions);
+        }
+        let known: Vec<(Origin, u16, u16)> = found
+            .iter()
+            .map(|g| (g.origin, g.ports.first, g.ports.last))
+            .collect();
+        for assumption in self.assumptions(&resolved, [Part::Src, Part::Dst]) {
+            let Ok(alternative) = self.resolve(src, dst, &assumption) else {
+                continue;
+            };
+            let more: Vec<Grant> = self
+                .pair_grants(&alternative)
+                .into_iter()
+                .filter(|g| !known.contains(&(g.origin, g.ports.first, g.ports.last)))
+                .collect();
+            if more.is_empty() {
+                continue;
+            }
+            let origins: Vec<Origin> = more.iter().map(|g| g.origin).collect();
+            let mut conditions = Vec::new();
+            device_conditions(&resolved, &mut conditions);
+            conditions.extend(self.conditions(
+                &assumption,
+                &alternative,
+                &origins,
+                src,
+                resolved.dst.ip,
+            ));
+            for grant in &more {
+                lines.add(name, None, grant, &conditions);
+            }
+            break;
+        }
+    }
+
+    fn pair_grants(&self, resolved: &Resolved<'_, '_>) -> Vec<Grant> {
+        let receivers = receivers(&resolved.compiled, &resolved.dst);
+        grants(
+            &resolved.compiled,
+            &resolved.src,
+            resolved.dst.ip,
+            &receivers,
+        )
+    }
+
+    /// The selectors the rules name on one side, each once, that a query can take.
+    fn rule_targets(&self, part: Part) -> Vec<String> {
+        let policy = self.policy;
+        let mut texts: Vec<String> = Vec::new();
+        let acls = policy.acls.iter().flat_map(|l| l.iter());
+        let grants = policy.grants.iter().flat_map(|l| l.iter());
+        match part {
+            Part::Src | Part::SshSrc => {
+                texts.extend(
+                    acls.flat_map(|r| r.src.iter())
+                        .map(|s| s.value.trimmed().to_owned()),
+                );
+                texts.extend(
+                    grants
+                        .flat_map(|g| g.src.iter())
+                        .map(|s| s.value.trimmed().to_owned()),
+                );
+            }
+            Part::Dst | Part::SshDst => {
+                texts.extend(acls.flat_map(|r| r.dst.iter()).filter_map(|d| {
+                    split_destination_and_port(d.value.trimmed())
+                        .ok()
+                        .map(|(host, _)| host.into_owned())
+                }));
+                texts.extend(
+                    grants
+                        .flat_map(|g| g.dst.iter())
+                        .map(|s| s.value.trimmed().to_owned()),
+                );
+            }
+        }
+        if policy.acls.is_none() && policy.grants.is_none() {
+            texts.push("*".to_owned());
+        }
+        let mut out: Vec<String> = Vec::new();
+        for text in texts {
+            let usable = !matches!(
+                Selector::parse(&text),
+                Selector::Autogroup(Autogroup::SelfDevices | Autogroup::Internet)
+                    | Selector::Service(_)
+            );
+            if usable && !out.contains(&text) {
+                out.push(text);
+            }
+        }
+        out
+    }
+}
+
+/// Does a port text (`*`, `80`, `80-90`) hold `port`?
+fn port_in(text: &str, port: u16) -> bool {
+    if text == "*" {
+        return true;
+    }
+    match text.split_once('-') {
+        Some((a, b)) => {
+            a.parse::<u16>().is_ok_and(|a| a <= port) && b.parse::<u16>().is_ok_and(|b| port <= b)
+        }
+        None => text.parse::<u16>() == Ok(port),
+    }
+}
+
+/// The union of each member's lines; a line not every member has names those who do.
+fn merge_members(members: &[String], per_member: Vec<Vec<Reach>>) -> Vec<Reach> {
+    if per_member.len() <= 1 {
+        return per_member.into_iter().next().unwrap_or_default();
+    }
+    let mut out: Vec<(Reach, Vec<String>)> = Vec::new();
+    for (member, lines) in members.iter().zip(per_member) {
+        for line in lines {
+            match out.iter_mut().find(|(r, _)| *r == line) {
+                Some((_, who)) => who.push(super::member_label(member)),
+                None => out.push((line, vec![super::member_label(member)])),
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(mut line, who)| {
+            if who.len() < members.len() {
+                line.members = who;
+            }
+            line
+        })
+        .collect()
+}

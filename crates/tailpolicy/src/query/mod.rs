@@ -1,0 +1,1719 @@
+//! "Can SRC reach DST:PORT over PROTO?", which rules allow it, and reachability listings.
+//!
+//! A query runs against the compiled per-node filters, so its answers agree with the packet
+//! filters Tailscale would send. A source or destination given as an identity (a tag, a
+//! user, a group member) that no node in the inventory has exactly stands for a hypothetical
+//! node with that identity, e.g. a freshly started ephemeral CI runner.
+
+mod assume;
+mod listing;
+mod service;
+
+pub use assume::Condition;
+use assume::{Assumption, Facts, MEMBER, Part};
+
+use crate::fasthash::FastMap as HashMap;
+use crate::text::Trimmed;
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::addr::{internet, tailnet_v4};
+use crate::compile::{Compiled, Delivered, Origin, Piece};
+use crate::inventory::{Inventory, Node};
+use crate::model::Policy;
+use crate::ports::split_destination_and_port;
+use crate::proto::{DEFAULT_PROTOCOLS, Protocol, parse_protocol};
+use crate::resolve::{Addr, NodeInfo};
+use crate::selector::{Autogroup, Selector, parse_prefix};
+
+/// A query that cannot be answered as written.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    #[error("source `{0}` names nothing: use a tag, user, group, host alias, IP or node name")]
+    UnknownSource(String),
+    #[error("destination `{0}` must be `host:port` (IPv6 as `[addr]:port`)")]
+    BadDestination(String),
+    #[error("destination `{0}` names nothing: use a host alias, IP, tag, user, group or node name")]
+    UnknownDestination(String),
+    #[error("port `{0}` must be a single number from 0 to 65535")]
+    BadPort(String),
+    #[error("protocol `{0}` is not a protocol name or number")]
+    BadProtocol(String),
+    #[error("group `{0}` has no members")]
+    EmptyGroup(String),
+    #[error("tag `{0}` is not in `tagOwners`, so no device can have it")]
+    UnknownTag(String),
+}
+
+/// The rule a match or near miss refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RuleRef {
+    #[serde(flatten)]
+    pub origin: Origin,
+}
+
+/// The answer to one query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    pub allowed: bool,
+    pub src: String,
+    pub dst: String,
+    pub proto: String,
+    /// The rules that allow the traffic (policy order).
+    pub matches: Vec<Origin>,
+    pub explanation: String,
+    /// The node that receives the packet (the destination itself, or the router or exit
+    /// node that carries it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_node: Option<String>,
+    /// The source address the answer is for, and whether it is a hypothetical device.
+    pub src_addr: String,
+    pub src_hypothetical: bool,
+    /// The destination address.
+    pub dst_addr: String,
+    /// What the tailnet must also have for the answer to hold: a device with the identity,
+    /// an approved route or exit node, a role, the identity of the device at an address.
+    pub conditions: Vec<Condition>,
+    /// For a source that stands for several identities (a group, an autogroup): the answer
+    /// for each. `allowed` is then true only when every one is allowed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<MemberAnswer>,
+}
+
+/// The answer for one identity a source stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberAnswer {
+    pub member: String,
+    pub allowed: bool,
+    pub conditions: Vec<Condition>,
+    pub explanation: String,
+}
+
+/// One endpoint of a query after resolution.
+#[derive(Debug, Clone)]
+struct Endpoint {
+    /// What to show for it.
+    label: String,
+    /// The address traffic comes from or goes to.
+    ip: IpAddr,
+    /// The inventory node it is, if any (index into the augmented inventory).
+    node: Option<usize>,
+    /// True when it is a hypothetical node added for this query.
+    hypothetical: bool,
+    /// True when it was given as an address (a device of unknown identity).
+    address: bool,
+}
+
+/// Answers queries for one policy and inventory; parse once, ask many times.
+pub struct Simulator<'p> {
+    policy: &'p Policy,
+    inventory: Inventory,
+    /// The compilation for the inventory as given, reused by every query that adds no
+    /// hypothetical node.
+    base: Compiled<'p>,
+    addresses_as_nodes: bool,
+    lookup: Lookup,
+    /// What the inventory tells for certain.
+    facts: Facts,
+    /// Nodes from this index on are hypothetical (added for the policy's tests).
+    real_nodes: usize,
+}
+
+/// Both endpoints of a query and the compilation that holds them.
+struct Resolved<'s, 'p> {
+    src: Endpoint,
+    dst: Endpoint,
+    compiled: std::borrow::Cow<'s, Compiled<'p>>,
+}
+
+/// Lookups into the simulator's inventory, so that resolving an endpoint does not scan
+/// every node.
+struct Lookup {
+    /// The first node with each name.
+    by_name: HashMap<String, usize>,
+    /// The first node with each address.
+    by_addr: HashMap<IpAddr, usize>,
+    /// The nodes that advertise routes.
+    advertisers: Vec<usize>,
+}
+
+impl Lookup {
+    fn new(inventory: &Inventory) -> Self {
+        let mut lookup = Lookup {
+            by_name: HashMap::default(),
+            by_addr: HashMap::default(),
+            advertisers: Vec::new(),
+        };
+        for (i, node) in inventory.nodes.iter().enumerate() {
+            lookup.by_name.entry(node.name.clone()).or_insert(i);
+            for ip in node_addrs(node) {
+                lookup.by_addr.entry(ip).or_insert(i);
+            }
+            if !node.routable_ips.is_empty() {
+                lookup.advertisers.push(i);
+            }
+        }
+        lookup
+    }
+}
+
+fn node_addrs(node: &Node) -> impl Iterator<Item = IpAddr> {
+    node.ipv4
+        .map(IpAddr::V4)
+        .into_iter()
+        .chain(node.ipv6.map(IpAddr::V6))
+}
+
+impl<'p> Simulator<'p> {
+    pub fn new(policy: &'p Policy, inventory: Option<&Inventory>) -> Self {
+        let facts = Facts::of(inventory);
+        let inventory = inventory.cloned().unwrap_or_default();
+        let base = Compiled::new(policy, &inventory);
+        let lookup = Lookup::new(&inventory);
+        Self {
+            policy,
+            real_nodes: inventory.nodes.len(),
+            inventory,
+            base,
+            addresses_as_nodes: false,
+            lookup,
+            facts,
+        }
+    }
+
+    /// A simulator with the semantics of the policy's `tests`: a destination address that no
+    /// node has is a hypothetical node of its own, whether or not a route covers it, so the
+    /// answer depends on the policy alone and not on route approval.
+    ///
+    /// `inventory` is `original` (the user's, if any) plus hypothetical nodes appended for
+    /// the tests' identities ([`with_identities`]).
+    pub fn for_tests(
+        policy: &'p Policy,
+        inventory: &Inventory,
+        original: Option<&Inventory>,
+    ) -> Self {
+        let mut simulator = Self::new(policy, Some(inventory));
+        simulator.addresses_as_nodes = true;
+        simulator.facts = Facts::of(original);
+        simulator.real_nodes = original.map_or(0, |i| i.nodes.len());
+        simulator
+    }
+
+    /// The condition under which the `ssh` rules give `src` the verdict `want` for `login`
+    /// at `dst`, when that depends on a fact the simulator does not have (for `sshTests`).
+    pub(crate) fn ssh_verdict_if(
+        &self,
+        src: &str,
+        dst: &str,
+        login: &str,
+        want: crate::compile::SshVerdict,
+    ) -> Option<Condition> {
+        let resolved = self.resolve(src, dst, &[]).ok()?;
+        for assumption in self.assumptions(&resolved, [Part::SshSrc, Part::SshDst]) {
+            let Ok(alternative) = self.resolve(src, dst, &assumption) else {
+                continue;
+            };
+            let (Some(s), Some(d)) = (alternative.src.node, alternative.dst.node) else {
+                continue;
+            };
+            if alternative
+                .compiled
+                .ssh_decision(s, d, login.trimmed())
+                .verdict
+                == want
+            {
+                let conditions =
+                    self.conditions(&assumption, &alternative, &[], src, resolved.dst.ip);
+                return Some(Condition {
+                    kind: conditions.first().map_or("owner", |c| c.kind),
+                    text: conditions
+                        .iter()
+                        .map(|c| c.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                });
+            }
+        }
+        None
+    }
+
+    /// The source alone (as both endpoints), for listings.
+    fn resolve_source(&self, src: &str) -> Result<Resolved<'_, 'p>, QueryError> {
+        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
+        let mut end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
+        end.hypothetical |= end.node.is_some_and(|i| i >= self.real_nodes);
+        let compiled = self.compiled_for(&overlay);
+        Ok(Resolved {
+            src: end.clone(),
+            dst: end,
+            compiled,
+        })
+    }
+
+    /// Checks that a destination names something.
+    fn resolve_destination(&self, dst: &str) -> Result<(), QueryError> {
+        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
+        endpoint(self.policy, &mut overlay, dst.trimmed(), Side::Destination).map(|_| ())
+    }
+
+    /// Resolves both endpoints, with `assumption` made true.
+    fn resolve(
+        &self,
+        src: &str,
+        dst: &str,
+        assumption: &[Assumption],
+    ) -> Result<Resolved<'_, 'p>, QueryError> {
+        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
+        let mut src_end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
+        // A router carries the destination: its address needs no device of its own.
+        if assumption.iter().any(Assumption::routes) {
+            overlay.addresses_as_nodes = false;
+        }
+        let mut dst_end = endpoint(self.policy, &mut overlay, dst.trimmed(), Side::Destination)?;
+        for end in [&mut src_end, &mut dst_end] {
+            end.hypothetical |= end.node.is_some_and(|i| i >= self.real_nodes);
+        }
+        let compiled = if assumption.is_empty() {
+            self.compiled_for(&overlay)
+        } else {
+            let mut inventory = overlay
+                .augmented()
+                .unwrap_or_else(|| self.inventory.clone());
+            for one in assumption {
+                one.apply(&mut inventory, src_end.node, dst_end.ip, dst_end.node);
+            }
+            std::borrow::Cow::Owned(Compiled::new(self.policy, &inventory))
+        };
+        Ok(Resolved {
+            src: src_end,
+            dst: dst_end,
+            compiled,
+        })
+    }
+
+    /// The conditions of a set of assumptions.
+    fn conditions(
+        &self,
+        assumption: &[Assumption],
+        resolved: &Resolved<'_, '_>,
+        matches: &[Origin],
+        src: &str,
+        dst: IpAddr,
+    ) -> Vec<Condition> {
+        assumption
+            .iter()
+            .map(|a| a.condition(self.policy, &resolved.compiled, matches, src, dst))
+            .collect()
+    }
+
+    /// The sets of assumptions worth trying when the known facts deny a query, one at a
+    /// time and then two of different kinds (a role and the destination's identity, ...):
+    /// only facts the simulator does not have, and only those that could change the answer.
+    fn assumptions(&self, resolved: &Resolved<'_, '_>, parts: [Part; 2]) -> Vec<Vec<Assumption>> {
+        let single = self.single_assumptions(resolved, parts);
+        let kind = |a: &Assumption| match a {
+            Assumption::SrcRole(_) => 0,
+            Assumption::SrcIs(_) => 1,
+            Assumption::DstIs(_) => 2,
+            Assumption::Router(_) | Assumption::ExitNode(_) => 3,
+        };
+        let mut out: Vec<Vec<Assumption>> = single.iter().map(|a| vec![a.clone()]).collect();
+        for (i, a) in single.iter().enumerate() {
+            for b in single.iter().skip(i + 1) {
+                if kind(a) != kind(b) && out.len() < MAX_ASSUMPTIONS {
+                    out.push(vec![a.clone(), b.clone()]);
+                }
+            }
+        }
+        out
+    }
+
+    /// The single assumptions worth trying (see [`Self::assumptions`]).
+    fn single_assumptions(&self, resolved: &Resolved<'_, '_>, parts: [Part; 2]) -> Vec<Assumption> {
+        let mut out = Vec::new();
+        let nodes = &resolved.compiled.resolver.nodes;
+        let src = resolved.src.node.and_then(|i| nodes.get(i));
+        let dst = resolved.dst.node.and_then(|i| nodes.get(i));
+        let [src_part, dst_part] = parts;
+        if !self.facts.roles && src.is_some_and(|n| n.login.is_some() && n.roles.is_empty()) {
+            out.extend(
+                assume::named_roles(self.policy, src_part)
+                    .into_iter()
+                    .map(Assumption::SrcRole),
+            );
+        }
+        let bare = |n: &NodeInfo| n.login.is_none() && !n.is_tagged();
+        if !self.facts.nodes {
+            if resolved.src.hypothetical && src.is_some_and(bare) && resolved.src.address {
+                out.extend(
+                    assume::named_identities(self.policy, src_part)
+                        .into_iter()
+                        .map(Assumption::SrcIs),
+                );
+            }
+            if resolved.dst.hypothetical && dst.is_some_and(bare) && resolved.dst.address {
+                out.extend(
+                    assume::named_identities(self.policy, dst_part)
+                        .into_iter()
+                        .map(Assumption::DstIs),
+                );
+            }
+        }
+        let ip = resolved.dst.ip;
+        let outside = !tailnet_v4().contains(ip) && !crate::addr::tailnet_v6().contains(ip);
+        let tests = self.addresses_as_nodes;
+        if outside && (resolved.dst.node.is_none() || tests) && (!self.facts.routes || tests) {
+            let via = assume::via_tags(&resolved.compiled, ip);
+            if !tests {
+                out.push(Assumption::Router(None));
+            }
+            out.extend(via.iter().cloned().map(|t| Assumption::Router(Some(t))));
+            if !tests && assume::in_internet(ip) {
+                out.push(Assumption::ExitNode(None));
+                out.extend(via.into_iter().map(|t| Assumption::ExitNode(Some(t))));
+            }
+        }
+        out
+    }
+
+    /// The identities a source stands for: each member of a group, each tag for
+    /// `autogroup:tagged`, the users of an autogroup or domain (those the inventory lists,
+    /// or those the policy names plus one it does not). One identity for other sources.
+    fn members(&self, src: &str) -> Result<Vec<String>, QueryError> {
+        let src = src.trimmed();
+        if self.lookup.by_name.contains_key(src) {
+            return Ok(vec![src.to_owned()]);
+        }
+        let logins = || -> Vec<String> {
+            if self.facts.nodes && !self.inventory.unknown.users && !self.inventory.users.is_empty()
+            {
+                return self
+                    .inventory
+                    .users
+                    .iter()
+                    .map(|u| u.login().to_owned())
+                    .collect();
+            }
+            let mut out: Vec<String> = Vec::new();
+            for id in assume::named_identities(self.policy, Part::Src)
+                .into_iter()
+                .chain(assume::named_identities(self.policy, Part::Dst))
+            {
+                if let assume::Identity::User(login) = id
+                    && login != MEMBER
+                    && !out.contains(&login)
+                {
+                    out.push(login);
+                }
+            }
+            out.push(MEMBER.to_owned());
+            out
+        };
+        let mut out: Vec<String> = match Selector::parse(src) {
+            Selector::Group(group) => {
+                let entry = self
+                    .policy
+                    .groups
+                    .iter()
+                    .find(|g| g.name.value == group)
+                    .ok_or_else(|| QueryError::UnknownSource(src.to_owned()))?;
+                let members: Vec<String> = entry
+                    .values
+                    .iter()
+                    .map(|m| m.value.trimmed().to_owned())
+                    .collect();
+                if members.is_empty() {
+                    return Err(QueryError::EmptyGroup(group.to_owned()));
+                }
+                members
+            }
+            Selector::Autogroup(Autogroup::Member) => logins(),
+            Selector::UserDomain(domain) => {
+                let mut users: Vec<String> = logins()
+                    .into_iter()
+                    .filter(|l| {
+                        l.rsplit_once('@')
+                            .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
+                    })
+                    .collect();
+                if !self.facts.nodes || users.is_empty() {
+                    users.push(format!("{MEMBER}@{domain}"));
+                }
+                users
+            }
+            Selector::Autogroup(Autogroup::Tagged) => {
+                let tags: Vec<String> = self
+                    .policy
+                    .tag_owners
+                    .iter()
+                    .map(|t| t.name.value.trimmed().to_owned())
+                    .collect();
+                if tags.is_empty() {
+                    return Err(QueryError::UnknownSource(src.to_owned()));
+                }
+                tags
+            }
+            Selector::Autogroup(a) if a.is_role() && self.facts.roles => {
+                let role = a.role().unwrap_or_default();
+                let users: Vec<String> = self
+                    .inventory
+                    .users
+                    .iter()
+                    .filter(|u| u.roles.iter().any(|r| r == role))
+                    .map(|u| u.login().to_owned())
+                    .collect();
+                if users.is_empty() {
+                    vec![src.to_owned()]
+                } else {
+                    users
+                }
+            }
+            _ => vec![src.to_owned()],
+        };
+        out.truncate(MAX_MEMBERS);
+        Ok(out)
+    }
+
+    /// The compilation an overlay needs: the cached one, or a fresh one with the
+    /// hypothetical nodes.
+    fn compiled_for(&self, overlay: &Overlay<'_>) -> std::borrow::Cow<'_, Compiled<'p>> {
+        match overlay.augmented() {
+            None => std::borrow::Cow::Borrowed(&self.base),
+            Some(inventory) => std::borrow::Cow::Owned(Compiled::new(self.policy, &inventory)),
+        }
+    }
+
+    /// Can `src` reach `dst` (`host:port`) over `proto` (default `tcp`)? A source that
+    /// stands for several identities is answered for each ([`Answer::members`]); an answer
+    /// that depends on facts the inventory lacks is allowed on [`Answer::conditions`].
+    pub fn query(&self, src: &str, dst: &str, proto: Option<&str>) -> Result<Answer, QueryError> {
+        let proto_text = proto.unwrap_or("tcp").trimmed();
+        let protocol = parse_protocol(proto_text)
+            .map_err(|_| QueryError::BadProtocol(proto_text.to_owned()))?;
+        let (host, port_text) = split_destination_and_port(dst.trimmed())
+            .map_err(|_| QueryError::BadDestination(dst.to_owned()))?;
+        let port: u16 = port_text
+            .trimmed()
+            .parse()
+            .map_err(|_| QueryError::BadPort(port_text.to_owned()))?;
+
+        let members = if self.addresses_as_nodes {
+            vec![src.trimmed().to_owned()]
+        } else {
+            self.members(src)?
+        };
+        let mut answers = Vec::new();
+        for member in &members {
+            let mut answer = self.query_one(member, &host, port, protocol)?;
+            answer.src = src.to_owned();
+            answer.dst = dst.to_owned();
+            answers.push((member.clone(), answer));
+        }
+        Ok(aggregate(src, answers))
+    }
+
+    /// One identity's answer, under the known facts or else the first assumption that
+    /// allows it.
+    fn query_one(
+        &self,
+        src: &str,
+        host: &str,
+        port: u16,
+        protocol: Protocol,
+    ) -> Result<Answer, QueryError> {
+        if let Selector::Service(name) = Selector::parse(host) {
+            return self.service_answer(src, name, port, protocol);
+        }
+        let resolved = self.resolve(src, host, &[])?;
+        let ask = |r: &Resolved<'_, '_>| {
+            evaluate(&r.compiled, &r.src, &r.dst, port, protocol, src, host, "")
+        };
+        let mut answer = ask(&resolved);
+        if !answer.allowed {
+            let mut explained = false;
+            for assumption in self.assumptions(&resolved, [Part::Src, Part::Dst]) {
+                let routes = assumption.iter().any(Assumption::routes);
+                let Ok(alternative) = self.resolve(src, host, &assumption) else {
+                    continue;
+                };
+                let mut other = ask(&alternative);
+                if !other.allowed {
+                    // Without any router the denial says only that; a router's denial names
+                    // the rules.
+                    if routes && !explained {
+                        answer.explanation = other.explanation;
+                        explained = true;
+                    }
+                    continue;
+                }
+                let conditions = self.conditions(
+                    &assumption,
+                    &alternative,
+                    &other.matches,
+                    src,
+                    resolved.dst.ip,
+                );
+                let rules: Vec<String> = other.matches.iter().map(describe).collect();
+                let texts: Vec<&str> = conditions.iter().map(|c| c.text.as_str()).collect();
+                other.explanation =
+                    format!("allowed by {} if {}", rules.join(", "), texts.join(" and "));
+                if routes {
+                    other.via_node = None;
+                }
+                other.conditions.extend(conditions);
+                answer = other;
+                break;
+            }
+        }
+        if answer.allowed {
+            device_conditions(&resolved, &mut answer.conditions);
+        }
+        Ok(answer)
+    }
+
+    /// Can `src` open a Tailscale SSH session to `dst` (a node, tag, user, host alias or IP)
+    /// as `login`? The verdict comes from the `ssh` rules (check before accept); the answer
+    /// also says whether the network rules let the source reach port 22, which a session
+    /// needs too.
+    pub fn ssh_query(&self, src: &str, dst: &str, login: &str) -> Result<SshAnswer, QueryError> {
+        let members = self.members(src)?;
+        let mut answers = Vec::new();
+        for member in &members {
+            answers.push((member.clone(), self.ssh_one(member, dst, login)?));
+        }
+        if answers.len() == 1
+            && let Some((_, mut answer)) = answers.pop()
+        {
+            answer.src = src.to_owned();
+            return Ok(answer);
+        }
+        let mut combined = answers
+            .iter()
+            .find(|(_, a)| !a.allowed)
+            .or(answers.first())
+            .map(|(_, a)| a.clone())
+            .ok_or_else(|| QueryError::UnknownSource(src.to_owned()))?;
+        combined.src = src.to_owned();
+        combined.allowed = answers.iter().all(|(_, a)| a.allowed);
+        combined.explanation = members_explanation(
+            src,
+            answers
+                .iter()
+                .map(|(m, a)| (m.as_str(), a.allowed, a.explanation.as_str())),
+        );
+        for (_, answer) in &answers {
+            for condition in &answer.conditions {
+                if !combined.conditions.contains(condition) {
+                    combined.conditions.push(condition.clone());
+                }
+            }
+        }
+        combined.members = answers
+            .into_iter()
+            .map(|(member, a)| MemberAnswer {
+                member: member_label(&member),
+                allowed: a.allowed,
+                conditions: a.conditions,
+                explanation: a.explanation,
+            })
+            .collect();
+        Ok(combined)
+    }
+
+    /// A query to a Tailscale Service (`svc:name`), from the rules that name it.
+    fn service_answer(
+        &self,
+        src: &str,
+        name: &str,
+        port: u16,
+        protocol: Protocol,
+    ) -> Result<Answer, QueryError> {
+        let mut overlay = Overlay::new(&self.inventory, &self.lookup, self.addresses_as_nodes);
+        let mut src_end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
+        src_end.hypothetical |= src_end.node.is_some_and(|i| i >= self.real_nodes);
+        let compiled = self.compiled_for(&overlay);
+        let matches = service::service_matches(&compiled, src_end.ip, name, port, protocol);
+        let allowed = !matches.is_empty();
+        let mut conditions = Vec::new();
+        let explanation = if allowed {
+            let rules: Vec<String> = matches.iter().map(describe).collect();
+            let condition = service::service_condition(&compiled, name);
+            let text = format!("allowed by {} if {}", rules.join(", "), condition.text);
+            if src_end.hypothetical {
+                conditions.push(Condition {
+                    kind: "device",
+                    text: format!(
+                        "a device with the identity `{}` is in the tailnet",
+                        src_end.label
+                    ),
+                });
+            }
+            conditions.push(condition);
+            text
+        } else {
+            format!(
+                "denied: no rule lets {} reach `{name}` on {protocol} port {port}",
+                src_end.label
+            )
+        };
+        Ok(Answer {
+            allowed,
+            src: src.to_owned(),
+            dst: name.to_owned(),
+            proto: protocol.to_string(),
+            matches,
+            explanation,
+            via_node: None,
+            src_addr: src_end.ip.to_string(),
+            src_hypothetical: src_end.hypothetical,
+            dst_addr: name.to_owned(),
+            conditions,
+            members: Vec::new(),
+        })
+    }
+
+    /// One identity's SSH answer, under the known facts or the first assumption that opens
+    /// a session.
+    fn ssh_one(&self, src: &str, dst: &str, login: &str) -> Result<SshAnswer, QueryError> {
+        let resolved = self.resolve(src, dst, &[])?;
+        let mut answer = self.ssh_answer(&resolved, src, dst, login)?;
+        if !answer.allowed {
+            let mut tried = self.assumptions(&resolved, [Part::SshSrc, Part::SshDst]);
+            for more in self.assumptions(&resolved, [Part::Src, Part::Dst]) {
+                if !tried.contains(&more) {
+                    tried.push(more);
+                }
+            }
+            for assumption in tried {
+                let Ok(alternative) = self.resolve(src, dst, &assumption) else {
+                    continue;
+                };
+                let Ok(mut other) = self.ssh_answer(&alternative, src, dst, login) else {
+                    continue;
+                };
+                if other.allowed {
+                    let conditions =
+                        self.conditions(&assumption, &alternative, &[], src, resolved.dst.ip);
+                    let texts: Vec<&str> = conditions.iter().map(|c| c.text.as_str()).collect();
+                    other.explanation = format!("{} if {}", other.explanation, texts.join(" and "));
+                    other.conditions.extend(conditions);
+                    answer = other;
+                    break;
+                }
+            }
+        }
+        if answer.allowed {
+            device_conditions(&resolved, &mut answer.conditions);
+        }
+        Ok(answer)
+    }
+
+    fn ssh_answer(
+        &self,
+        resolved: &Resolved<'_, '_>,
+        src: &str,
+        dst: &str,
+        login: &str,
+    ) -> Result<SshAnswer, QueryError> {
+        let (src_end, dst_end, compiled) = (&resolved.src, &resolved.dst, &resolved.compiled);
+        let (Some(src_node), Some(dst_node)) = (src_end.node, dst_end.node) else {
+            return Err(QueryError::UnknownDestination(dst.to_owned()));
+        };
+        let decision = compiled.ssh_decision(src_node, dst_node, login.trimmed());
+        let port_22 = evaluate(
+            compiled,
+            src_end,
+            dst_end,
+            22,
+            Protocol::TCP,
+            src,
+            dst,
+            "tcp",
+        );
+        let verdict = match decision.verdict {
+            crate::compile::SshVerdict::Accept => "accept",
+            crate::compile::SshVerdict::Check => "check",
+            crate::compile::SshVerdict::Deny => "deny",
+        };
+        let rule_span = decision
+            .rule
+            .and_then(|i| self.policy.ssh.get(i))
+            .map(|r| r.span);
+        let explanation = match (&decision.rule, port_22.allowed) {
+            (Some(rule), true) => format!(
+                "{verdict} by ssh[{rule}] as local user {}; port 22 is reachable ({})",
+                crate::goquote::quote(decision.local_user.as_deref().unwrap_or("")),
+                port_22.explanation
+            ),
+            (Some(rule), false) => format!(
+                "{verdict} by ssh[{rule}], but the network rules do not allow port 22 ({}), so no session can open",
+                port_22.explanation
+            ),
+            (None, _) => format!(
+                "deny: no ssh rule lets {} log in as {}",
+                src_end.label,
+                crate::goquote::quote(login)
+            ),
+        };
+        Ok(SshAnswer {
+            allowed: decision.verdict != crate::compile::SshVerdict::Deny && port_22.allowed,
+            verdict,
+            src: src.to_owned(),
+            dst: dst.to_owned(),
+            login: login.to_owned(),
+            local_user: decision.local_user,
+            rule: decision.rule,
+            rule_span,
+            network_allowed: port_22.allowed,
+            explanation,
+            conditions: Vec::new(),
+            members: Vec::new(),
+        })
+    }
+}
+
+/// The answer to an SSH query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SshAnswer {
+    /// A session can open: an accept or check rule admits the login and port 22 is reachable.
+    pub allowed: bool,
+    /// `accept`, `check` or `deny`, from the `ssh` rules alone (what `sshTests` assert).
+    pub verdict: &'static str,
+    pub src: String,
+    pub dst: String,
+    pub login: String,
+    pub local_user: Option<String>,
+    /// Index in `ssh` of the deciding rule.
+    pub rule: Option<usize>,
+    #[serde(skip)]
+    pub rule_span: Option<crate::span::Span>,
+    /// Whether the network rules allow TCP port 22.
+    pub network_allowed: bool,
+    pub explanation: String,
+    /// What the tailnet must also have (see [`Answer::conditions`]).
+    pub conditions: Vec<Condition>,
+    /// For a source that stands for several identities: the answer for each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<MemberAnswer>,
+}
+
+/// Most sets of assumptions one query tries.
+const MAX_ASSUMPTIONS: usize = 96;
+
+/// Most identities one source is answered for.
+const MAX_MEMBERS: usize = 64;
+
+/// How a member is shown: the placeholder logins as words.
+fn member_label(member: &str) -> String {
+    if member == MEMBER {
+        return "a member the policy does not name".to_owned();
+    }
+    if let Some(domain) = member
+        .strip_prefix(MEMBER)
+        .and_then(|d| d.strip_prefix('@'))
+    {
+        return format!("a member at `{domain}` the policy does not name");
+    }
+    if let Some(role) = member.strip_prefix("autogroup:") {
+        return format!("a user with the `{role}` role");
+    }
+    member.to_owned()
+}
+
+/// "allowed for every…", "allowed for … but denied for …" or "denied for every…".
+fn members_explanation<'a>(
+    src: &str,
+    answers: impl Iterator<Item = (&'a str, bool, &'a str)> + Clone,
+) -> String {
+    let count = answers.clone().count();
+    let names = |allowed: bool| -> Vec<String> {
+        answers
+            .clone()
+            .filter(|a| a.1 == allowed)
+            .map(|a| member_label(a.0))
+            .collect()
+    };
+    let (yes, no) = (names(true), names(false));
+    let first = |allowed: bool| {
+        answers
+            .clone()
+            .find(|a| a.1 == allowed)
+            .map(|a| a.2)
+            .unwrap_or_default()
+    };
+    if no.is_empty() {
+        format!(
+            "allowed for all {count} identities `{src}` stands for; {}",
+            first(true)
+        )
+    } else if yes.is_empty() {
+        format!(
+            "denied for all {count} identities `{src}` stands for; {}",
+            first(false)
+        )
+    } else {
+        format!(
+            "allowed for only some identities `{src}` stands for: allowed for {}; denied for {} ({})",
+            yes.join(", "),
+            no.join(", "),
+            first(false)
+        )
+    }
+}
+
+/// The answers for each identity a source stands for, as one answer.
+fn aggregate(src: &str, mut answers: Vec<(String, Answer)>) -> Answer {
+    if answers.len() == 1
+        && let Some((_, answer)) = answers.pop()
+    {
+        return answer;
+    }
+    let explanation = members_explanation(
+        src,
+        answers
+            .iter()
+            .map(|(m, a)| (m.as_str(), a.allowed, a.explanation.as_str())),
+    );
+    let allowed = answers.iter().all(|(_, a)| a.allowed);
+    let mut combined = match answers.iter().find(|(_, a)| a.allowed == allowed) {
+        Some((_, a)) => a.clone(),
+        None => answers
+            .first()
+            .map(|(_, a)| a.clone())
+            .unwrap_or_else(|| Answer {
+                allowed: false,
+                src: src.to_owned(),
+                dst: String::new(),
+                proto: String::new(),
+                matches: Vec::new(),
+                explanation: String::new(),
+                via_node: None,
+                src_addr: String::new(),
+                src_hypothetical: false,
+                dst_addr: String::new(),
+                conditions: Vec::new(),
+                members: Vec::new(),
+            }),
+    };
+    combined.allowed = allowed;
+    combined.explanation = explanation;
+    combined.matches.clear();
+    for (_, answer) in &answers {
+        for origin in &answer.matches {
+            if !combined.matches.contains(origin) {
+                combined.matches.push(*origin);
+            }
+        }
+        for condition in &answer.conditions {
+            if !combined.conditions.contains(condition) {
+                combined.conditions.push(condition.clone());
+            }
+        }
+    }
+    combined
+        .matches
+        .sort_by_key(|o| (o.section != crate::compile::Section::Acls, o.index));
+    combined.members = answers
+        .into_iter()
+        .map(|(member, a)| MemberAnswer {
+            member: member_label(&member),
+            allowed: a.allowed,
+            conditions: a.conditions,
+            explanation: a.explanation,
+        })
+        .collect();
+    combined
+}
+
+/// The devices an answer assumes: a hypothetical source or destination.
+fn device_conditions(resolved: &Resolved<'_, '_>, out: &mut Vec<Condition>) {
+    let mut devices = Vec::new();
+    for end in [&resolved.src, &resolved.dst] {
+        if !end.hypothetical || end.node.is_none() {
+            continue;
+        }
+        let text = if end.label == "*" {
+            "a device is in the tailnet".to_owned()
+        } else if end.address {
+            format!("a device with address `{}` is in the tailnet", end.ip)
+        } else {
+            format!(
+                "a device with the identity `{}` is in the tailnet",
+                end.label
+            )
+        };
+        devices.push(Condition {
+            kind: "device",
+            text,
+        });
+    }
+    out.splice(0..0, devices);
+}
+
+/// One line of a reachability listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reach {
+    /// A node name, or an address range for sources that are not nodes.
+    pub name: String,
+    /// For subnet or internet destinations: the address range reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+    pub ports: Vec<String>,
+    pub protocols: Vec<String>,
+    pub rules: Vec<Origin>,
+    /// What the tailnet must also have for this line to hold (see [`Answer::conditions`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// For a source that stands for several identities: those this line holds for, when
+    /// not all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
+}
+
+/// Port ranges as listed: sorted, overlapping and adjacent ranges merged.
+fn describe_ports(mut ranges: Vec<(u16, u16)>) -> Vec<String> {
+    ranges.sort_unstable();
+    let mut merged: Vec<(u16, u16)> = Vec::new();
+    for (first, last) in ranges {
+        match merged.last_mut() {
+            Some(prev) if u32::from(first) <= u32::from(prev.1) + 1 => prev.1 = prev.1.max(last),
+            _ => merged.push((first, last)),
+        }
+    }
+    merged.into_iter().map(|(a, b)| port_text(a, b)).collect()
+}
+
+fn port_text(first: u16, last: u16) -> String {
+    match (first, last) {
+        (0, u16::MAX) => "*".to_owned(),
+        (a, b) if a == b => a.to_string(),
+        (a, b) => format!("{a}-{b}"),
+    }
+}
+
+fn protocol_names(protocols: Option<&[u8]>) -> Vec<String> {
+    protocols
+        .unwrap_or(&DEFAULT_PROTOCOLS)
+        .iter()
+        .map(|n| Protocol::from_number(*n).to_string())
+        .collect()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Source,
+    Destination,
+}
+
+/// The inventory plus the hypothetical nodes one query adds, without copying the inventory.
+struct Overlay<'i> {
+    base: &'i Inventory,
+    /// Lookups into `base`.
+    lookup: &'i Lookup,
+    added: Vec<Node>,
+    /// Users added for hypothetical role holders.
+    users: Vec<crate::inventory::User>,
+    /// Give any address no node has a hypothetical node of its own, routed or not (the
+    /// policy's `tests` ignore route approval).
+    addresses_as_nodes: bool,
+}
+
+impl<'i> Overlay<'i> {
+    fn new(base: &'i Inventory, lookup: &'i Lookup, addresses_as_nodes: bool) -> Self {
+        Self {
+            base,
+            lookup,
+            added: Vec::new(),
+            users: Vec::new(),
+            addresses_as_nodes,
+        }
+    }
+
+    /// The first node with this name.
+    fn position_by_name(&self, name: &str) -> Option<usize> {
+        self.lookup.by_name.get(name).copied().or_else(|| {
+            let i = self.added.iter().position(|n| n.name == name)?;
+            Some(self.base.nodes.len() + i)
+        })
+    }
+
+    /// The first node with this address.
+    fn position_by_addr(&self, ip: IpAddr) -> Option<usize> {
+        self.lookup.by_addr.get(&ip).copied().or_else(|| {
+            let i = self
+                .added
+                .iter()
+                .position(|n| node_addrs(n).any(|a| a == ip))?;
+            Some(self.base.nodes.len() + i)
+        })
+    }
+
+    /// Does some node advertise a route holding `ip`?
+    fn routed(&self, ip: IpAddr) -> bool {
+        // Exit routes hold every address; only subnet routes count here.
+        let holds = |n: &Node| {
+            n.routable_ips
+                .iter()
+                .any(|r| r.prefix_len() > 0 && r.contains(&ip))
+        };
+        self.lookup
+            .advertisers
+            .iter()
+            .filter_map(|&i| self.base.nodes.get(i))
+            .any(holds)
+            || self.added.iter().any(holds)
+    }
+
+    fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.base.nodes.iter().chain(&self.added)
+    }
+
+    fn position(&self, predicate: impl FnMut(&Node) -> bool) -> Option<usize> {
+        self.nodes().position(predicate)
+    }
+
+    fn get(&self, index: usize) -> Option<&Node> {
+        self.nodes().nth(index)
+    }
+
+    fn push(&mut self, node: Node) -> usize {
+        self.added.push(node);
+        self.base.nodes.len() + self.added.len() - 1
+    }
+
+    /// The inventory with the added nodes, when there are any.
+    fn augmented(&self) -> Option<Inventory> {
+        if self.added.is_empty() && self.users.is_empty() {
+            return None;
+        }
+        let mut inventory = self.base.clone();
+        inventory.nodes.extend(self.added.iter().cloned());
+        inventory.users.extend(self.users.iter().cloned());
+        Some(inventory)
+    }
+}
+
+/// Resolves a query endpoint, adding a hypothetical node to `inventory` when the text names
+/// an identity that no node has exactly.
+fn endpoint(
+    policy: &Policy,
+    inventory: &mut Overlay<'_>,
+    text: &str,
+    side: Side,
+) -> Result<Endpoint, QueryError> {
+    let unknown = || match side {
+        Side::Source => QueryError::UnknownSource(text.to_owned()),
+        Side::Destination => QueryError::UnknownDestination(text.to_owned()),
+    };
+    if let Some(index) = inventory.position_by_name(text) {
+        let node = inventory.get(index).ok_or_else(unknown)?;
+        let ip = node
+            .ipv4
+            .map(IpAddr::V4)
+            .or(node.ipv6.map(IpAddr::V6))
+            .ok_or_else(unknown)?;
+        return Ok(Endpoint {
+            label: text.to_owned(),
+            ip,
+            node: Some(index),
+            hypothetical: false,
+            address: false,
+        });
+    }
+    let selector = Selector::parse(text);
+    match selector {
+        Selector::Prefix(net) => Ok(address_endpoint(inventory, text, net)),
+        Selector::Host(name) | Selector::HostRef(name) => {
+            let net = policy
+                .hosts
+                .iter()
+                .find(|h| h.name.value == name)
+                .and_then(|h| parse_prefix(h.value.value.trimmed()))
+                .ok_or_else(unknown)?;
+            Ok(address_endpoint(inventory, text, net))
+        }
+        Selector::Tag(tag) => {
+            let tag = tag.to_ascii_lowercase();
+            let existing = inventory.position(|n| {
+                n.tags.len() == 1 && n.tags.iter().all(|t| t.eq_ignore_ascii_case(&tag))
+            });
+            let owned = policy
+                .tag_owners
+                .iter()
+                .any(|t| t.name.value.trimmed().eq_ignore_ascii_case(&tag));
+            if existing.is_none()
+                && !owned
+                && !inventory
+                    .nodes()
+                    .any(|n| n.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)))
+            {
+                return Err(QueryError::UnknownTag(tag));
+            }
+            Ok(identity_endpoint(inventory, text, existing, || Node {
+                tags: vec![tag.clone()],
+                ..Node::named(format!("{tag} (hypothetical)"))
+            }))
+        }
+        Selector::User(login) => Ok(user_endpoint(inventory, text, login)),
+        // A member the policy names nowhere, or a user with only this role.
+        Selector::Autogroup(Autogroup::Member) => Ok(user_endpoint(inventory, text, MEMBER)),
+        Selector::UserDomain(domain) if side == Side::Source => Ok(user_endpoint(
+            inventory,
+            text,
+            &format!("{MEMBER}@{domain}"),
+        )),
+        Selector::Autogroup(a) if a.is_role() && side == Side::Source => {
+            let login = format!("autogroup:{}", a.role().unwrap_or_default());
+            if !inventory.users.iter().any(|u| u.name == login) {
+                inventory.users.push(crate::inventory::User {
+                    id: 0,
+                    name: login.clone(),
+                    email: None,
+                    roles: a.role().map(str::to_owned).into_iter().collect(),
+                    shared: false,
+                });
+            }
+            Ok(user_endpoint(inventory, text, &login))
+        }
+        Selector::Autogroup(Autogroup::Tagged) if side == Side::Source => {
+            let tag = policy
+                .tag_owners
+                .first()
+                .map(|t| t.name.value.trimmed().to_owned())
+                .ok_or_else(unknown)?;
+            endpoint(policy, inventory, &tag, side)
+        }
+        // Any device: one with no identity matches only what holds for every device.
+        Selector::Wildcard | Selector::Autogroup(Autogroup::DangerAll) => {
+            Ok(identity_endpoint(inventory, text, None, || {
+                Node::named("a device (hypothetical)".to_owned())
+            }))
+        }
+        Selector::Range(first, _) => Ok(address_endpoint(inventory, text, IpNet::from(first))),
+        Selector::IpSet(_) => {
+            let set =
+                crate::resolve::Resolver::new(policy, &Inventory::default()).address_set(&selector);
+            let first = set.ranges().next().map(|r| r.first()).ok_or_else(unknown)?;
+            Ok(address_endpoint(inventory, text, IpNet::from(first)))
+        }
+        Selector::Group(group) => {
+            let member = policy
+                .groups
+                .iter()
+                .find(|g| g.name.value == group)
+                .ok_or_else(unknown)?
+                .values
+                .items
+                .first()
+                .map(|m| m.value.trimmed().to_owned())
+                .ok_or_else(|| QueryError::EmptyGroup(group.to_owned()))?;
+            Ok(user_endpoint(inventory, text, &member))
+        }
+        _ => Err(unknown()),
+    }
+}
+
+/// An address endpoint. A tailnet address no node has becomes a hypothetical node (no user,
+/// no tags) with that address, so rules naming the address still apply without an inventory.
+fn address_endpoint(inventory: &mut Overlay<'_>, text: &str, net: IpNet) -> Endpoint {
+    let ip = net.addr();
+    let node = inventory.position_by_addr(ip);
+    let in_tailnet = tailnet_v4().contains(ip) || crate::addr::tailnet_v6().contains(ip);
+    // Addresses behind a subnet route (4via6 prefixes lie inside the tailnet range) are
+    // reached through the router, not a node of their own.
+    let routed = inventory.routed(ip);
+    if node.is_some() || (!inventory.addresses_as_nodes && (!in_tailnet || routed)) {
+        return Endpoint {
+            label: text.to_owned(),
+            ip,
+            node,
+            hypothetical: false,
+            address: true,
+        };
+    }
+    let index = inventory.push(Node {
+        ipv4: match ip {
+            IpAddr::V4(v4) => Some(v4),
+            IpAddr::V6(_) => None,
+        },
+        ipv6: match ip {
+            IpAddr::V6(v6) => Some(v6),
+            IpAddr::V4(_) => None,
+        },
+        ..Node::named(format!("{ip} (hypothetical)"))
+    });
+    Endpoint {
+        label: text.to_owned(),
+        ip,
+        node: Some(index),
+        hypothetical: true,
+        address: true,
+    }
+}
+
+fn user_endpoint(inventory: &mut Overlay<'_>, text: &str, login: &str) -> Endpoint {
+    let owner = inventory
+        .base
+        .users
+        .iter()
+        .find(|u| u.login().eq_ignore_ascii_case(login))
+        .map_or_else(|| login.to_owned(), |u| u.name.clone());
+    let existing =
+        inventory.position(|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()));
+    identity_endpoint(inventory, text, existing, || Node {
+        user: Some(owner.clone()),
+        ..Node::named(format!("{login} (hypothetical)"))
+    })
+}
+
+fn identity_endpoint(
+    inventory: &mut Overlay<'_>,
+    text: &str,
+    existing: Option<usize>,
+    make: impl FnOnce() -> Node,
+) -> Endpoint {
+    if let Some(index) = existing
+        && let Some(ip) = inventory
+            .get(index)
+            .and_then(|n| n.ipv4.map(IpAddr::V4).or(n.ipv6.map(IpAddr::V6)))
+    {
+        return Endpoint {
+            label: text.to_owned(),
+            ip,
+            node: Some(index),
+            hypothetical: false,
+            address: false,
+        };
+    }
+    let mut node = make();
+    let ip = unused_tailnet_ip(inventory);
+    node.ipv4 = Some(ip);
+    let index = inventory.push(node);
+    Endpoint {
+        label: text.to_owned(),
+        ip: IpAddr::V4(ip),
+        node: Some(index),
+        hypothetical: true,
+        address: false,
+    }
+}
+
+/// The highest tailnet IPv4 address no node uses (hypothetical nodes take these).
+fn unused_tailnet_ip(inventory: &Overlay<'_>) -> Ipv4Addr {
+    free_tailnet_ip(inventory.nodes())
+}
+
+/// The highest tailnet IPv4 address none of `nodes` uses.
+fn free_tailnet_ip<'n>(nodes: impl Iterator<Item = &'n Node>) -> Ipv4Addr {
+    let used: crate::fasthash::FastSet<Ipv4Addr> = nodes.filter_map(|n| n.ipv4).collect();
+    let top = u32::from(Ipv4Addr::new(100, 127, 255, 254));
+    let mut candidate = top;
+    while used.contains(&Ipv4Addr::from(candidate))
+        && candidate > u32::from(Ipv4Addr::new(100, 64, 0, 1))
+    {
+        candidate -= 1;
+    }
+    let ip = Ipv4Addr::from(candidate);
+    debug_assert!(tailnet_v4().contains(IpAddr::V4(ip)));
+    ip
+}
+
+/// The nodes a packet to `dst` is delivered to: the node itself, else the routers with an
+/// approved route covering it, else exit nodes for internet addresses.
+fn receivers(compiled: &Compiled<'_>, dst: &Endpoint) -> Vec<usize> {
+    let nodes = &compiled.resolver.nodes;
+    if let Some(index) = compiled.node_with_addr(dst.ip) {
+        return vec![index];
+    }
+    let carriers = || {
+        compiled
+            .carriers()
+            .iter()
+            .filter_map(|&i| nodes.get(i).map(|n| (i, n)))
+    };
+    let routers: Vec<usize> = carriers()
+        .filter(|(_, n)| n.subnet_routes.iter().any(|r| r.contains(&dst.ip)))
+        .map(|(i, _)| i)
+        .collect();
+    if !routers.is_empty() {
+        return routers;
+    }
+    if internet().contains(dst.ip) {
+        return carriers()
+            .filter(|(_, n)| n.exit_node)
+            .map(|(i, _)| i)
+            .collect();
+    }
+    Vec::new()
+}
+
+fn contains(addrs: &[Addr], ip: IpAddr) -> bool {
+    addrs.iter().any(|a| a.contains(ip))
+}
+
+/// A rule as one node receives it, for one query: whether its sources hold the query's
+/// source, its protocols and its destinations.
+struct RuleView<'r> {
+    cap: bool,
+    src_ok: bool,
+    protocols: Option<&'r [u8]>,
+    dsts: Vec<&'r (Addr, crate::ports::PortRange)>,
+}
+
+impl<'r> RuleView<'r> {
+    /// What `node` receives from piece `piece`, looked at for traffic from `src`.
+    fn new(
+        compiled: &Compiled<'_>,
+        piece: usize,
+        delivered: &'r Delivered<'r>,
+        protocols: Option<&'r [u8]>,
+        src: IpAddr,
+    ) -> Self {
+        match delivered {
+            Delivered::Network(dsts) => RuleView {
+                cap: false,
+                src_ok: compiled.src_contains(piece, src),
+                protocols,
+                dsts: dsts.clone(),
+            },
+            Delivered::Rule(rule) => RuleView {
+                cap: rule.cap.is_some(),
+                src_ok: contains(&rule.src, src),
+                protocols: rule.protocols.as_deref(),
+                dsts: rule.dsts.iter().collect(),
+            },
+        }
+    }
+}
+
+/// Does `rule` admit the packet, by the client's rules (policy-semantics §6.7)?
+fn admits(rule: &RuleView<'_>, dst: IpAddr, port: u16, protocol: Protocol) -> bool {
+    if rule.cap || !rule.src_ok {
+        return false;
+    }
+    let number = protocol.number();
+    // ICMP is allowed whenever any rule lets the source reach the address.
+    if number == 1 || number == 58 {
+        return rule.dsts.iter().any(|(addr, _)| addr.contains(dst));
+    }
+    let protocols: &[u8] = rule.protocols.unwrap_or(&DEFAULT_PROTOCOLS);
+    if !protocols.contains(&number) {
+        return false;
+    }
+    rule.dsts.iter().any(|(addr, ports)| {
+        addr.contains(dst)
+            && if protocol.supports_ports() {
+                ports.contains(port)
+            } else {
+                ports.is_all()
+            }
+    })
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "internal helper with descriptive parameters"
+)]
+fn evaluate(
+    compiled: &Compiled<'_>,
+    src: &Endpoint,
+    dst: &Endpoint,
+    port: u16,
+    protocol: Protocol,
+    src_text: &str,
+    dst_text: &str,
+    proto_text: &str,
+) -> Answer {
+    let mut answer = Answer {
+        allowed: false,
+        src: src_text.to_owned(),
+        dst: dst_text.to_owned(),
+        proto: protocol.to_string(),
+        matches: Vec::new(),
+        explanation: String::new(),
+        via_node: None,
+        src_addr: src.ip.to_string(),
+        src_hypothetical: src.hypothetical,
+        dst_addr: dst.ip.to_string(),
+        conditions: Vec::new(),
+        members: Vec::new(),
+    };
+    let _ = proto_text;
+    let receivers = receivers(compiled, dst);
+    // A grant with `via` that would allow it, had one of its routers carried the address.
+    let via_only = || {
+        compiled.pieces.iter().find_map(|piece| {
+            let crate::compile::PieceKind::Network { dsts } = &piece.kind else {
+                return None;
+            };
+            let fits = !piece.via.is_empty()
+                && dsts.iter().any(|(a, _)| a.contains(dst.ip))
+                && piece.src.iter().any(|a| a.contains(src.ip));
+            fits.then(|| {
+                let tags: Vec<String> = piece.via.iter().map(|t| format!("`{t}`")).collect();
+                format!(
+                    "denied: {} allows it only via a router tagged {}, and no such router has an approved route for {}",
+                    describe(&piece.origin),
+                    tags.join(" or "),
+                    dst.ip
+                )
+            })
+        })
+    };
+    if receivers.is_empty() {
+        answer.explanation = if let Some(why) = via_only() {
+            why
+        } else if compiled
+            .resolver
+            .nodes
+            .iter()
+            .any(|n| n.advertised.iter().any(|r| r.contains(&dst.ip)))
+        {
+            format!(
+                "denied: {} is behind a subnet route that no router has approved (and no autoApprovers entry approves)",
+                dst.ip
+            )
+        } else if tailnet_v4().contains(dst.ip) || crate::addr::tailnet_v6().contains(dst.ip) {
+            format!("denied: no node in the inventory has address {}", dst.ip)
+        } else {
+            format!(
+                "denied: no approved subnet route or exit node carries traffic to {}",
+                dst.ip
+            )
+        };
+        return answer;
+    }
+    let mut near_miss: Option<(u8, String)> = None;
+    for &receiver in &receivers {
+        let Some(node) = compiled.resolver.nodes.get(receiver) else {
+            continue;
+        };
+        for (index, delivered) in compiled.delivered(receiver) {
+            let Some(piece) = compiled.pieces.get(index) else {
+                continue;
+            };
+            let rule = RuleView::new(
+                compiled,
+                index,
+                &delivered,
+                piece.protocols.as_deref(),
+                src.ip,
+            );
+            if admits(&rule, dst.ip, port, protocol) {
+                if !answer.matches.contains(&piece.origin) {
+                    answer.matches.push(piece.origin);
+                }
+                answer.via_node.get_or_insert_with(|| node.name.clone());
+            } else if let Some(miss) = near_miss_reason(
+                &rule,
+                piece,
+                src,
+                dst.ip,
+                port,
+                protocol,
+                near_miss.as_ref().map(|(rank, _)| *rank),
+            ) {
+                near_miss = Some(miss);
+            }
+        }
+    }
+    answer
+        .matches
+        .sort_by_key(|o| (o.section != crate::compile::Section::Acls, o.index));
+    answer.allowed = !answer.matches.is_empty();
+    let carrier = answer.via_node.clone();
+    answer.explanation = if answer.allowed {
+        let rules: Vec<String> = answer.matches.iter().map(describe).collect();
+        let through = match (&carrier, dst.node) {
+            (Some(router), None) => format!(" through {router}"),
+            _ => String::new(),
+        };
+        format!("allowed{through} by {}", rules.join(", "))
+    } else {
+        match near_miss {
+            Some((_, why)) => format!("denied: no rule allows it; closest: {why}"),
+            None if dst.node.is_none() && via_only().is_some() => via_only().unwrap_or_default(),
+            None => format!(
+                "denied: no rule allows {} to reach {}",
+                if src.hypothetical {
+                    format!("a node with identity {}", src.label)
+                } else {
+                    src.label.clone()
+                },
+                dst.label
+            ),
+        }
+    };
+    answer
+}
+
+fn describe(origin: &Origin) -> String {
+    let section = match origin.section {
+        crate::compile::Section::Acls => "acls",
+        crate::compile::Section::Grants => "grants",
+    };
+    format!("{section}[{}]", origin.index)
+}
+
+/// Why a rule delivered to the receiver does not admit the packet, ranked by closeness.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "internal helper with descriptive parameters"
+)]
+fn near_miss_reason(
+    rule: &RuleView<'_>,
+    piece: &Piece,
+    src: &Endpoint,
+    dst: IpAddr,
+    port: u16,
+    protocol: Protocol,
+    best: Option<u8>,
+) -> Option<(u8, String)> {
+    if rule.cap {
+        return None;
+    }
+    let dst_entries: Vec<_> = rule.dsts.iter().filter(|(a, _)| a.contains(dst)).collect();
+    if dst_entries.is_empty() {
+        return None;
+    }
+    let protocols: &[u8] = rule.protocols.unwrap_or(&DEFAULT_PROTOCOLS);
+    let rank = if !rule.src_ok {
+        1
+    } else if !protocols.contains(&protocol.number()) {
+        3
+    } else {
+        2
+    };
+    // Only a closer miss than the best so far is worth describing.
+    if best.is_some_and(|best| rank <= best) {
+        return None;
+    }
+    let rule_name = describe(&piece.origin);
+    let why = match rank {
+        1 => format!(
+            "{rule_name} covers the destination but not the source {}",
+            src.label
+        ),
+        3 => {
+            let allowed: Vec<String> = protocol_names(rule.protocols);
+            format!(
+                "{rule_name} allows the source to the destination over {} but not {protocol}",
+                allowed.join("/")
+            )
+        }
+        _ => {
+            let ports: Vec<String> = dst_entries
+                .iter()
+                .map(|(_, p)| port_text(p.first, p.last))
+                .collect();
+            format!(
+                "{rule_name} allows the source to the destination on port(s) {} but not {port}",
+                ports.join(",")
+            )
+        }
+    };
+    Some((rank, why))
+}
+
+/// The inventory plus a hypothetical node for every identity in `texts` (tags, users,
+/// groups, tailnet addresses) that no node has exactly, so that one compilation serves every
+/// query about them. Texts that name nothing are skipped.
+pub fn with_identities<'t>(
+    policy: &Policy,
+    inventory: &Inventory,
+    texts: impl IntoIterator<Item = &'t str>,
+) -> Inventory {
+    let lookup = Lookup::new(inventory);
+    let mut overlay = Overlay::new(inventory, &lookup, false);
+    for text in texts {
+        let _ = endpoint(policy, &mut overlay, text.trimmed(), Side::Destination);
+    }
+    overlay.augmented().unwrap_or_else(|| inventory.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Embedders answer queries from several threads with one simulator.
+    #[test]
+    fn a_simulator_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Simulator<'static>>();
+    }
+
+    const DEPOT: &str = include_str!("../../../../fixtures/depot/policy.hujson");
+    const DEPOT_INVENTORY: &str = include_str!("../../../../fixtures/depot/inventory.json");
+
+    fn depot() -> (Policy, Inventory) {
+        let inventory = Inventory::parse(DEPOT_INVENTORY).unwrap_or_default();
+        let options = crate::api::CheckOptions::default();
+        let policy = crate::api::parse_valid(DEPOT, &options).ok();
+        (
+            policy.unwrap_or_else(|| panic!("the Depot policy is valid")),
+            inventory,
+        )
+    }
+
+    fn kinds(answer: &Answer) -> Vec<&'static str> {
+        answer.conditions.iter().map(|c| c.kind).collect()
+    }
+
+    /// A fact the inventory's source lacks makes the answer conditional, as without one;
+    /// the same inventory with the fact decides it.
+    #[test]
+    fn unknown_route_approval_makes_a_routed_answer_conditional() {
+        let (policy, mut inventory) = depot();
+        for node in &mut inventory.nodes {
+            node.approved_routes.clear();
+            node.routable_ips.clear();
+        }
+        let known = Simulator::new(&policy, Some(&inventory));
+        let answer = known.query("tag:depot-runner", "192.0.2.10:443", None);
+        assert!(answer.is_ok_and(|a| !a.allowed && a.conditions.is_empty()));
+        inventory.unknown.route_approval = true;
+        let unknown = Simulator::new(&policy, Some(&inventory));
+        let answer = unknown.query("tag:depot-runner", "192.0.2.10:443", None);
+        assert!(answer.is_ok_and(|a| a.allowed && kinds(&a) == ["route"]));
+    }
+
+    #[test]
+    fn unknown_roles_make_a_role_rule_conditional() {
+        let text =
+            r#"{"acls": [{"action": "accept", "src": ["autogroup:admin"], "dst": ["*:22"]}]}"#;
+        let policy = crate::api::parse_valid(text, &crate::api::CheckOptions::default()).ok();
+        let Some(policy) = policy else {
+            panic!("valid policy")
+        };
+        let (_, mut inventory) = depot();
+        // bob has no role in the inventory: denied while roles are known.
+        let known = Simulator::new(&policy, Some(&inventory));
+        let answer = known.query("bob@example.com", "database:22", None);
+        assert!(answer.is_ok_and(|a| !a.allowed));
+        inventory.unknown.roles = true;
+        let unknown = Simulator::new(&policy, Some(&inventory));
+        let answer = unknown.query("bob@example.com", "database:22", None);
+        assert!(answer.is_ok_and(|a| a.allowed
+            && kinds(&a) == ["role"]
+            && a.explanation.ends_with("if `bob@example.com` is an admin")));
+        // alice is an admin in the inventory: decided either way.
+        let answer = unknown.query("alice@example.com", "database:22", None);
+        assert!(answer.is_ok_and(|a| a.allowed && a.conditions.is_empty()));
+    }
+
+    #[test]
+    fn a_denial_without_an_inventory_holds_for_every_tailnet() {
+        let (policy, _) = depot();
+        let simulator = Simulator::new(&policy, None);
+        // No rule lets a runner reach tag:web, whatever the tailnet has.
+        let answer = simulator.query("tag:depot-runner", "tag:web:443", None);
+        assert!(answer.is_ok_and(|a| !a.allowed && a.conditions.is_empty()));
+        // The monitoring rule names tag:database; the host alias's device may carry it.
+        let answer = simulator.query("tag:monitoring", "database:9187", None);
+        assert!(answer.is_ok_and(|a| a.allowed && kinds(&a) == ["device", "device", "owner"]));
+    }
+}
