@@ -9,7 +9,10 @@ use serde_json::json;
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let nodes = args.next().and_then(|a| a.parse().ok()).unwrap_or(2_000);
-    let rules = args.next().and_then(|a| a.parse().ok()).unwrap_or(nodes * 3 / 4);
+    let rules = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(nodes * 3 / 4);
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "target/tailnet".to_owned()));
     let (policy, inventory) = tailpolicy_benches::generate_tailnet(nodes, rules);
     let strings = |nets: &[ipnet::IpNet]| nets.iter().map(ToString::to_string).collect::<Vec<_>>();

@@ -24,7 +24,10 @@ fn per_node_peers_and_outputs_equal_the_whole_tailnet() {
         for index in carriers.into_iter().chain((0..whole.len()).step_by(7)) {
             assert_eq!(whole[index], compiled.peers(index), "peers of node {index}");
         }
-        assert!(whole.iter().map(Vec::len).sum::<usize>() > nodes, "peers are seen");
+        assert!(
+            whole.iter().map(Vec::len).sum::<usize>() > nodes,
+            "peers are seen"
+        );
 
         let all = tailpolicy::compile(&policy, &inventory);
         let names: Vec<&str> = all.keys().step_by(5).map(String::as_str).collect();

@@ -26,9 +26,7 @@ pub fn run(
         writeln!(err, "error: the inventory has no node `{name}`")?;
         return Ok(ExitStatus::Failure);
     }
-    // Standard output is line-buffered: without a buffer every line would be a write.
-    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
-    let mut writer = NodesWriter::new(&mut buffered);
+    let mut writer = NodesWriter::new(out);
     if args.node.is_empty() {
         let mut result = Ok(());
         tailpolicy::compile_each(&loaded.policy, &inventory, |name, output| {
@@ -49,7 +47,6 @@ pub fn run(
         }
     }
     writer.finish()?;
-    buffered.flush()?;
     Ok(ExitStatus::Success)
 }
 
@@ -66,7 +63,11 @@ impl<'w, W: Write> NodesWriter<'w, W> {
     }
 
     fn node(&mut self, name: &str, output: &NodeOutput) -> io::Result<()> {
-        let opening = if self.written == 0 { "{\n  \"nodes\": {\n" } else { ",\n" };
+        let opening = if self.written == 0 {
+            "{\n  \"nodes\": {\n"
+        } else {
+            ",\n"
+        };
         self.out.write_all(opening.as_bytes())?;
         self.out.write_all(b"    ")?;
         serde_json::to_writer(&mut *self.out, name)?;
@@ -123,10 +124,7 @@ mod tests {
         )
         .unwrap();
         let policy = tailpolicy::parse_valid(text, &Default::default()).unwrap();
-        for nodes in [
-            tailpolicy::compile(&policy, &inventory),
-            BTreeMap::new(),
-        ] {
+        for nodes in [tailpolicy::compile(&policy, &inventory), BTreeMap::new()] {
             let expected = serde_json::to_string_pretty(&Output {
                 nodes: nodes.clone(),
             })

@@ -34,8 +34,6 @@ struct PeerContext {
     routes: Vec<IpNet>,
     /// Whether any route or exit node exists (else no route analysis is needed).
     any_routing: bool,
-    /// Each piece's sources as one set.
-    piece_sources: Vec<crate::addr::IpSet>,
     /// The nodes with an approved subnet route.
     routers: Vec<usize>,
     /// Per route in `routes`: its primary router (without `via`).
@@ -45,9 +43,9 @@ struct PeerContext {
     /// Per network piece, built on first use: the nodes it is delivered to (its sources
     /// are the same at every one of them).
     receivers: Vec<std::sync::OnceLock<Vec<usize>>>,
-    /// Per node: the pieces whose sources hold one of its addresses or overlap one of its
-    /// routes, in piece order.
-    named: Vec<Vec<u32>>,
+    /// Per node, for whole-tailnet runs: the pieces whose sources hold one of its addresses
+    /// or overlap one of its routes, in piece order (one node's are found by a scan).
+    named: Option<Vec<Vec<u32>>>,
 }
 
 /// [`PeerContext`]'s whole-tailnet part.
@@ -89,17 +87,17 @@ impl Compiled<'_> {
             primaries: routes.iter().map(|r| self.primary_router(r, &[])).collect(),
             routes,
             any_routing,
-            piece_sources: self.pieces.iter().map(Piece::src_set).collect(),
             routers,
             piece_internet: self
                 .pieces
                 .iter()
                 .map(|p| piece_dsts(p).any(|d| *d == Addr::Any || d.to_set().overlaps(&internet)))
                 .collect(),
-            receivers: (0..self.pieces.len()).map(|_| std::sync::OnceLock::new()).collect(),
-            named: Vec::new(),
+            receivers: (0..self.pieces.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+            named: None,
         };
-        context.named = self.pieces_naming_nodes(&context);
         if whole {
             context.whole = Some(self.whole_links(&context));
         }
@@ -187,7 +185,13 @@ impl Compiled<'_> {
                 if !via_only {
                     let start = by_addr.partition_point(|(a, _)| *a < first);
                     let end = by_addr.partition_point(|(a, _)| *a <= last);
-                    out.extend(by_addr.get(start..end).unwrap_or_default().iter().map(|&(_, i)| i));
+                    out.extend(
+                        by_addr
+                            .get(start..end)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|&(_, i)| i),
+                    );
                 }
             }
             for &carrier in &self.index.carriers {
@@ -201,7 +205,11 @@ impl Compiled<'_> {
             out.dedup();
         }
         if via_only {
-            out.retain(|&i| nodes.get(i).is_some_and(|n| piece.via.iter().any(|t| n.has_tag(t))));
+            out.retain(|&i| {
+                nodes
+                    .get(i)
+                    .is_some_and(|n| piece.via.iter().any(|t| n.has_tag(t)))
+            });
         }
         out
     }
@@ -321,7 +329,8 @@ impl Compiled<'_> {
         let mut missing: Vec<Vec<usize>> = vec![Vec::new(); map.len()];
         for (viewer, peers) in map.iter().enumerate() {
             for peer in peers {
-                if let (Some(list), Some(extra)) = (map.get(peer.index), missing.get_mut(peer.index))
+                if let (Some(list), Some(extra)) =
+                    (map.get(peer.index), missing.get_mut(peer.index))
                     && list.binary_search_by_key(&viewer, |p| p.index).is_err()
                 {
                     extra.push(viewer);
@@ -356,7 +365,8 @@ impl Compiled<'_> {
     /// links of routers and exit nodes between calls (the same lists as
     /// [`Compiled::peer_map`]).
     pub fn for_each_peers(&self, order: &[usize], mut f: impl FnMut(usize, Vec<Peer>)) {
-        let context = self.peer_context(false);
+        let mut context = self.peer_context(false);
+        context.named = Some(self.pieces_naming_nodes(&context));
         let carriers: Vec<usize> = (0..self.resolver.nodes.len())
             .filter(|&i| self.is_carrier(i))
             .collect();
@@ -427,11 +437,25 @@ impl Compiled<'_> {
     /// The pieces whose sources hold one of node `viewer`'s addresses or overlap one of
     /// its routes.
     fn pieces_naming(&self, viewer: usize, context: &PeerContext) -> Vec<usize> {
-        context
-            .named
-            .get(viewer)
-            .map(|pieces| pieces.iter().map(|&p| p as usize).collect())
-            .unwrap_or_default()
+        if let Some(named) = &context.named {
+            return named
+                .get(viewer)
+                .map(|pieces| pieces.iter().map(|&p| p as usize).collect())
+                .unwrap_or_default();
+        }
+        let Some(me) = self.resolver.nodes.get(viewer) else {
+            return Vec::new();
+        };
+        (0..self.pieces.len())
+            .filter(|&p| {
+                me.addrs.iter().any(|a| self.src_contains(p, *a))
+                    || (!me.subnet_routes.is_empty()
+                        && self.pieces.get(p).is_some_and(|piece| {
+                            let sources = piece.src_set();
+                            me.subnet_routes.iter().any(|r| sources.overlaps_net(r))
+                        }))
+            })
+            .collect()
     }
 
     /// [`PeerContext::named`]: each piece's source ranges looked up among the sorted node
@@ -440,8 +464,9 @@ impl Compiled<'_> {
         let nodes = &self.resolver.nodes;
         let by_addr = &self.index.node_addrs;
         let mut named: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
-        for (p, sources) in context.piece_sources.iter().enumerate() {
+        for (p, piece) in self.pieces.iter().enumerate() {
             let p32 = p as u32;
+            let sources = piece.src_set();
             for range in sources.ranges() {
                 let start = by_addr.partition_point(|(a, _)| *a < range.first());
                 for &(addr, node) in by_addr.get(start..).unwrap_or_default() {
@@ -505,7 +530,11 @@ impl Compiled<'_> {
         };
         let computed_rules;
         let my_rules: &[NodeRule] = match &context.whole {
-            Some(whole) => whole.rules.get(viewer).map(Vec::as_slice).unwrap_or_default(),
+            Some(whole) => whole
+                .rules
+                .get(viewer)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
             None => {
                 computed_rules = self.node_rules(viewer);
                 &computed_rules
@@ -518,7 +547,11 @@ impl Compiled<'_> {
         };
         let computed_linked;
         let linked: &[usize] = match &context.whole {
-            Some(whole) => whole.linked.get(viewer).map(Vec::as_slice).unwrap_or_default(),
+            Some(whole) => whole
+                .linked
+                .get(viewer)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
             None => {
                 computed_linked = self.linked_to(viewer, my_rules, &mine, context);
                 &computed_linked
