@@ -195,9 +195,9 @@ pub struct CompileArgs {
     /// Add an ephemeral node with this identity (`tag:depot-runner`). Repeatable.
     #[arg(long = "assume-node", value_name = "IDENTITY")]
     pub assume_node: Vec<String>,
-    /// Only this node.
+    /// Only this node (repeatable); only the nodes asked for are compiled.
     #[arg(long, value_name = "NAME")]
-    pub node: Option<String>,
+    pub node: Vec<String>,
     /// Output format (only JSON).
     #[arg(long, value_enum, default_value_t = JsonOnly::Json)]
     pub format: JsonOnly,
@@ -275,7 +275,8 @@ pub enum Format {
 fn main() -> ExitCode {
     // clap prints usage errors itself and exits with 2, which is also our usage-error code.
     let cli = Cli::parse();
-    let mut stdout = std::io::stdout().lock();
+    // Standard output is line-buffered; reports can be millions of lines (`compile`).
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut stderr = std::io::stderr().lock();
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args, &mut stdout),

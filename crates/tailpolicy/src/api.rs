@@ -123,61 +123,83 @@ pub fn compile(
     policy: &Policy,
     inventory: &Inventory,
 ) -> std::collections::BTreeMap<String, NodeOutput> {
+    let mut nodes = std::collections::BTreeMap::new();
+    compile_each(policy, inventory, |name, output| {
+        nodes.insert(name.to_owned(), output);
+    });
+    nodes
+}
+
+/// [`compile`], one node at a time in the order of their names, without holding more than
+/// one node's output (a node name given twice is compiled for its last node, as in
+/// [`compile`]'s map).
+pub fn compile_each(policy: &Policy, inventory: &Inventory, mut f: impl FnMut(&str, NodeOutput)) {
     let compiled = crate::compile::Compiled::new(policy, inventory);
-    let peer_map = compiled.peer_map();
-    compiled
-        .resolver
-        .nodes
+    let nodes = &compiled.resolver.nodes;
+    let mut order: Vec<usize> = (0..nodes.len()).collect();
+    order.sort_by(|&a, &b| {
+        let name = |i: usize| nodes.get(i).map(|n| n.name.as_str());
+        name(a).cmp(&name(b)).then(b.cmp(&a))
+    });
+    order.dedup_by(|a, b| nodes.get(*a).map(|n| &n.name) == nodes.get(*b).map(|n| &n.name));
+    compiled.for_each_peers(&order, |index, peers| {
+        if let Some(node) = nodes.get(index) {
+            f(&node.name, node_output(&compiled, inventory, index, &peers));
+        }
+    });
+}
+
+/// [`compile`] for the nodes named `names` only, without compiling the others' output:
+/// per name, its output, or `None` when the inventory has no such node.
+pub fn compile_nodes(
+    policy: &Policy,
+    inventory: &Inventory,
+    names: &[&str],
+) -> Vec<(String, Option<NodeOutput>)> {
+    let compiled = crate::compile::Compiled::new(policy, inventory);
+    names
         .iter()
-        .enumerate()
-        .map(|(index, node)| {
-            let filter = compiled
-                .node_rules(index)
-                .iter()
-                .map(|r| r.to_wire())
-                .collect();
-            let peers = peer_map
-                .get(index)
-                .map(|peers| {
-                    peers
-                        .iter()
-                        .map(|p| {
-                            (
-                                p.name.clone(),
-                                p.routes.iter().map(ToString::to_string).collect(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let ssh_rules = compiled
-                .ssh_rules(index)
-                .into_iter()
-                .map(|r| r.wire)
-                .collect();
-            let self_capmap = compiled.self_capmap(index, inventory);
-            let peer_capmap = peer_map
-                .get(index)
-                .map(|peers| {
-                    peers
-                        .iter()
-                        .map(|p| (p.name.clone(), compiled.peer_capmap(index, p.index)))
-                        .filter(|(_, map)| !map.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default();
-            (
-                node.name.clone(),
-                NodeOutput {
-                    filter,
-                    peers,
-                    ssh_rules,
-                    self_capmap,
-                    peer_capmap,
-                },
-            )
+        .map(|&name| {
+            let index = compiled.resolver.nodes.iter().rposition(|n| n.name == name);
+            let output = index.map(|i| node_output(&compiled, inventory, i, &compiled.peers(i)));
+            (name.to_owned(), output)
         })
         .collect()
+}
+
+fn node_output(
+    compiled: &crate::compile::Compiled<'_>,
+    inventory: &Inventory,
+    index: usize,
+    peers: &[crate::compile::Peer],
+) -> NodeOutput {
+    NodeOutput {
+        filter: compiled
+            .node_rules(index)
+            .iter()
+            .map(|r| r.to_wire())
+            .collect(),
+        peers: peers
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.routes.iter().map(ToString::to_string).collect(),
+                )
+            })
+            .collect(),
+        ssh_rules: compiled
+            .ssh_rules(index)
+            .into_iter()
+            .map(|r| r.wire)
+            .collect(),
+        self_capmap: compiled.self_capmap(index, inventory),
+        peer_capmap: peers
+            .iter()
+            .map(|p| (p.name.clone(), compiled.peer_capmap(index, p.index)))
+            .filter(|(_, map)| !map.is_empty())
+            .collect(),
+    }
 }
 
 #[cfg(test)]

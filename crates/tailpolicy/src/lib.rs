@@ -66,7 +66,10 @@ pub mod syntax;
 mod text;
 pub mod validate;
 
-pub use api::{CheckOptions, CheckReport, NodeOutput, check, compile, load, parse_valid};
+pub use api::{
+    CheckOptions, CheckReport, NodeOutput, check, compile, compile_each, compile_nodes, load,
+    parse_valid,
+};
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use format::{FormatError, format};
 pub use inventory::Inventory;

@@ -143,6 +143,18 @@ fn compare_peers(case: &Case) -> Result<(), String> {
     let expected = case.expect["peers"].as_object().ok_or("no peers")?;
     let peer_map = compiled.peer_map();
     let mut problems = Vec::new();
+    // The per-node and streaming computations give the whole-tailnet map exactly.
+    let mut streamed = Vec::new();
+    let order: Vec<usize> = (0..compiled.resolver.nodes.len()).rev().collect();
+    compiled.for_each_peers(&order, |index, peers| streamed.push((index, peers)));
+    for (index, peers) in streamed {
+        if peer_map.get(index) != Some(&peers) {
+            problems.push(format!("streamed peers of node {index} differ: {peers:?}"));
+        }
+        if compiled.peers(index) != peers {
+            problems.push(format!("per-node peers of node {index} differ"));
+        }
+    }
     for (index, node) in compiled.resolver.nodes.iter().enumerate() {
         let ours: BTreeMap<String, BTreeSet<String>> = peer_map
             .get(index)

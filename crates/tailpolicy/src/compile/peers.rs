@@ -9,6 +9,8 @@
 //! * B offers A its exit routes when B is an approved exit node and a rule lets A send to
 //!   `*` or the internet through it.
 
+use std::net::IpAddr;
+
 use ipnet::IpNet;
 
 use super::{Compiled, NodeRule, Piece, PieceKind};
@@ -25,16 +27,33 @@ pub struct Peer {
 
 /// What every node's peer computation shares, computed once per policy.
 struct PeerContext {
-    rules: Vec<Vec<NodeRule>>,
-    /// Per node, the nodes that a rule delivered to it lets send to it, or that it lets
-    /// send (both directions make two nodes peers). Sorted, without duplicates.
-    linked: Vec<Vec<usize>>,
+    /// Every node's rules and links, when computed for the whole tailnet at once
+    /// ([`Compiled::peer_map`]); per-node computations work them out for one node.
+    whole: Option<Whole>,
     /// The distinct approved subnet routes.
     routes: Vec<IpNet>,
     /// Whether any route or exit node exists (else no route analysis is needed).
     any_routing: bool,
-    /// Each piece's sources as one set (only when `any_routing`).
-    piece_sources: Vec<crate::addr::IpSet>,
+    /// The nodes with an approved subnet route.
+    routers: Vec<usize>,
+    /// Per route in `routes`: its primary router (without `via`).
+    primaries: Vec<Option<usize>>,
+    /// Per piece: does a destination reach the internet (so an exit node)?
+    piece_internet: Vec<bool>,
+    /// Per network piece, built on first use: the nodes it is delivered to (its sources
+    /// are the same at every one of them).
+    receivers: Vec<std::sync::OnceLock<Vec<usize>>>,
+    /// Per node, for whole-tailnet runs: the pieces whose sources hold one of its addresses
+    /// or overlap one of its routes, in piece order (one node's are found by a scan).
+    named: Option<Vec<Vec<u32>>>,
+}
+
+/// [`PeerContext`]'s whole-tailnet part.
+struct Whole {
+    rules: Vec<Vec<NodeRule>>,
+    /// Per node, the nodes that a rule delivered to it lets send to it, or that it lets
+    /// send (both directions make two nodes peers). Sorted, without duplicates.
+    linked: Vec<Vec<usize>>,
 }
 
 impl Compiled<'_> {
@@ -45,50 +64,54 @@ impl Compiled<'_> {
             .collect()
     }
 
-    fn peer_context(&self, rules: Vec<Vec<NodeRule>>) -> PeerContext {
+    fn peer_context(&self, whole: bool) -> PeerContext {
         let nodes = &self.resolver.nodes;
-        // Node addresses sorted, to find the nodes inside a source range by binary search.
-        let mut by_addr: Vec<(std::net::IpAddr, usize)> = nodes
-            .iter()
-            .enumerate()
-            .flat_map(|(i, n)| n.addrs.iter().map(move |a| (*a, i)))
-            .collect();
-        by_addr.sort_unstable();
         let routers: Vec<usize> = nodes
             .iter()
             .enumerate()
             .filter(|(_, n)| !n.subnet_routes.is_empty())
             .map(|(i, _)| i)
             .collect();
+        let mut routes: Vec<IpNet> = Vec::new();
+        for node in nodes {
+            for route in &node.subnet_routes {
+                if !routes.contains(route) {
+                    routes.push(*route);
+                }
+            }
+        }
+        let any_routing = !routes.is_empty() || nodes.iter().any(|n| n.exit_node);
+        let internet = internet();
+        let mut context = PeerContext {
+            whole: None,
+            primaries: routes.iter().map(|r| self.primary_router(r, &[])).collect(),
+            routes,
+            any_routing,
+            routers,
+            piece_internet: self
+                .pieces
+                .iter()
+                .map(|p| piece_dsts(p).any(|d| *d == Addr::Any || d.to_set().overlaps(&internet)))
+                .collect(),
+            receivers: (0..self.pieces.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+            named: None,
+        };
+        if whole {
+            context.whole = Some(self.whole_links(&context));
+        }
+        context
+    }
+
+    /// Every node's rules and links, in one pass over the tailnet (the definition the
+    /// per-node [`Compiled::linked_to`] is tested against).
+    fn whole_links(&self, context: &PeerContext) -> Whole {
+        let nodes = &self.resolver.nodes;
+        let rules = self.all_node_rules();
         let mut linked: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
         for (receiver, node_rules) in rules.iter().enumerate() {
-            let sources = crate::resolve::union_of(node_rules.iter().flat_map(|r| r.src.iter()));
-            if sources.is_empty() {
-                continue;
-            }
-            let mut senders: Vec<usize> = Vec::new();
-            for range in sources.ranges() {
-                let start = by_addr.partition_point(|(a, _)| *a < range.first());
-                for &(addr, sender) in by_addr.get(start..).unwrap_or_default() {
-                    if addr > range.last() {
-                        break;
-                    }
-                    senders.push(sender);
-                }
-            }
-            // A router speaks for the subnets it routes.
-            for &router in &routers {
-                if nodes
-                    .get(router)
-                    .is_some_and(|n| n.subnet_routes.iter().any(|r| sources.overlaps_net(r)))
-                {
-                    senders.push(router);
-                }
-            }
-            for sender in senders {
-                if sender == receiver {
-                    continue;
-                }
+            for sender in self.senders(receiver, node_rules, context) {
                 if let Some(list) = linked.get_mut(receiver) {
                     list.push(sender);
                 }
@@ -101,124 +124,461 @@ impl Compiled<'_> {
             list.sort_unstable();
             list.dedup();
         }
-        let mut routes: Vec<IpNet> = Vec::new();
-        for node in nodes {
-            for route in &node.subnet_routes {
-                if !routes.contains(route) {
-                    routes.push(*route);
-                }
-            }
-        }
-        let any_routing = !routes.is_empty() || nodes.iter().any(|n| n.exit_node);
-        let piece_sources = if any_routing {
-            self.pieces.iter().map(Piece::src_set).collect()
-        } else {
-            Vec::new()
-        };
-        PeerContext {
-            rules,
-            linked,
-            routes,
-            any_routing,
-            piece_sources,
-        }
+        Whole { rules, linked }
     }
 
-    /// Every node's peers. Visibility is symmetric: when A sees B, B sees A (with no extra
-    /// routes unless B's own analysis offers some).
-    pub fn peer_map(&self) -> Vec<Vec<Peer>> {
-        let context = self.peer_context(self.all_node_rules());
-        let mut map: Vec<Vec<Peer>> = (0..self.resolver.nodes.len())
-            .map(|viewer| self.peers_with(viewer, &context))
-            .collect();
-        let pairs: Vec<(usize, usize)> = map
-            .iter()
-            .enumerate()
-            .flat_map(|(viewer, peers)| peers.iter().map(move |p| (viewer, p.index)))
-            .collect();
-        let mut missing: Vec<Vec<usize>> = vec![Vec::new(); map.len()];
-        for (viewer, peer) in pairs {
-            if let (Some(list), Some(extra)) = (map.get(peer), missing.get_mut(peer))
-                && list.binary_search_by_key(&viewer, |p| p.index).is_err()
+    /// The nodes (other than `receiver`) that the rules delivered to `receiver` let send to
+    /// it: those with an address among the rules' sources, and the routers of subnets among
+    /// them (a router speaks for the subnets it routes).
+    fn senders(
+        &self,
+        receiver: usize,
+        node_rules: &[NodeRule],
+        context: &PeerContext,
+    ) -> Vec<usize> {
+        let sources = crate::resolve::union_of(node_rules.iter().flat_map(|r| r.src.iter()));
+        let mut senders: Vec<usize> = Vec::new();
+        if sources.is_empty() {
+            return senders;
+        }
+        let by_addr = &self.index.node_addrs;
+        for range in sources.ranges() {
+            let start = by_addr.partition_point(|(a, _)| *a < range.first());
+            for &(addr, sender) in by_addr.get(start..).unwrap_or_default() {
+                if addr > range.last() {
+                    break;
+                }
+                senders.push(sender);
+            }
+        }
+        for &router in &context.routers {
+            if self
+                .resolver
+                .nodes
+                .get(router)
+                .is_some_and(|n| n.subnet_routes.iter().any(|r| sources.overlaps_net(r)))
             {
-                extra.push(viewer);
+                senders.push(router);
             }
         }
-        for (list, extra) in map.iter_mut().zip(missing) {
-            for viewer in extra {
-                if let Some(node) = self.resolver.nodes.get(viewer) {
-                    list.push(Peer {
-                        index: viewer,
-                        name: node.name.clone(),
-                        routes: Vec::new(),
-                    });
+        senders.retain(|&s| s != receiver);
+        senders
+    }
+
+    /// The nodes a network piece is delivered to: those holding one of its destinations
+    /// (unless it is `via` only), and the routers and exit nodes that carry one; with `via`,
+    /// only nodes with a via tag. Sorted, without duplicates.
+    fn network_receivers(&self, piece: &Piece, dsts: &[(Addr, super::PortRange)]) -> Vec<usize> {
+        let nodes = &self.resolver.nodes;
+        let via_only = !piece.via.is_empty();
+        let mut out: Vec<usize> = Vec::new();
+        if dsts.iter().any(|(a, _)| *a == Addr::Any) {
+            out.extend(0..nodes.len());
+        } else {
+            let by_addr = &self.index.node_addrs;
+            for (addr, _) in dsts {
+                let (first, last) = match addr {
+                    Addr::Any => continue,
+                    Addr::Net(net) => (net.network(), net.broadcast()),
+                    Addr::Range(range) => (range.first(), range.last()),
+                };
+                if !via_only {
+                    let start = by_addr.partition_point(|(a, _)| *a < first);
+                    let end = by_addr.partition_point(|(a, _)| *a <= last);
+                    out.extend(
+                        by_addr
+                            .get(start..end)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|&(_, i)| i),
+                    );
                 }
             }
-            list.sort_by_key(|p| p.index);
-            list.dedup_by_key(|p| p.index);
+            for &carrier in &self.index.carriers {
+                if let Some(node) = nodes.get(carrier)
+                    && dsts.iter().any(|(a, _)| super::carried_by(a, node))
+                {
+                    out.push(carrier);
+                }
+            }
+            out.sort_unstable();
+            out.dedup();
         }
-        map
+        if via_only {
+            out.retain(|&i| {
+                nodes
+                    .get(i)
+                    .is_some_and(|n| piece.via.iter().any(|t| n.has_tag(t)))
+            });
+        }
+        out
     }
 
-    /// The peers node `viewer` sees by its own rules and pieces, given every node's rules
-    /// (from [`all_node_rules`]); [`peer_map`] adds the reverse direction and shares the
-    /// work between nodes.
-    ///
-    /// [`all_node_rules`]: Compiled::all_node_rules
-    /// [`peer_map`]: Compiled::peer_map
-    pub fn peers_of(&self, viewer: usize, rules: &[Vec<NodeRule>]) -> Vec<Peer> {
-        let context = self.peer_context(rules.to_vec());
-        self.peers_with(viewer, &context)
-    }
-
-    fn peers_with(&self, viewer: usize, context: &PeerContext) -> Vec<Peer> {
+    /// The nodes linked to `viewer` (see [`Whole::linked`]), worked out for that node
+    /// alone: the senders its own rules name, and the receivers whose rules name it, found
+    /// through the pieces whose sources hold one of its addresses or routes (`mine`).
+    fn linked_to(
+        &self,
+        viewer: usize,
+        my_rules: &[NodeRule],
+        mine: &[usize],
+        context: &PeerContext,
+    ) -> Vec<usize> {
         let nodes = &self.resolver.nodes;
         let Some(me) = nodes.get(viewer) else {
             return Vec::new();
         };
-        let my_rules = context
-            .rules
-            .get(viewer)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let my_pieces: Vec<&Piece> = if context.any_routing {
-            self.pieces
+        let mut linked = self.senders(viewer, my_rules, context);
+        let names_me = |src: &[Addr]| {
+            let set = crate::resolve::union_of(src);
+            me.addrs.iter().any(|a| set.contains(*a))
+                || me.subnet_routes.iter().any(|r| set.overlaps_net(r))
+        };
+        let by_addr = &self.index.node_addrs;
+        let holding = |first: IpAddr, last: IpAddr| {
+            let start = by_addr.partition_point(|(a, _)| *a < first);
+            let end = by_addr.partition_point(|(a, _)| *a <= last);
+            by_addr.get(start..end).unwrap_or_default()
+        };
+        for &p in mine {
+            let Some(piece) = self.pieces.get(p) else {
+                continue;
+            };
+            if let PieceKind::Network { dsts } = &piece.kind {
+                // Delivered with the piece's own sources, which name the viewer.
+                if let Some(cell) = context.receivers.get(p) {
+                    let receivers = cell.get_or_init(|| self.network_receivers(piece, dsts));
+                    linked.extend(receivers.iter().filter(|&&r| r != viewer));
+                }
+                continue;
+            }
+            let mut candidates: Vec<usize> = Vec::new();
+            match &piece.kind {
+                PieceKind::Capability {
+                    dsts,
+                    to_self: false,
+                    ..
+                } => {
+                    for addr in dsts {
+                        let (first, last) = match addr {
+                            Addr::Any => {
+                                candidates.extend(0..nodes.len());
+                                break;
+                            }
+                            Addr::Net(net) => (net.network(), net.broadcast()),
+                            Addr::Range(range) => (range.first(), range.last()),
+                        };
+                        candidates.extend(holding(first, last).iter().map(|&(_, i)| i));
+                    }
+                }
+                _ => {
+                    // Delivered to the devices of a user with a device among the sources.
+                    let inside_routes = me.subnet_routes.iter().flat_map(|route| {
+                        holding(route.network(), route.broadcast())
+                            .iter()
+                            .filter_map(|&(_, i)| nodes.get(i))
+                    });
+                    let mut logins: Vec<&String> = Vec::new();
+                    for node in std::iter::once(me).chain(inside_routes) {
+                        if let Some(login) = node.login.as_ref().filter(|_| !node.is_tagged())
+                            && !logins.contains(&login)
+                        {
+                            logins.push(login);
+                        }
+                    }
+                    for login in logins {
+                        if let Some(devices) = self.index.by_login.get(login) {
+                            candidates.extend(devices.iter().copied());
+                        }
+                    }
+                }
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            for receiver in candidates {
+                if receiver == viewer {
+                    continue;
+                }
+                let Some(node) = nodes.get(receiver) else {
+                    continue;
+                };
+                let src_set = self.index.self_src.get(p).and_then(Option::as_ref);
+                if self
+                    .reduce_with(piece, node, src_set)
+                    .iter()
+                    .any(|rule| names_me(&rule.src))
+                {
+                    linked.push(receiver);
+                }
+            }
+        }
+        linked.sort_unstable();
+        linked.dedup();
+        linked
+    }
+
+    /// Every node's peers, computed for the whole tailnet at once (the definition that
+    /// [`Compiled::peers`] and [`Compiled::for_each_peers`] are tested against).
+    /// Visibility is symmetric: when A sees B, B sees A (with no extra routes unless B's own
+    /// analysis offers some).
+    pub fn peer_map(&self) -> Vec<Vec<Peer>> {
+        let context = self.peer_context(true);
+        let mut map: Vec<Vec<Peer>> = (0..self.resolver.nodes.len())
+            .map(|viewer| self.own_peers(viewer, &context))
+            .collect();
+        let mut missing: Vec<Vec<usize>> = vec![Vec::new(); map.len()];
+        for (viewer, peers) in map.iter().enumerate() {
+            for peer in peers {
+                if let (Some(list), Some(extra)) =
+                    (map.get(peer.index), missing.get_mut(peer.index))
+                    && list.binary_search_by_key(&viewer, |p| p.index).is_err()
+                {
+                    extra.push(viewer);
+                }
+            }
+        }
+        for (list, extra) in map.iter_mut().zip(missing) {
+            self.add_reverse(list, extra);
+        }
+        map
+    }
+
+    /// The peers of node `viewer` alone, without computing the rest of the tailnet's (for
+    /// a router or exit node, every node's route analysis is needed to find who uses it).
+    pub fn peers(&self, viewer: usize) -> Vec<Peer> {
+        let context = self.peer_context(false);
+        let mut list = self.own_peers(viewer, &context);
+        let extra = if self.is_carrier(viewer) {
+            self.route_users(&context, &[viewer])
+                .into_iter()
+                .next()
+                .map(|(_, users)| users)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        self.add_reverse(&mut list, extra);
+        list
+    }
+
+    /// The peers of each node in `order`, one node at a time, holding only the reverse
+    /// links of routers and exit nodes between calls (the same lists as
+    /// [`Compiled::peer_map`]).
+    pub fn for_each_peers(&self, order: &[usize], mut f: impl FnMut(usize, Vec<Peer>)) {
+        let mut context = self.peer_context(false);
+        context.named = Some(self.pieces_naming_nodes(&context));
+        let carriers: Vec<usize> = (0..self.resolver.nodes.len())
+            .filter(|&i| self.is_carrier(i))
+            .collect();
+        let mut users = self.route_users(&context, &carriers);
+        for &viewer in order {
+            let mut list = self.own_peers(viewer, &context);
+            let extra = match carriers.binary_search(&viewer) {
+                Ok(at) => users
+                    .get_mut(at)
+                    .map(|(_, u)| std::mem::take(u))
+                    .unwrap_or_default(),
+                Err(_) => Vec::new(),
+            };
+            self.add_reverse(&mut list, extra);
+            f(viewer, list);
+        }
+    }
+
+    /// Can other nodes see this one through a route it offers (a subnet router, or an exit
+    /// node)?
+    fn is_carrier(&self, index: usize) -> bool {
+        self.resolver
+            .nodes
+            .get(index)
+            .is_some_and(|n| !n.subnet_routes.is_empty() || n.exit_node)
+    }
+
+    /// For each of `carriers` (sorted): the nodes whose own analysis shows it through a
+    /// route, via candidacy or exit use (links are symmetric already, so only these make a
+    /// node see a peer that does not see it).
+    fn route_users(&self, context: &PeerContext, carriers: &[usize]) -> Vec<(usize, Vec<usize>)> {
+        let mut users: Vec<(usize, Vec<usize>)> =
+            carriers.iter().map(|&c| (c, Vec::new())).collect();
+        if carriers.is_empty() || !context.any_routing {
+            return users;
+        }
+        for viewer in 0..self.resolver.nodes.len() {
+            let my_rules = self.node_rules(viewer);
+            let mine = self.pieces_naming(viewer, context);
+            for peer in self.routed_peers(viewer, &my_rules, &mine, context) {
+                if let Ok(at) = carriers.binary_search(&peer)
+                    && let Some((_, list)) = users.get_mut(at)
+                {
+                    list.push(viewer);
+                }
+            }
+        }
+        users
+    }
+
+    /// Adds `extra` viewers (nodes that see this one) to a node's own peer list, without
+    /// routes, and sorts it.
+    fn add_reverse(&self, list: &mut Vec<Peer>, extra: Vec<usize>) {
+        for viewer in extra {
+            if let Some(node) = self.resolver.nodes.get(viewer) {
+                list.push(Peer {
+                    index: viewer,
+                    name: node.name.clone(),
+                    routes: Vec::new(),
+                });
+            }
+        }
+        // Stable: a node's own entry (with its routes) stays before an added one.
+        list.sort_by_key(|p| p.index);
+        list.dedup_by_key(|p| p.index);
+    }
+
+    /// The pieces whose sources hold one of node `viewer`'s addresses or overlap one of
+    /// its routes.
+    fn pieces_naming(&self, viewer: usize, context: &PeerContext) -> Vec<usize> {
+        if let Some(named) = &context.named {
+            return named
+                .get(viewer)
+                .map(|pieces| pieces.iter().map(|&p| p as usize).collect())
+                .unwrap_or_default();
+        }
+        let Some(me) = self.resolver.nodes.get(viewer) else {
+            return Vec::new();
+        };
+        (0..self.pieces.len())
+            .filter(|&p| {
+                me.addrs.iter().any(|a| self.src_contains(p, *a))
+                    || (!me.subnet_routes.is_empty()
+                        && self.pieces.get(p).is_some_and(|piece| {
+                            let sources = piece.src_set();
+                            me.subnet_routes.iter().any(|r| sources.overlaps_net(r))
+                        }))
+            })
+            .collect()
+    }
+
+    /// [`PeerContext::named`]: each piece's source ranges looked up among the sorted node
+    /// addresses (time in the number of (piece, node) pairs, not pieces × nodes).
+    fn pieces_naming_nodes(&self, context: &PeerContext) -> Vec<Vec<u32>> {
+        let nodes = &self.resolver.nodes;
+        let by_addr = &self.index.node_addrs;
+        let mut named: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
+        for (p, piece) in self.pieces.iter().enumerate() {
+            let p32 = p as u32;
+            let sources = piece.src_set();
+            for range in sources.ranges() {
+                let start = by_addr.partition_point(|(a, _)| *a < range.first());
+                for &(addr, node) in by_addr.get(start..).unwrap_or_default() {
+                    if addr > range.last() {
+                        break;
+                    }
+                    if let Some(list) = named.get_mut(node)
+                        && list.last() != Some(&p32)
+                    {
+                        list.push(p32);
+                    }
+                }
+            }
+            for &router in &context.routers {
+                if let (Some(node), Some(list)) = (nodes.get(router), named.get_mut(router))
+                    && list.last() != Some(&p32)
+                    && node.subnet_routes.iter().any(|r| sources.overlaps_net(r))
+                {
+                    list.push(p32);
+                }
+            }
+        }
+        named
+    }
+
+    /// The nodes `viewer` sees through routes: routers offering it a route, `via`
+    /// candidates, and exit nodes it may use.
+    fn routed_peers(
+        &self,
+        viewer: usize,
+        my_rules: &[NodeRule],
+        mine: &[usize],
+        context: &PeerContext,
+    ) -> Vec<usize> {
+        let (offers, mut out) = if context.routes.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            self.route_offers(viewer, context, mine, my_rules)
+        };
+        out.extend(offers.iter().map(|(router, _)| *router));
+        for (index, node) in self.resolver.nodes.iter().enumerate() {
+            if index != viewer
+                && node.exit_node
+                && node.advertised.iter().any(is_exit_route)
+                && self.uses_exit_node(node, mine, context)
+            {
+                out.push(index);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The peers node `viewer` sees by its own rules and pieces; the callers add the nodes
+    /// that see it only by theirs.
+    fn own_peers(&self, viewer: usize, context: &PeerContext) -> Vec<Peer> {
+        let nodes = &self.resolver.nodes;
+        let Some(me) = nodes.get(viewer) else {
+            return Vec::new();
+        };
+        let computed_rules;
+        let my_rules: &[NodeRule] = match &context.whole {
+            Some(whole) => whole
+                .rules
+                .get(viewer)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            None => {
+                computed_rules = self.node_rules(viewer);
+                &computed_rules
+            }
+        };
+        let mine = if context.whole.is_none() || context.any_routing {
+            self.pieces_naming(viewer, context)
+        } else {
+            Vec::new()
+        };
+        let computed_linked;
+        let linked: &[usize] = match &context.whole {
+            Some(whole) => whole
+                .linked
+                .get(viewer)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            None => {
+                computed_linked = self.linked_to(viewer, my_rules, &mine, context);
+                &computed_linked
+            }
+        };
+        let (offers, via_candidates) = if context.routes.is_empty() || !context.any_routing {
+            (Vec::new(), Vec::new())
+        } else {
+            self.route_offers(viewer, context, &mine, my_rules)
+        };
+        let mut candidates: Vec<usize> = linked.to_vec();
+        candidates.extend(offers.iter().map(|(router, _)| *router));
+        candidates.extend(via_candidates.iter().copied());
+        let exits: Vec<usize> = if context.any_routing {
+            self.index
+                .carriers
                 .iter()
-                .zip(&context.piece_sources)
-                .filter(|(_, sources)| {
-                    me.addrs.iter().any(|a| sources.contains(*a))
-                        || me.subnet_routes.iter().any(|r| sources.overlaps_net(r))
-                })
-                .map(|(piece, _)| piece)
+                .copied()
+                .filter(|&i| nodes.get(i).is_some_and(|n| n.exit_node))
                 .collect()
         } else {
             Vec::new()
         };
-        let (offers, via_candidates) = if context.routes.is_empty() {
-            (Vec::new(), Vec::new())
-        } else {
-            self.route_offers(viewer, &context.routes, &my_pieces, my_rules)
-        };
-        let linked = context
-            .linked
-            .get(viewer)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let mut candidates: Vec<usize> = linked.to_vec();
-        candidates.extend(offers.iter().map(|(router, _)| *router));
-        candidates.extend(via_candidates.iter().copied());
-        if context.any_routing {
-            candidates.extend(
-                nodes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| n.exit_node)
-                    .map(|(i, _)| i),
-            );
-        }
+        candidates.extend(exits.iter().copied());
         candidates.sort_unstable();
         candidates.dedup();
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(candidates.len());
         for index in candidates {
             if index == viewer {
                 continue;
@@ -226,17 +586,21 @@ impl Compiled<'_> {
             let Some(peer) = nodes.get(index) else {
                 continue;
             };
-            let mut routes: Vec<IpNet> = offers
-                .iter()
-                .filter(|(router, _)| *router == index)
-                .map(|(_, route)| *route)
-                .collect();
-            if peer.exit_node && self.uses_exit_node(peer, &my_pieces) {
-                routes.extend(peer.advertised.iter().filter(|r| is_exit_route(r)).copied());
+            let mut routes: Vec<IpNet> = Vec::new();
+            if self.is_carrier(index) {
+                routes.extend(
+                    offers
+                        .iter()
+                        .filter(|(router, _)| *router == index)
+                        .map(|(_, route)| *route),
+                );
+                if peer.exit_node && self.uses_exit_node(peer, &mine, context) {
+                    routes.extend(peer.advertised.iter().filter(|r| is_exit_route(r)).copied());
+                }
             }
             let visible = linked.binary_search(&index).is_ok()
                 || !routes.is_empty()
-                || via_candidates.contains(&index);
+                || via_candidates.binary_search(&index).is_ok();
             if visible {
                 out.push(Peer {
                     index,
@@ -269,36 +633,36 @@ impl Compiled<'_> {
     fn route_offers(
         &self,
         viewer: usize,
-        routes: &[IpNet],
-        my_pieces: &[&Piece],
+        context: &PeerContext,
+        mine: &[usize],
         my_rules: &[NodeRule],
     ) -> (Vec<(usize, IpNet)>, Vec<usize>) {
         let mut offers = Vec::new();
         let mut via_candidates = Vec::new();
-        for &route in routes {
-            let reaches = |p: &&&Piece| {
-                piece_dsts(p).any(|d| *d == Addr::Any || d.to_set().overlaps_net(&route))
-            };
+        let my_pieces: Vec<&Piece> = mine.iter().filter_map(|&p| self.pieces.get(p)).collect();
+        for (r, &route) in context.routes.iter().enumerate() {
+            let reaches = |p: &Piece| piece_dsts(p).any(|d| overlaps_route(d, &route));
             let direct = my_pieces
                 .iter()
                 .filter(|p| p.via.is_empty())
-                .any(|p| reaches(&p))
+                .any(|p| reaches(p))
                 || my_rules
                     .iter()
-                    .any(|r| r.src.iter().any(|s| s.to_set().overlaps_net(&route)));
+                    .any(|rule| rule.src.iter().any(|s| overlaps_route(s, &route)));
             let router = if direct {
-                self.primary_router(&route, &[])
+                context.primaries.get(r).copied().flatten()
             } else {
-                let via_pieces: Vec<&&Piece> = my_pieces
+                let via_pieces: Vec<&Piece> = my_pieces
                     .iter()
-                    .filter(|p| !p.via.is_empty())
-                    .filter(|p| reaches(p))
+                    .copied()
+                    .filter(|p| !p.via.is_empty() && reaches(p))
                     .collect();
                 for piece in &via_pieces {
-                    for (index, node) in self.resolver.nodes.iter().enumerate() {
-                        if node.subnet_routes.contains(&route)
-                            && piece.via.iter().any(|t| node.has_tag(t))
-                            && !via_candidates.contains(&index)
+                    for &index in &context.routers {
+                        if self.resolver.nodes.get(index).is_some_and(|node| {
+                            node.subnet_routes.contains(&route)
+                                && piece.via.iter().any(|t| node.has_tag(t))
+                        }) && !via_candidates.contains(&index)
                         {
                             via_candidates.push(index);
                         }
@@ -313,14 +677,17 @@ impl Compiled<'_> {
             }
         }
         via_candidates.retain(|&i| i != viewer);
+        via_candidates.sort_unstable();
         (offers, via_candidates)
     }
 
-    fn uses_exit_node(&self, peer: &NodeInfo, my_pieces: &[&Piece]) -> bool {
-        let internet = internet();
-        my_pieces.iter().any(|p| {
-            (p.via.is_empty() || p.via.iter().any(|t| peer.has_tag(t)))
-                && piece_dsts(p).any(|d| *d == Addr::Any || d.to_set().overlaps(&internet))
+    fn uses_exit_node(&self, peer: &NodeInfo, mine: &[usize], context: &PeerContext) -> bool {
+        mine.iter().any(|&p| {
+            context.piece_internet.get(p) == Some(&true)
+                && self
+                    .pieces
+                    .get(p)
+                    .is_some_and(|p| p.via.is_empty() || p.via.iter().any(|t| peer.has_tag(t)))
         })
     }
 
@@ -359,4 +726,16 @@ fn piece_dsts(piece: &Piece) -> Box<dyn Iterator<Item = &Addr> + '_> {
         PieceKind::Capability { dsts, .. } => Box::new(dsts.iter()),
         PieceKind::SelfDevices { .. } => Box::new(std::iter::empty()),
     }
+}
+
+/// Does an address entry overlap `route` (`*` overlaps everything), without building sets?
+fn overlaps_route(addr: &Addr, route: &IpNet) -> bool {
+    let (first, last) = match addr {
+        Addr::Any => return true,
+        Addr::Net(net) => (net.network(), net.broadcast()),
+        Addr::Range(range) => (range.first(), range.last()),
+    };
+    first.is_ipv4() == route.network().is_ipv4()
+        && first <= route.broadcast()
+        && route.network() <= last
 }
