@@ -58,10 +58,6 @@ fn describe(diagnostics: &[Value]) -> Vec<String> {
         .collect()
 }
 
-/// Fixtures whose `tests` the tests runner cannot evaluate yet (`svc:` destinations): for
-/// them only the test verdicts (E403, E404) are not held against the file.
-const PENDING_EVALUATION: &[&str] = &["services-in-tests.hujson"];
-
 #[test]
 fn every_real_policy_is_accepted() {
     let files = fixtures("fixtures/real");
@@ -71,19 +67,15 @@ fn every_real_policy_is_accepted() {
     );
     for path in files {
         let (code, diagnostics) = check_file(&path);
-        let pending = path
-            .file_name()
-            .is_some_and(|n| PENDING_EVALUATION.iter().any(|p| n == *p));
         // Lints (TPxxx) may advise; a validation finding (Exxx) of any severity may not.
         let findings: Vec<&Value> = diagnostics
             .iter()
             .filter(|d| {
                 d["severity"] == "error" || d["code"].as_str().is_some_and(|c| c.starts_with('E'))
             })
-            .filter(|d| !(pending && (d["code"] == "E403" || d["code"] == "E404")))
             .collect();
         assert!(
-            (code == 0 || pending) && findings.is_empty(),
+            code == 0 && findings.is_empty(),
             "{}: exit {code}, {:?}",
             path.display(),
             describe(&diagnostics)

@@ -71,6 +71,9 @@ pub struct NodeInfo {
     pub auto_approved: Vec<IpNet>,
     /// Routes the inventory marks this node as primary router for.
     pub primary_routes: Vec<IpNet>,
+    /// Shared in from another tailnet, or owned by a user who was shared in: in
+    /// `autogroup:shared`, not in `autogroup:member`.
+    pub shared: bool,
 }
 
 impl NodeInfo {
@@ -247,7 +250,8 @@ impl<'a> Resolver<'a> {
             Selector::UserDomain(domain) => login
                 .rsplit_once('@')
                 .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain)),
-            Selector::Autogroup(Autogroup::Member) => true,
+            Selector::Autogroup(Autogroup::Member) => !node.shared,
+            Selector::Autogroup(Autogroup::Shared) => node.shared,
             Selector::Autogroup(a) => a
                 .role()
                 .is_some_and(|role| node.roles.iter().any(|r| r == role)),
@@ -265,7 +269,9 @@ impl<'a> Resolver<'a> {
             Selector::User(_) | Selector::Group(_) | Selector::UserDomain(_) => {
                 self.user_matches(selector, node)
             }
-            Selector::Autogroup(a) if *a == Autogroup::Member || a.is_role() => {
+            Selector::Autogroup(a)
+                if matches!(a, Autogroup::Member | Autogroup::Shared) || a.is_role() =>
+            {
                 self.user_matches(selector, node)
             }
             Selector::Autogroup(_) | Selector::UnknownAutogroup(_) => false,
@@ -563,5 +569,6 @@ fn node_info(node: &Node, users: &UserIndex<'_>) -> NodeInfo {
         exit_node: node.approved_routes.iter().any(is_exit_route),
         primary_routes: node.primary_routes.clone(),
         auto_approved: Vec::new(),
+        shared: node.shared || user.is_some_and(|u| u.shared),
     }
 }
