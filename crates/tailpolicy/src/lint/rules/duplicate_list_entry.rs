@@ -37,8 +37,17 @@ fn check(cx: &mut RuleContext<'_>) {
     let mut first_of: FastMap<Cow<'_, str>, &Str> = FastMap::default();
     for list in lists(cx.policy) {
         first_of.clear();
-        for item in list {
-            let first = *first_of.entry(normalize(&item.value)).or_insert(item);
+        for (i, item) in list.iter().enumerate() {
+            // Most lists hold a few entries: a scan beats hashing each of them.
+            let first = if list.len() <= 8 {
+                let key = normalize(&item.value);
+                list.iter()
+                    .take(i)
+                    .find(|earlier| normalize(&earlier.value) == key)
+                    .unwrap_or(item)
+            } else {
+                *first_of.entry(normalize(&item.value)).or_insert(item)
+            };
             if !std::ptr::eq(first, item) {
                 let diagnostic = cx
                     .diagnostic(

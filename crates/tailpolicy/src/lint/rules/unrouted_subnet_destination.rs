@@ -66,19 +66,22 @@ fn check(cx: &mut RuleContext<'_>) {
         .iter()
         .filter_map(|h| parse_prefix(h.value.value.trimmed()).map(|p| (h.name.value.trimmed(), p)))
         .collect();
+    let (tailnet_v4, tailnet_v6, internet) = (tailnet_v4(), tailnet_v6(), internet());
     for (text, span) in destinations {
         let Some(prefix) = literal_prefix(&hosts, &text) else {
             continue;
         };
         let outside = IpSet::from_net(&prefix)
-            .difference(&tailnet_v4())
-            .difference(&tailnet_v6());
+            .difference(&tailnet_v4)
+            .difference(&tailnet_v6);
         if outside.is_empty() || routes.overlaps(&outside) {
             continue;
         }
-        if exit_possible && outside.is_subset(&internet()) {
+        if exit_possible && outside.is_subset(&internet) {
             continue;
         }
+        // Formatting an address is slow; once per finding, not three times.
+        let prefix = prefix.to_string();
         let message = format!(
             "nothing carries traffic to `{text}`: no approved route or autoApprovers entry covers {prefix}"
         );

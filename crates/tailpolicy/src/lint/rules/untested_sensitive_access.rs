@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use crate::fasthash::FastSet;
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
@@ -111,8 +113,8 @@ fn check(cx: &mut RuleContext<'_>) {
 /// Untested tag sources, each with the first sensitive destination it reaches.
 struct Findings<'a> {
     tested: FastSet<String>,
-    seen: FastSet<String>,
-    list: Vec<(&'a Str, String, &'a str)>,
+    seen: FastSet<Cow<'a, str>>,
+    list: Vec<(&'a Str, Cow<'a, str>, &'a str)>,
 }
 
 impl<'a> Findings<'a> {
@@ -120,8 +122,14 @@ impl<'a> Findings<'a> {
         let Selector::Tag(tag) = Selector::parse(&src.value) else {
             return;
         };
-        let tag = tag.to_ascii_lowercase();
-        if !self.tested.contains(&tag) && self.seen.insert(tag.clone()) {
+        // Tags are compared lowercased; most are written so already.
+        let tag: Cow<'a, str> = if tag.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(tag.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(tag)
+        };
+        if !self.tested.contains(&*tag) && !self.seen.contains(&tag) {
+            self.seen.insert(tag.clone());
             self.list.push((src, tag, destination));
         }
     }
@@ -129,13 +137,13 @@ impl<'a> Findings<'a> {
 
 /// Is `*`, or names something that sounds like a database, production or secrets.
 fn sensitive_name(target: &str) -> bool {
-    let target = target.trimmed().to_ascii_lowercase();
+    let target = target.trimmed();
     if target == "*" {
         return true;
     }
-    let name = target.rsplit(':').next().unwrap_or(&target);
+    let name = target.rsplit(':').next().unwrap_or(target);
     name.split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|word| SENSITIVE_WORDS.contains(&word))
+        .any(|word| SENSITIVE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word)))
 }
 
 #[cfg(test)]
