@@ -150,10 +150,10 @@ fn check_policy(path: &Path, options: &CheckOptions<'_>) -> FileResult {
     let display = display_path(path);
     match read_text(path, &display, "") {
         Ok(text) => {
-            // `load` is `check` that also hands back the typed policy: forgetting it spares
-            // the process a teardown of every rule and string just before it exits.
-            let (policy, report) = tailpolicy::load(&text, options);
-            std::mem::forget(policy);
+            // `check` that also hands back the parsed tree and the typed policy: forgetting
+            // them spares the process a teardown of every value just before it exits.
+            let (tree, policy, report) = tailpolicy::api::load_with_tree(&text, options);
+            std::mem::forget((tree, policy));
             FileResult {
                 path: display,
                 source: Some(text),
