@@ -96,15 +96,17 @@ impl Expect {
     }
 }
 
-/// An array or object whose closing bracket has not been seen yet.
+/// An array or object whose closing bracket has not been seen yet. Its elements so far are
+/// the tail of the parser's shared `items` or `members` buffer from `base` on: each
+/// container then gets one allocation of its exact size when it closes, not a growing `Vec`.
 enum Frame {
     Array {
         start: usize,
-        items: Vec<Value>,
+        base: usize,
     },
     Object {
         start: usize,
-        members: Vec<Member>,
+        base: usize,
         /// The key of the member whose value is being parsed.
         key: String,
         key_span: Span,
@@ -130,6 +132,12 @@ fn span(start: usize, end: usize) -> Span {
 
 fn syntax_error(message: impl Into<String>, span: Span) -> Box<Diagnostic> {
     Box::new(Diagnostic::error(codes::SYNTAX, message, span))
+}
+
+/// The elements of `buffer` from `base` on, removed, in a `Vec` of exactly their number.
+fn take_tail<T>(buffer: &mut Vec<T>, base: usize) -> Vec<T> {
+    let base = base.min(buffer.len());
+    buffer.drain(base..).collect()
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -287,6 +295,8 @@ impl<'a> Parser<'a> {
     /// then checks that only trivia follows.
     fn value_tree(&mut self) -> PResult<Value> {
         let mut stack: Vec<Frame> = Vec::new();
+        let mut pending_items: Vec<Value> = Vec::new();
+        let mut pending_members: Vec<Member> = Vec::new();
         let mut expect = Expect::Value;
         'values: loop {
             let mut value = match self.peek() {
@@ -304,7 +314,7 @@ impl<'a> Parser<'a> {
                     } else {
                         stack.push(Frame::Array {
                             start,
-                            items: Vec::new(),
+                            base: pending_items.len(),
                         });
                         expect = Expect::ArrayElement;
                         continue 'values;
@@ -325,7 +335,7 @@ impl<'a> Parser<'a> {
                         let (key, key_span) = self.member_key()?;
                         stack.push(Frame::Object {
                             start,
-                            members: Vec::new(),
+                            base: pending_members.len(),
                             key,
                             key_span,
                         });
@@ -347,8 +357,8 @@ impl<'a> Parser<'a> {
                     return Ok(value);
                 };
                 match frame {
-                    Frame::Array { start, items } => {
-                        items.push(value);
+                    Frame::Array { start, base } => {
+                        pending_items.push(value);
                         match self.peek() {
                             Some(b',') => {
                                 self.pos += 1;
@@ -368,7 +378,7 @@ impl<'a> Parser<'a> {
                         }
                         self.pos += 1;
                         let start = *start;
-                        let items = std::mem::take(items);
+                        let items = take_tail(&mut pending_items, *base);
                         stack.pop();
                         value = Value {
                             kind: ValueKind::Array(items),
@@ -377,11 +387,11 @@ impl<'a> Parser<'a> {
                     }
                     Frame::Object {
                         start,
-                        members,
+                        base,
                         key,
                         key_span,
                     } => {
-                        members.push(Member {
+                        pending_members.push(Member {
                             key: std::mem::take(key),
                             key_span: *key_span,
                             value,
@@ -408,7 +418,7 @@ impl<'a> Parser<'a> {
                         }
                         self.pos += 1;
                         let start = *start;
-                        let members = std::mem::take(members);
+                        let members = take_tail(&mut pending_members, *base);
                         stack.pop();
                         self.report_duplicates(&members);
                         value = Value {
