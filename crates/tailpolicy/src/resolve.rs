@@ -572,3 +572,42 @@ fn node_info(node: &Node, users: &UserIndex<'_>) -> NodeInfo {
         shared: node.shared || user.is_some_and(|u| u.shared),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shared-in devices and the devices of shared users are in `autogroup:shared`, not in
+    /// `autogroup:member` (policy-semantics §6.9; API `isExternal`, users of `type: shared`).
+    #[test]
+    fn shared_devices_are_not_members() {
+        let inventory = Inventory::parse(
+            r#"{
+            "users": [
+                {"id": 1, "name": "alice", "email": "alice@example.com"},
+                {"id": 2, "name": "eve", "email": "eve@other.com", "shared": true}
+            ],
+            "nodes": [
+                {"name": "a", "ipv4": "100.64.0.1", "user": "alice"},
+                {"name": "e", "ipv4": "100.64.0.2", "user": "eve"},
+                {"name": "s", "ipv4": "100.64.0.3", "user": "alice", "shared": true}
+            ]
+        }"#,
+        )
+        .unwrap();
+        let policy = Policy::default();
+        let resolver = Resolver::new(&policy, &inventory);
+        let names = |selector: &str| -> Vec<&str> {
+            let selector = Selector::parse(selector);
+            resolver
+                .nodes
+                .iter()
+                .filter(|n| resolver.node_matches(&selector, n))
+                .map(|n| n.name.as_str())
+                .collect()
+        };
+        assert_eq!(names("autogroup:member"), ["a"]);
+        assert_eq!(names("autogroup:shared"), ["e", "s"]);
+        assert_eq!(names("eve@other.com"), ["e"]);
+    }
+}

@@ -88,9 +88,14 @@ impl<'p> Validator<'p> {
                 .iter()
                 .map(|p| p.name.value.as_str())
                 .collect(),
-            domains: inventory.map(Inventory::associated_domains),
+            // A partial user list (`tailscale status`, API devices) decides neither who
+            // exists nor, without explicit domains, which domains the tailnet has.
+            domains: inventory
+                .filter(|inv| !inv.unknown.users || inv.tailnet.domains.is_some())
+                .map(Inventory::associated_domains),
             member_spellings: Vec::new(),
             known_users: inventory
+                .filter(|inv| !inv.unknown.users)
                 .map(|inv| inv.users.iter().map(|u| u.login().to_owned()).collect()),
         }
     }
@@ -537,5 +542,44 @@ impl<'p> Validator<'p> {
                 "the docs allow only one spelling per file; use `autogroup:member` everywhere",
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod inventory_facts {
+    use crate::inventory::Inventory;
+
+    fn errors(policy: &str, inventory: &Inventory) -> Vec<String> {
+        let options = crate::CheckOptions {
+            inventory: Some(inventory),
+            ..Default::default()
+        };
+        crate::check(policy, &options)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.severity == crate::Severity::Error)
+            .map(|d| d.message)
+            .collect()
+    }
+
+    /// A user list that may be partial (`tailscale status`) does not make a user it lacks,
+    /// or a domain other than its first user's, an error.
+    #[test]
+    fn a_partial_user_list_decides_no_existence() {
+        let policy = r#"{
+            "acls": [{"action": "accept", "src": ["carol@other.org"], "dst": ["*:22"]}],
+            "tests": [{"src": "carol@other.org", "accept": ["100.64.0.1:22"]}]
+        }"#;
+        let mut inventory = Inventory::parse(
+            r#"{"users": [{"id": 1, "name": "alice", "email": "alice@example.com"}],
+                "nodes": [{"name": "a", "ipv4": "100.64.0.1", "user": "alice"}]}"#,
+        )
+        .unwrap();
+        assert!(
+            !errors(policy, &inventory).is_empty(),
+            "a full list decides"
+        );
+        inventory.unknown.users = true;
+        assert_eq!(errors(policy, &inventory), Vec::<String>::new());
     }
 }
