@@ -27,6 +27,15 @@ impl Loaded {
     }
 }
 
+/// [`load`] with the `--inventory` / `--assume-node` options of `query`, `reach` and `test`.
+pub fn load_for(
+    policy: &Path,
+    inventory: &crate::InventoryArgs,
+    err: &mut impl Write,
+) -> io::Result<Result<Loaded, ExitStatus>> {
+    load(policy, &inventory.files, &inventory.assume_node, err)
+}
+
 /// Loads and validates; on failure writes the diagnostics to `err` and returns the status.
 pub fn load(
     policy: &Path,

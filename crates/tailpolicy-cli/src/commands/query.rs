@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tailpolicy::compile::{Origin, Section};
 use tailpolicy::query::{Answer, Condition, MemberAnswer, Simulator};
 
-use super::policy::{Loaded, load};
+use super::policy::{Loaded, load_for};
 use crate::exit::ExitStatus;
 use crate::{OutputFormat, QueryArgs};
 
@@ -45,12 +45,7 @@ struct BatchLine {
 }
 
 pub fn run(args: &QueryArgs, out: &mut impl Write, err: &mut impl Write) -> io::Result<ExitStatus> {
-    let loaded = match load(
-        &args.policy,
-        &args.inventory.files,
-        &args.inventory.assume_node,
-        err,
-    )? {
+    let loaded = match load_for(&args.policy, &args.inventory, err)? {
         Ok(loaded) => loaded,
         Err(status) => return Ok(status),
     };

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use tailpolicy::query::{Condition, Reach, Simulator};
 
-use super::policy::load;
+use super::policy::load_for;
 use super::query::section_name;
 use crate::exit::ExitStatus;
 use crate::{OutputFormat, ReachArgs};
@@ -37,12 +37,7 @@ struct Entry<'a> {
 }
 
 pub fn run(args: &ReachArgs, out: &mut impl Write, err: &mut impl Write) -> io::Result<ExitStatus> {
-    let loaded = match load(
-        &args.policy,
-        &args.inventory.files,
-        &args.inventory.assume_node,
-        err,
-    )? {
+    let loaded = match load_for(&args.policy, &args.inventory, err)? {
         Ok(loaded) => loaded,
         Err(status) => return Ok(status),
     };

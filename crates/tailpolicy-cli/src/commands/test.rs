@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use tailpolicy::policy_tests::{self, Assertion, Block};
 
-use super::policy::{Loaded, load};
+use super::policy::{Loaded, load_for};
 use crate::exit::ExitStatus;
 use crate::{TestArgs, TestFormat};
 
@@ -38,12 +38,7 @@ struct JsonAssertion<'a> {
 }
 
 pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::Result<ExitStatus> {
-    let loaded = match load(
-        &args.policy,
-        &args.inventory.files,
-        &args.inventory.assume_node,
-        err,
-    )? {
+    let loaded = match load_for(&args.policy, &args.inventory, err)? {
         Ok(loaded) => loaded,
         Err(status) => return Ok(status),
     };
