@@ -4,7 +4,7 @@
 
 use super::{
     Draft, Located, add_user, addresses, distinct_names, draft, flag, get, has, id, items,
-    machine_name, prefixes, strings, text, user,
+    machine_name, prefixes, push_node, set_owner, strings, text, user,
 };
 use crate::diagnostic::Diagnostic;
 use crate::inventory::{Node, Service, invalid};
@@ -38,18 +38,9 @@ pub(super) fn devices(root: &Value) -> Result<Draft, Diagnostic> {
                 span: device.span,
                 path: path.clone(),
             };
-            let login = add_user(&mut draft, found, at);
-            if node.tags.is_empty() {
-                node.user = Some(login);
-            } else {
-                node.created_by = Some(login);
-            }
+            set_owner(&mut draft, &mut node, found, at);
         }
-        draft.nodes_at.push(Located {
-            span: device.span,
-            path,
-        });
-        draft.inventory.nodes.push(node);
+        push_node(&mut draft, node, device.span, path);
     }
     distinct_names(&mut draft);
     Ok(draft)

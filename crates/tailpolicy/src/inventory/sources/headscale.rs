@@ -5,7 +5,7 @@
 
 use super::{
     Draft, Located, add_user, addresses, distinct_names, draft, exit_routes, flag, get, has, id,
-    machine_name, prefixes, strings, text,
+    machine_name, prefixes, push_node, set_owner, strings, text,
 };
 use crate::diagnostic::Diagnostic;
 use crate::inventory::{Node, User};
@@ -78,18 +78,9 @@ pub(super) fn nodes(root: &Value) -> Result<Draft, Diagnostic> {
                 span: get(entry, "user").map_or(entry.span, |u| u.span),
                 path: format!("{path}.user"),
             };
-            let login = add_user(&mut draft, owner, at);
-            if node.tags.is_empty() {
-                node.user = Some(login);
-            } else {
-                node.created_by = Some(login);
-            }
+            set_owner(&mut draft, &mut node, owner, at);
         }
-        draft.nodes_at.push(Located {
-            span: entry.span,
-            path,
-        });
-        draft.inventory.nodes.push(node);
+        push_node(&mut draft, node, entry.span, path);
     }
     distinct_names(&mut draft);
     Ok(draft)

@@ -13,8 +13,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use super::{Draft, Inventory, Located, Shape, User, invalid};
+use super::{Draft, Inventory, Located, Node, Shape, User, invalid};
 use crate::diagnostic::Diagnostic;
+use crate::span::Span;
 use crate::syntax::{Value, ValueKind};
 
 /// The shape of `root`, or `None` for the project's own format (and anything unrecognised,
@@ -251,6 +252,24 @@ fn add_user(draft: &mut Draft, user: User, at: Located) -> String {
         draft.users_at.push(at);
     }
     login
+}
+
+/// Records `user` (see [`add_user`]) as the node's owner when it is untagged, or as who
+/// registered it when it is tagged (tagged devices have no owner); returns its login.
+fn set_owner(draft: &mut Draft, node: &mut Node, user: User, at: Located) -> String {
+    let login = add_user(draft, user, at);
+    if node.tags.is_empty() {
+        node.user = Some(login.clone());
+    } else {
+        node.created_by = Some(login.clone());
+    }
+    login
+}
+
+/// Adds a node, read at `span` (`path` in the file).
+fn push_node(draft: &mut Draft, node: Node, span: Span, path: String) {
+    draft.nodes_at.push(Located { span, path });
+    draft.inventory.nodes.push(node);
 }
 
 /// Gives users whose local parts collide (`alice@a.com`, `alice@b.org`) their whole login as

@@ -4,8 +4,8 @@
 //! routes of secondary HA routers are not sent), so those facts stay unknown.
 
 use super::{
-    Draft, Located, add_user, addresses, distinct_names, draft, exit_routes, flag, get, id,
-    machine_name, prefixes, push_new, strings, text, user,
+    Draft, Located, addresses, distinct_names, draft, exit_routes, flag, get, id, machine_name,
+    prefixes, push_new, push_node, set_owner, strings, text, user,
 };
 use crate::diagnostic::Diagnostic;
 use crate::inventory::Node;
@@ -82,11 +82,7 @@ pub(super) fn status(root: &Value) -> Result<Draft, Diagnostic> {
         if i == 0 && path == "Self" {
             draft.viewer = Some(node.name.clone());
         }
-        draft.nodes_at.push(Located {
-            span: peer.span,
-            path,
-        });
-        draft.inventory.nodes.push(node);
+        push_node(&mut draft, node, peer.span, path);
     }
     distinct_names(&mut draft);
     Ok(draft)
@@ -139,11 +135,7 @@ pub(super) fn netmap(root: &Value) -> Result<Draft, Diagnostic> {
         if i == 0 && path == "SelfNode" {
             draft.viewer = Some(node.name.clone());
         }
-        draft.nodes_at.push(Located {
-            span: peer.span,
-            path,
-        });
-        draft.inventory.nodes.push(node);
+        push_node(&mut draft, node, peer.span, path);
     }
     distinct_names(&mut draft);
     Ok(draft)
@@ -160,7 +152,7 @@ fn owner(draft: &mut Draft, node: &mut Node, profiles: &Profiles<'_>, user_id: O
         span: profile.span,
         path: format!("{}[\"{key}\"]", profiles.1),
     };
-    let login = add_user(draft, found, at);
+    let login = set_owner(draft, node, found, at);
     if let Some(u) = draft
         .inventory
         .users
@@ -168,10 +160,5 @@ fn owner(draft: &mut Draft, node: &mut Node, profiles: &Profiles<'_>, user_id: O
         .find(|u| u.login() == login)
     {
         u.shared |= node.shared;
-    }
-    if node.tags.is_empty() {
-        node.user = Some(login);
-    } else {
-        node.created_by = Some(login);
     }
 }
