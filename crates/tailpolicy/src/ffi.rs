@@ -24,7 +24,7 @@ use crate::compile::{Origin, Section};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::inventory::Inventory;
 use crate::model::Policy as PolicyModel;
-use crate::query::{Answer, Reach, Simulator};
+use crate::query::{Answer, Simulator};
 use crate::span::{LineColumn, LineIndex, PositionEncoding, Span};
 
 /// Diagnostic code for an inventory that is not valid JSON of the expected shape (as the
@@ -480,21 +480,25 @@ impl PolicySession {
 
     /// Everything `src` can reach.
     pub fn reachable_from(&self, src: &str) -> ReachListing {
-        self.reach(|simulator| simulator.reachable_from(src))
+        self.reach(src, true)
     }
 
     /// Everyone who can reach `dst` (`host` or `host:port`).
     pub fn reachable_to(&self, dst: &str) -> ReachListing {
-        self.reach(|simulator| simulator.reachable_to(dst))
+        self.reach(dst, false)
     }
 
-    fn reach(
-        &self,
-        list: impl FnOnce(&Simulator<'_>) -> Result<Vec<Reach>, crate::query::QueryError>,
-    ) -> ReachListing {
+    // One body for both listings (not a generic over the listing call): the output
+    // conversion is in the WASM module once.
+    fn reach(&self, name: &str, from: bool) -> ReachListing {
         let encoding = self.encoding;
-        self.loaded
-            .with_dependent(|_, session| match list(&session.simulator) {
+        self.loaded.with_dependent(|_, session| {
+            let listed = if from {
+                session.simulator.reachable_from(name)
+            } else {
+                session.simulator.reachable_to(name)
+            };
+            match listed {
                 Ok(reach) => ReachListing::Listed(
                     reach
                         .iter()
@@ -514,7 +518,8 @@ impl PolicySession {
                         .collect(),
                 ),
                 Err(error) => ReachListing::Failed(error.to_string()),
-            })
+            }
+        })
     }
 }
 

@@ -349,34 +349,53 @@ pub(crate) fn named_identities(policy: &Policy, part: Part) -> Vec<Identity> {
 
 /// The selector texts of one part of every rule (hosts without their ports).
 fn selectors(policy: &Policy, part: Part) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    part_values(policy, part)
+        .into_iter()
+        .map(|(value, acl_dst)| match acl_dst {
+            true => split_destination_and_port(value.trimmed())
+                .map_or_else(|_| value.to_owned(), |(host, _)| host.into_owned()),
+            false => value.to_owned(),
+        })
+        .collect()
+}
+
+/// The texts of one part of every rule as written, each with whether it is an ACL
+/// destination (`host:port`). One walk for every caller (module size).
+pub(crate) fn part_values(policy: &Policy, part: Part) -> Vec<(&str, bool)> {
+    let mut out: Vec<(&str, bool)> = Vec::new();
     let acls = policy.acls.iter().flat_map(|l| l.iter());
     let grants = policy.grants.iter().flat_map(|l| l.iter());
+    let ssh = policy.ssh.iter();
     match part {
         Part::Src => {
-            out.extend(acls.flat_map(|r| r.src.iter()).map(|s| s.value.clone()));
-            out.extend(grants.flat_map(|g| g.src.iter()).map(|s| s.value.clone()));
+            out.extend(
+                acls.flat_map(|r| r.src.iter())
+                    .map(|s| (s.value.as_str(), false)),
+            );
+            out.extend(
+                grants
+                    .flat_map(|g| g.src.iter())
+                    .map(|s| (s.value.as_str(), false)),
+            );
         }
         Part::Dst => {
-            out.extend(acls.flat_map(|r| r.dst.iter()).map(|d| {
-                split_destination_and_port(d.value.trimmed())
-                    .map_or_else(|_| d.value.clone(), |(host, _)| host.into_owned())
-            }));
-            out.extend(grants.flat_map(|g| g.dst.iter()).map(|s| s.value.clone()));
+            out.extend(
+                acls.flat_map(|r| r.dst.iter())
+                    .map(|d| (d.value.as_str(), true)),
+            );
+            out.extend(
+                grants
+                    .flat_map(|g| g.dst.iter())
+                    .map(|s| (s.value.as_str(), false)),
+            );
         }
         Part::SshSrc => out.extend(
-            policy
-                .ssh
-                .iter()
-                .flat_map(|r| r.src.iter())
-                .map(|s| s.value.clone()),
+            ssh.flat_map(|r| r.src.iter())
+                .map(|s| (s.value.as_str(), false)),
         ),
         Part::SshDst => out.extend(
-            policy
-                .ssh
-                .iter()
-                .flat_map(|r| r.dst.iter())
-                .map(|s| s.value.clone()),
+            ssh.flat_map(|r| r.dst.iter())
+                .map(|s| (s.value.as_str(), false)),
         ),
     }
     out

@@ -1072,7 +1072,7 @@ impl<'i> Overlay<'i> {
         self.base.nodes.iter().chain(&self.added)
     }
 
-    fn position(&self, predicate: impl FnMut(&Node) -> bool) -> Option<usize> {
+    fn position(&self, predicate: &dyn Fn(&Node) -> bool) -> Option<usize> {
         self.nodes().position(predicate)
     }
 
@@ -1138,7 +1138,7 @@ fn endpoint(
         }
         Selector::Tag(tag) => {
             let tag = tag.to_ascii_lowercase();
-            let existing = inventory.position(|n| {
+            let existing = inventory.position(&|n| {
                 n.tags.len() == 1 && n.tags.iter().all(|t| t.eq_ignore_ascii_case(&tag))
             });
             let owned = policy
@@ -1153,7 +1153,7 @@ fn endpoint(
             {
                 return Err(QueryError::UnknownTag(tag));
             }
-            Ok(identity_endpoint(inventory, text, existing, || Node {
+            Ok(identity_endpoint(inventory, text, existing, &|| Node {
                 tags: vec![tag.clone()],
                 ..Node::named(format!("{tag} (hypothetical)"))
             }))
@@ -1189,7 +1189,7 @@ fn endpoint(
         }
         // Any device: one with no identity matches only what holds for every device.
         Selector::Wildcard | Selector::Autogroup(Autogroup::DangerAll) => {
-            Ok(identity_endpoint(inventory, text, None, || {
+            Ok(identity_endpoint(inventory, text, None, &|| {
                 Node::named("a device (hypothetical)".to_owned())
             }))
         }
@@ -1263,8 +1263,8 @@ fn user_endpoint(inventory: &mut Overlay<'_>, text: &str, login: &str) -> Endpoi
         .find(|u| u.login().eq_ignore_ascii_case(login))
         .map_or_else(|| login.to_owned(), |u| u.name.clone());
     let existing =
-        inventory.position(|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()));
-    identity_endpoint(inventory, text, existing, || Node {
+        inventory.position(&|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()));
+    identity_endpoint(inventory, text, existing, &|| Node {
         user: Some(owner.clone()),
         ..Node::named(format!("{login} (hypothetical)"))
     })
@@ -1274,7 +1274,8 @@ fn identity_endpoint(
     inventory: &mut Overlay<'_>,
     text: &str,
     existing: Option<usize>,
-    make: impl FnOnce() -> Node,
+    // `dyn`: one copy of this function for its three callers (module size).
+    make: &dyn Fn() -> Node,
 ) -> Endpoint {
     if let Some(index) = existing
         && let Some(ip) = inventory
