@@ -1310,10 +1310,15 @@ fn unused_tailnet_ip(inventory: &Overlay<'_>) -> Ipv4Addr {
 
 /// The highest tailnet IPv4 address none of `nodes` uses.
 fn free_tailnet_ip<'n>(nodes: impl Iterator<Item = &'n Node>) -> Ipv4Addr {
-    let used: crate::fasthash::FastSet<Ipv4Addr> = nodes.filter_map(|n| n.ipv4).collect();
+    highest_free(nodes.filter_map(|n| n.ipv4).map(u32::from).collect())
+}
+
+// A sorted `Vec` rather than a hash set, and out of the generic caller: smaller module.
+fn highest_free(mut used: Vec<u32>) -> Ipv4Addr {
+    used.sort_unstable();
     let top = u32::from(Ipv4Addr::new(100, 127, 255, 254));
     let mut candidate = top;
-    while used.contains(&Ipv4Addr::from(candidate))
+    while used.binary_search(&candidate).is_ok()
         && candidate > u32::from(Ipv4Addr::new(100, 64, 0, 1))
     {
         candidate -= 1;
