@@ -472,7 +472,7 @@ impl PolicySession {
         let encoding = self.encoding;
         self.loaded.with_dependent(
             |_, session| match session.simulator.query(src, dst, proto) {
-                Ok(answer) => answer_output(&session.lines, encoding, &answer),
+                Ok(answer) => answer_output(&session.lines, encoding, answer),
                 Err(error) => query_failure(src, dst, proto, error.to_string()),
             },
         )
@@ -501,19 +501,19 @@ impl PolicySession {
             match listed {
                 Ok(reach) => ReachListing::Listed(
                     reach
-                        .iter()
+                        .into_iter()
                         .map(|r| ReachOutput {
-                            name: r.name.clone(),
-                            addr: r.addr.clone(),
-                            ports: r.ports.clone(),
-                            protocols: r.protocols.clone(),
                             rules: r
                                 .rules
                                 .iter()
                                 .map(|o| rule_ref(&session.lines, encoding, o))
                                 .collect(),
-                            conditions: r.conditions.clone(),
-                            members: r.members.clone(),
+                            name: r.name,
+                            addr: r.addr,
+                            ports: r.ports,
+                            protocols: r.protocols,
+                            conditions: r.conditions,
+                            members: r.members,
                         })
                         .collect(),
                 ),
@@ -539,21 +539,22 @@ pub fn query_failure(src: &str, dst: &str, proto: Option<&str>, error: String) -
     }
 }
 
-fn answer_output(lines: &LineIndex<'_>, encoding: Encoding, answer: &Answer) -> QueryOutput {
+// Takes the answer by value: its parts move instead of being cloned (module size).
+fn answer_output(lines: &LineIndex<'_>, encoding: Encoding, answer: Answer) -> QueryOutput {
     QueryOutput {
         allowed: answer.allowed,
-        src: answer.src.clone(),
-        dst: answer.dst.clone(),
-        proto: answer.proto.clone(),
+        src: answer.src,
+        dst: answer.dst,
+        proto: answer.proto,
         matches: answer
             .matches
             .iter()
             .map(|o| rule_ref(lines, encoding, o))
             .collect(),
-        explanation: answer.explanation.clone(),
-        via_node: answer.via_node.clone(),
-        conditions: answer.conditions.clone(),
-        members: answer.members.clone(),
+        explanation: answer.explanation,
+        via_node: answer.via_node,
+        conditions: answer.conditions,
+        members: answer.members,
         error: None,
     }
 }

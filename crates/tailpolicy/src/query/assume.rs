@@ -5,7 +5,7 @@
 //! Every assumption only adds access (a role, an identity for an identity-less device, a
 //! router), so "denied under none" is denied in every tailnet consistent with the policy.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use ipnet::IpNet;
 use serde::Serialize;
@@ -127,13 +127,11 @@ impl Assumption {
                 let route = if matches!(self, Assumption::Router(_)) {
                     vec![IpNet::from(dst)]
                 } else {
-                    [
-                        IpNet::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-                        IpNet::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+                    // `0.0.0.0/0` and `::/0`, without `IpNet::new`'s `Result`s to flatten.
+                    vec![
+                        IpNet::V4(ipnet::Ipv4Net::default()),
+                        IpNet::V6(ipnet::Ipv6Net::default()),
                     ]
-                    .into_iter()
-                    .flatten()
-                    .collect()
                 };
                 let ip = super::free_tailnet_ip(inventory.nodes.iter());
                 inventory.nodes.push(Node {

@@ -62,7 +62,7 @@ fn grants(compiled: &Compiled<'_>, src: &Endpoint, dst: IpAddr, receivers: &[usi
 /// Lines being gathered: one per (name, addr, protocols, conditions), ports merged.
 #[derive(Default)]
 struct Lines {
-    lines: Vec<(Reach, Vec<(u16, u16)>)>,
+    lines: Vec<(Reach, Vec<(u32, u32)>)>,
 }
 
 impl Lines {
@@ -95,7 +95,7 @@ impl Lines {
         let Some((reach, ports)) = self.lines.get_mut(at) else {
             return;
         };
-        ports.push((grant.ports.first, grant.ports.last));
+        ports.push((u32::from(grant.ports.first), u32::from(grant.ports.last)));
         if !reach.rules.contains(&grant.origin) {
             reach.rules.push(grant.origin);
         }

@@ -976,16 +976,22 @@ pub struct Reach {
 }
 
 /// Port ranges as listed: sorted, overlapping and adjacent ranges merged.
-fn describe_ports(mut ranges: Vec<(u16, u16)>) -> Vec<String> {
+///
+/// `u32` pairs although ports are `u16`: the module already has that sort (module size).
+fn describe_ports(mut ranges: Vec<(u32, u32)>) -> Vec<String> {
     ranges.sort_unstable();
-    let mut merged: Vec<(u16, u16)> = Vec::new();
+    let mut merged: Vec<(u32, u32)> = Vec::new();
     for (first, last) in ranges {
         match merged.last_mut() {
-            Some(prev) if u32::from(first) <= u32::from(prev.1) + 1 => prev.1 = prev.1.max(last),
+            Some(prev) if first <= prev.1 + 1 => prev.1 = prev.1.max(last),
             _ => merged.push((first, last)),
         }
     }
-    merged.into_iter().map(|(a, b)| port_text(a, b)).collect()
+    let port = |n: u32| u16::try_from(n).unwrap_or(u16::MAX);
+    merged
+        .into_iter()
+        .map(|(a, b)| port_text(port(a), port(b)))
+        .collect()
 }
 
 fn port_text(first: u16, last: u16) -> String {
