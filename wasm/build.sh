@@ -91,6 +91,8 @@ sed -i -E '/^ *readonly /s/\bany\b/unknown/g' wasm/pkg/web/tailpolicy_wasm.d.ts
 OPT_FLAGS=(-Os --converge)
 [ "$MODE" = speed ] && OPT_FLAGS=(-O3)
 OPT_FLAGS+=(--low-memory-unused --zero-filled-memory)
+# The `producers` and `target_features` custom sections are build metadata no runtime reads.
+OPT_FLAGS+=(--strip-producers --strip-target-features)
 echo "== wasm-opt ${OPT_FLAGS[*]} (npm binaryen)"
 for t in web node; do
   "$WASM_OPT" "${OPT_FLAGS[@]}" "wasm/pkg/$t/tailpolicy_wasm_bg.wasm" -o "wasm/pkg/$t/tailpolicy_wasm_bg.wasm"

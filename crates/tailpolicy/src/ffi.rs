@@ -24,7 +24,7 @@ use crate::compile::{Origin, Section};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::inventory::Inventory;
 use crate::model::Policy as PolicyModel;
-use crate::query::{Answer, Reach, Simulator};
+use crate::query::{Answer, Simulator};
 use crate::span::{LineColumn, LineIndex, PositionEncoding, Span};
 
 /// Diagnostic code for an inventory that is not valid JSON of the expected shape (as the
@@ -472,7 +472,7 @@ impl PolicySession {
         let encoding = self.encoding;
         self.loaded.with_dependent(
             |_, session| match session.simulator.query(src, dst, proto) {
-                Ok(answer) => answer_output(&session.lines, encoding, &answer),
+                Ok(answer) => answer_output(&session.lines, encoding, answer),
                 Err(error) => query_failure(src, dst, proto, error.to_string()),
             },
         )
@@ -480,41 +480,46 @@ impl PolicySession {
 
     /// Everything `src` can reach.
     pub fn reachable_from(&self, src: &str) -> ReachListing {
-        self.reach(|simulator| simulator.reachable_from(src))
+        self.reach(src, true)
     }
 
     /// Everyone who can reach `dst` (`host` or `host:port`).
     pub fn reachable_to(&self, dst: &str) -> ReachListing {
-        self.reach(|simulator| simulator.reachable_to(dst))
+        self.reach(dst, false)
     }
 
-    fn reach(
-        &self,
-        list: impl FnOnce(&Simulator<'_>) -> Result<Vec<Reach>, crate::query::QueryError>,
-    ) -> ReachListing {
+    // One body for both listings (not a generic over the listing call): the output
+    // conversion is in the WASM module once.
+    fn reach(&self, name: &str, from: bool) -> ReachListing {
         let encoding = self.encoding;
-        self.loaded
-            .with_dependent(|_, session| match list(&session.simulator) {
+        self.loaded.with_dependent(|_, session| {
+            let listed = if from {
+                session.simulator.reachable_from(name)
+            } else {
+                session.simulator.reachable_to(name)
+            };
+            match listed {
                 Ok(reach) => ReachListing::Listed(
                     reach
-                        .iter()
+                        .into_iter()
                         .map(|r| ReachOutput {
-                            name: r.name.clone(),
-                            addr: r.addr.clone(),
-                            ports: r.ports.clone(),
-                            protocols: r.protocols.clone(),
                             rules: r
                                 .rules
                                 .iter()
                                 .map(|o| rule_ref(&session.lines, encoding, o))
                                 .collect(),
-                            conditions: r.conditions.clone(),
-                            members: r.members.clone(),
+                            name: r.name,
+                            addr: r.addr,
+                            ports: r.ports,
+                            protocols: r.protocols,
+                            conditions: r.conditions,
+                            members: r.members,
                         })
                         .collect(),
                 ),
                 Err(error) => ReachListing::Failed(error.to_string()),
-            })
+            }
+        })
     }
 }
 
@@ -534,21 +539,22 @@ pub fn query_failure(src: &str, dst: &str, proto: Option<&str>, error: String) -
     }
 }
 
-fn answer_output(lines: &LineIndex<'_>, encoding: Encoding, answer: &Answer) -> QueryOutput {
+// Takes the answer by value: its parts move instead of being cloned (module size).
+fn answer_output(lines: &LineIndex<'_>, encoding: Encoding, answer: Answer) -> QueryOutput {
     QueryOutput {
         allowed: answer.allowed,
-        src: answer.src.clone(),
-        dst: answer.dst.clone(),
-        proto: answer.proto.clone(),
+        src: answer.src,
+        dst: answer.dst,
+        proto: answer.proto,
         matches: answer
             .matches
             .iter()
             .map(|o| rule_ref(lines, encoding, o))
             .collect(),
-        explanation: answer.explanation.clone(),
-        via_node: answer.via_node.clone(),
-        conditions: answer.conditions.clone(),
-        members: answer.members.clone(),
+        explanation: answer.explanation,
+        via_node: answer.via_node,
+        conditions: answer.conditions,
+        members: answer.members,
         error: None,
     }
 }

@@ -5,7 +5,7 @@
 //! Every assumption only adds access (a role, an identity for an identity-less device, a
 //! router), so "denied under none" is denied in every tailnet consistent with the policy.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use ipnet::IpNet;
 use serde::Serialize;
@@ -127,13 +127,11 @@ impl Assumption {
                 let route = if matches!(self, Assumption::Router(_)) {
                     vec![IpNet::from(dst)]
                 } else {
-                    [
-                        IpNet::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-                        IpNet::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+                    // `0.0.0.0/0` and `::/0`, without `IpNet::new`'s `Result`s to flatten.
+                    vec![
+                        IpNet::V4(ipnet::Ipv4Net::default()),
+                        IpNet::V6(ipnet::Ipv6Net::default()),
                     ]
-                    .into_iter()
-                    .flatten()
-                    .collect()
                 };
                 let ip = super::free_tailnet_ip(inventory.nodes.iter());
                 inventory.nodes.push(Node {
@@ -349,34 +347,53 @@ pub(crate) fn named_identities(policy: &Policy, part: Part) -> Vec<Identity> {
 
 /// The selector texts of one part of every rule (hosts without their ports).
 fn selectors(policy: &Policy, part: Part) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    part_values(policy, part)
+        .into_iter()
+        .map(|(value, acl_dst)| match acl_dst {
+            true => split_destination_and_port(value.trimmed())
+                .map_or_else(|_| value.to_owned(), |(host, _)| host.into_owned()),
+            false => value.to_owned(),
+        })
+        .collect()
+}
+
+/// The texts of one part of every rule as written, each with whether it is an ACL
+/// destination (`host:port`). One walk for every caller (module size).
+pub(crate) fn part_values(policy: &Policy, part: Part) -> Vec<(&str, bool)> {
+    let mut out: Vec<(&str, bool)> = Vec::new();
     let acls = policy.acls.iter().flat_map(|l| l.iter());
     let grants = policy.grants.iter().flat_map(|l| l.iter());
+    let ssh = policy.ssh.iter();
     match part {
         Part::Src => {
-            out.extend(acls.flat_map(|r| r.src.iter()).map(|s| s.value.clone()));
-            out.extend(grants.flat_map(|g| g.src.iter()).map(|s| s.value.clone()));
+            out.extend(
+                acls.flat_map(|r| r.src.iter())
+                    .map(|s| (s.value.as_str(), false)),
+            );
+            out.extend(
+                grants
+                    .flat_map(|g| g.src.iter())
+                    .map(|s| (s.value.as_str(), false)),
+            );
         }
         Part::Dst => {
-            out.extend(acls.flat_map(|r| r.dst.iter()).map(|d| {
-                split_destination_and_port(d.value.trimmed())
-                    .map_or_else(|_| d.value.clone(), |(host, _)| host.into_owned())
-            }));
-            out.extend(grants.flat_map(|g| g.dst.iter()).map(|s| s.value.clone()));
+            out.extend(
+                acls.flat_map(|r| r.dst.iter())
+                    .map(|d| (d.value.as_str(), true)),
+            );
+            out.extend(
+                grants
+                    .flat_map(|g| g.dst.iter())
+                    .map(|s| (s.value.as_str(), false)),
+            );
         }
         Part::SshSrc => out.extend(
-            policy
-                .ssh
-                .iter()
-                .flat_map(|r| r.src.iter())
-                .map(|s| s.value.clone()),
+            ssh.flat_map(|r| r.src.iter())
+                .map(|s| (s.value.as_str(), false)),
         ),
         Part::SshDst => out.extend(
-            policy
-                .ssh
-                .iter()
-                .flat_map(|r| r.dst.iter())
-                .map(|s| s.value.clone()),
+            ssh.flat_map(|r| r.dst.iter())
+                .map(|s| (s.value.as_str(), false)),
         ),
     }
     out

@@ -62,7 +62,7 @@ fn grants(compiled: &Compiled<'_>, src: &Endpoint, dst: IpAddr, receivers: &[usi
 /// Lines being gathered: one per (name, addr, protocols, conditions), ports merged.
 #[derive(Default)]
 struct Lines {
-    lines: Vec<(Reach, Vec<(u16, u16)>)>,
+    lines: Vec<(Reach, Vec<(u32, u32)>)>,
 }
 
 impl Lines {
@@ -95,7 +95,7 @@ impl Lines {
         let Some((reach, ports)) = self.lines.get_mut(at) else {
             return;
         };
-        ports.push((grant.ports.first, grant.ports.last));
+        ports.push((u32::from(grant.ports.first), u32::from(grant.ports.last)));
         if !reach.rules.contains(&grant.origin) {
             reach.rules.push(grant.origin);
         }
@@ -323,34 +323,19 @@ impl Simulator<'_> {
     /// The selectors the rules name on one side, each once, that a query can take.
     fn rule_targets(&self, part: Part) -> Vec<String> {
         let policy = self.policy;
-        let mut texts: Vec<String> = Vec::new();
-        let acls = policy.acls.iter().flat_map(|l| l.iter());
-        let grants = policy.grants.iter().flat_map(|l| l.iter());
-        match part {
-            Part::Src | Part::SshSrc => {
-                texts.extend(
-                    acls.flat_map(|r| r.src.iter())
-                        .map(|s| s.value.trimmed().to_owned()),
-                );
-                texts.extend(
-                    grants
-                        .flat_map(|g| g.src.iter())
-                        .map(|s| s.value.trimmed().to_owned()),
-                );
-            }
-            Part::Dst | Part::SshDst => {
-                texts.extend(acls.flat_map(|r| r.dst.iter()).filter_map(|d| {
-                    split_destination_and_port(d.value.trimmed())
-                        .ok()
-                        .map(|(host, _)| host.into_owned())
-                }));
-                texts.extend(
-                    grants
-                        .flat_map(|g| g.dst.iter())
-                        .map(|s| s.value.trimmed().to_owned()),
-                );
-            }
-        }
+        let part = match part {
+            Part::Src | Part::SshSrc => Part::Src,
+            Part::Dst | Part::SshDst => Part::Dst,
+        };
+        let mut texts: Vec<String> = super::assume::part_values(policy, part)
+            .into_iter()
+            .filter_map(|(value, acl_dst)| match acl_dst {
+                true => split_destination_and_port(value.trimmed())
+                    .ok()
+                    .map(|(host, _)| host.into_owned()),
+                false => Some(value.trimmed().to_owned()),
+            })
+            .collect();
         if policy.acls.is_none() && policy.grants.is_none() {
             texts.push("*".to_owned());
         }

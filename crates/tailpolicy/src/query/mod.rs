@@ -135,8 +135,10 @@ struct Resolved<'s, 'p> {
 struct Lookup {
     /// The first node with each name.
     by_name: HashMap<String, usize>,
-    /// The first node with each address.
-    by_addr: HashMap<IpAddr, usize>,
+    /// Every node address with its node, sorted (the first node of an address comes first).
+    /// A sorted `Vec` as `Compiled` keeps them, rather than one more hash map type in the
+    /// WASM module.
+    by_addr: Vec<(IpAddr, usize)>,
     /// The nodes that advertise routes.
     advertisers: Vec<usize>,
 }
@@ -145,18 +147,17 @@ impl Lookup {
     fn new(inventory: &Inventory) -> Self {
         let mut lookup = Lookup {
             by_name: HashMap::default(),
-            by_addr: HashMap::default(),
+            by_addr: Vec::new(),
             advertisers: Vec::new(),
         };
         for (i, node) in inventory.nodes.iter().enumerate() {
             lookup.by_name.entry(node.name.clone()).or_insert(i);
-            for ip in node_addrs(node) {
-                lookup.by_addr.entry(ip).or_insert(i);
-            }
+            lookup.by_addr.extend(node_addrs(node).map(|ip| (ip, i)));
             if !node.routable_ips.is_empty() {
                 lookup.advertisers.push(i);
             }
         }
+        lookup.by_addr.sort_unstable();
         lookup
     }
 }
@@ -914,9 +915,7 @@ fn aggregate(src: &str, mut answers: Vec<(String, Answer)>) -> Answer {
             }
         }
     }
-    combined
-        .matches
-        .sort_by_key(|o| (o.section != crate::compile::Section::Acls, o.index));
+    sort_origins(&mut combined.matches);
     combined.members = answers
         .into_iter()
         .map(|(member, a)| MemberAnswer {
@@ -951,7 +950,9 @@ fn device_conditions(resolved: &Resolved<'_, '_>, out: &mut Vec<Condition>) {
             text,
         });
     }
-    out.splice(0..0, devices);
+    // In front of `out` (an append and a swap: `splice` costs the WASM module 0.5 KB).
+    devices.append(out);
+    *out = devices;
 }
 
 /// One line of a reachability listing.
@@ -975,16 +976,22 @@ pub struct Reach {
 }
 
 /// Port ranges as listed: sorted, overlapping and adjacent ranges merged.
-fn describe_ports(mut ranges: Vec<(u16, u16)>) -> Vec<String> {
+///
+/// `u32` pairs although ports are `u16`: the module already has that sort (module size).
+fn describe_ports(mut ranges: Vec<(u32, u32)>) -> Vec<String> {
     ranges.sort_unstable();
-    let mut merged: Vec<(u16, u16)> = Vec::new();
+    let mut merged: Vec<(u32, u32)> = Vec::new();
     for (first, last) in ranges {
         match merged.last_mut() {
-            Some(prev) if u32::from(first) <= u32::from(prev.1) + 1 => prev.1 = prev.1.max(last),
+            Some(prev) if first <= prev.1 + 1 => prev.1 = prev.1.max(last),
             _ => merged.push((first, last)),
         }
     }
-    merged.into_iter().map(|(a, b)| port_text(a, b)).collect()
+    let port = |n: u32| u16::try_from(n).unwrap_or(u16::MAX);
+    merged
+        .into_iter()
+        .map(|(a, b)| port_text(port(a), port(b)))
+        .collect()
 }
 
 fn port_text(first: u16, last: u16) -> String {
@@ -1043,7 +1050,10 @@ impl<'i> Overlay<'i> {
 
     /// The first node with this address.
     fn position_by_addr(&self, ip: IpAddr) -> Option<usize> {
-        self.lookup.by_addr.get(&ip).copied().or_else(|| {
+        let addrs = &self.lookup.by_addr;
+        let at = addrs.partition_point(|(a, _)| *a < ip);
+        let found = addrs.get(at).filter(|(a, _)| *a == ip).map(|&(_, i)| i);
+        found.or_else(|| {
             let i = self
                 .added
                 .iter()
@@ -1072,7 +1082,7 @@ impl<'i> Overlay<'i> {
         self.base.nodes.iter().chain(&self.added)
     }
 
-    fn position(&self, predicate: impl FnMut(&Node) -> bool) -> Option<usize> {
+    fn position(&self, predicate: &dyn Fn(&Node) -> bool) -> Option<usize> {
         self.nodes().position(predicate)
     }
 
@@ -1138,7 +1148,7 @@ fn endpoint(
         }
         Selector::Tag(tag) => {
             let tag = tag.to_ascii_lowercase();
-            let existing = inventory.position(|n| {
+            let existing = inventory.position(&|n| {
                 n.tags.len() == 1 && n.tags.iter().all(|t| t.eq_ignore_ascii_case(&tag))
             });
             let owned = policy
@@ -1153,7 +1163,7 @@ fn endpoint(
             {
                 return Err(QueryError::UnknownTag(tag));
             }
-            Ok(identity_endpoint(inventory, text, existing, || Node {
+            Ok(identity_endpoint(inventory, text, existing, &|| Node {
                 tags: vec![tag.clone()],
                 ..Node::named(format!("{tag} (hypothetical)"))
             }))
@@ -1189,7 +1199,7 @@ fn endpoint(
         }
         // Any device: one with no identity matches only what holds for every device.
         Selector::Wildcard | Selector::Autogroup(Autogroup::DangerAll) => {
-            Ok(identity_endpoint(inventory, text, None, || {
+            Ok(identity_endpoint(inventory, text, None, &|| {
                 Node::named("a device (hypothetical)".to_owned())
             }))
         }
@@ -1263,8 +1273,8 @@ fn user_endpoint(inventory: &mut Overlay<'_>, text: &str, login: &str) -> Endpoi
         .find(|u| u.login().eq_ignore_ascii_case(login))
         .map_or_else(|| login.to_owned(), |u| u.name.clone());
     let existing =
-        inventory.position(|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()));
-    identity_endpoint(inventory, text, existing, || Node {
+        inventory.position(&|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()));
+    identity_endpoint(inventory, text, existing, &|| Node {
         user: Some(owner.clone()),
         ..Node::named(format!("{login} (hypothetical)"))
     })
@@ -1274,7 +1284,8 @@ fn identity_endpoint(
     inventory: &mut Overlay<'_>,
     text: &str,
     existing: Option<usize>,
-    make: impl FnOnce() -> Node,
+    // `dyn`: one copy of this function for its three callers (module size).
+    make: &dyn Fn() -> Node,
 ) -> Endpoint {
     if let Some(index) = existing
         && let Some(ip) = inventory
@@ -1309,10 +1320,15 @@ fn unused_tailnet_ip(inventory: &Overlay<'_>) -> Ipv4Addr {
 
 /// The highest tailnet IPv4 address none of `nodes` uses.
 fn free_tailnet_ip<'n>(nodes: impl Iterator<Item = &'n Node>) -> Ipv4Addr {
-    let used: crate::fasthash::FastSet<Ipv4Addr> = nodes.filter_map(|n| n.ipv4).collect();
+    highest_free(nodes.filter_map(|n| n.ipv4).map(u32::from).collect())
+}
+
+// A sorted `Vec` rather than a hash set, and out of the generic caller: smaller module.
+fn highest_free(mut used: Vec<u32>) -> Ipv4Addr {
+    used.sort_unstable();
     let top = u32::from(Ipv4Addr::new(100, 127, 255, 254));
     let mut candidate = top;
-    while used.contains(&Ipv4Addr::from(candidate))
+    while used.binary_search(&candidate).is_ok()
         && candidate > u32::from(Ipv4Addr::new(100, 64, 0, 1))
     {
         candidate -= 1;
@@ -1521,9 +1537,7 @@ fn evaluate(
             }
         }
     }
-    answer
-        .matches
-        .sort_by_key(|o| (o.section != crate::compile::Section::Acls, o.index));
+    sort_origins(&mut answer.matches);
     answer.allowed = !answer.matches.is_empty();
     let carrier = answer.via_node.clone();
     answer.explanation = if answer.allowed {
@@ -1549,6 +1563,12 @@ fn evaluate(
         }
     };
     answer
+}
+
+/// Rules in policy order: `acls` before `grants`, each by index. One sort for every caller
+/// (module size).
+fn sort_origins(origins: &mut [Origin]) {
+    origins.sort_by_key(|o| (o.section != crate::compile::Section::Acls, o.index));
 }
 
 fn describe(origin: &Origin) -> String {

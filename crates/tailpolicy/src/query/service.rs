@@ -75,7 +75,7 @@ pub(crate) fn service_matches(
             });
         }
     }
-    out.sort_by_key(|o| (o.section != Section::Acls, o.index));
+    super::sort_origins(&mut out);
     out
 }
 

@@ -43,6 +43,10 @@ declare_rule! {
 }
 
 fn check(cx: &mut RuleContext<'_>) {
+    // Off by default, and the WASM module takes no lint configuration that could turn it on.
+    if cfg!(not(feature = "opt-in-lints")) {
+        return;
+    }
     let policy = cx.policy;
     for rule in policy.acls.iter().flat_map(List::iter) {
         if let Some(grant) = as_grant(rule) {
