@@ -1,6 +1,10 @@
 //! Replays the headscale-derived conformance corpus (captures from Tailscale's control
 //! server) through `check`: every policy Tailscale rejected must be rejected with its error
 //! text inside one of our messages, and every policy it accepted must be accepted.
+#![expect(
+    clippy::indexing_slicing,
+    reason = "test code: a panic fails the test, and clippy.toml's test exemptions do not reach helpers outside `#[test]` functions"
+)]
 
 mod common;
 
