@@ -166,8 +166,8 @@ impl Tailnet {
     }
 }
 
-/// The code of the diagnostic for inventory JSON that does not load.
-pub const INVALID_INVENTORY: &str = "INVENTORY";
+/// The code of the diagnostic for inventory JSON that does not load (kept for callers).
+pub use crate::codes::INVENTORY as INVALID_INVENTORY;
 
 const INVENTORY_HELP: &str =
     "an inventory is a JSON object `{\"users\": [...], \"nodes\": [...], \"tailnet\": {...}}`";
