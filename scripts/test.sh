@@ -52,8 +52,14 @@ corpus=${TAILPOLICY_CONFORMANCE_DIR:-../shared/conformance}
 if [ ! -d "$corpus/headscale" ]; then
   echo "note: conformance corpus not found at $corpus: the corpus tests report themselves skipped (under CI=true they fail)"
 fi
+# insta lists every snapshot it asserts in this file; a committed snapshot missing from it is
+# orphaned (its test was renamed or removed) and fails the run below.
+snapshot_refs=$(mktemp)
+trap 'rm -f "$snapshot_refs"' EXIT
+export INSTA_SNAPSHOT_REFERENCES_FILE=$snapshot_refs
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked
 else
   cargo test --workspace --locked --lib --bins --tests
 fi
+bash scripts/unreferenced-snapshots.sh "$snapshot_refs"

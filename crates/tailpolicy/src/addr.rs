@@ -5,14 +5,6 @@
 //! `/32`), a CIDR-aligned block as a CIDR (`10.0.0.0/8`), anything else as `first-last`
 //! (`100.64.0.0-100.115.91.255`). `*` stands for every address.
 
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::string_slice
-)]
-
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;

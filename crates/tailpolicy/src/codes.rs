@@ -7,6 +7,7 @@
 //! * `E4xx` `tests` and `sshTests`
 //! * `E5xx` configuration (`tailpolicy.toml`)
 //! * `TPxxx` lints (see `lint::registry`)
+//! * named codes for inputs other than the policy: `INVENTORY`, `OPTIONS`, `IO`
 
 /// A HuJSON syntax error.
 pub const SYNTAX: &str = "E001";
@@ -108,3 +109,10 @@ pub const TEST_UNDETERMINED: &str = "E405";
 
 /// A bad `tailpolicy.toml`: TOML syntax, an unknown key, an unknown rule or severity.
 pub const INVALID_CONFIG: &str = "E501";
+
+/// Inventory JSON that does not load, or a node or user in it that cannot be used.
+pub const INVENTORY: &str = "INVENTORY";
+/// An option the JavaScript API does not understand.
+pub const OPTIONS: &str = "OPTIONS";
+/// A file the CLI cannot read or that is not UTF-8 (the core does no I/O; the CLI reports it).
+pub const IO: &str = "IO";

@@ -1,14 +1,6 @@
 //! Go durations: `time.ParseDuration` and `Duration.String()`, bit for bit, plus the SSH
 //! `checkPeriod` rules built on them.
 
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::string_slice
-)]
-
 use std::fmt;
 use std::str::FromStr;
 

@@ -27,11 +27,8 @@ use crate::model::Policy as PolicyModel;
 use crate::query::{Answer, Simulator};
 use crate::span::{LineColumn, LineIndex, PositionEncoding, Span};
 
-/// Diagnostic code for an inventory that is not valid JSON of the expected shape (as the
-/// CLI reports it).
-pub const INVENTORY: &str = "INVENTORY";
-/// Diagnostic code for an option the API does not understand.
-pub const OPTIONS: &str = "OPTIONS";
+/// The codes of the inputs' diagnostics (kept here for callers; defined in `codes`).
+pub use crate::codes::{INVENTORY, OPTIONS};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPESCRIPT_TYPES: &str = r#"

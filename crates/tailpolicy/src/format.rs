@@ -61,15 +61,6 @@
 //! nesting deeper than [`crate::syntax::MAX_DEPTH`] (a resource limit). Formatting is
 //! idempotent.
 
-#![deny(
-    clippy::indexing_slicing,
-    clippy::string_slice,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::unreachable
-)]
-
 use std::borrow::Cow;
 
 use crate::diagnostic::Diagnostic;
@@ -858,7 +849,6 @@ fn pack(kind: &Kind<'_>, out: &mut Vec<u8>) {
 }
 
 #[cfg(test)]
-#[allow(clippy::panic, clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 

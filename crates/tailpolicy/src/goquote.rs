@@ -1,14 +1,6 @@
 //! Go's string quoting, so messages that embed user input read exactly like the control
 //! server's (`fmt`'s `%q`, i.e. `strconv.Quote`).
 
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::string_slice
-)]
-
 use std::fmt::Write as _;
 
 /// Quotes `s` as Go's `strconv.Quote` (and `fmt`'s `%q`) does.

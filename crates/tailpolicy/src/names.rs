@@ -1,13 +1,5 @@
 //! Small name validators: tag names, grant `app` capability names, nodeAttrs `ipPool`.
 
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::string_slice
-)]
-
 use ipnet::IpNet;
 
 use crate::addr::{CGNAT_V4, CHROMEOS_V4, IpSet, QUAD100_V4};

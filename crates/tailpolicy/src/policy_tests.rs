@@ -302,7 +302,7 @@ fn nodes_for(compiled: &Compiled<'_>, text: &str) -> Vec<usize> {
         .collect()
 }
 
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "one assertion needs all of these"
 )]

@@ -10,14 +10,6 @@
 //! may start at 0. Error wording follows the control server (`port range "ssh": invalid
 //! first integer`) and headscale for the cases SaaS was never seen rejecting.
 
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::string_slice
-)]
-
 use std::borrow::Cow;
 use std::fmt;
 use std::net::Ipv6Addr;

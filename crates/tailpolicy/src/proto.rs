@@ -1,13 +1,5 @@
 //! IP protocols (ACL `proto`, the protocol half of grant `ip` entries) and grant `ip` entries.
 
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::string_slice
-)]
-
 use std::fmt;
 
 use crate::goquote::quote;

@@ -1,6 +1,10 @@
 //! Every `acl`, `grant` and `routes` capture Tailscale accepted compiles to the same per-node
 //! packet filters: rule order as captured; order inside `SrcIPs`, `DstPorts`, `IPProto` and
 //! `CapGrant.Dsts` free; null, absent and empty equal.
+#![expect(
+    clippy::indexing_slicing,
+    reason = "test code: a panic fails the test, and clippy.toml's test exemptions do not reach helpers outside `#[test]` functions"
+)]
 
 mod common;
 

@@ -46,6 +46,13 @@
 //! suites (`compile_conformance.rs`, `query_conformance.rs`).
 
 #![allow(clippy::print_stdout, reason = "the test reports its case counts")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic fails the test, and clippy.toml's test exemptions do not reach helpers outside `#[test]` functions"
+)]
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;

@@ -10,6 +10,13 @@
 //! * and the layout invariants: one final newline, no line ending in whitespace, no `\r`.
 //!
 //! That the output is exactly `hujson.Format`'s is checked by `hujson_oracle.rs`.
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic fails the test, and clippy.toml's test exemptions do not reach helpers outside `#[test]` functions"
+)]
 
 mod common;
 

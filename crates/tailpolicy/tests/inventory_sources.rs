@@ -5,6 +5,12 @@
 //! that need roles; headscale has no roles, so only those differ for it.
 #![cfg(feature = "inventory-sources")]
 #![allow(clippy::print_stdout, reason = "the test prints its table")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "test code: a panic fails the test, and clippy.toml's test exemptions do not reach helpers outside `#[test]` functions"
+)]
 
 use std::collections::BTreeMap;
 

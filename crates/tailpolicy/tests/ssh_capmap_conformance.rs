@@ -24,6 +24,10 @@
     clippy::print_stdout,
     reason = "the shared runner prints per-category tables"
 )]
+#![expect(
+    clippy::indexing_slicing,
+    reason = "test code: a panic fails the test, and clippy.toml's test exemptions do not reach helpers outside `#[test]` functions"
+)]
 
 mod common;
 

@@ -1,4 +1,9 @@
 //! The strict HuJSON parser: every accepted and rejected form, with positions.
+#![expect(
+    clippy::unwrap_used,
+    clippy::string_slice,
+    reason = "test code: a panic fails the test, and clippy.toml's test exemptions do not reach helpers outside `#[test]` functions"
+)]
 
 use serde_json::json;
 use tailpolicy::codes;

@@ -6,6 +6,10 @@
 //!   parses and formats back to itself, and every port spec, grant `ip` entry, protocol,
 //!   tag, capability name, `ipPool` and `checkPeriod` in a policy SaaS accepted is accepted
 //!   here, while the ones SaaS rejected give SaaS's message.
+#![expect(
+    clippy::panic,
+    reason = "test code: a panic fails the test, and clippy.toml's test exemptions do not reach helpers outside `#[test]` functions"
+)]
 
 mod common;
 

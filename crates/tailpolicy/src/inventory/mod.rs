@@ -166,8 +166,8 @@ impl Tailnet {
     }
 }
 
-/// The code of the diagnostic for inventory JSON that does not load.
-pub const INVALID_INVENTORY: &str = "INVENTORY";
+/// The code of the diagnostic for inventory JSON that does not load (kept for callers).
+pub use crate::codes::INVENTORY as INVALID_INVENTORY;
 
 const INVENTORY_HELP: &str =
     "an inventory is a JSON object `{\"users\": [...], \"nodes\": [...], \"tailnet\": {...}}`";
@@ -213,14 +213,20 @@ impl Shape {
 
 /// Where a node or user came from in the file, for the checks' messages.
 #[derive(Debug, Clone)]
-#[cfg_attr(not(feature = "inventory-sources"), allow(dead_code))]
+#[cfg_attr(
+    not(feature = "inventory-sources"),
+    expect(dead_code, reason = "only the inventory readers look at it")
+)]
 pub(crate) struct Located {
     pub span: Span,
     pub path: String,
 }
 
 /// An inventory as read, before the checks.
-#[cfg_attr(not(feature = "inventory-sources"), allow(dead_code))]
+#[cfg_attr(
+    not(feature = "inventory-sources"),
+    expect(dead_code, reason = "only the inventory readers look at it")
+)]
 pub(crate) struct Draft {
     pub inventory: Inventory,
     pub nodes_at: Vec<Located>,
@@ -784,7 +790,10 @@ mod tests {
         let error = Inventory::parse(text).unwrap_err();
         assert_eq!(error.code, INVALID_INVENTORY);
         let span = error.primary_span();
-        (error.message, &text[span.start as usize..span.end as usize])
+        (
+            error.message,
+            text.get(span.start as usize..span.end as usize).unwrap(),
+        )
     }
 
     #[test]

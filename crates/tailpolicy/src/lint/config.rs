@@ -320,7 +320,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     })
 }
 
-#[cfg(all(test, feature = "config"))]
+// Two attributes: clippy exempts only a plain `#[cfg(test)]` module (clippy.toml).
+#[cfg(test)]
+#[cfg(feature = "config")]
 mod tests {
     use super::*;
 
@@ -374,7 +376,12 @@ mod tests {
         let errors = LintConfig::from_toml_str(text).unwrap_err();
         let shown: Vec<(&str, &str)> = errors
             .iter()
-            .map(|d| (d.message.as_str(), &text[d.primary_span().range()]))
+            .map(|d| {
+                (
+                    d.message.as_str(),
+                    text.get(d.primary_span().range()).unwrap(),
+                )
+            })
             .collect();
         assert_eq!(
             shown,
@@ -397,7 +404,7 @@ mod tests {
         let errors = LintConfig::from_toml_str(text).unwrap_err();
         assert_eq!(errors.len(), 1);
         assert!(errors[0].message.contains("selct"), "{}", errors[0].message);
-        assert_eq!(&text[errors[0].primary_span().range()], "selct");
+        assert_eq!(text.get(errors[0].primary_span().range()), Some("selct"));
         let errors = LintConfig::from_toml_str("[lint\n").unwrap_err();
         assert!(errors[0].message.starts_with("invalid configuration: "));
     }

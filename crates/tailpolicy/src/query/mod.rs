@@ -1430,7 +1430,7 @@ fn admits(rule: &RuleView<'_>, dst: IpAddr, port: u16, protocol: Protocol) -> bo
     })
 }
 
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "internal helper with descriptive parameters"
 )]
@@ -1580,10 +1580,6 @@ fn describe(origin: &Origin) -> String {
 }
 
 /// Why a rule delivered to the receiver does not admit the packet, ranked by closeness.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "internal helper with descriptive parameters"
-)]
 fn near_miss_reason(
     rule: &RuleView<'_>,
     piece: &Piece,

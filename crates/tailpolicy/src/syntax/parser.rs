@@ -15,15 +15,6 @@
 //! * Parsing stops at the first syntax error. Duplicate keys are not syntax errors: they are
 //!   reported (E002) and both members stay in the tree.
 
-#![deny(
-    clippy::indexing_slicing,
-    clippy::string_slice,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::unreachable
-)]
-
 use std::collections::hash_map::Entry;
 
 use crate::fasthash::FastMap as HashMap;

@@ -1,6 +1,10 @@
 //! Shared helpers for tests that read the conformance corpus.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 #![allow(clippy::print_stdout, reason = "tests report skips and tables")]
+#![expect(
+    clippy::panic,
+    reason = "corpus helpers: a panic fails the test that called them"
+)]
 
 use std::path::PathBuf;
 

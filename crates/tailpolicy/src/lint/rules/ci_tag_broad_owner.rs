@@ -93,7 +93,7 @@ mod tests {
         let found: Vec<&str> = lint_with(POLICY, &config)
             .iter()
             .filter(|d| d.code == "TP003")
-            .map(|d| &POLICY[d.primary_span().range()])
+            .map(|d| POLICY.get(d.primary_span().range()).unwrap())
             .collect();
         assert_eq!(found, ["\"group:big\""]);
     }
