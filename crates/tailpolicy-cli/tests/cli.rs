@@ -419,3 +419,53 @@ fn help_and_version_exit_0() {
         version.stdout
     );
 }
+
+/// Runs `sh_command` under `script` (util-linux), so that its standard output is a terminal;
+/// `None` when `script` is not installed. Returns what reached the terminal.
+fn on_a_terminal(sh_command: &str) -> Option<String> {
+    let output = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", sh_command, "/dev/null"])
+        .current_dir(workspace_root())
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Colour is decided for the stream written to: `query` reports an invalid policy on stderr,
+/// so `2>log` from a terminal gets plain text, while `check` on a terminal is coloured.
+#[test]
+fn colour_follows_the_stream_written_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("bad.hujson");
+    std::fs::write(&policy, r#"{"acls": [{"action": "bogus"}]}"#).unwrap();
+    let log = dir.path().join("err.log");
+    let bin = env!("CARGO_BIN_EXE_tailpolicy");
+    let quoted = |p: &Path| format!("'{}'", p.display());
+    let Some(terminal) = on_a_terminal(&format!(
+        "{} check {}",
+        quoted(Path::new(bin)),
+        quoted(&policy)
+    )) else {
+        println!("skipped: `script` (util-linux) is not installed");
+        return;
+    };
+    // The control: stdout on a terminal is coloured, so the terminal is real.
+    assert!(terminal.contains("error[E303]"), "{terminal}");
+    assert!(terminal.contains('\u{1b}'), "{terminal}");
+
+    let terminal = on_a_terminal(&format!(
+        "{} query {} --src a --dst b:1 2>{}",
+        quoted(Path::new(bin)),
+        quoted(&policy),
+        quoted(&log)
+    ))
+    .unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("error[E303]"), "{logged} / {terminal}");
+    assert!(
+        !logged.contains('\u{1b}'),
+        "escape codes in the log: {logged:?}"
+    );
+}

@@ -262,7 +262,7 @@ fn write_formatted(
 ) -> io::Result<()> {
     match format {
         Format::Human => {
-            let renderer = HumanRenderer::new(use_color());
+            let renderer = HumanRenderer::new(use_color(&io::stdout()));
             for file in files {
                 for diagnostic in &file.diagnostics {
                     let text = renderer.diagnostic(&file.path, file.source.as_deref(), diagnostic);
@@ -304,10 +304,11 @@ fn status(files: &[FileResult], deny_warnings: bool) -> ExitStatus {
         .unwrap_or(ExitStatus::Success)
 }
 
-/// Colour only on a terminal, and never when `NO_COLOR` is set to something
-/// (<https://no-color.org>).
-pub(crate) fn use_color() -> bool {
-    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// Colour only when `stream`, the one the text goes to, is a terminal (`query ... 2>log`
+/// from a terminal must not put escape codes in the log), and never when `NO_COLOR` is set
+/// to something (<https://no-color.org>).
+pub(crate) fn use_color(stream: &impl IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Writes every diagnostic of `files` as rustc-style text.

@@ -91,7 +91,7 @@ pub fn load(
 
 fn report(failure: &FileResult, err: &mut impl Write) -> io::Result<()> {
     write_human_diagnostics(
-        &HumanRenderer::new(use_color()),
+        &HumanRenderer::new(use_color(&io::stderr())),
         std::slice::from_ref(failure),
         err,
     )
