@@ -263,12 +263,7 @@ fn write_formatted(
     match format {
         Format::Human => {
             let renderer = HumanRenderer::new(use_color(&io::stdout()));
-            for file in files {
-                for diagnostic in &file.diagnostics {
-                    let text = renderer.diagnostic(&file.path, file.source.as_deref(), diagnostic);
-                    writeln!(out, "{text}\n")?;
-                }
-            }
+            write_human_diagnostics(&renderer, files, out)?;
             writeln!(out, "{closing}")
         }
         Format::Json => {
@@ -318,10 +313,7 @@ pub(crate) fn write_human_diagnostics(
     out: &mut impl Write,
 ) -> io::Result<()> {
     for file in files {
-        for diagnostic in &file.diagnostics {
-            let text = renderer.diagnostic(&file.path, file.source.as_deref(), diagnostic);
-            writeln!(out, "{text}\n")?;
-        }
+        renderer.write_file(file, out)?;
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use tailpolicy::compile::{Origin, Section};
 use tailpolicy::query::{Answer, Condition, MemberAnswer, Simulator};
 
 use super::check::{STDIN, describe_io_error, display_path};
-use super::policy::{Loaded, load_for};
+use super::policy::{Source, load_for};
 use crate::exit::ExitStatus;
 use crate::{OutputFormat, QueryArgs};
 
@@ -63,8 +63,9 @@ pub fn run(args: &QueryArgs, out: &mut impl Write, err: &mut impl Write) -> io::
         Err(status) => return Ok(status),
     };
     let simulator = Simulator::new(&loaded.policy, loaded.inventory.as_ref());
+    let source = loaded.source();
     if let Some(batch) = &args.batch {
-        return run_batch(&loaded, &simulator, batch, out, err);
+        return run_batch(&source, &simulator, batch, out, err);
     }
     let (Some(src), Some(dst)) = (&args.src, &args.dst) else {
         writeln!(
@@ -74,16 +75,16 @@ pub fn run(args: &QueryArgs, out: &mut impl Write, err: &mut impl Write) -> io::
         return Ok(ExitStatus::Failure);
     };
     if let Some(login) = &args.ssh_user {
-        return run_ssh(&loaded, &simulator, src, dst, login, args.format, out, err);
+        return run_ssh(&source, &simulator, src, dst, login, args.format, out, err);
     }
     match simulator.query(src, dst, args.proto.as_deref()) {
         Ok(answer) => {
             match args.format {
                 OutputFormat::Json => {
-                    serde_json::to_writer(&mut *out, &json_answer(&loaded, &answer))?;
+                    serde_json::to_writer(&mut *out, &json_answer(&source, &answer))?;
                     writeln!(out)?;
                 }
-                OutputFormat::Human => write_human(&loaded, &answer, out)?,
+                OutputFormat::Human => write_human(&source, &answer, out)?,
             }
             Ok(if answer.allowed {
                 ExitStatus::Success
@@ -99,7 +100,7 @@ pub fn run(args: &QueryArgs, out: &mut impl Write, err: &mut impl Write) -> io::
 }
 
 fn run_batch(
-    loaded: &Loaded,
+    source: &Source<'_>,
     simulator: &Simulator<'_>,
     path: &std::path::Path,
     out: &mut impl Write,
@@ -159,7 +160,7 @@ fn run_batch(
                 if !answer.allowed {
                     status = status.max(ExitStatus::PolicyErrors);
                 }
-                serde_json::to_writer(&mut *out, &json_answer(loaded, &answer))?;
+                serde_json::to_writer(&mut *out, &json_answer(source, &answer))?;
             }
             Err(failure) => {
                 failed += 1;
@@ -286,7 +287,7 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
     }
 }
 
-fn json_answer<'a>(loaded: &Loaded, answer: &'a Answer) -> JsonAnswer<'a> {
+fn json_answer<'a>(source: &Source<'_>, answer: &'a Answer) -> JsonAnswer<'a> {
     JsonAnswer {
         allowed: answer.allowed,
         src: &answer.src,
@@ -295,7 +296,7 @@ fn json_answer<'a>(loaded: &Loaded, answer: &'a Answer) -> JsonAnswer<'a> {
         matches: answer
             .matches
             .iter()
-            .map(|m| json_match(loaded, m))
+            .map(|m| json_match(source, m))
             .collect(),
         explanation: &answer.explanation,
         conditions: &answer.conditions,
@@ -303,8 +304,8 @@ fn json_answer<'a>(loaded: &Loaded, answer: &'a Answer) -> JsonAnswer<'a> {
     }
 }
 
-fn json_match(loaded: &Loaded, origin: &Origin) -> JsonMatch {
-    let (line, column) = loaded.position(origin.span);
+fn json_match(source: &Source<'_>, origin: &Origin) -> JsonMatch {
+    let (line, column) = source.position(origin.span);
     JsonMatch {
         section: section_name(origin.section),
         index: origin.index,
@@ -320,7 +321,7 @@ pub fn section_name(section: Section) -> &'static str {
     }
 }
 
-fn write_human(loaded: &Loaded, answer: &Answer, out: &mut impl Write) -> io::Result<()> {
+fn write_human(source: &Source<'_>, answer: &Answer, out: &mut impl Write) -> io::Result<()> {
     let verdict = if answer.allowed { "ALLOWED" } else { "DENIED" };
     writeln!(
         out,
@@ -330,8 +331,8 @@ fn write_human(loaded: &Loaded, answer: &Answer, out: &mut impl Write) -> io::Re
     writeln!(out, "  {}", answer.explanation)?;
     write_conditions(&answer.conditions, &answer.members, out)?;
     for origin in &answer.matches {
-        let (line, column) = loaded.position(origin.span);
-        let first_line = rule_summary(&loaded.text, origin.span);
+        let (line, column) = source.position(origin.span);
+        let first_line = rule_summary(source.text(), origin.span);
         writeln!(
             out,
             "  {}[{}] at line {line}, column {column}: {first_line}",
@@ -386,7 +387,7 @@ fn rule_summary(text: &str, span: tailpolicy::Span) -> String {
     reason = "one call site, all inputs of the SSH query"
 )]
 fn run_ssh(
-    loaded: &Loaded,
+    source: &Source<'_>,
     simulator: &Simulator<'_>,
     src: &str,
     dst: &str,
@@ -402,7 +403,7 @@ fn run_ssh(
             return Ok(ExitStatus::Failure);
         }
     };
-    let position = answer.rule_span.map(|span| loaded.position(span));
+    let position = answer.rule_span.map(|span| source.position(span));
     match format {
         OutputFormat::Json => {
             let mut value = serde_json::to_value(&answer).unwrap_or_default();
