@@ -237,6 +237,55 @@ fn json_non_utf8_file_is_located() {
     assert!(human.stdout.contains(&located), "{}", human.stdout);
 }
 
+/// A policy saved as UTF-16 (with or without a byte order mark) is named as such, with the
+/// conversion to do.
+#[test]
+fn utf16_file_is_reported_as_utf16_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let utf16 = |big_endian: bool, bom: bool| {
+        let mut bytes = Vec::new();
+        let text = if bom {
+            "\u{feff}{\"acls\": []}\n"
+        } else {
+            "{\"acls\": []}\n"
+        };
+        for unit in text.encode_utf16() {
+            let pair = if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            };
+            bytes.extend_from_slice(&pair);
+        }
+        bytes
+    };
+    for (name, bytes, encoding) in [
+        ("le-bom.hujson", utf16(false, true), "UTF-16"),
+        ("be-bom.hujson", utf16(true, true), "UTF-16"),
+        ("le.hujson", utf16(false, false), "UTF-16LE"),
+        ("be.hujson", utf16(true, false), "UTF-16BE"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (code, report) = check_json(&[path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}");
+        let d = &report["files"][0]["diagnostics"][0];
+        assert_eq!(d["code"], "IO");
+        assert!(
+            d["message"]
+                .as_str()
+                .unwrap()
+                .ends_with("is UTF-16 text, not UTF-8"),
+            "{d}"
+        );
+        let help = d["help"].as_str().unwrap();
+        assert!(
+            help.contains(&format!("iconv -f {encoding} -t UTF-8")),
+            "{name}: {help}"
+        );
+    }
+}
+
 #[test]
 fn json_invalid_inventory_is_located_and_exits_2() {
     let (code, report) = check_json(&[

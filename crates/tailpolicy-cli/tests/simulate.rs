@@ -520,6 +520,43 @@ fn batch_answers_every_line_and_reports_bad_ones_in_place() {
     assert!(out.stderr.is_empty(), "{}", out.stderr);
 }
 
+/// `--ssh-user` takes a host; a port on it is named as the mistake when the host alone is known.
+#[test]
+fn ssh_query_with_a_port_says_to_drop_it() {
+    let ssh = |dst: &str| {
+        run(&[
+            "query",
+            POLICY,
+            "--inventory",
+            INVENTORY,
+            "--src",
+            "tag:depot-runner",
+            "--dst",
+            dst,
+            "--ssh-user",
+            "root",
+        ])
+    };
+    let out = ssh("database:22");
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("the destination is a host without a port")
+            && out.stderr.contains("`--dst database`"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("names nothing"), "{}", out.stderr);
+    // An unknown host keeps the message about the host.
+    let out = ssh("nohost:22");
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("`nohost:22` names nothing"),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn ssh_query_reports_verdict_and_rule() {
     let out = run(&[

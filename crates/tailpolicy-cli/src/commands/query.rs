@@ -398,6 +398,18 @@ fn run_ssh(
 ) -> io::Result<ExitStatus> {
     let answer = match simulator.ssh_query(src, dst, login) {
         Ok(answer) => answer,
+        // Only when the host alone would have been answered: then the port is the mistake.
+        Err(_)
+            if let Some(host) = without_port(dst)
+                && simulator.ssh_query(src, host, login).is_ok() =>
+        {
+            writeln!(
+                err,
+                "error: with `--ssh-user`, the destination is a host without a port: write \
+                 `--dst {host}`, not `{dst}` (Tailscale SSH is port 22)"
+            )?;
+            return Ok(ExitStatus::Failure);
+        }
         Err(error) => {
             writeln!(err, "error: {error}")?;
             return Ok(ExitStatus::Failure);
@@ -433,6 +445,18 @@ fn run_ssh(
     } else {
         ExitStatus::PolicyErrors
     })
+}
+
+/// `host` of `host:port` or `[addr]:port`, when the part after the last colon is a number.
+fn without_port(dst: &str) -> Option<&str> {
+    let (host, port) = dst.rsplit_once(':')?;
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match host.strip_prefix('[') {
+        Some(inner) => inner.strip_suffix(']'),
+        None => Some(host).filter(|h| !h.is_empty()),
+    }
 }
 
 #[cfg(test)]
