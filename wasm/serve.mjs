@@ -28,7 +28,14 @@ export const DEFAULT_ROOT = fileURLToPath(new URL('./pkg/www/', import.meta.url)
 export function serve(root = DEFAULT_ROOT, port = 0) {
   const base = resolve(root);
   const server = createServer(async (request, response) => {
-    const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
+    } catch {
+      // A malformed escape (`/%E0%A4%A`, a URIError) is the client's mistake, not a reason to stop.
+      response.writeHead(400, { 'content-type': 'text/plain' }).end('bad request: malformed URL');
+      return;
+    }
     const file = normalize(join(base, path.endsWith('/') ? `${path}index.html` : path));
     if (file !== base && !file.startsWith(base + sep)) {
       response.writeHead(403).end();

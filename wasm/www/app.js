@@ -195,7 +195,8 @@ function update({ showRule = false } = {}) {
   renderDiagnostics($('diagnostics'), diagnostics, '');
   renderDiagnostics($('inventory-diagnostics'), inventoryDiagnostics, 'inventory ');
   if (inventoryDiagnostics.length) $('inventory-details').open = true;
-  renderStatus(result.diagnostics);
+  // The badge is the policy's: inventory problems are counted in the inventory panel.
+  renderStatus(diagnostics);
 
   let rules = [];
   const parsed = Policy.parse(text, options);

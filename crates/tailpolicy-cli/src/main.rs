@@ -34,7 +34,7 @@ enum Command {
     /// Can SRC reach DST:PORT? Names the rules that allow it, or says what came closest.
     ///
     /// Exits with 0 when allowed, 1 when denied (in batch mode: when any query is denied),
-    /// and 2 for invalid input.
+    /// and 2 for invalid input (in batch mode: when any line could not be answered).
     Query(QueryArgs),
     /// Print the packet filter and peers Tailscale would send each node, as JSON.
     Compile(CompileArgs),
@@ -176,7 +176,8 @@ pub struct QueryArgs {
     pub ssh_user: Option<String>,
     #[command(flatten)]
     pub inventory: InventoryArgs,
-    /// JSON lines `{"src": ..., "dst": ..., "proto": ...}`; one JSON answer per line out.
+    /// JSON lines `{"src": ..., "dst": ..., "proto": ...}`; one JSON answer per line out, or
+    /// `{"line": N, "error": ...}` for a line that cannot be answered (the batch goes on).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["src", "dst", "proto"])]
     pub batch: Option<PathBuf>,
     /// Output format (batch mode always writes JSON lines).

@@ -84,12 +84,43 @@ impl HumanRenderer {
 
     /// One diagnostic: a title line, ` --> path:line:col`, the source excerpt with the spans
     /// underlined and labelled, and `= help: ...`. No trailing newline.
+    ///
+    /// Builds the line index of `source`: for many diagnostics of one file, use
+    /// [`Self::write_file`].
     pub fn diagnostic(&self, path: &str, source: Option<&str>, diagnostic: &Diagnostic) -> String {
+        let source = source.map(|text| (text, LineIndex::new(text)));
+        self.indexed(path, source.as_ref().map(|(t, i)| (*t, i)), diagnostic)
+    }
+
+    /// Every diagnostic of a file, each followed by a blank line; the line index is built once,
+    /// so the cost is linear in the number of diagnostics.
+    pub fn write_file(
+        &self,
+        file: &FileResult,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
+        let index = file
+            .source
+            .as_deref()
+            .map(|text| (text, LineIndex::new(text)));
+        for diagnostic in &file.diagnostics {
+            let text = self.indexed(&file.path, index.as_ref().map(|(t, i)| (*t, i)), diagnostic);
+            writeln!(out, "{text}\n")?;
+        }
+        Ok(())
+    }
+
+    fn indexed(
+        &self,
+        path: &str,
+        source: Option<(&str, &LineIndex<'_>)>,
+        diagnostic: &Diagnostic,
+    ) -> String {
         let title = level(diagnostic.severity)
             .primary_title(diagnostic.message.as_str())
             .id(diagnostic.code);
         let mut group: Group<'_> = match source.filter(|_| !diagnostic.labels.is_empty()) {
-            Some(text) => title.element(excerpt_snippet(path, text, diagnostic)),
+            Some((text, index)) => title.element(excerpt_snippet(path, text, index, diagnostic)),
             None => title.element(Origin::path(path)),
         };
         if let Some(help) = &diagnostic.help {
@@ -106,6 +137,7 @@ impl HumanRenderer {
 fn excerpt_snippet<'a>(
     path: &'a str,
     text: &'a str,
+    index: &LineIndex<'_>,
     diagnostic: &'a Diagnostic,
 ) -> Snippet<'a, Annotation<'a>> {
     let ranges: Vec<_> = diagnostic
@@ -113,7 +145,7 @@ fn excerpt_snippet<'a>(
         .iter()
         .map(|label| display_range(text, label.span))
         .collect();
-    let excerpt = Excerpt::covering(text, &ranges);
+    let excerpt = Excerpt::covering(text, index, &ranges);
     let annotations =
         diagnostic
             .labels
@@ -168,8 +200,9 @@ struct Excerpt<'a> {
 }
 
 impl<'a> Excerpt<'a> {
-    /// `ranges` must lie within `text` on character boundaries (see [`display_range`]).
-    fn covering(text: &'a str, ranges: &[std::ops::Range<usize>]) -> Self {
+    /// `ranges` must lie within `text` on character boundaries (see [`display_range`]);
+    /// `index` is `text`'s.
+    fn covering(text: &'a str, index: &LineIndex<'_>, ranges: &[std::ops::Range<usize>]) -> Self {
         let low = ranges
             .iter()
             .map(|r| r.start)
@@ -182,8 +215,13 @@ impl<'a> Excerpt<'a> {
             .max()
             .unwrap_or(0)
             .clamp(low, text.len());
-        let before = text.get(..low).unwrap_or("");
-        let offset = before.rfind('\n').map_or(0, |i| i + 1);
+        // The line of `low` and its start from the index: scanning the text before it for
+        // every diagnostic made a report quadratic in the size of the file.
+        let start = index.position(
+            u32::try_from(low).unwrap_or(u32::MAX),
+            PositionEncoding::Utf8,
+        );
+        let offset = low.saturating_sub(start.column.saturating_sub(1) as usize);
         // A range ending just after a newline still belongs to the line that newline ends.
         let search_from = if high > low && text.as_bytes().get(high - 1) == Some(&b'\n') {
             high - 1
@@ -197,7 +235,7 @@ impl<'a> Excerpt<'a> {
         Excerpt {
             text: text.get(offset..end).unwrap_or(""),
             offset,
-            first_line: before.matches('\n').count() + 1,
+            first_line: start.line as usize,
         }
     }
 }
@@ -431,21 +469,23 @@ mod tests {
         let text = "l1\nl2 x\nl3\nl4 y\nl5";
         let x = text.find('x').unwrap();
         let y = text.find('y').unwrap();
-        let excerpt = Excerpt::covering(text, &[x..x + 1, y..y + 1]);
+        let excerpt = Excerpt::covering(text, &LineIndex::new(text), &[x..x + 1, y..y + 1]);
         assert_eq!(excerpt.text, "l2 x\nl3\nl4 y");
         assert_eq!((excerpt.offset, excerpt.first_line), (3, 2));
         // A span over a line's newline stays on that line; one at the very end is fine.
-        let excerpt = Excerpt::covering(text, &[Range { start: 7, end: 8 }]);
+        let excerpt = Excerpt::covering(text, &LineIndex::new(text), &[Range { start: 7, end: 8 }]);
         assert_eq!(excerpt.text, "l2 x");
         let excerpt = Excerpt::covering(
             text,
+            &LineIndex::new(text),
             &[Range {
                 start: text.len(),
                 end: text.len(),
             }],
         );
         assert_eq!((excerpt.text, excerpt.first_line), ("l5", 5));
-        let excerpt = Excerpt::covering("a\n", &[Range { start: 2, end: 2 }]);
+        let excerpt =
+            Excerpt::covering("a\n", &LineIndex::new("a\n"), &[Range { start: 2, end: 2 }]);
         assert_eq!((excerpt.text, excerpt.first_line), ("", 2));
     }
 
@@ -468,6 +508,38 @@ mod tests {
             out.lines().count() < 20,
             "unlabelled lines are folded: {out}"
         );
+    }
+
+    #[test]
+    fn a_whole_file_renders_as_its_diagnostics_one_by_one() {
+        let source =
+            "{\n\t\"hosts\": {\n\t\t\"a\": \"100.64.0.1\",\n\t\t\"b\": \"100.64.0.2\",\n\t},\n}\n";
+        let at = |name: &str| u32::try_from(source.find(name).unwrap()).unwrap();
+        let diagnostics = vec![
+            Diagnostic::warning(
+                "TP006",
+                "host `a` is never used",
+                Span::new(at("\"a\""), at("\"a\"") + 3),
+            ),
+            Diagnostic::warning(
+                "TP006",
+                "host `b` is never used",
+                Span::new(at("\"b\""), at("\"b\"") + 3),
+            )
+            .with_help("remove it"),
+        ];
+        let renderer = HumanRenderer::new(false);
+        let mut expected = String::new();
+        for d in &diagnostics {
+            expected.push_str(&renderer.diagnostic("h.hujson", Some(source), d));
+            expected.push_str("\n\n");
+        }
+        let mut written = Vec::new();
+        renderer
+            .write_file(&checked("h.hujson", source, diagnostics), &mut written)
+            .unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), expected);
+        assert!(expected.contains(" --> h.hujson:4:3\n"), "{expected}");
     }
 
     #[test]

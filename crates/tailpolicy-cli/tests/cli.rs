@@ -237,6 +237,55 @@ fn json_non_utf8_file_is_located() {
     assert!(human.stdout.contains(&located), "{}", human.stdout);
 }
 
+/// A policy saved as UTF-16 (with or without a byte order mark) is named as such, with the
+/// conversion to do.
+#[test]
+fn utf16_file_is_reported_as_utf16_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let utf16 = |big_endian: bool, bom: bool| {
+        let mut bytes = Vec::new();
+        let text = if bom {
+            "\u{feff}{\"acls\": []}\n"
+        } else {
+            "{\"acls\": []}\n"
+        };
+        for unit in text.encode_utf16() {
+            let pair = if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            };
+            bytes.extend_from_slice(&pair);
+        }
+        bytes
+    };
+    for (name, bytes, encoding) in [
+        ("le-bom.hujson", utf16(false, true), "UTF-16"),
+        ("be-bom.hujson", utf16(true, true), "UTF-16"),
+        ("le.hujson", utf16(false, false), "UTF-16LE"),
+        ("be.hujson", utf16(true, false), "UTF-16BE"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (code, report) = check_json(&[path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}");
+        let d = &report["files"][0]["diagnostics"][0];
+        assert_eq!(d["code"], "IO");
+        assert!(
+            d["message"]
+                .as_str()
+                .unwrap()
+                .ends_with("is UTF-16 text, not UTF-8"),
+            "{d}"
+        );
+        let help = d["help"].as_str().unwrap();
+        assert!(
+            help.contains(&format!("iconv -f {encoding} -t UTF-8")),
+            "{name}: {help}"
+        );
+    }
+}
+
 #[test]
 fn json_invalid_inventory_is_located_and_exits_2() {
     let (code, report) = check_json(&[
@@ -417,5 +466,55 @@ fn help_and_version_exit_0() {
         version.stdout.starts_with("tailpolicy "),
         "{}",
         version.stdout
+    );
+}
+
+/// Runs `sh_command` under `script` (util-linux), so that its standard output is a terminal;
+/// `None` when `script` is not installed. Returns what reached the terminal.
+fn on_a_terminal(sh_command: &str) -> Option<String> {
+    let output = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", sh_command, "/dev/null"])
+        .current_dir(workspace_root())
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Colour is decided for the stream written to: `query` reports an invalid policy on stderr,
+/// so `2>log` from a terminal gets plain text, while `check` on a terminal is coloured.
+#[test]
+fn colour_follows_the_stream_written_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("bad.hujson");
+    std::fs::write(&policy, r#"{"acls": [{"action": "bogus"}]}"#).unwrap();
+    let log = dir.path().join("err.log");
+    let bin = env!("CARGO_BIN_EXE_tailpolicy");
+    let quoted = |p: &Path| format!("'{}'", p.display());
+    let Some(terminal) = on_a_terminal(&format!(
+        "{} check {}",
+        quoted(Path::new(bin)),
+        quoted(&policy)
+    )) else {
+        println!("skipped: `script` (util-linux) is not installed");
+        return;
+    };
+    // The control: stdout on a terminal is coloured, so the terminal is real.
+    assert!(terminal.contains("error[E303]"), "{terminal}");
+    assert!(terminal.contains('\u{1b}'), "{terminal}");
+
+    let terminal = on_a_terminal(&format!(
+        "{} query {} --src a --dst b:1 2>{}",
+        quoted(Path::new(bin)),
+        quoted(&policy),
+        quoted(&log)
+    ))
+    .unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("error[E303]"), "{logged} / {terminal}");
+    assert!(
+        !logged.contains('\u{1b}'),
+        "escape codes in the log: {logged:?}"
     );
 }

@@ -418,6 +418,145 @@ fn check_runs_the_tests_and_points_at_the_failing_assertion() {
     assert_eq!(diagnostic["line"], 18);
 }
 
+/// A bad line gets an error object with its line number, and the lines after it are still
+/// answered; the exit status says that a line failed.
+#[test]
+fn batch_answers_every_line_and_reports_bad_ones_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = dir.path().join("queries.jsonl");
+    let mut lines = [
+        r#"{"src": "tag:depot-runner", "dst": "database:5432"}"#,
+        "not json",
+        r#"{"src": "tag:depot-runner", "dst": "database:5432", "port": 1}"#,
+        r#"{"src": "tag:depot-runner", "dst": "nohost:5432"}"#,
+        r#"{"src": "tag:depot-runner", "dst": "database:5432", "proto": "nope"}"#,
+        r#"{"src": "tag:depot-runner", "dst": "database:5432", "proto": 6}"#,
+        "",
+        r#"{"src": "tag:depot-runner", "dst": "database:22"}"#,
+    ]
+    .join("\n")
+    .into_bytes();
+    lines.extend_from_slice(b"\n{\"src\": \"\xff\", \"dst\": \"database:5432\"}\n");
+    std::fs::write(&batch, lines).unwrap();
+    let out = run(&[
+        "query",
+        POLICY,
+        "--inventory",
+        INVENTORY,
+        "--batch",
+        batch.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.code, 2,
+        "a failed line makes the run fail: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("5 of 8 lines") && out.stderr.contains("could not be answered"),
+        "{}",
+        out.stderr
+    );
+    let answers: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 8, "one output line per non-empty input line");
+    assert_eq!(answers[0]["allowed"], true);
+    assert_eq!(answers[5]["allowed"], true, "`\"proto\": 6` is TCP");
+    assert_eq!(answers[5]["proto"], "tcp");
+    assert_eq!(answers[6]["allowed"], false, "the line after a blank one");
+    let errors: Vec<(u64, &str)> = [1, 2, 3, 4, 7]
+        .iter()
+        .map(|&i| {
+            let answer = &answers[i];
+            assert!(answer.get("allowed").is_none(), "{answer}");
+            (
+                answer["line"].as_u64().unwrap(),
+                answer["error"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors.iter().map(|e| e.0).collect::<Vec<_>>(),
+        [2, 3, 4, 5, 9]
+    );
+    assert!(errors[0].1.starts_with("not valid JSON"), "{}", errors[0].1);
+    assert!(
+        errors[1].1.contains("unknown field `port`"),
+        "{}",
+        errors[1].1
+    );
+    assert!(
+        errors[2].1.contains("`nohost` names nothing"),
+        "{}",
+        errors[2].1
+    );
+    assert_eq!(answers[3]["dst"], "nohost:5432", "the query is echoed");
+    assert!(errors[3].1.contains("protocol `nope`"), "{}", errors[3].1);
+    assert_eq!(errors[4].1, "the line is not valid UTF-8");
+    for (_, message) in &errors {
+        assert!(
+            !message.contains("BatchLine") && !message.contains("struct"),
+            "{message}"
+        );
+    }
+
+    // Only denials: exit 1, as before.
+    std::fs::write(
+        &batch,
+        r#"{"src": "tag:depot-runner", "dst": "database:22"}"#,
+    )
+    .unwrap();
+    let out = run(&[
+        "query",
+        POLICY,
+        "--inventory",
+        INVENTORY,
+        "--batch",
+        batch.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+}
+
+/// `--ssh-user` takes a host; a port on it is named as the mistake when the host alone is known.
+#[test]
+fn ssh_query_with_a_port_says_to_drop_it() {
+    let ssh = |dst: &str| {
+        run(&[
+            "query",
+            POLICY,
+            "--inventory",
+            INVENTORY,
+            "--src",
+            "tag:depot-runner",
+            "--dst",
+            dst,
+            "--ssh-user",
+            "root",
+        ])
+    };
+    let out = ssh("database:22");
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("the destination is a host without a port")
+            && out.stderr.contains("`--dst database`"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("names nothing"), "{}", out.stderr);
+    // An unknown host keeps the message about the host.
+    let out = ssh("nohost:22");
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("`nohost:22` names nothing"),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn ssh_query_reports_verdict_and_rule() {
     let out = run(&[

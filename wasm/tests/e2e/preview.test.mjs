@@ -152,6 +152,8 @@ test('a broken inventory is reported in the inventory panel; an empty one means 
   assert.equal(await item.getAttribute('data-code'), 'INVENTORY');
   assert.match(await item.innerText(), /inventory line 2, col 12/);
   assert.equal(await page.$$eval('#diagnostics li', (lis) => lis.length), 0);
+  // The policy's badge counts the policy's diagnostics, not the inventory's.
+  assert.notEqual(await page.getAttribute('#status', 'data-state'), 'invalid');
   // Without an inventory the runner is a new device; the verdict holds, but no node is listed.
   await page.fill('#inventory', '');
   await page.waitForSelector('#verdict[data-state="allowed"]');

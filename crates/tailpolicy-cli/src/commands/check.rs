@@ -188,6 +188,23 @@ pub(crate) fn read_text(path: &Path, display: &str, what: &str) -> Result<String
         }],
         failed: true,
     })?;
+    if let Some(encoding) = utf16_encoding(&bytes) {
+        return Err(FileResult {
+            path: display.to_owned(),
+            source: None,
+            diagnostics: vec![Diagnostic {
+                code: IO,
+                severity: tailpolicy::Severity::Error,
+                message: format!("{what}`{display}` is UTF-16 text, not UTF-8"),
+                labels: Vec::new(),
+                help: Some(format!(
+                    "convert it to UTF-8 (`iconv -f {encoding} -t UTF-8 {display} > utf8.hujson`, \
+                     or save it as UTF-8 in the editor)"
+                )),
+            }],
+            failed: true,
+        });
+    }
     String::from_utf8(bytes).map_err(|err| {
         let valid_up_to = err.utf8_error().valid_up_to();
         // The lossy text keeps the valid prefix byte for byte, so offsets into it hold; the
@@ -209,6 +226,18 @@ pub(crate) fn read_text(path: &Path, display: &str, what: &str) -> Result<String
             failed: true,
         }
     })
+}
+
+/// The encoding name for `iconv -f` when `bytes` look like UTF-16: `UTF-16` after a byte
+/// order mark (iconv drops it), else `UTF-16LE` / `UTF-16BE` from a NUL beside an ASCII
+/// byte at the start (Windows tools write UTF-16 unasked; UTF-8 text never starts with NUL).
+fn utf16_encoding(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => Some("UTF-16"),
+        [first, 0, ..] if *first != 0 && first.is_ascii() => Some("UTF-16LE"),
+        [0, second, ..] if *second != 0 && second.is_ascii() => Some("UTF-16BE"),
+        _ => None,
+    }
 }
 
 pub(crate) fn describe_io_error(err: &io::Error) -> String {
@@ -262,13 +291,8 @@ fn write_formatted(
 ) -> io::Result<()> {
     match format {
         Format::Human => {
-            let renderer = HumanRenderer::new(use_color());
-            for file in files {
-                for diagnostic in &file.diagnostics {
-                    let text = renderer.diagnostic(&file.path, file.source.as_deref(), diagnostic);
-                    writeln!(out, "{text}\n")?;
-                }
-            }
+            let renderer = HumanRenderer::new(use_color(&io::stdout()));
+            write_human_diagnostics(&renderer, files, out)?;
             writeln!(out, "{closing}")
         }
         Format::Json => {
@@ -304,10 +328,11 @@ fn status(files: &[FileResult], deny_warnings: bool) -> ExitStatus {
         .unwrap_or(ExitStatus::Success)
 }
 
-/// Colour only on a terminal, and never when `NO_COLOR` is set to something
-/// (<https://no-color.org>).
-pub(crate) fn use_color() -> bool {
-    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// Colour only when `stream`, the one the text goes to, is a terminal (`query ... 2>log`
+/// from a terminal must not put escape codes in the log), and never when `NO_COLOR` is set
+/// to something (<https://no-color.org>).
+pub(crate) fn use_color(stream: &impl IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Writes every diagnostic of `files` as rustc-style text.
@@ -317,10 +342,7 @@ pub(crate) fn write_human_diagnostics(
     out: &mut impl Write,
 ) -> io::Result<()> {
     for file in files {
-        for diagnostic in &file.diagnostics {
-            let text = renderer.diagnostic(&file.path, file.source.as_deref(), diagnostic);
-            writeln!(out, "{text}\n")?;
-        }
+        renderer.write_file(file, out)?;
     }
     Ok(())
 }

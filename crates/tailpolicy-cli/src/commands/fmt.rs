@@ -17,13 +17,13 @@
 //! that had `\r\n` line endings.
 
 use std::fs;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use tailpolicy::{Diagnostic, FormatError, Severity};
 
 use crate::FmtArgs;
-use crate::commands::check::{IO, STDIN, describe_io_error, display_path, read_text};
+use crate::commands::check::{IO, STDIN, describe_io_error, display_path, read_text, use_color};
 use crate::exit::ExitStatus;
 use crate::render::HumanRenderer;
 
@@ -78,7 +78,7 @@ pub fn run(args: &FmtArgs, out: &mut impl Write, err: &mut impl Write) -> io::Re
         return Ok(ExitStatus::Failure);
     }
 
-    let renderer = HumanRenderer::new(use_color());
+    let renderer = HumanRenderer::new(use_color(&io::stderr()));
     let mut status = ExitStatus::Success;
     let mut unformatted = 0;
     for path in &args.policies {
@@ -257,10 +257,4 @@ fn sync_dir(dir: &Path) {
     if let Ok(handle) = fs::File::open(dir) {
         let _ = handle.sync_all();
     }
-}
-
-/// Colour only when stderr, where diagnostics go, is a terminal, and never when `NO_COLOR` is
-/// set to something (<https://no-color.org>).
-fn use_color() -> bool {
-    io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

@@ -50,7 +50,7 @@ pub(crate) fn load_inventories(
             };
             // Warnings are advice; a closed stderr must not stop the command.
             let _ = write_human_diagnostics(
-                &HumanRenderer::new(use_color()),
+                &HumanRenderer::new(use_color(&io::stderr())),
                 std::slice::from_ref(&file),
                 &mut *warn,
             );
@@ -106,7 +106,7 @@ fn convert(
         Ok(inventory) => inventory.unwrap_or_default(),
         Err(failure) => {
             write_human_diagnostics(
-                &HumanRenderer::new(use_color()),
+                &HumanRenderer::new(use_color(&io::stderr())),
                 std::slice::from_ref(&failure),
                 err,
             )?;

@@ -20,9 +20,29 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The text with its line index, built once per command rather than per position.
+    pub fn source(&self) -> Source<'_> {
+        Source {
+            text: &self.text,
+            lines: LineIndex::new(&self.text),
+        }
+    }
+}
+
+/// A policy's text and line index.
+pub struct Source<'a> {
+    text: &'a str,
+    lines: LineIndex<'a>,
+}
+
+impl<'a> Source<'a> {
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// 1-based line and column (in characters) of a span's start.
     pub fn position(&self, span: Span) -> (u32, u32) {
-        let position = LineIndex::new(&self.text).position(span.start, PositionEncoding::Chars);
+        let position = self.lines.position(span.start, PositionEncoding::Chars);
         (position.line, position.column)
     }
 }
@@ -91,7 +111,7 @@ pub fn load(
 
 fn report(failure: &FileResult, err: &mut impl Write) -> io::Result<()> {
     write_human_diagnostics(
-        &HumanRenderer::new(use_color()),
+        &HumanRenderer::new(use_color(&io::stderr())),
         std::slice::from_ref(failure),
         err,
     )

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use tailpolicy::policy_tests::{self, Assertion, Block};
 
-use super::policy::{Loaded, load_for};
+use super::policy::{Source, load_for};
 use crate::exit::ExitStatus;
 use crate::{TestArgs, TestFormat};
 
@@ -43,10 +43,11 @@ pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::R
         Err(status) => return Ok(status),
     };
     let assertions = policy_tests::run(&loaded.policy, loaded.inventory.as_ref());
+    let source = loaded.source();
     let failures = assertions.iter().filter(|a| !a.passed).count();
     match args.format {
         TestFormat::Human => write_human(
-            &loaded,
+            &source,
             &args.policy.display().to_string(),
             &assertions,
             out,
@@ -58,14 +59,14 @@ pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::R
                 failures,
                 assertions: assertions
                     .iter()
-                    .map(|a| json_assertion(&loaded, a))
+                    .map(|a| json_assertion(&source, a))
                     .collect(),
             };
             serde_json::to_writer_pretty(&mut *out, &report)?;
             writeln!(out)?;
         }
         TestFormat::Junit => write_junit(
-            &loaded,
+            &source,
             &args.policy.display().to_string(),
             &assertions,
             out,
@@ -78,8 +79,8 @@ pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::R
     })
 }
 
-fn json_assertion<'a>(loaded: &Loaded, a: &'a Assertion) -> JsonAssertion<'a> {
-    let (line, column) = loaded.position(a.span);
+fn json_assertion<'a>(source: &Source<'_>, a: &'a Assertion) -> JsonAssertion<'a> {
+    let (line, column) = source.position(a.span);
     JsonAssertion {
         block: a.block,
         index: a.index,
@@ -102,13 +103,13 @@ fn block_name(block: Block) -> &'static str {
 }
 
 fn write_human(
-    loaded: &Loaded,
+    source: &Source<'_>,
     path: &str,
     assertions: &[Assertion],
     out: &mut impl Write,
 ) -> io::Result<()> {
     for a in assertions {
-        let (line, column) = loaded.position(a.span);
+        let (line, column) = source.position(a.span);
         let mark = match (a.passed, &a.undetermined) {
             (true, None) => "ok  ",
             (true, Some(_)) => "??  ",
@@ -146,7 +147,7 @@ fn write_human(
 
 /// JUnit XML: one test suite per block, one test case per assertion.
 fn write_junit(
-    loaded: &Loaded,
+    source: &Source<'_>,
     path: &str,
     assertions: &[Assertion],
     out: &mut impl Write,
@@ -171,7 +172,7 @@ fn write_junit(
             cases.len()
         )?;
         for a in cases {
-            let (line, _) = loaded.position(a.span);
+            let (line, _) = source.position(a.span);
             let name = format!(
                 "{}[{}] {} {} from {}",
                 block_name(block),
