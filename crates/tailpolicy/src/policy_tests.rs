@@ -79,14 +79,21 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
             let proto = test.proto.as_ref().map(|p| p.value.trimmed());
             for (entries, expect_allowed) in [(&test.accept, true), (&test.deny, false)] {
                 for entry in entries {
-                    out.push(acl_assertion(
-                        &simulator,
-                        index,
-                        src,
-                        entry,
-                        proto,
-                        expect_allowed,
-                    ));
+                    let mut assertion =
+                        acl_assertion(&simulator, index, src, entry, proto, expect_allowed);
+                    if !assertion.passed && !expect_allowed {
+                        let member = membership_decides(policy, &augmented, inventory, src);
+                        if let Some(shared) = member
+                            && acl_assertion(&shared, index, src, entry, proto, false).passed
+                        {
+                            assertion.passed = true;
+                            assertion.undetermined = Some(format!(
+                                "`{}` is a member of the tailnet (not a user shared in from another)",
+                                src.value.trimmed()
+                            ));
+                        }
+                    }
+                    out.push(assertion);
                 }
             }
         }
@@ -96,6 +103,17 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
         let simulator = std::cell::OnceCell::new();
         let simulator =
             || simulator.get_or_init(|| Simulator::for_tests(policy, &augmented, inventory));
+        // An address no device of the inventory has: who owns the device there is unknown
+        // when the inventory may not list every node (or there is none).
+        let unowned = |text: &str| {
+            inventory.is_none_or(|inv| inv.unknown.nodes)
+                && text.trimmed().parse::<std::net::IpAddr>().is_ok_and(|ip| {
+                    !base.nodes.iter().any(|n| {
+                        n.ipv4.map(std::net::IpAddr::V4) == Some(ip)
+                            || n.ipv6.map(std::net::IpAddr::V6) == Some(ip)
+                    })
+                })
+        };
         for (index, test) in policy.ssh_tests.iter().enumerate() {
             let Some(src) = &test.src else { continue };
             let sources = nodes_for(&compiled, &src.value);
@@ -141,6 +159,7 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
                         login,
                         want,
                         expect,
+                        &unowned,
                     ));
                 }
             }
@@ -281,6 +300,38 @@ fn acl_assertion(
     }
 }
 
+/// For a user `src` whose membership the tool does not know (no inventory, or one whose
+/// user list may be partial, without this user): a simulator in which that user is shared
+/// in from another tailnet, so not in `autogroup:member`. A `deny` test that holds there
+/// depends on a fact the tool lacks.
+fn membership_decides<'p>(
+    policy: &'p Policy,
+    augmented: &Inventory,
+    inventory: Option<&Inventory>,
+    src: &Str,
+) -> Option<Simulator<'p>> {
+    let login = src.value.trimmed();
+    if !matches!(Selector::parse(login), Selector::User(_)) {
+        return None;
+    }
+    let same = |u: &crate::inventory::User| u.login().eq_ignore_ascii_case(login);
+    if inventory.is_some_and(|inv| !inv.unknown.users || inv.users.iter().any(same)) {
+        return None;
+    }
+    let mut shared = augmented.clone();
+    match shared.users.iter_mut().find(|u| same(u)) {
+        Some(user) => user.shared = true,
+        None => shared.users.push(crate::inventory::User {
+            id: 0,
+            name: login.to_owned(),
+            email: Some(login.to_owned()),
+            roles: Vec::new(),
+            shared: true,
+        }),
+    }
+    Some(Simulator::for_tests(policy, &shared, inventory))
+}
+
 /// The devices an sshTests `src` or `dst` stands for.
 fn nodes_for(compiled: &Compiled<'_>, text: &str) -> Vec<usize> {
     let selector = Selector::parse(text);
@@ -316,6 +367,7 @@ fn ssh_assertion<'s>(
     login: &Str,
     want: SshVerdict,
     expect: &'static str,
+    unowned: &dyn Fn(&str) -> bool,
 ) -> Assertion {
     let name = |i: usize| {
         compiled
@@ -339,6 +391,23 @@ fn ssh_assertion<'s>(
                     simulator().ssh_verdict_if(&src.value, &dst.value, &login.value, want)
             {
                 undetermined = Some(condition.text);
+                continue;
+            }
+            // Between addresses whose devices' owners are unknown the verdict depends on
+            // who they are (the same user for `autogroup:self`, a role, a tag).
+            let unknown: Vec<&str> = [src.value.trimmed(), dst.value.trimmed()]
+                .into_iter()
+                .filter(|text| unowned(text))
+                .collect();
+            if decision.verdict != want
+                && failure.is_none()
+                && undetermined.is_none()
+                && !unknown.is_empty()
+            {
+                undetermined = Some(format!(
+                    "the devices at `{}` have the owners this test expects",
+                    unknown.join("` and `")
+                ));
                 continue;
             }
             if decision.verdict != want && failure.is_none() {
@@ -383,5 +452,42 @@ fn verdict_name(verdict: SshVerdict) -> &'static str {
         SshVerdict::Accept => "accept",
         SshVerdict::Check => "check",
         SshVerdict::Deny => "deny",
+    }
+}
+
+#[cfg(test)]
+mod unknown_facts {
+    fn codes(policy: &str) -> Vec<&'static str> {
+        crate::check(policy, &Default::default())
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.code.starts_with("E4"))
+            .map(|d| d.code)
+            .collect()
+    }
+
+    /// Without an inventory, whether a user is a member of the tailnet (or shared in) is
+    /// not known: a `deny` test that only membership breaks is undetermined, not failed.
+    #[test]
+    fn membership_of_a_test_user_is_not_assumed() {
+        let policy = r#"{
+            "tagOwners": {"tag:open": []},
+            "acls": [{"action": "accept", "src": ["autogroup:member"], "dst": ["tag:open:*"]}],
+            "tests": [{"src": "guest@github", "deny": ["tag:open:80"]}]
+        }"#;
+        assert_eq!(codes(policy), [crate::codes::TEST_UNDETERMINED]);
+        // Named by the rule itself, the user is allowed whatever the tailnet: a failure.
+        let named = policy.replace("autogroup:member", "guest@github");
+        assert_eq!(codes(&named), [crate::codes::TEST_FAILED]);
+    }
+
+    /// Without an inventory, who owns the devices at two addresses is not known.
+    #[test]
+    fn ssh_tests_between_unknown_addresses_are_undetermined() {
+        let policy = r#"{
+            "ssh": [{"action": "check", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["root"]}],
+            "sshTests": [{"src": "100.88.30.18", "dst": ["100.126.56.39"], "check": ["root"]}]
+        }"#;
+        assert_eq!(codes(policy), [crate::codes::TEST_UNDETERMINED]);
     }
 }

@@ -249,7 +249,10 @@ impl Inventory {
         let parsed = crate::syntax::parse(text);
         if let Some(first) = parsed.diagnostics.into_iter().find(Diagnostic::is_error) {
             let mut error = invalid(first.primary_span(), &first.message);
-            error.help = first.help.or(error.help);
+            // The parser's help for an empty document describes a policy file.
+            if first.code != crate::codes::EMPTY_DOCUMENT {
+                error.help = first.help.or(error.help);
+            }
             return Err(error);
         }
         let Some(root) = parsed.value else {
@@ -849,6 +852,15 @@ mod tests {
         assert_eq!(
             message,
             "invalid inventory: `nodes` must be an array, found object"
+        );
+    }
+
+    #[test]
+    fn an_empty_inventory_is_described_as_an_inventory() {
+        let error = Inventory::parse("  ").unwrap_err();
+        assert!(
+            error.help.as_deref().is_some_and(|h| !h.contains("policy")),
+            "{error:?}"
         );
     }
 
