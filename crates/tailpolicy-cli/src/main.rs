@@ -12,9 +12,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::exit::ExitStatus;
 
+/// `tailpolicy --version`: the crate version and the git commit it was built from (build.rs;
+/// "unknown" outside a git checkout).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("TAILPOLICY_GIT_COMMIT"),
+    ")"
+);
+
 /// Offline linter and access simulator for Tailscale tailnet policy files.
 #[derive(Debug, Parser)]
-#[command(name = "tailpolicy", version, about, propagate_version = true)]
+#[command(name = "tailpolicy", version = VERSION, about, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
