@@ -38,7 +38,11 @@ fn from_vcs_info(dir: &Path) -> Option<String> {
 
 fn from_git(dir: &Path) -> Option<String> {
     let git = |args: &[&str]| -> Option<String> {
-        let out = Command::new("git").args(args).current_dir(dir).output().ok()?;
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .ok()?;
         if !out.status.success() {
             return None;
         }

@@ -462,10 +462,18 @@ fn help_and_version_exit_0() {
     assert!(help.stdout.contains("--format <FORMAT>"), "{}", help.stdout);
     let version = run(&["--version"]);
     assert_eq!(version.code, 0);
+    // `tailpolicy 0.1.0 (commit 0123456789ab)`: the commit from build.rs, "unknown" outside git.
+    let expected = format!("tailpolicy {} (commit ", env!("CARGO_PKG_VERSION"));
+    let commit = version
+        .stdout
+        .trim_end()
+        .strip_prefix(&expected)
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{}", version.stdout));
     assert!(
-        version.stdout.starts_with("tailpolicy "),
-        "{}",
-        version.stdout
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{commit}"
     );
 }
 
