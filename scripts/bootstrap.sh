@@ -44,3 +44,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   npm ci --no-audit --no-fund --silent
   echo "$want" > "$stamp"
 fi
+
+# --- packaging (issue 17): Python tools for the action, pre-commit and release tests --------
+# pre-commit and check-jsonschema, pinned in scripts/requirements-tools.txt, in .tools/venv
+# (reinstalled only when that file changes).
+tools_stamp=.tools/venv/.requirements-sha256
+tools_want=$(sha256sum scripts/requirements-tools.txt | cut -d' ' -f1)
+if [ "$(cat "$tools_stamp" 2>/dev/null)" != "$tools_want" ]; then
+  echo "== pip install -r scripts/requirements-tools.txt (.tools/venv)"
+  python3 -m venv .tools/venv
+  .tools/venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-tools.txt
+  echo "$tools_want" > "$tools_stamp"
+fi
+# --- end packaging ------------------------------------------------------------------------------

@@ -46,6 +46,11 @@ else
   echo "note: hujson oracle not found at $oracle_src: the hujson tests report themselves skipped (under CI=true they fail)"
 fi
 
+# --- packaging (issue 17): the GitHub Action, pre-commit hooks, npm package, install ----------
+echo "== packaging: GitHub Action (action/test_action.py)"
+.tools/venv/bin/python action/test_action.py
+# --- end packaging ------------------------------------------------------------------------------
+
 # Last, so the run closes on the main test runner's summary.
 echo "== tests"
 corpus=${TAILPOLICY_CONFORMANCE_DIR:-../shared/conformance}
