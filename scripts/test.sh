@@ -49,6 +49,9 @@ fi
 # --- packaging (issue 17): the GitHub Action, pre-commit hooks, npm package, install ----------
 echo "== packaging: GitHub Action (action/test_action.py)"
 .tools/venv/bin/python action/test_action.py
+# The python hook builds the CLI once in a hook environment (dev profile, this target dir).
+echo "== packaging: pre-commit hooks (scripts/test_precommit.py)"
+.tools/venv/bin/python scripts/test_precommit.py
 # --- end packaging ------------------------------------------------------------------------------
 
 # Last, so the run closes on the main test runner's summary.
