@@ -9,7 +9,9 @@
 #   * the wasm-bindgen CLI of exactly the version in Cargo.lock (no --locked: its lockfile
 #     pins a crate version the registry mirror does not serve);
 #   * the npm packages in package-lock.json: binaryen (wasm-opt; never Debian's binaryen,
-#     whose wasm-opt breaks wasm-bindgen's output), playwright-core and typescript.
+#     whose wasm-opt breaks wasm-bindgen's output), playwright-core, typescript and esbuild
+#     (the npm package's bundling test);
+#   * Python tools in .tools/venv (pre-commit, check-jsonschema; the packaging tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

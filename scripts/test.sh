@@ -34,6 +34,10 @@ cargo test -p tailpolicy-wasm --target wasm32-unknown-unknown --locked
 echo "== Node and browser tests"
 cargo build -q -p tailpolicy-cli --locked
 node --test wasm/tests/js/ wasm/tests/e2e/
+# The npm package (issue 17): packed, installed into a scratch project, used from Node, tsc and
+# an esbuild bundle with <tailpolicy-preview> in Chromium.
+echo "== packaging: npm package and <tailpolicy-preview> (wasm/tests/package/)"
+node --test wasm/tests/package/
 
 # Tailscale's own HuJSON library, built as a command for the differential test of `fmt` and
 # the parser (crates/tailpolicy/tests/hujson_oracle.rs). Needs PyPI once (a prebuilt Go).
