@@ -56,6 +56,9 @@ echo "== packaging: GitHub Action (action/test_action.py)"
 # The python hook builds the CLI once in a hook environment (dev profile, this target dir).
 echo "== packaging: pre-commit hooks (scripts/test_precommit.py)"
 .tools/venv/bin/python scripts/test_precommit.py
+# From a fresh clone: cargo install, then the README's main command with the installed binary.
+echo "== packaging: install from a fresh clone (scripts/install-test.sh)"
+bash scripts/install-test.sh --debug
 # --- end packaging ------------------------------------------------------------------------------
 
 # Last, so the run closes on the main test runner's summary.
