@@ -56,6 +56,11 @@ echo "== packaging: GitHub Action (action/test_action.py)"
 # The python hook builds the CLI once in a hook environment (dev profile, this target dir).
 echo "== packaging: pre-commit hooks (scripts/test_precommit.py)"
 .tools/venv/bin/python scripts/test_precommit.py
+# The crates package cleanly: the core is verified as crates.io would build it (the CLI can be
+# dry-run only once the core is published).
+echo "== packaging: cargo publish --dry-run -p tailpolicy, cargo package --list -p tailpolicy-cli"
+cargo publish -q --dry-run --allow-dirty --locked -p tailpolicy
+cargo package -q --list --allow-dirty -p tailpolicy-cli > /dev/null
 # From a fresh clone: cargo install, then the README's main command with the installed binary.
 echo "== packaging: install from a fresh clone (scripts/install-test.sh)"
 bash scripts/install-test.sh --debug
