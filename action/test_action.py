@@ -266,20 +266,28 @@ exec {BIN} "$@"
         self.assertEqual((run.files / "gh-token").read_text().strip(), "gh-token-for-test")
 
     def test_release_asset_with_checksum(self):
+        # The assets of scripts/release.sh when TAILPOLICY_RELEASE_ASSETS names them (test.sh
+        # does), else an archive of the same layout made here from the debug build.
         target = "x86_64-unknown-linux-musl"
         releases = self.tmp / "releases"
         folder = releases / f"v{VERSION}"
         folder.mkdir(parents=True)
         asset = folder / f"tailpolicy-{VERSION}-{target}.tar.gz"
-        with tarfile.open(asset, "w:gz") as tar:
-            tar.add(BIN, arcname=f"tailpolicy-{VERSION}-{target}/tailpolicy")
-        digest = hashlib.sha256(asset.read_bytes()).hexdigest()
         sha = Path(f"{asset}.sha256")
-        sha.write_text(f"{digest}  {asset.name}\n")
+        built = os.environ.get("TAILPOLICY_RELEASE_ASSETS")
+        if built:
+            shutil.copy(Path(built) / asset.name, asset)
+            shutil.copy(Path(built) / sha.name, sha)
+        else:
+            with tarfile.open(asset, "w:gz") as tar:
+                tar.add(BIN, arcname=f"tailpolicy-{VERSION}-{target}/tailpolicy")
+            digest = hashlib.sha256(asset.read_bytes()).hexdigest()
+            sha.write_text(f"{digest}  {asset.name}\n")
         env = {"TP_BIN": "", "TP_RELEASE_URL": f"file://{releases}", "TP_NO_BUILD": "1"}
         run = Run(self.ws, {}, env=env).go()
         self.assertIsNone(run.failed, run.log)
         self.assertIn("installed the release asset", run.log)
+        self.assertTrue(run.outputs()["version"].startswith(f"tailpolicy {VERSION} (commit "), run.log)
         # A tampered asset is refused.
         shutil.rmtree(self.tmp / "home/.cache")
         sha.write_text(f"{'0' * 64}  {asset.name}\n")

@@ -45,7 +45,9 @@ name="tailpolicy-$version-$target"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir "$stage/$name"
-cp "$bin" "$stage/$name/tailpolicy"
+# The release profile keeps line tables for backtraces in development; the asset goes without.
+strip -o "$stage/$name/tailpolicy" "$bin"
+"$stage/$name/tailpolicy" check fixtures/depot/policy.hujson --inventory fixtures/depot/inventory.json >/dev/null
 cp crates/tailpolicy-cli/README.md LICENSE-MIT LICENSE-APACHE "$stage/$name/"
 tar --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owner \
   -C "$stage" -cf - "$name" | gzip -n -9 > "$out/$name.tar.gz"

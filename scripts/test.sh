@@ -51,8 +51,12 @@ else
 fi
 
 # --- packaging (issue 17): the GitHub Action, pre-commit hooks, npm package, install ----------
+# The release assets (static musl binary, npm tarball, checksums) with the module built above;
+# the Action's test installs that binary as a release asset.
+echo "== packaging: release assets (scripts/release.sh)"
+bash scripts/release.sh --reuse-wasm target/release-assets
 echo "== packaging: GitHub Action (action/test_action.py)"
-.tools/venv/bin/python action/test_action.py
+TAILPOLICY_RELEASE_ASSETS=target/release-assets .tools/venv/bin/python action/test_action.py
 # The python hook builds the CLI once in a hook environment (dev profile, this target dir).
 echo "== packaging: pre-commit hooks (scripts/test_precommit.py)"
 .tools/venv/bin/python scripts/test_precommit.py
