@@ -149,14 +149,17 @@ cmd_diff() {
     git fetch -q --depth=1 origin "$base" || true
   fi
   mapfile -t files < <(policy_files)
+  local inventory=()
+  [ -n "${TP_INVENTORY:-}" ] && inventory=(--inventory "${TP_INVENTORY#./}")
   review=$(mktemp)
   for file in "${files[@]}"; do
     out=$(mktemp)
     set +e
-    "$bin" diff "git:$base:$file" "$file" --format markdown > "$out" 2>&1
+    "$bin" diff "git:$base:$file" "$file" --format markdown "${inventory[@]}" > "$out" 2>&1
     status=$?
     set -e
-    # 0 or 1 (no change / changes) are reviews; anything else could not be compared.
+    # 0 is a review (1 would be a failed gate, which the action does not set); 2 is a side that
+    # could not be read or is invalid: a warning, never a failed job.
     if [ "$status" -le 1 ]; then
       cat "$out" >> "$review"
       echo >> "$review"

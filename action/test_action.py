@@ -247,20 +247,21 @@ class ActionTest(unittest.TestCase):
         fake.write_text(f"""#!/usr/bin/env bash
 if [ "$1" = diff ]; then
   [ "$2" = --help ] && exit 0
-  echo "## Policy changes: $2 -> $3 ($4 $5)"
+  echo "## Policy changes: $2 -> $3 (${{@:4}})"
   exit 1
 fi
 exec {BIN} "$@"
 """)
         fake.chmod(0o755)
-        run = Run(self.ws, {"diff-base": "main"}, env={"TP_BIN": str(fake)})
+        run = Run(self.ws, {"diff-base": "main", "inventory": "./inventory.json"}, env={"TP_BIN": str(fake)})
         gh = run.files / "fakebin" / "gh"
         gh.write_text(f'#!/usr/bin/env bash\necho "$@" > {run.files}/gh-args\ncp "$5" {run.files}/gh-body\n'
                       f'echo "$GH_TOKEN" > {run.files}/gh-token\n')
         gh.chmod(0o755)
         run.go()
         self.assertIsNone(run.failed, run.log)
-        self.assertIn("## Policy changes: git:main:policy.hujson -> policy.hujson (--format markdown)", run.summary)
+        self.assertIn("## Policy changes: git:main:policy.hujson -> policy.hujson (--format markdown --inventory inventory.json)",
+                      run.summary)
         self.assertTrue((run.files / "gh-args").read_text().startswith("pr comment 7 --body-file "))
         self.assertIn("## Policy changes", (run.files / "gh-body").read_text())
         self.assertEqual((run.files / "gh-token").read_text().strip(), "gh-token-for-test")
