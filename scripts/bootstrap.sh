@@ -58,4 +58,10 @@ if [ "$(cat "$tools_stamp" 2>/dev/null)" != "$tools_want" ]; then
   .tools/venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-tools.txt
   echo "$tools_want" > "$tools_stamp"
 fi
+# The musl target for scripts/release.sh's static binary (rustup ships musl's C runtime with
+# it). Not fatal: without it test.sh skips the release build with a note.
+if ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
+  echo "== rustup target add x86_64-unknown-linux-musl"
+  rustup target add x86_64-unknown-linux-musl || echo "note: the musl target could not be installed: no release build"
+fi
 # --- end packaging ------------------------------------------------------------------------------
