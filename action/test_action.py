@@ -114,7 +114,8 @@ class Run:
         self.ctx = {
             "inputs": self.inputs,
             "steps": self.steps,
-            "github": {"token": "gh-token-for-test", "event": event or {"pull_request": {"number": 7}}},
+            "github": {"token": "gh-token-for-test", "repository": "example/policies",
+                       "event": event or {"pull_request": {"number": 7}}},
             "runner": {"os": "Linux", "arch": "X64"},
         }
 
@@ -256,7 +257,7 @@ exec {BIN} "$@"
         run = Run(self.ws, {"diff-base": "main", "inventory": "./inventory.json"}, env={"TP_BIN": str(fake)})
         gh = run.files / "fakebin" / "gh"
         gh.write_text(f'#!/usr/bin/env bash\necho "$@" > {run.files}/gh-args\ncp "$5" {run.files}/gh-body\n'
-                      f'echo "$GH_TOKEN" > {run.files}/gh-token\n')
+                      f'echo "$GH_TOKEN $GH_REPO" > {run.files}/gh-token\n')
         gh.chmod(0o755)
         run.go()
         self.assertIsNone(run.failed, run.log)
@@ -264,7 +265,7 @@ exec {BIN} "$@"
                       run.summary)
         self.assertTrue((run.files / "gh-args").read_text().startswith("pr comment 7 --body-file "))
         self.assertIn("## Policy changes", (run.files / "gh-body").read_text())
-        self.assertEqual((run.files / "gh-token").read_text().strip(), "gh-token-for-test")
+        self.assertEqual((run.files / "gh-token").read_text().strip(), "gh-token-for-test example/policies")
 
     def test_release_asset_with_checksum(self):
         # The assets of scripts/release.sh when TAILPOLICY_RELEASE_ASSETS names them (test.sh
