@@ -12,6 +12,7 @@ pub use sarif::sarif_log;
 
 use annotate_snippets::{Annotation, AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use serde::Serialize;
+use tailpolicy::output::{DiagnosticOutput, FileOutput};
 use tailpolicy::{Diagnostic, LineColumn, LineIndex, PositionEncoding, Severity, Span};
 
 /// Everything known about one input file after a run.
@@ -43,26 +44,23 @@ impl FileResult {
     }
 }
 
-/// The 1-based start and end of a diagnostic's primary span, columns in characters.
-///
-/// Without a source or a label, both ends are `1:1`, the start of the file.
+/// The 1-based start and end of a diagnostic's primary span, columns in characters (the
+/// core's one conversion; without a source or a label, `1:1`).
 pub(crate) fn primary_positions(
     index: Option<&LineIndex<'_>>,
     diagnostic: &Diagnostic,
 ) -> (LineColumn, LineColumn) {
-    match (index, diagnostic.labels.first()) {
-        (Some(index), Some(label)) => (
-            index.position(label.span.start, PositionEncoding::Chars),
-            index.position(
-                label.span.end.max(label.span.start),
-                PositionEncoding::Chars,
-            ),
-        ),
-        _ => {
-            let start_of_file = LineColumn { line: 1, column: 1 };
-            (start_of_file, start_of_file)
-        }
-    }
+    let d = DiagnosticOutput::new(diagnostic, index, PositionEncoding::Chars);
+    (
+        LineColumn {
+            line: d.line,
+            column: d.column,
+        },
+        LineColumn {
+            line: d.end_line,
+            column: d.end_column,
+        },
+    )
 }
 
 /// Renders diagnostics as text in the style of rustc and ruff.
@@ -309,36 +307,16 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The single JSON object printed by `--format json`.
+/// The single JSON object printed by `--format json`: the core's [`FileOutput`] per file.
 #[derive(Debug, Serialize)]
 pub struct JsonReport<'a> {
     pub valid: bool,
-    pub files: Vec<JsonFile<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct JsonFile<'a> {
-    pub path: &'a str,
-    pub valid: bool,
-    pub diagnostics: Vec<JsonDiagnostic<'a>>,
-}
-
-/// One diagnostic; positions are 1-based, from the primary span, columns in characters.
-#[derive(Debug, Serialize)]
-pub struct JsonDiagnostic<'a> {
-    pub code: &'a str,
-    pub severity: Severity,
-    pub message: &'a str,
-    pub help: Option<&'a str>,
-    pub line: u32,
-    pub column: u32,
-    pub end_line: u32,
-    pub end_column: u32,
+    pub files: Vec<FileOutput<'a>>,
 }
 
 impl<'a> JsonReport<'a> {
     pub fn new(files: &'a [FileResult]) -> Self {
-        let files: Vec<JsonFile<'a>> = files.iter().map(JsonFile::new).collect();
+        let files: Vec<FileOutput<'a>> = files.iter().map(file_output).collect();
         JsonReport {
             valid: files.iter().all(|f| f.valid),
             files,
@@ -346,31 +324,16 @@ impl<'a> JsonReport<'a> {
     }
 }
 
-impl<'a> JsonFile<'a> {
-    fn new(file: &'a FileResult) -> Self {
-        let index = file.source.as_deref().map(LineIndex::new);
-        let diagnostics = file
+fn file_output(file: &FileResult) -> FileOutput<'_> {
+    let index = file.source.as_deref().map(LineIndex::new);
+    FileOutput {
+        path: &file.path,
+        valid: !file.failed && file.is_valid(),
+        diagnostics: file
             .diagnostics
             .iter()
-            .map(|d| {
-                let (start, end) = primary_positions(index.as_ref(), d);
-                JsonDiagnostic {
-                    code: d.code,
-                    severity: d.severity,
-                    message: &d.message,
-                    help: d.help.as_deref(),
-                    line: start.line,
-                    column: start.column,
-                    end_line: end.line,
-                    end_column: end.column,
-                }
-            })
-            .collect();
-        JsonFile {
-            path: &file.path,
-            valid: !file.failed && file.is_valid(),
-            diagnostics,
-        }
+            .map(|d| DiagnosticOutput::new(d, index.as_ref(), PositionEncoding::Chars))
+            .collect(),
     }
 }
 

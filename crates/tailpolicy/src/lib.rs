@@ -55,6 +55,7 @@ pub mod inventory;
 pub mod lint;
 pub mod model;
 pub mod names;
+pub mod output;
 pub mod policy_tests;
 pub mod ports;
 pub mod proto;

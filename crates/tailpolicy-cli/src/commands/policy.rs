@@ -12,6 +12,9 @@ use super::inventory::load_inventories;
 use crate::exit::ExitStatus;
 use crate::render::{FileResult, HumanRenderer};
 
+/// How the CLI counts columns: characters, as terminals and rustc do.
+pub const COLUMNS: PositionEncoding = PositionEncoding::Chars;
+
 /// A valid policy with its source text.
 pub struct Loaded {
     pub text: String,
@@ -40,10 +43,15 @@ impl<'a> Source<'a> {
         self.text
     }
 
+    /// The line index, for the core's output types (columns in characters: [`COLUMNS`]).
+    pub fn lines(&self) -> &LineIndex<'a> {
+        &self.lines
+    }
+
     /// 1-based line and column (in characters) of a span's start.
     pub fn position(&self, span: Span) -> (u32, u32) {
-        let position = self.lines.position(span.start, PositionEncoding::Chars);
-        (position.line, position.column)
+        let (start, _) = self.lines.span(span, COLUMNS);
+        (start.line, start.column)
     }
 }
 

@@ -7,35 +7,14 @@
 use std::io::{self, BufRead, Write};
 
 use serde::Serialize;
-use tailpolicy::compile::{Origin, Section};
+use tailpolicy::compile::Section;
+use tailpolicy::output::{QueryOutput, SshOutput};
 use tailpolicy::query::{Answer, Condition, MemberAnswer, Simulator};
 
 use super::check::{STDIN, describe_io_error, display_path};
-use super::policy::{Source, load_for};
+use super::policy::{COLUMNS, Source, load_for};
 use crate::exit::ExitStatus;
 use crate::{OutputFormat, QueryArgs};
-
-#[derive(Serialize)]
-struct JsonAnswer<'a> {
-    allowed: bool,
-    src: &'a str,
-    dst: &'a str,
-    proto: &'a str,
-    matches: Vec<JsonMatch>,
-    explanation: &'a str,
-    /// What the tailnet must also have for the answer to hold.
-    conditions: &'a [Condition],
-    #[serde(skip_serializing_if = "<[MemberAnswer]>::is_empty")]
-    members: &'a [MemberAnswer],
-}
-
-#[derive(Serialize)]
-struct JsonMatch {
-    section: &'static str,
-    index: usize,
-    line: u32,
-    column: u32,
-}
 
 /// One `--batch` input line.
 #[derive(Debug, PartialEq, Eq)]
@@ -79,14 +58,15 @@ pub fn run(args: &QueryArgs, out: &mut impl Write, err: &mut impl Write) -> io::
     }
     match simulator.query(src, dst, args.proto.as_deref()) {
         Ok(answer) => {
+            let allowed = answer.allowed;
             match args.format {
                 OutputFormat::Json => {
-                    serde_json::to_writer(&mut *out, &json_answer(&source, &answer))?;
+                    serde_json::to_writer(&mut *out, &json_answer(&source, answer))?;
                     writeln!(out)?;
                 }
                 OutputFormat::Human => write_human(&source, &answer, out)?,
             }
-            Ok(if answer.allowed {
+            Ok(if allowed {
                 ExitStatus::Success
             } else {
                 ExitStatus::PolicyErrors
@@ -160,7 +140,7 @@ fn run_batch(
                 if !answer.allowed {
                     status = status.max(ExitStatus::PolicyErrors);
                 }
-                serde_json::to_writer(&mut *out, &json_answer(source, &answer))?;
+                serde_json::to_writer(&mut *out, &json_answer(source, answer))?;
             }
             Err(failure) => {
                 failed += 1;
@@ -287,31 +267,8 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
     }
 }
 
-fn json_answer<'a>(source: &Source<'_>, answer: &'a Answer) -> JsonAnswer<'a> {
-    JsonAnswer {
-        allowed: answer.allowed,
-        src: &answer.src,
-        dst: &answer.dst,
-        proto: &answer.proto,
-        matches: answer
-            .matches
-            .iter()
-            .map(|m| json_match(source, m))
-            .collect(),
-        explanation: &answer.explanation,
-        conditions: &answer.conditions,
-        members: &answer.members,
-    }
-}
-
-fn json_match(source: &Source<'_>, origin: &Origin) -> JsonMatch {
-    let (line, column) = source.position(origin.span);
-    JsonMatch {
-        section: section_name(origin.section),
-        index: origin.index,
-        line,
-        column,
-    }
+fn json_answer(source: &Source<'_>, answer: Answer) -> QueryOutput {
+    QueryOutput::new(answer, source.lines(), COLUMNS)
 }
 
 pub fn section_name(section: Section) -> &'static str {
@@ -416,14 +373,10 @@ fn run_ssh(
         }
     };
     let position = answer.rule_span.map(|span| source.position(span));
+    let allowed = answer.allowed;
     match format {
         OutputFormat::Json => {
-            let mut value = serde_json::to_value(&answer).unwrap_or_default();
-            if let (Some((line, column)), Some(object)) = (position, value.as_object_mut()) {
-                object.insert("line".into(), line.into());
-                object.insert("column".into(), column.into());
-            }
-            serde_json::to_writer(&mut *out, &value)?;
+            serde_json::to_writer(&mut *out, &SshOutput::new(answer, source.lines(), COLUMNS))?;
             writeln!(out)?;
         }
         OutputFormat::Human => {
@@ -440,7 +393,7 @@ fn run_ssh(
             }
         }
     }
-    Ok(if answer.allowed {
+    Ok(if allowed {
         ExitStatus::Success
     } else {
         ExitStatus::PolicyErrors

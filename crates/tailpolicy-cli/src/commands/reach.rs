@@ -4,10 +4,10 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
-use tailpolicy::query::{Condition, Reach, Simulator};
+use tailpolicy::output::ReachEntry;
+use tailpolicy::query::Simulator;
 
-use super::policy::load_for;
-use super::query::section_name;
+use super::policy::{COLUMNS, load_for};
 use crate::exit::ExitStatus;
 use crate::{OutputFormat, ReachArgs};
 
@@ -17,23 +17,7 @@ struct Output<'a> {
     from: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     to: Option<&'a str>,
-    entries: Vec<Entry<'a>>,
-}
-
-#[derive(Serialize)]
-struct Entry<'a> {
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    addr: Option<&'a str>,
-    ports: &'a [String],
-    protocols: &'a [String],
-    rules: Vec<String>,
-    /// What the tailnet must also have for this line to hold.
-    #[serde(skip_serializing_if = "<[Condition]>::is_empty")]
-    conditions: &'a [Condition],
-    /// For a source standing for several identities: those this line holds for, if not all.
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    members: &'a [String],
+    entries: &'a [ReachEntry],
 }
 
 pub fn run(args: &ReachArgs, out: &mut impl Write, err: &mut impl Write) -> io::Result<ExitStatus> {
@@ -60,7 +44,11 @@ pub fn run(args: &ReachArgs, out: &mut impl Write, err: &mut impl Write) -> io::
             return Ok(ExitStatus::Failure);
         }
     };
-    let entries: Vec<Entry<'_>> = reach.iter().map(entry).collect();
+    let source = loaded.source();
+    let entries: Vec<ReachEntry> = reach
+        .into_iter()
+        .map(|r| ReachEntry::new(r, source.lines(), COLUMNS))
+        .collect();
     match args.format {
         OutputFormat::Json => {
             serde_json::to_writer_pretty(
@@ -68,7 +56,7 @@ pub fn run(args: &ReachArgs, out: &mut impl Write, err: &mut impl Write) -> io::
                 &Output {
                     from: args.from.as_deref(),
                     to: args.to.as_deref(),
-                    entries,
+                    entries: &entries,
                 },
             )?;
             writeln!(out)?;
@@ -83,39 +71,24 @@ pub fn run(args: &ReachArgs, out: &mut impl Write, err: &mut impl Write) -> io::
                 writeln!(out, "  nothing")?;
             }
             for e in &entries {
-                let addr = e.addr.map(|a| format!(" {a}")).unwrap_or_default();
+                let addr = e.addr.as_ref().map(|a| format!(" {a}")).unwrap_or_default();
+                let rules: Vec<&str> = e.rules.iter().map(|r| r.label.as_str()).collect();
                 writeln!(
                     out,
                     "  {}{addr}  ports {}  {}  ({})",
                     e.name,
                     e.ports.join(","),
                     e.protocols.join("/"),
-                    e.rules.join(", ")
+                    rules.join(", ")
                 )?;
                 if !e.members.is_empty() {
                     writeln!(out, "    only for: {}", e.members.join(", "))?;
                 }
-                for condition in e.conditions {
+                for condition in &e.conditions {
                     writeln!(out, "    if {}", condition.text)?;
                 }
             }
         }
     }
     Ok(ExitStatus::Success)
-}
-
-fn entry(reach: &Reach) -> Entry<'_> {
-    Entry {
-        name: &reach.name,
-        addr: reach.addr.as_deref(),
-        ports: &reach.ports,
-        protocols: &reach.protocols,
-        rules: reach
-            .rules
-            .iter()
-            .map(|o| format!("{}[{}]", section_name(o.section), o.index))
-            .collect(),
-        conditions: &reach.conditions,
-        members: &reach.members,
-    }
 }

@@ -6,36 +6,12 @@
 
 use std::io::{self, Write};
 
-use serde::Serialize;
+use tailpolicy::output::TestReport;
 use tailpolicy::policy_tests::{self, Assertion, Block};
 
-use super::policy::{Source, load_for};
+use super::policy::{COLUMNS, Source, load_for};
 use crate::exit::ExitStatus;
 use crate::{TestArgs, TestFormat};
-
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    passed: bool,
-    total: usize,
-    failures: usize,
-    assertions: Vec<JsonAssertion<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonAssertion<'a> {
-    block: Block,
-    index: usize,
-    src: &'a str,
-    expect: &'a str,
-    target: &'a str,
-    passed: bool,
-    /// The condition an undetermined assertion depends on (it then counts as passed).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    undetermined: Option<&'a str>,
-    detail: &'a str,
-    line: u32,
-    column: u32,
-}
 
 pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::Result<ExitStatus> {
     let loaded = match load_for(&args.policy, &args.inventory, err)? {
@@ -53,15 +29,7 @@ pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::R
             out,
         )?,
         TestFormat::Json => {
-            let report = JsonReport {
-                passed: failures == 0,
-                total: assertions.len(),
-                failures,
-                assertions: assertions
-                    .iter()
-                    .map(|a| json_assertion(&source, a))
-                    .collect(),
-            };
+            let report = TestReport::new(&assertions, source.lines(), COLUMNS);
             serde_json::to_writer_pretty(&mut *out, &report)?;
             writeln!(out)?;
         }
@@ -77,22 +45,6 @@ pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::R
     } else {
         ExitStatus::PolicyErrors
     })
-}
-
-fn json_assertion<'a>(source: &Source<'_>, a: &'a Assertion) -> JsonAssertion<'a> {
-    let (line, column) = source.position(a.span);
-    JsonAssertion {
-        block: a.block,
-        index: a.index,
-        src: &a.src,
-        expect: a.expect,
-        target: &a.target,
-        passed: a.passed,
-        undetermined: a.undetermined.as_deref(),
-        detail: &a.detail,
-        line,
-        column,
-    }
 }
 
 fn block_name(block: Block) -> &'static str {

@@ -139,11 +139,8 @@ fn result(
 fn location(path: &str, region: Option<(&LineIndex<'_>, &Label)>) -> Value {
     let mut physical = json!({ "artifactLocation": { "uri": path_uri(path) } });
     if let Some((index, label)) = region {
-        let start: LineColumn = index.position(label.span.start, PositionEncoding::Chars);
-        let end: LineColumn = index.position(
-            label.span.end.max(label.span.start),
-            PositionEncoding::Chars,
-        );
+        let (start, end): (LineColumn, LineColumn) =
+            index.span(label.span, PositionEncoding::Chars);
         if let Some(object) = physical.as_object_mut() {
             object.insert(
                 "region".into(),

@@ -86,6 +86,7 @@ pub struct Answer {
 
 /// The answer for one identity a source stands for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MemberAnswer {
     pub member: String,
     pub allowed: bool,
