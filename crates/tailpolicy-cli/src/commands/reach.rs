@@ -7,8 +7,9 @@ use serde::Serialize;
 use tailpolicy::output::ReachEntry;
 use tailpolicy::query::Simulator;
 
-use super::policy::{COLUMNS, load_for};
 use crate::exit::ExitStatus;
+use crate::input::policy::{COLUMNS, load_for};
+use crate::render::write_reach;
 use crate::{OutputFormat, ReachArgs};
 
 #[derive(Serialize)]
@@ -62,32 +63,7 @@ pub fn run(args: &ReachArgs, out: &mut impl Write, err: &mut impl Write) -> io::
             writeln!(out)?;
         }
         OutputFormat::Human => {
-            match (&args.from, &args.to) {
-                (Some(src), _) => writeln!(out, "{src} can reach:")?,
-                (_, Some(dst)) => writeln!(out, "can reach {dst}:")?,
-                _ => {}
-            }
-            if entries.is_empty() {
-                writeln!(out, "  nothing")?;
-            }
-            for e in &entries {
-                let addr = e.addr.as_ref().map(|a| format!(" {a}")).unwrap_or_default();
-                let rules: Vec<&str> = e.rules.iter().map(|r| r.label.as_str()).collect();
-                writeln!(
-                    out,
-                    "  {}{addr}  ports {}  {}  ({})",
-                    e.name,
-                    e.ports.join(","),
-                    e.protocols.join("/"),
-                    rules.join(", ")
-                )?;
-                if !e.members.is_empty() {
-                    writeln!(out, "    only for: {}", e.members.join(", "))?;
-                }
-                for condition in &e.conditions {
-                    writeln!(out, "    if {}", condition.text)?;
-                }
-            }
+            write_reach(args.from.as_deref(), args.to.as_deref(), &entries, out)?;
         }
     }
     Ok(ExitStatus::Success)

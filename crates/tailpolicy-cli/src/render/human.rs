@@ -1,69 +1,11 @@
-//! Turning checked files into output: rustc-style text for people, one JSON object or a
-//! SARIF log for tools, workflow commands for GitHub Actions.
-//!
-//! Diagnostics carry byte spans; line and column are computed here, at the edge, with
-//! columns counted in Unicode scalar values as terminals and rustc count them.
-
-mod github;
-mod sarif;
-
-pub use github::github_commands;
-pub use sarif::sarif_log;
+//! rustc-style text: a title, ` --> path:line:col`, the source lines the labels cover with
+//! the spans underlined, and `= help: ...`.
 
 use annotate_snippets::{Annotation, AnnotationKind, Group, Level, Origin, Renderer, Snippet};
-use serde::Serialize;
-use tailpolicy::output::{DiagnosticOutput, FileOutput};
-use tailpolicy::{Diagnostic, LineColumn, LineIndex, PositionEncoding, Severity, Span};
+use tailpolicy::{Diagnostic, LineIndex, PositionEncoding, Severity, Span};
 
-/// Everything known about one input file after a run.
-#[derive(Debug, Clone)]
-pub struct FileResult {
-    /// The path as the user wrote it (`<stdin>` for `-`).
-    pub path: String,
-    /// The text the diagnostics point into; `None` when the file could not be read at all.
-    /// For a file that is not valid UTF-8 this is the lossy decoding, which keeps the byte
-    /// offsets of the valid prefix.
-    pub source: Option<String>,
-    pub diagnostics: Vec<Diagnostic>,
-    /// True when the file could not be read, decoded or (for an inventory) loaded, as
-    /// opposed to having been checked and found to have errors.
-    pub failed: bool,
-}
+use super::FileResult;
 
-impl FileResult {
-    /// True when no diagnostic is an error.
-    pub fn is_valid(&self) -> bool {
-        !self.diagnostics.iter().any(Diagnostic::is_error)
-    }
-
-    /// True when some diagnostic is a warning.
-    pub fn has_warnings(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Warning)
-    }
-}
-
-/// The 1-based start and end of a diagnostic's primary span, columns in characters (the
-/// core's one conversion; without a source or a label, `1:1`).
-pub(crate) fn primary_positions(
-    index: Option<&LineIndex<'_>>,
-    diagnostic: &Diagnostic,
-) -> (LineColumn, LineColumn) {
-    let d = DiagnosticOutput::new(diagnostic, index, PositionEncoding::Chars);
-    (
-        LineColumn {
-            line: d.line,
-            column: d.column,
-        },
-        LineColumn {
-            line: d.end_line,
-            column: d.end_column,
-        },
-    )
-}
-
-/// Renders diagnostics as text in the style of rustc and ruff.
 #[derive(Debug, Clone)]
 pub struct HumanRenderer {
     renderer: Renderer,
@@ -245,105 +187,25 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
-/// Counts for the closing line of a human report.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub files: usize,
-    pub valid: usize,
-    pub with_errors: usize,
-    pub unreadable: usize,
-    pub errors: usize,
-    pub warnings: usize,
-}
-
-impl Summary {
-    pub fn of(files: &[FileResult]) -> Self {
-        let mut summary = Summary {
-            files: files.len(),
-            ..Summary::default()
-        };
-        for file in files {
-            if file.failed {
-                summary.unreadable += 1;
-            } else if file.is_valid() {
-                summary.valid += 1;
-            } else {
-                summary.with_errors += 1;
-            }
-            for diagnostic in &file.diagnostics {
-                match diagnostic.severity {
-                    Severity::Error => summary.errors += 1,
-                    Severity::Warning => summary.warnings += 1,
-                    Severity::Info => {}
-                }
-            }
-        }
-        summary
+/// Writes every diagnostic of `files` as rustc-style text.
+pub fn write_human_diagnostics(
+    renderer: &HumanRenderer,
+    files: &[FileResult],
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    for file in files {
+        renderer.write_file(file, out)?;
     }
-
-    /// E.g. `2 files checked: 1 valid, 1 with errors (3 errors, 1 warning)`.
-    pub fn line(&self) -> String {
-        let mut line = format!(
-            "{} checked: {} valid, {} with errors",
-            plural(self.files, "file", "files"),
-            self.valid,
-            self.with_errors
-        );
-        if self.unreadable > 0 {
-            line.push_str(&format!(", {} unreadable", self.unreadable));
-        }
-        if self.errors > 0 || self.warnings > 0 {
-            line.push_str(&format!(
-                " ({}, {})",
-                plural(self.errors, "error", "errors"),
-                plural(self.warnings, "warning", "warnings")
-            ));
-        }
-        line
-    }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// The single JSON object printed by `--format json`: the core's [`FileOutput`] per file.
-#[derive(Debug, Serialize)]
-pub struct JsonReport<'a> {
-    pub valid: bool,
-    pub files: Vec<FileOutput<'a>>,
-}
-
-impl<'a> JsonReport<'a> {
-    pub fn new(files: &'a [FileResult]) -> Self {
-        let files: Vec<FileOutput<'a>> = files.iter().map(file_output).collect();
-        JsonReport {
-            valid: files.iter().all(|f| f.valid),
-            files,
-        }
-    }
-}
-
-fn file_output(file: &FileResult) -> FileOutput<'_> {
-    let index = file.source.as_deref().map(LineIndex::new);
-    FileOutput {
-        path: &file.path,
-        valid: !file.failed && file.is_valid(),
-        diagnostics: file
-            .diagnostics
-            .iter()
-            .map(|d| DiagnosticOutput::new(d, index.as_ref(), PositionEncoding::Chars))
-            .collect(),
-    }
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::ops::Range;
 
     use super::*;
 
-    fn checked(path: &str, source: &str, diagnostics: Vec<Diagnostic>) -> FileResult {
+    pub(crate) fn checked(path: &str, source: &str, diagnostics: Vec<Diagnostic>) -> FileResult {
         FileResult {
             path: path.to_owned(),
             source: Some(source.to_owned()),
@@ -510,87 +372,5 @@ mod tests {
         let diagnostic = Diagnostic::error("E001", "bad", Span::new(0, 1));
         let text = HumanRenderer::new(true).diagnostic("p", Some("x"), &diagnostic);
         assert!(text.contains('\u{1b}'), "{text}");
-    }
-
-    #[test]
-    fn json_positions_count_characters() {
-        // `'` is the 20th character but the 21st byte of the line.
-        let source = "{\"hosts\": {\"café\": 'x'}}";
-        let offset = u32::try_from(source.find('\'').unwrap()).unwrap();
-        let diagnostic =
-            Diagnostic::error("E001", "invalid character", Span::new(offset, offset + 1))
-                .with_help("use double quotes");
-        let files = [checked("u.hujson", source, vec![diagnostic])];
-        let json = serde_json::to_value(JsonReport::new(&files)).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({
-                "valid": false,
-                "files": [{
-                    "path": "u.hujson",
-                    "valid": false,
-                    "diagnostics": [{
-                        "code": "E001",
-                        "severity": "error",
-                        "message": "invalid character",
-                        "help": "use double quotes",
-                        "line": 1,
-                        "column": 20,
-                        "end_line": 1,
-                        "end_column": 21,
-                    }],
-                }],
-            })
-        );
-    }
-
-    #[test]
-    fn warnings_keep_a_file_valid_and_failures_do_not() {
-        let warning = Diagnostic::warning("TP001", "w", Span::new(0, 1));
-        let mut files = vec![checked("w.hujson", "{}", vec![warning])];
-        let json = serde_json::to_value(JsonReport::new(&files)).unwrap();
-        assert_eq!(json["valid"], true);
-        assert_eq!(json["files"][0]["diagnostics"][0]["severity"], "warning");
-        assert_eq!(
-            json["files"][0]["diagnostics"][0]["help"],
-            serde_json::Value::Null
-        );
-
-        files.push(FileResult {
-            path: "missing.hujson".into(),
-            source: None,
-            diagnostics: vec![Diagnostic {
-                code: "IO",
-                severity: Severity::Error,
-                message: "cannot read".into(),
-                labels: Vec::new(),
-                help: None,
-            }],
-            failed: true,
-        });
-        let json = serde_json::to_value(JsonReport::new(&files)).unwrap();
-        assert_eq!(json["valid"], false);
-        assert_eq!(json["files"][1]["valid"], false);
-        assert_eq!(json["files"][1]["diagnostics"][0]["line"], 1);
-        assert_eq!(json["files"][1]["diagnostics"][0]["column"], 1);
-    }
-
-    #[test]
-    fn summary_counts_files_and_diagnostics() {
-        let error = Diagnostic::error("E001", "e", Span::new(0, 1));
-        let warning = Diagnostic::warning("TP001", "w", Span::new(0, 1));
-        let files = [
-            checked("a", "{}", vec![]),
-            checked("b", "{}", vec![error.clone(), error, warning]),
-        ];
-        let summary = Summary::of(&files);
-        assert_eq!(
-            summary.line(),
-            "2 files checked: 1 valid, 1 with errors (2 errors, 1 warning)"
-        );
-        assert_eq!(
-            Summary::of(&files[..1]).line(),
-            "1 file checked: 1 valid, 0 with errors"
-        );
     }
 }

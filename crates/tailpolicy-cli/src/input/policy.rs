@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use tailpolicy::model::Policy;
 use tailpolicy::{CheckOptions, Inventory, LineIndex, PositionEncoding, Span};
 
-use super::check::{display_path, read_text, use_color, write_human_diagnostics};
 use super::inventory::load_inventories;
+use super::{display_path, read_text, use_color};
 use crate::exit::ExitStatus;
-use crate::render::{FileResult, HumanRenderer};
+use crate::render::{FileResult, HumanRenderer, write_human_diagnostics};
 
 /// How the CLI counts columns: characters, as terminals and rustc do.
 pub const COLUMNS: PositionEncoding = PositionEncoding::Chars;
@@ -25,10 +25,7 @@ pub struct Loaded {
 impl Loaded {
     /// The text with its line index, built once per command rather than per position.
     pub fn source(&self) -> Source<'_> {
-        Source {
-            text: &self.text,
-            lines: LineIndex::new(&self.text),
-        }
+        Source::new(&self.text)
     }
 }
 
@@ -39,6 +36,13 @@ pub struct Source<'a> {
 }
 
 impl<'a> Source<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Source {
+            text,
+            lines: LineIndex::new(text),
+        }
+    }
+
     pub fn text(&self) -> &'a str {
         self.text
     }
