@@ -40,7 +40,7 @@ const FAILING = `{
   "tagOwners": {"tag:web": []},
   "hosts": {"db": "100.64.0.9"},
   "acls": [{"action": "accept", "src": ["tag:web"], "dst": ["db:5432"]}],
-  "tests": [{"src": "tag:web", "accept": ["db:443"], "deny": ["db:5432"]}],
+  "tests": [{"src": "tag:web", "accept": ["db:5432"], "deny": ["db:5432"]}],
 }
 `;
 

@@ -6,9 +6,11 @@ use tailpolicy::{Diagnostic, LineIndex, PositionEncoding, Severity, Span};
 
 use super::FileResult;
 
+/// Renders diagnostics as text in the style of rustc and ruff.
 #[derive(Debug, Clone)]
 pub struct HumanRenderer {
     renderer: Renderer,
+    color: bool,
 }
 
 impl HumanRenderer {
@@ -19,7 +21,7 @@ impl HumanRenderer {
         } else {
             Renderer::plain()
         };
-        Self { renderer }
+        Self { renderer, color }
     }
 
     /// One diagnostic: a title line, ` --> path:line:col`, the source excerpt with the spans
@@ -56,6 +58,21 @@ impl HumanRenderer {
         source: Option<(&str, &LineIndex<'_>)>,
         diagnostic: &Diagnostic,
     ) -> String {
+        if !self.color
+            && let Some((text, index)) = source
+            && let Some(written) = one_line(path, text, index, diagnostic)
+        {
+            return written;
+        }
+        self.rendered(path, source, diagnostic)
+    }
+
+    fn rendered(
+        &self,
+        path: &str,
+        source: Option<(&str, &LineIndex<'_>)>,
+        diagnostic: &Diagnostic,
+    ) -> String {
         let title = level(diagnostic.severity)
             .primary_title(diagnostic.message.as_str())
             .id(diagnostic.code);
@@ -68,6 +85,58 @@ impl HumanRenderer {
         }
         self.renderer.render(&[group])
     }
+}
+
+/// Plain text, one label on one short line of printable ASCII: most findings. Written here
+/// because annotate-snippets' styled buffer cost about 5x the JSON writer per finding (20,001
+/// findings: 0.2 s against 0.04 s); `one_line_writes_what_the_renderer_writes` keeps the two
+/// identical. `None` for anything else.
+fn one_line(
+    path: &str,
+    text: &str,
+    index: &LineIndex<'_>,
+    diagnostic: &Diagnostic,
+) -> Option<String> {
+    let [label] = diagnostic.labels.as_slice() else {
+        return None;
+    };
+    let plain = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    let range = display_range(text, label.span);
+    let start = index.position(u32::try_from(range.start).ok()?, PositionEncoding::Utf8);
+    let line = index.line_text(start.line);
+    let column = start.column as usize - 1;
+    let width = range.end.checked_sub(range.start)?;
+    if width == 0
+        || column + width > line.len()
+        || line.len() > 100
+        || !plain(line)
+        || line.ends_with(' ')
+        || !plain(&diagnostic.message)
+        || !diagnostic.help.as_deref().is_none_or(plain)
+        || !label.message.as_deref().is_none_or(plain)
+    {
+        return None;
+    }
+    let number = start.line.to_string();
+    let pad = " ".repeat(number.len());
+    let mut out = format!(
+        "{}[{}]: {}\n{pad}--> {path}:{}:{}\n{pad} |\n{number} | {line}\n{pad} | {}{}",
+        diagnostic.severity.as_str(),
+        diagnostic.code,
+        diagnostic.message,
+        start.line,
+        start.column,
+        " ".repeat(column),
+        "^".repeat(width),
+    );
+    if let Some(message) = &label.message {
+        out.push(' ');
+        out.push_str(message);
+    }
+    if let Some(help) = &diagnostic.help {
+        out.push_str(&format!("\n{pad} |\n{pad} = help: {help}"));
+    }
+    Some(out)
 }
 
 /// The source lines the labels cover, with the labels underlined; the first is primary.
@@ -365,6 +434,45 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(String::from_utf8(written).unwrap(), expected);
         assert!(expected.contains(" --> h.hujson:4:3\n"), "{expected}");
+    }
+
+    #[test]
+    fn one_line_writes_what_the_renderer_writes() {
+        let mut text = String::from("{\n");
+        for i in 0..120 {
+            text.push_str(&format!("  \"host-{i}\": \"100.64.0.{i}\",\n"));
+        }
+        text.push_str("  \"tab\":\t1,\n  \"caf\u{e9}\": 2,\n  \"trailing\": 3, \n}\n");
+        let index = LineIndex::new(&text);
+        let renderer = HumanRenderer::new(false);
+        let (mut fast, mut total) = (0, 0);
+        for (offset, _) in text.char_indices().step_by(7) {
+            for len in [0u32, 1, 4, 9, 40] {
+                let start = u32::try_from(offset).unwrap();
+                let span = Span::new(start, start + len);
+                for (help, label) in [
+                    (None, None),
+                    (Some("do this"), Some("here")),
+                    (Some("x"), None),
+                ] {
+                    let mut d = Diagnostic::warning("TP006", "host `a` is never used", span);
+                    if let Some(help) = help {
+                        d = d.with_help(help);
+                    }
+                    if let Some(label) = label {
+                        d = d.with_label_message(label);
+                    }
+                    let source = Some((text.as_str(), &index));
+                    let expected = renderer.rendered("p.hujson", source, &d);
+                    if let Some(written) = one_line("p.hujson", &text, &index, &d) {
+                        assert_eq!(written, expected, "{span:?} {help:?} {label:?}");
+                        fast += 1;
+                    }
+                    total += 1;
+                }
+            }
+        }
+        assert!(fast * 2 > total, "{fast} of {total} on the fast path");
     }
 
     #[test]
