@@ -67,6 +67,11 @@ pub mod syntax;
 mod text;
 pub mod validate;
 
+/// The example of `docs/embedding.md`, compiled as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/embedding.md")]
+pub struct EmbeddingDoc;
+
 pub use api::{
     CheckOptions, CheckReport, NodeOutput, check, compile, compile_each, compile_nodes, load,
     parse_valid,

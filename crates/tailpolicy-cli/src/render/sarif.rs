@@ -208,6 +208,15 @@ mod tests {
                 .unwrap()
                 .ends_with("/docs/rules/TP009.md")
         );
+        // Every rule's `helpUri` names a page that exists in the repository.
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
+        for rule in tailpolicy::lint::RULES {
+            assert!(
+                docs.join(format!("{}.md", rule.code)).is_file(),
+                "docs/rules/{}.md is missing",
+                rule.code
+            );
+        }
         let location = &result["locations"][0]["physicalLocation"];
         assert_eq!(location["artifactLocation"]["uri"], "my%20dir/p.hujson");
         assert_eq!(
