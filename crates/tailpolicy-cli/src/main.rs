@@ -2,6 +2,7 @@
 
 mod commands;
 mod exit;
+mod input;
 mod render;
 
 use std::io::Write;

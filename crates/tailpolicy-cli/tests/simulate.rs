@@ -389,9 +389,9 @@ fn test_command_reports_each_assertion_and_junit() {
     assert_eq!(junit.code, 1);
     assert!(junit.stdout.starts_with("<?xml"));
     assert!(
-        junit
-            .stdout
-            .contains(r#"<testsuites name="tailpolicy" tests="2" failures="1">"#),
+        junit.stdout.contains(
+            r#"<testsuites name="tailpolicy" tests="2" skipped="0" failures="1" errors="0">"#
+        ),
         "{}",
         junit.stdout
     );

@@ -3,14 +3,15 @@
 //!
 //! * `check(policyText, options?)` → `{valid, diagnostics}`, the fields of the CLI's JSON;
 //! * `Policy.parse(policyText, options?)` → `{ok: true, policy}` or `{ok: false,
-//!   diagnostics}`; the handle answers `query({src, dst, proto})`, `reachableFrom(src)`
-//!   and `reachableTo(dst)` until `free()`;
+//!   diagnostics}`; the handle answers `query({src, dst, proto})`, `reachableFrom(src)`,
+//!   `reachableTo(dst)` and `test()` until `free()`;
 //! * `version()`.
 //!
 //! Every problem comes back as a value: a broken policy as diagnostics, a bad inventory as
 //! an `INVENTORY` diagnostic, a bad option as an `OPTIONS` diagnostic, a query that cannot
 //! be answered as `{allowed: false, error}`. Nothing here throws or traps on any input.
 //!
+//! The results are the types of [`crate::output`], which the CLI's JSON serializes too.
 //! Positions are 1-based; columns count UTF-16 code units unless `options.encoding` says
 //! otherwise. The plain Rust layer ([`check_text`], [`PolicySession`]) holds all the logic
 //! and is tested on the host; the `#[wasm_bindgen]` functions only move values across.
@@ -20,16 +21,22 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::api::CheckOptions;
-use crate::compile::{Origin, Section};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::inventory::Inventory;
 use crate::model::Policy as PolicyModel;
-use crate::query::{Answer, Simulator};
-use crate::span::{LineColumn, LineIndex, PositionEncoding, Span};
+use crate::output::{CheckOutput, DiagnosticOutput, QueryOutput, ReachEntry, TestReport};
+use crate::query::Simulator;
+use crate::span::{LineIndex, PositionEncoding, Span};
 
 /// The codes of the inputs' diagnostics (kept here for callers; defined in `codes`).
 pub use crate::codes::{INVENTORY, OPTIONS};
 
+/// The output model's declarations, generated from `crate::output` (see there).
+#[wasm_bindgen(typescript_custom_section)]
+const OUTPUT_TYPES: &str = include_str!("../../../wasm/types.d.ts");
+
+/// The inputs and the envelopes of this API, written by hand: the inputs are read field by
+/// field from JavaScript values, not by a Rust type.
 #[wasm_bindgen(typescript_custom_section)]
 const TYPESCRIPT_TYPES: &str = r#"
 /** How columns are counted: UTF-16 code units (the default, as JavaScript strings index),
@@ -82,25 +89,6 @@ export interface InventoryTailnet {
   [setting: string]: unknown;
 }
 
-/** One problem, at the primary span: 1-based, end exclusive (the CLI's JSON fields). */
-export interface Diagnostic {
-  /** Stable code: `E0xx` syntax ... `TPxxx` lints; `INVENTORY` and `OPTIONS` for the inputs. */
-  code: string;
-  severity: "error" | "warning" | "info";
-  message: string;
-  help: string | null;
-  line: number;
-  column: number;
-  end_line: number;
-  end_column: number;
-}
-
-/** What `check` returns: `valid` is true when no diagnostic is an error. */
-export interface CheckResult {
-  valid: boolean;
-  diagnostics: Diagnostic[];
-}
-
 /** What `Policy.parse` returns: a handle, or the errors that keep the policy from being
  * queried. Warnings and the policy's own `tests` are `check`'s business. */
 export type ParseResult =
@@ -117,152 +105,27 @@ export interface QueryRequest {
   proto?: string | null;
 }
 
-/** A rule of the policy, and where it starts and ends. */
-export interface RuleRef {
-  section: "acls" | "grants";
-  index: number;
-  line: number;
-  column: number;
-  end_line: number;
-  end_column: number;
-}
-
-/** The answer to a query. */
-export interface QueryAnswer {
-  allowed: boolean;
-  src: string;
-  dst: string;
-  proto: string;
-  /** The rules that allow the traffic, in policy order. */
-  matches: RuleRef[];
-  /** `allowed by acls[0]`, or why it is denied and which rule came closest. */
-  explanation: string;
-  /** The node that receives the packet (the destination, or its subnet router). */
-  via_node: string | null;
-  /** What the tailnet must also have for the answer to hold (without an inventory: a
-   * device with the identity, an approved route or exit node, a role ...). */
-  conditions: Condition[];
-  /** For a source that stands for several identities (a group, an autogroup): each one's
-   * answer; `allowed` is true only when all are. */
-  members?: MemberAnswer[];
-  error?: undefined;
-}
-
-/** Something the tailnet must have for an answer to hold. */
-export interface Condition {
-  kind: 'device' | 'route' | 'exit-node' | 'role' | 'owner' | 'service';
-  text: string;
-}
-
-/** The answer for one identity a source stands for. */
-export interface MemberAnswer {
-  member: string;
-  allowed: boolean;
-  conditions: Condition[];
-  explanation: string;
-}
-
-/** A query that cannot be answered as written (an unknown name, a bad port ...). */
-export interface QueryFailure {
+/** A query that cannot be answered as written (an unknown name, a bad port ...): the same
+ * text in `explanation` and `error`. */
+export type QueryFailure = Omit<QueryAnswer, "allowed" | "matches" | "via_node" | "conditions" | "error"> & {
   allowed: false;
-  src: string;
-  dst: string;
-  proto: string;
   matches: [];
-  /** The same text as `error`. */
-  explanation: string;
   via_node: null;
   conditions: [];
   error: string;
-}
+};
 
-export type QueryResult = QueryAnswer | QueryFailure;
-
-/** One line of a reachability listing. */
-export interface Reach {
-  /** A node name, or an address range for sources that are not nodes. */
-  name: string;
-  /** For subnet or internet destinations: the range reached. */
-  addr: string | null;
-  ports: string[];
-  protocols: string[];
-  rules: RuleRef[];
-  /** What the tailnet must also have for this line to hold (empty with a full inventory). */
-  conditions: Condition[];
-  /** For a source standing for several identities: those this line holds for, if not all. */
-  members?: string[];
-}
+export type QueryResult = (Omit<QueryAnswer, "error"> & { error?: undefined }) | QueryFailure;
 
 export type ReachResult =
   | { ok: true; reach: Reach[] }
   | { ok: false; error: string };
 "#;
 
-/// `check`'s result, as the CLI's JSON has it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CheckOutput {
-    pub valid: bool,
-    pub diagnostics: Vec<DiagnosticOutput>,
-}
-
-/// One diagnostic at its primary span, with the CLI's JSON fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DiagnosticOutput {
-    pub code: String,
-    pub severity: Severity,
-    pub message: String,
-    pub help: Option<String>,
-    pub line: u32,
-    pub column: u32,
-    pub end_line: u32,
-    pub end_column: u32,
-}
-
-/// A rule and its place in the text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RuleRefOutput {
-    pub section: Section,
-    pub index: usize,
-    pub line: u32,
-    pub column: u32,
-    pub end_line: u32,
-    pub end_column: u32,
-}
-
-/// A query's answer, or (with `error` set) why it has none.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct QueryOutput {
-    pub allowed: bool,
-    pub src: String,
-    pub dst: String,
-    pub proto: String,
-    pub matches: Vec<RuleRefOutput>,
-    pub explanation: String,
-    pub via_node: Option<String>,
-    pub conditions: Vec<crate::query::Condition>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub members: Vec<crate::query::MemberAnswer>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// One line of a reachability listing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReachOutput {
-    pub name: String,
-    pub addr: Option<String>,
-    pub ports: Vec<String>,
-    pub protocols: Vec<String>,
-    pub rules: Vec<RuleRefOutput>,
-    pub conditions: Vec<crate::query::Condition>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub members: Vec<String>,
-}
-
 /// A reachability listing, or why there is none: `{ok: true, reach}` or `{ok: false, error}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReachListing {
-    Listed(Vec<ReachOutput>),
+    Listed(Vec<ReachEntry>),
     Failed(String),
 }
 
@@ -288,92 +151,25 @@ impl Serialize for ReachListing {
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub inventory: Option<Inventory>,
-    pub encoding: Encoding,
-}
-
-/// [`PositionEncoding`] with the API's default (UTF-16) and names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Encoding {
-    #[default]
-    Utf16,
-    Chars,
-    Utf8,
-}
-
-impl Encoding {
-    /// `"utf16"`, `"chars"` or `"utf8"`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "utf16" => Some(Self::Utf16),
-            "chars" => Some(Self::Chars),
-            "utf8" => Some(Self::Utf8),
-            _ => None,
-        }
-    }
-
-    fn position_encoding(self) -> PositionEncoding {
-        match self {
-            Self::Utf16 => PositionEncoding::Utf16,
-            Self::Chars => PositionEncoding::Chars,
-            Self::Utf8 => PositionEncoding::Utf8,
-        }
-    }
+    pub encoding: PositionEncoding,
 }
 
 /// Reads inventory JSON; a failure is an `INVENTORY` diagnostic located in `text`.
-pub fn parse_inventory(text: &str, encoding: Encoding) -> Result<Inventory, DiagnosticOutput> {
-    Inventory::parse(text)
-        .map_err(|diagnostic| diagnostic_output(&LineIndex::new(text), encoding, &diagnostic))
+pub fn parse_inventory(
+    text: &str,
+    encoding: PositionEncoding,
+) -> Result<Inventory, DiagnosticOutput<'static>> {
+    Inventory::parse(text).map_err(|diagnostic| {
+        DiagnosticOutput::new(&diagnostic, Some(&LineIndex::new(text)), encoding).into_owned()
+    })
 }
 
 /// An `OPTIONS` diagnostic at 1:1.
-pub fn options_error(message: impl Into<String>) -> DiagnosticOutput {
+pub fn options_error(message: impl Into<String>) -> DiagnosticOutput<'static> {
     let diagnostic = Diagnostic::error(OPTIONS, message, Span::at(0)).with_help(
         "options are `{inventory?: string | object, encoding?: \"utf16\" | \"chars\" | \"utf8\"}`",
     );
-    diagnostic_output(&LineIndex::new(""), Encoding::Utf16, &diagnostic)
-}
-
-fn diagnostic_output(
-    lines: &LineIndex<'_>,
-    encoding: Encoding,
-    diagnostic: &Diagnostic,
-) -> DiagnosticOutput {
-    let (start, end) = match diagnostic.labels.first() {
-        Some(label) => (
-            lines.position(label.span.start, encoding.position_encoding()),
-            lines.position(
-                label.span.end.max(label.span.start),
-                encoding.position_encoding(),
-            ),
-        ),
-        None => {
-            let start_of_file = LineColumn { line: 1, column: 1 };
-            (start_of_file, start_of_file)
-        }
-    };
-    DiagnosticOutput {
-        code: diagnostic.code.to_owned(),
-        severity: diagnostic.severity,
-        message: diagnostic.message.clone(),
-        help: diagnostic.help.clone(),
-        line: start.line,
-        column: start.column,
-        end_line: end.line,
-        end_column: end.column,
-    }
-}
-
-fn diagnostics_output(
-    text: &str,
-    encoding: Encoding,
-    diagnostics: &[Diagnostic],
-) -> Vec<DiagnosticOutput> {
-    let lines = LineIndex::new(text);
-    diagnostics
-        .iter()
-        .map(|d| diagnostic_output(&lines, encoding, d))
-        .collect()
+    DiagnosticOutput::new(&diagnostic, None, PositionEncoding::Utf16).into_owned()
 }
 
 /// The core's options with everything but the inventory at its default (more options, such
@@ -390,19 +186,31 @@ fn check_options(inventory: Option<&Inventory>) -> CheckOptions<'_> {
 }
 
 /// Every diagnostic for a policy (what `tailpolicy check --format json` reports for it).
-pub fn check_text(text: &str, settings: &Settings) -> CheckOutput {
+pub fn check_text(text: &str, settings: &Settings) -> CheckOutput<'static> {
     let options = check_options(settings.inventory.as_ref());
     let report = crate::api::check(text, &options);
     CheckOutput {
         valid: report.is_valid(),
-        diagnostics: diagnostics_output(text, settings.encoding, &report.diagnostics),
+        diagnostics: owned(DiagnosticOutput::all(
+            text,
+            &report.diagnostics,
+            settings.encoding,
+        )),
     }
 }
 
-/// The text and typed policy a session borrows from.
+fn owned(diagnostics: Vec<DiagnosticOutput<'_>>) -> Vec<DiagnosticOutput<'static>> {
+    diagnostics
+        .into_iter()
+        .map(DiagnosticOutput::into_owned)
+        .collect()
+}
+
+/// The text, typed policy and inventory a session borrows from.
 struct Source {
     text: String,
     policy: PolicyModel,
+    inventory: Option<Inventory>,
 }
 
 /// What a session computes once from its [`Source`].
@@ -422,7 +230,7 @@ self_cell::self_cell!(
 /// A valid policy ready for queries: parsed and compiled once, asked many times.
 pub struct PolicySession {
     loaded: Loaded,
-    encoding: Encoding,
+    encoding: PositionEncoding,
 }
 
 impl std::fmt::Debug for PolicySession {
@@ -436,7 +244,7 @@ impl std::fmt::Debug for PolicySession {
 
 impl PolicySession {
     /// The session, or the errors that keep the policy from being queried.
-    pub fn parse(text: &str, settings: Settings) -> Result<Self, Vec<DiagnosticOutput>> {
+    pub fn parse(text: &str, settings: Settings) -> Result<Self, Vec<DiagnosticOutput<'static>>> {
         let options = check_options(settings.inventory.as_ref());
         let policy = match crate::api::parse_valid(text, &options) {
             Ok(policy) => policy,
@@ -446,16 +254,20 @@ impl PolicySession {
                     .into_iter()
                     .filter(Diagnostic::is_error)
                     .collect();
-                return Err(diagnostics_output(text, settings.encoding, &errors));
+                return Err(owned(DiagnosticOutput::all(
+                    text,
+                    &errors,
+                    settings.encoding,
+                )));
             }
         };
         let source = Source {
             text: text.to_owned(),
             policy,
+            inventory: settings.inventory,
         };
-        let inventory = settings.inventory;
         let loaded = Loaded::new(source, |source| Session {
-            simulator: Simulator::new(&source.policy, inventory.as_ref()),
+            simulator: Simulator::new(&source.policy, source.inventory.as_ref()),
             lines: LineIndex::new(&source.text),
         });
         Ok(Self {
@@ -469,8 +281,8 @@ impl PolicySession {
         let encoding = self.encoding;
         self.loaded.with_dependent(
             |_, session| match session.simulator.query(src, dst, proto) {
-                Ok(answer) => answer_output(&session.lines, encoding, answer),
-                Err(error) => query_failure(src, dst, proto, error.to_string()),
+                Ok(answer) => QueryOutput::new(answer, &session.lines, encoding),
+                Err(error) => QueryOutput::failure(src, dst, proto, error.to_string()),
             },
         )
     }
@@ -499,76 +311,21 @@ impl PolicySession {
                 Ok(reach) => ReachListing::Listed(
                     reach
                         .into_iter()
-                        .map(|r| ReachOutput {
-                            rules: r
-                                .rules
-                                .iter()
-                                .map(|o| rule_ref(&session.lines, encoding, o))
-                                .collect(),
-                            name: r.name,
-                            addr: r.addr,
-                            ports: r.ports,
-                            protocols: r.protocols,
-                            conditions: r.conditions,
-                            members: r.members,
-                        })
+                        .map(|r| ReachEntry::new(r, &session.lines, encoding))
                         .collect(),
                 ),
                 Err(error) => ReachListing::Failed(error.to_string()),
             }
         })
     }
-}
 
-/// A query failure as a value.
-pub fn query_failure(src: &str, dst: &str, proto: Option<&str>, error: String) -> QueryOutput {
-    QueryOutput {
-        allowed: false,
-        src: src.to_owned(),
-        dst: dst.to_owned(),
-        proto: proto.unwrap_or("tcp").to_owned(),
-        matches: Vec::new(),
-        explanation: error.clone(),
-        via_node: None,
-        conditions: Vec::new(),
-        members: Vec::new(),
-        error: Some(error),
-    }
-}
-
-// Takes the answer by value: its parts move instead of being cloned (module size).
-fn answer_output(lines: &LineIndex<'_>, encoding: Encoding, answer: Answer) -> QueryOutput {
-    QueryOutput {
-        allowed: answer.allowed,
-        src: answer.src,
-        dst: answer.dst,
-        proto: answer.proto,
-        matches: answer
-            .matches
-            .iter()
-            .map(|o| rule_ref(lines, encoding, o))
-            .collect(),
-        explanation: answer.explanation,
-        via_node: answer.via_node,
-        conditions: answer.conditions,
-        members: answer.members,
-        error: None,
-    }
-}
-
-fn rule_ref(lines: &LineIndex<'_>, encoding: Encoding, origin: &Origin) -> RuleRefOutput {
-    let start = lines.position(origin.span.start, encoding.position_encoding());
-    let end = lines.position(
-        origin.span.end.max(origin.span.start),
-        encoding.position_encoding(),
-    );
-    RuleRefOutput {
-        section: origin.section,
-        index: origin.index,
-        line: start.line,
-        column: start.column,
-        end_line: end.line,
-        end_column: end.column,
+    /// The policy's own `tests` and `sshTests`, one result per assertion (`tailpolicy test`).
+    pub fn test(&self) -> TestReport {
+        let encoding = self.encoding;
+        self.loaded.with_dependent(|source, session| {
+            let assertions = crate::policy_tests::run(&source.policy, source.inventory.as_ref());
+            TestReport::new(&assertions, &session.lines, encoding)
+        })
     }
 }
 
@@ -593,7 +350,7 @@ fn get(object: &JsValue, key: &str) -> JsValue {
 }
 
 /// Reads `{inventory?, encoding?}`; a problem is a diagnostic.
-fn read_options(options: &JsValue) -> Result<Settings, DiagnosticOutput> {
+fn read_options(options: &JsValue) -> Result<Settings, DiagnosticOutput<'static>> {
     if options.is_undefined() || options.is_null() {
         return Ok(Settings::default());
     }
@@ -604,12 +361,12 @@ fn read_options(options: &JsValue) -> Result<Settings, DiagnosticOutput> {
     }
     let encoding = get(options, "encoding");
     let encoding = if encoding.is_undefined() || encoding.is_null() {
-        Encoding::default()
+        PositionEncoding::default()
     } else {
         match encoding
             .as_string()
             .as_deref()
-            .and_then(Encoding::from_name)
+            .and_then(PositionEncoding::from_name)
         {
             Some(encoding) => encoding,
             None => {
@@ -714,7 +471,7 @@ impl PolicyHandle {
             {
                 self.session.query(&src, &dst, proto.as_deref())
             }
-            (src, dst) => query_failure(
+            (src, dst) => QueryOutput::failure(
                 src.as_deref().unwrap_or(""),
                 dst.as_deref().unwrap_or(""),
                 proto.as_deref(),
@@ -735,6 +492,12 @@ impl PolicyHandle {
     pub fn reachable_to(&self, dst: &str) -> JsValue {
         to_js(&self.session.reachable_to(dst))
     }
+
+    /// The policy's own `tests` and `sshTests`, one result per assertion.
+    #[wasm_bindgen(unchecked_return_type = "TestReport")]
+    pub fn test(&self) -> JsValue {
+        to_js(&self.session.test())
+    }
 }
 
 fn set(object: &Object, key: &str, value: &JsValue) {
@@ -745,11 +508,12 @@ fn set(object: &Object, key: &str, value: &JsValue) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::Section;
 
     const DEPOT: &str = include_str!("../../../fixtures/depot/policy.hujson");
     const DEPOT_INVENTORY: &str = include_str!("../../../fixtures/depot/inventory.json");
 
-    fn depot(encoding: Encoding) -> PolicySession {
+    fn depot(encoding: PositionEncoding) -> PolicySession {
         let inventory = parse_inventory(DEPOT_INVENTORY, encoding).unwrap();
         PolicySession::parse(
             DEPOT,
@@ -770,7 +534,7 @@ mod tests {
         let chars = check_text(
             text,
             &Settings {
-                encoding: Encoding::Chars,
+                encoding: PositionEncoding::Chars,
                 ..Default::default()
             },
         );
@@ -781,7 +545,7 @@ mod tests {
 
     #[test]
     fn depot_runner_reaches_the_database_through_acls_0() {
-        let session = depot(Encoding::Utf16);
+        let session = depot(PositionEncoding::Utf16);
         let answer = session.query("tag:depot-runner", "database:5432", Some("tcp"));
         assert!(answer.allowed, "{answer:?}");
         assert_eq!(answer.error, None);
@@ -794,7 +558,7 @@ mod tests {
 
     #[test]
     fn unknown_names_are_errors_as_values() {
-        let session = depot(Encoding::Utf16);
+        let session = depot(PositionEncoding::Utf16);
         let answer = session.query("tag:depot-runner", "nowhere:1", None);
         assert!(!answer.allowed);
         assert!(answer.error.as_deref().unwrap().contains("nowhere"));
@@ -820,10 +584,20 @@ mod tests {
     }
 
     #[test]
+    fn the_policy_tests_run_on_the_session() {
+        let report = depot(PositionEncoding::Utf16).test();
+        assert!(report.passed, "{report:?}");
+        assert_eq!(report.total, report.assertions.len());
+        assert!(report.total > 3, "{report:?}");
+        let first = &report.assertions[0];
+        assert!(DEPOT.lines().nth(first.line as usize - 1).is_some());
+    }
+
+    #[test]
     fn broken_policies_and_inventories_come_back_as_diagnostics() {
         let errors = PolicySession::parse("{\"acls\": [", Settings::default()).unwrap_err();
         assert!(!errors.is_empty());
-        let bad = parse_inventory("{\n  \"nodes\": 1\n}", Encoding::Utf16).unwrap_err();
+        let bad = parse_inventory("{\n  \"nodes\": 1\n}", PositionEncoding::Utf16).unwrap_err();
         assert_eq!(bad.code, INVENTORY);
         assert_eq!(bad.line, 2);
         let json = serde_json::to_value(check_text("{}", &Settings::default())).unwrap();

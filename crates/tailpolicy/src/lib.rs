@@ -55,6 +55,7 @@ pub mod inventory;
 pub mod lint;
 pub mod model;
 pub mod names;
+pub mod output;
 pub mod policy_tests;
 pub mod ports;
 pub mod proto;
@@ -65,6 +66,11 @@ pub mod span;
 pub mod syntax;
 mod text;
 pub mod validate;
+
+/// The example of `docs/embedding.md`, compiled as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/embedding.md")]
+pub struct EmbeddingDoc;
 
 pub use api::{
     CheckOptions, CheckReport, NodeOutput, check, compile, compile_each, compile_nodes, load,

@@ -27,6 +27,7 @@ use crate::span::Span;
 
 /// Which block an assertion belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum Block {
     Tests,

@@ -77,14 +77,27 @@ impl<T> std::ops::Deref for Spanned<T> {
 }
 
 /// How columns are counted when a byte offset is turned into a position.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PositionEncoding {
     /// Unicode scalar values, as terminals and rustc count them.
     Chars,
-    /// UTF-16 code units, as browsers, editors and LSP count them.
+    /// UTF-16 code units, as browsers, editors and LSP count them (the WASM API's default).
+    #[default]
     Utf16,
     /// Raw bytes.
     Utf8,
+}
+
+impl PositionEncoding {
+    /// `"chars"`, `"utf16"` or `"utf8"` (the WASM API's `encoding` option).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "chars" => Some(Self::Chars),
+            "utf16" => Some(Self::Utf16),
+            "utf8" => Some(Self::Utf8),
+            _ => None,
+        }
+    }
 }
 
 /// A 1-based line and column.
@@ -149,6 +162,15 @@ impl<'a> LineIndex<'a> {
             line: u32::try_from(line + 1).unwrap_or(u32::MAX),
             column: u32::try_from(column + 1).unwrap_or(u32::MAX),
         }
+    }
+
+    /// The start and (exclusive) end of `span`, clamped like [`Self::position`] and with
+    /// the end never before the start: the one conversion every output uses.
+    pub fn span(&self, span: Span, encoding: PositionEncoding) -> (LineColumn, LineColumn) {
+        (
+            self.position(span.start, encoding),
+            self.position(span.end.max(span.start), encoding),
+        )
     }
 
     /// The text of the 1-based line `line`, without its line ending.

@@ -182,12 +182,8 @@ test('queries and reachability: wasm answers equal `query --batch` and `reach --
         const mine = policy.query(q);
         assert.equal(mine.error, undefined, `${c.name}: ${JSON.stringify(q)}`);
         const expected = answers[i];
-        assert.deepEqual({
-          allowed: mine.allowed, src: mine.src, dst: mine.dst, proto: mine.proto,
-          matches: mine.matches.map(({ section, index, line, column }) => ({ section, index, line, column })),
-          explanation: mine.explanation, conditions: mine.conditions,
-          ...(mine.members ? { members: mine.members } : {}),
-        }, expected, `${c.name}: ${JSON.stringify(q)}`);
+        // One output model: the same object, field for field.
+        assert.deepEqual(mine, expected, `${c.name}: ${JSON.stringify(q)}`);
         compared++;
         if (mine.allowed) allowed++;
       });
@@ -197,12 +193,7 @@ test('queries and reachability: wasm answers equal `query --batch` and `reach --
       assert.equal(reach.code, 0, `${c.name}: ${reach.stderr}`);
       const listing = policy.reachableFrom(src);
       assert.equal(listing.ok, true, c.name);
-      assert.deepEqual(listing.reach.map((r) => ({
-        name: r.name, ...(r.addr === null ? {} : { addr: r.addr }), ports: r.ports, protocols: r.protocols,
-        rules: r.rules.map((x) => `${x.section}[${x.index}]`),
-        ...(r.conditions.length ? { conditions: r.conditions } : {}),
-        ...(r.members ? { members: r.members } : {}),
-      })), JSON.parse(reach.stdout).entries, `${c.name}: reach --from ${src}`);
+      assert.deepEqual(listing.reach, JSON.parse(reach.stdout).entries, `${c.name}: reach --from ${src}`);
       reaches++;
     } finally {
       policy.free();

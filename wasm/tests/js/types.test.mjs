@@ -13,12 +13,13 @@ test('the declarations never say `any`', () => {
     const dts = readFileSync(join(PKG, target, 'tailpolicy_wasm.d.ts'), 'utf8');
     const code = dts.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
     assert.doesNotMatch(code, /\bany\b/, `${target}/tailpolicy_wasm.d.ts`);
-    for (const name of ['CheckResult', 'ParseResult', 'QueryResult', 'ReachResult', 'Diagnostic', 'Inventory']) {
+    for (const name of ['CheckResult', 'ParseResult', 'QueryResult', 'ReachResult', 'Diagnostic', 'Inventory', 'RuleRef', 'TestReport']) {
       assert.match(dts, new RegExp(`export (interface|type) ${name}\\b`), `${target}: ${name}`);
     }
     assert.match(dts, /export function check\(policyText: string, options\?: Options\): CheckResult;/);
     assert.match(dts, /static parse\(policyText: string, options\?: Options\): ParseResult;/);
     assert.match(dts, /query\(request: QueryRequest\): QueryResult;/);
+    assert.match(dts, /test\(\): TestReport;/);
   }
 });
 

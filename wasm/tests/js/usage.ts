@@ -1,7 +1,7 @@
 // Type-checked (never run) by types.test.mjs with `tsc --strict`: the declarations that
 // wasm-bindgen generates let callers use the API without casts, and reject misuse.
 import init, { check, Policy, version } from '../../pkg/web/tailpolicy_wasm.js';
-import type { CheckResult, Diagnostic, Inventory, QueryResult, Reach, ReachResult, RuleRef } from '../../pkg/web/tailpolicy_wasm.js';
+import type { CheckResult, Diagnostic, Inventory, QueryResult, Reach, ReachResult, RuleRef, TestReport } from '../../pkg/web/tailpolicy_wasm.js';
 
 export async function usage(text: string, inventory: Inventory): Promise<string[]> {
   await init();
@@ -38,6 +38,9 @@ export async function usage(text: string, inventory: Inventory): Promise<string[
   } else {
     out.push(listing.error);
   }
+  const report: TestReport = policy.test();
+  const expects: ('accept' | 'check' | 'deny')[] = report.assertions.map((a) => a.expect);
+  out.push(`${report.passed} ${report.failures}/${report.total} ${expects.join(',')} ${rules0(report)}`);
   const to = policy.reachableTo('database:5432');
   out.push(String(to.ok));
   policy.free();
@@ -49,4 +52,9 @@ export async function usage(text: string, inventory: Inventory): Promise<string[
   // @ts-expect-error: the handle exists only when ok is true
   Policy.parse(text).policy;
   return out;
+}
+
+function rules0(report: TestReport): string {
+  const first = report.assertions[0];
+  return first ? `${first.block}[${first.index}] ${first.line}:${first.column}-${first.end_line}:${first.end_column}` : '';
 }

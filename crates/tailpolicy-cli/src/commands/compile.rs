@@ -8,9 +8,9 @@ use std::io::{self, Write};
 
 use tailpolicy::NodeOutput;
 
-use super::policy::load;
 use crate::CompileArgs;
 use crate::exit::ExitStatus;
+use crate::input::policy::load;
 
 pub fn run(
     args: &CompileArgs,

@@ -23,8 +23,8 @@ use std::path::Path;
 use tailpolicy::{Diagnostic, FormatError, Severity};
 
 use crate::FmtArgs;
-use crate::commands::check::{IO, STDIN, describe_io_error, display_path, read_text, use_color};
 use crate::exit::ExitStatus;
+use crate::input::{IO, STDIN, describe_io_error, display_path, read_text, use_color};
 use crate::render::HumanRenderer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,6 @@ pub mod check;
 pub mod compile;
 pub mod fmt;
 pub mod inventory;
-pub mod policy;
 pub mod query;
 pub mod reach;
 pub mod test;

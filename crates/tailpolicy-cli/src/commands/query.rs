@@ -7,35 +7,14 @@
 use std::io::{self, BufRead, Write};
 
 use serde::Serialize;
-use tailpolicy::compile::{Origin, Section};
-use tailpolicy::query::{Answer, Condition, MemberAnswer, Simulator};
+use tailpolicy::output::{QueryOutput, SshOutput};
+use tailpolicy::query::{Answer, Simulator};
 
-use super::check::{STDIN, describe_io_error, display_path};
-use super::policy::{Source, load_for};
 use crate::exit::ExitStatus;
+use crate::input::policy::{COLUMNS, Source, load_for};
+use crate::input::{STDIN, describe_io_error, display_path};
+use crate::render::{write_answer, write_ssh_answer};
 use crate::{OutputFormat, QueryArgs};
-
-#[derive(Serialize)]
-struct JsonAnswer<'a> {
-    allowed: bool,
-    src: &'a str,
-    dst: &'a str,
-    proto: &'a str,
-    matches: Vec<JsonMatch>,
-    explanation: &'a str,
-    /// What the tailnet must also have for the answer to hold.
-    conditions: &'a [Condition],
-    #[serde(skip_serializing_if = "<[MemberAnswer]>::is_empty")]
-    members: &'a [MemberAnswer],
-}
-
-#[derive(Serialize)]
-struct JsonMatch {
-    section: &'static str,
-    index: usize,
-    line: u32,
-    column: u32,
-}
 
 /// One `--batch` input line.
 #[derive(Debug, PartialEq, Eq)]
@@ -79,14 +58,15 @@ pub fn run(args: &QueryArgs, out: &mut impl Write, err: &mut impl Write) -> io::
     }
     match simulator.query(src, dst, args.proto.as_deref()) {
         Ok(answer) => {
+            let allowed = answer.allowed;
             match args.format {
                 OutputFormat::Json => {
-                    serde_json::to_writer(&mut *out, &json_answer(&source, &answer))?;
+                    serde_json::to_writer(&mut *out, &json_answer(&source, answer))?;
                     writeln!(out)?;
                 }
-                OutputFormat::Human => write_human(&source, &answer, out)?,
+                OutputFormat::Human => write_answer(&source, &answer, out)?,
             }
-            Ok(if answer.allowed {
+            Ok(if allowed {
                 ExitStatus::Success
             } else {
                 ExitStatus::PolicyErrors
@@ -160,7 +140,7 @@ fn run_batch(
                 if !answer.allowed {
                     status = status.max(ExitStatus::PolicyErrors);
                 }
-                serde_json::to_writer(&mut *out, &json_answer(source, &answer))?;
+                serde_json::to_writer(&mut *out, &json_answer(source, answer))?;
             }
             Err(failure) => {
                 failed += 1;
@@ -287,99 +267,8 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
     }
 }
 
-fn json_answer<'a>(source: &Source<'_>, answer: &'a Answer) -> JsonAnswer<'a> {
-    JsonAnswer {
-        allowed: answer.allowed,
-        src: &answer.src,
-        dst: &answer.dst,
-        proto: &answer.proto,
-        matches: answer
-            .matches
-            .iter()
-            .map(|m| json_match(source, m))
-            .collect(),
-        explanation: &answer.explanation,
-        conditions: &answer.conditions,
-        members: &answer.members,
-    }
-}
-
-fn json_match(source: &Source<'_>, origin: &Origin) -> JsonMatch {
-    let (line, column) = source.position(origin.span);
-    JsonMatch {
-        section: section_name(origin.section),
-        index: origin.index,
-        line,
-        column,
-    }
-}
-
-pub fn section_name(section: Section) -> &'static str {
-    match section {
-        Section::Acls => "acls",
-        Section::Grants => "grants",
-    }
-}
-
-fn write_human(source: &Source<'_>, answer: &Answer, out: &mut impl Write) -> io::Result<()> {
-    let verdict = if answer.allowed { "ALLOWED" } else { "DENIED" };
-    writeln!(
-        out,
-        "{verdict}: {} -> {} ({})",
-        answer.src, answer.dst, answer.proto
-    )?;
-    writeln!(out, "  {}", answer.explanation)?;
-    write_conditions(&answer.conditions, &answer.members, out)?;
-    for origin in &answer.matches {
-        let (line, column) = source.position(origin.span);
-        let first_line = rule_summary(source.text(), origin.span);
-        writeln!(
-            out,
-            "  {}[{}] at line {line}, column {column}: {first_line}",
-            section_name(origin.section),
-            origin.index
-        )?;
-    }
-    Ok(())
-}
-
-/// The conditions an answer holds on, and each member's verdict.
-fn write_conditions(
-    conditions: &[Condition],
-    members: &[MemberAnswer],
-    out: &mut impl Write,
-) -> io::Result<()> {
-    if !conditions.is_empty() {
-        writeln!(out, "  on condition that:")?;
-        for condition in conditions {
-            writeln!(out, "    - {}", condition.text)?;
-        }
-    }
-    for member in members {
-        let verdict = if member.allowed { "allowed" } else { "denied " };
-        writeln!(out, "  {verdict} for {}", member.member)?;
-    }
-    Ok(())
-}
-
-/// The rule's source text on one line, shortened.
-fn rule_summary(text: &str, span: tailpolicy::Span) -> String {
-    let source = text.get(span.range()).unwrap_or("");
-    let mut one_line = String::new();
-    let mut last_space = false;
-    for c in source.chars() {
-        let space = c.is_whitespace();
-        if !(space && last_space) {
-            one_line.push(if space { ' ' } else { c });
-        }
-        last_space = space;
-    }
-    if one_line.chars().count() > 120 {
-        let cut: String = one_line.chars().take(117).collect();
-        format!("{cut}...")
-    } else {
-        one_line
-    }
+fn json_answer(source: &Source<'_>, answer: Answer) -> QueryOutput {
+    QueryOutput::new(answer, source.lines(), COLUMNS)
 }
 
 #[allow(
@@ -415,32 +304,18 @@ fn run_ssh(
             return Ok(ExitStatus::Failure);
         }
     };
-    let position = answer.rule_span.map(|span| source.position(span));
+    let allowed = answer.allowed;
     match format {
         OutputFormat::Json => {
-            let mut value = serde_json::to_value(&answer).unwrap_or_default();
-            if let (Some((line, column)), Some(object)) = (position, value.as_object_mut()) {
-                object.insert("line".into(), line.into());
-                object.insert("column".into(), column.into());
-            }
-            serde_json::to_writer(&mut *out, &value)?;
+            serde_json::to_writer(&mut *out, &SshOutput::new(answer, source.lines(), COLUMNS))?;
             writeln!(out)?;
         }
         OutputFormat::Human => {
-            let verdict = if answer.allowed { "ALLOWED" } else { "DENIED" };
-            writeln!(
-                out,
-                "{verdict}: ssh {login}@{dst} from {src} (verdict: {})",
-                answer.verdict
-            )?;
-            writeln!(out, "  {}", answer.explanation)?;
-            write_conditions(&answer.conditions, &answer.members, out)?;
-            if let (Some(rule), Some((line, column))) = (answer.rule, position) {
-                writeln!(out, "  ssh[{rule}] at line {line}, column {column}")?;
-            }
+            let output = SshOutput::new(answer, source.lines(), COLUMNS);
+            write_ssh_answer(&output, src, dst, login, out)?;
         }
     }
-    Ok(if answer.allowed {
+    Ok(if allowed {
         ExitStatus::Success
     } else {
         ExitStatus::PolicyErrors

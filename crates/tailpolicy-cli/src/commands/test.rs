@@ -6,36 +6,13 @@
 
 use std::io::{self, Write};
 
-use serde::Serialize;
-use tailpolicy::policy_tests::{self, Assertion, Block};
+use tailpolicy::output::TestReport;
+use tailpolicy::policy_tests;
 
-use super::policy::{Source, load_for};
 use crate::exit::ExitStatus;
+use crate::input::policy::{COLUMNS, load_for};
+use crate::render::{write_junit, write_test_results};
 use crate::{TestArgs, TestFormat};
-
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    passed: bool,
-    total: usize,
-    failures: usize,
-    assertions: Vec<JsonAssertion<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonAssertion<'a> {
-    block: Block,
-    index: usize,
-    src: &'a str,
-    expect: &'a str,
-    target: &'a str,
-    passed: bool,
-    /// The condition an undetermined assertion depends on (it then counts as passed).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    undetermined: Option<&'a str>,
-    detail: &'a str,
-    line: u32,
-    column: u32,
-}
 
 pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::Result<ExitStatus> {
     let loaded = match load_for(&args.policy, &args.inventory, err)? {
@@ -46,22 +23,14 @@ pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::R
     let source = loaded.source();
     let failures = assertions.iter().filter(|a| !a.passed).count();
     match args.format {
-        TestFormat::Human => write_human(
+        TestFormat::Human => write_test_results(
             &source,
             &args.policy.display().to_string(),
             &assertions,
             out,
         )?,
         TestFormat::Json => {
-            let report = JsonReport {
-                passed: failures == 0,
-                total: assertions.len(),
-                failures,
-                assertions: assertions
-                    .iter()
-                    .map(|a| json_assertion(&source, a))
-                    .collect(),
-            };
+            let report = TestReport::new(&assertions, source.lines(), COLUMNS);
             serde_json::to_writer_pretty(&mut *out, &report)?;
             writeln!(out)?;
         }
@@ -77,148 +46,4 @@ pub fn run(args: &TestArgs, out: &mut impl Write, err: &mut impl Write) -> io::R
     } else {
         ExitStatus::PolicyErrors
     })
-}
-
-fn json_assertion<'a>(source: &Source<'_>, a: &'a Assertion) -> JsonAssertion<'a> {
-    let (line, column) = source.position(a.span);
-    JsonAssertion {
-        block: a.block,
-        index: a.index,
-        src: &a.src,
-        expect: a.expect,
-        target: &a.target,
-        passed: a.passed,
-        undetermined: a.undetermined.as_deref(),
-        detail: &a.detail,
-        line,
-        column,
-    }
-}
-
-fn block_name(block: Block) -> &'static str {
-    match block {
-        Block::Tests => "tests",
-        Block::SshTests => "sshTests",
-    }
-}
-
-fn write_human(
-    source: &Source<'_>,
-    path: &str,
-    assertions: &[Assertion],
-    out: &mut impl Write,
-) -> io::Result<()> {
-    for a in assertions {
-        let (line, column) = source.position(a.span);
-        let mark = match (a.passed, &a.undetermined) {
-            (true, None) => "ok  ",
-            (true, Some(_)) => "??  ",
-            (false, _) => "FAIL",
-        };
-        writeln!(
-            out,
-            "{mark} {path}:{line}:{column} {}[{}] {} {} from {}",
-            block_name(a.block),
-            a.index,
-            a.expect,
-            a.target,
-            a.src
-        )?;
-        if !a.passed {
-            writeln!(out, "       {}", a.detail)?;
-        }
-        if let Some(condition) = &a.undetermined {
-            let outcome = if a.expect == "deny" && a.block == Block::Tests {
-                "fails"
-            } else {
-                "passes"
-            };
-            writeln!(out, "       undetermined: {outcome} if {condition}")?;
-        }
-    }
-    let failures = assertions.iter().filter(|a| !a.passed).count();
-    writeln!(
-        out,
-        "{} assertions: {} passed, {failures} failed",
-        assertions.len(),
-        assertions.len() - failures
-    )
-}
-
-/// JUnit XML: one test suite per block, one test case per assertion.
-fn write_junit(
-    source: &Source<'_>,
-    path: &str,
-    assertions: &[Assertion],
-    out: &mut impl Write,
-) -> io::Result<()> {
-    let failures = assertions.iter().filter(|a| !a.passed).count();
-    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(
-        out,
-        r#"<testsuites name="tailpolicy" tests="{}" failures="{failures}">"#,
-        assertions.len()
-    )?;
-    for block in [Block::Tests, Block::SshTests] {
-        let cases: Vec<&Assertion> = assertions.iter().filter(|a| a.block == block).collect();
-        if cases.is_empty() {
-            continue;
-        }
-        let block_failures = cases.iter().filter(|a| !a.passed).count();
-        writeln!(
-            out,
-            r#"  <testsuite name="{}" tests="{}" failures="{block_failures}">"#,
-            block_name(block),
-            cases.len()
-        )?;
-        for a in cases {
-            let (line, _) = source.position(a.span);
-            let name = format!(
-                "{}[{}] {} {} from {}",
-                block_name(block),
-                a.index,
-                a.expect,
-                a.target,
-                a.src
-            );
-            write!(
-                out,
-                r#"    <testcase name="{}" classname="{}" file="{}" line="{line}""#,
-                xml(&name),
-                xml(path),
-                xml(path)
-            )?;
-            if a.passed {
-                writeln!(out, "/>")?;
-            } else {
-                writeln!(out, ">")?;
-                writeln!(
-                    out,
-                    r#"      <failure message="{}">{}:{line}: {}</failure>"#,
-                    xml(&a.detail),
-                    xml(path),
-                    xml(&a.detail)
-                )?;
-                writeln!(out, "    </testcase>")?;
-            }
-        }
-        writeln!(out, "  </testsuite>")?;
-    }
-    writeln!(out, "</testsuites>")
-}
-
-fn xml(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }

@@ -12,9 +12,9 @@ use tailpolicy::Inventory;
 use tailpolicy::inventory::Shape;
 use tailpolicy::model::Policy;
 
-use super::check::{display_path, read_text};
-use super::policy::load;
 use crate::exit::ExitStatus;
+use crate::input::policy::load;
+use crate::input::{display_path, read_text};
 use crate::{OutputFormat, VerifyNetmapArgs};
 
 /// How one list (filter or SSH rules) compares.

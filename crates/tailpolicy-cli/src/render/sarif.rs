@@ -139,11 +139,8 @@ fn result(
 fn location(path: &str, region: Option<(&LineIndex<'_>, &Label)>) -> Value {
     let mut physical = json!({ "artifactLocation": { "uri": path_uri(path) } });
     if let Some((index, label)) = region {
-        let start: LineColumn = index.position(label.span.start, PositionEncoding::Chars);
-        let end: LineColumn = index.position(
-            label.span.end.max(label.span.start),
-            PositionEncoding::Chars,
-        );
+        let (start, end): (LineColumn, LineColumn) =
+            index.span(label.span, PositionEncoding::Chars);
         if let Some(object) = physical.as_object_mut() {
             object.insert(
                 "region".into(),
@@ -211,6 +208,15 @@ mod tests {
                 .unwrap()
                 .ends_with("/docs/rules/TP009.md")
         );
+        // Every rule's `helpUri` names a page that exists in the repository.
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
+        for rule in tailpolicy::lint::RULES {
+            assert!(
+                docs.join(format!("{}.md", rule.code)).is_file(),
+                "docs/rules/{}.md is missing",
+                rule.code
+            );
+        }
         let location = &result["locations"][0]["physicalLocation"];
         assert_eq!(location["artifactLocation"]["uri"], "my%20dir/p.hujson");
         assert_eq!(

@@ -42,6 +42,7 @@ pub use wire::{CapGrant, FilterRule, NetPortRange, WirePorts};
 
 /// Which section a compiled rule came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Section {
     Acls,

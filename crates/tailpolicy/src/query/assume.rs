@@ -21,10 +21,15 @@ use crate::text::Trimmed;
 
 /// Something the tailnet must have for an answer to hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Condition {
     /// `device` (a device with the identity or address exists), `route` (a subnet router
     /// carries the destination), `exit-node`, `role` (a user has an admin-console role) or
     /// `owner` (the device at an address has an identity).
+    #[cfg_attr(
+        test,
+        ts(type = "\"device\" | \"route\" | \"exit-node\" | \"role\" | \"owner\" | \"service\"")
+    )]
     pub kind: &'static str,
     pub text: String,
 }

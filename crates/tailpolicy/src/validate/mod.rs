@@ -2,7 +2,7 @@
 //!
 //! Every problem is reported (Tailscale returns only the first), each at the offending value,
 //! with Tailscale's own wording inside the message where a capture shows it (see
-//! `docs/policy-semantics.md` §8). Wording marked "headscale" is from headscale, used where no
+//! `docs/semantics.md`). Wording marked "headscale" is from headscale, used where no
 //! Tailscale capture exists.
 
 mod names;

@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 use tailpolicy::model::Policy;
 use tailpolicy::{CheckOptions, Inventory, LineIndex, PositionEncoding, Span};
 
-use super::check::{display_path, read_text, use_color, write_human_diagnostics};
 use super::inventory::load_inventories;
+use super::{display_path, read_text, use_color};
 use crate::exit::ExitStatus;
-use crate::render::{FileResult, HumanRenderer};
+use crate::render::{FileResult, HumanRenderer, write_human_diagnostics};
+
+/// How the CLI counts columns: characters, as terminals and rustc do.
+pub const COLUMNS: PositionEncoding = PositionEncoding::Chars;
 
 /// A valid policy with its source text.
 pub struct Loaded {
@@ -22,10 +25,7 @@ pub struct Loaded {
 impl Loaded {
     /// The text with its line index, built once per command rather than per position.
     pub fn source(&self) -> Source<'_> {
-        Source {
-            text: &self.text,
-            lines: LineIndex::new(&self.text),
-        }
+        Source::new(&self.text)
     }
 }
 
@@ -36,14 +36,26 @@ pub struct Source<'a> {
 }
 
 impl<'a> Source<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Source {
+            text,
+            lines: LineIndex::new(text),
+        }
+    }
+
     pub fn text(&self) -> &'a str {
         self.text
     }
 
+    /// The line index, for the core's output types (columns in characters: [`COLUMNS`]).
+    pub fn lines(&self) -> &LineIndex<'a> {
+        &self.lines
+    }
+
     /// 1-based line and column (in characters) of a span's start.
     pub fn position(&self, span: Span) -> (u32, u32) {
-        let position = self.lines.position(span.start, PositionEncoding::Chars);
-        (position.line, position.column)
+        let (start, _) = self.lines.span(span, COLUMNS);
+        (start.line, start.column)
     }
 }
 

@@ -1,0 +1,336 @@
+//! Evaluation: the node a packet is delivered to, the rules of the pieces reduced to it,
+//! whether one admits the packet, and what came closest when none does.
+
+use super::*;
+
+/// Port ranges as listed: sorted, overlapping and adjacent ranges merged.
+///
+/// `u32` pairs although ports are `u16`: the module already has that sort (module size).
+pub(super) fn describe_ports(mut ranges: Vec<(u32, u32)>) -> Vec<String> {
+    ranges.sort_unstable();
+    let mut merged: Vec<(u32, u32)> = Vec::new();
+    for (first, last) in ranges {
+        match merged.last_mut() {
+            Some(prev) if first <= prev.1 + 1 => prev.1 = prev.1.max(last),
+            _ => merged.push((first, last)),
+        }
+    }
+    let port = |n: u32| u16::try_from(n).unwrap_or(u16::MAX);
+    merged
+        .into_iter()
+        .map(|(a, b)| port_text(port(a), port(b)))
+        .collect()
+}
+
+pub(super) fn port_text(first: u16, last: u16) -> String {
+    match (first, last) {
+        (0, u16::MAX) => "*".to_owned(),
+        (a, b) if a == b => a.to_string(),
+        (a, b) => format!("{a}-{b}"),
+    }
+}
+
+pub(super) fn protocol_names(protocols: Option<&[u8]>) -> Vec<String> {
+    protocols
+        .unwrap_or(&DEFAULT_PROTOCOLS)
+        .iter()
+        .map(|n| Protocol::from_number(*n).to_string())
+        .collect()
+}
+
+/// The nodes a packet to `dst` is delivered to: the node itself, else the routers with an
+/// approved route covering it, else exit nodes for internet addresses.
+pub(super) fn receivers(compiled: &Compiled<'_>, dst: &Endpoint) -> Vec<usize> {
+    let nodes = &compiled.resolver.nodes;
+    if let Some(index) = compiled.node_with_addr(dst.ip) {
+        return vec![index];
+    }
+    let carriers = || {
+        compiled
+            .carriers()
+            .iter()
+            .filter_map(|&i| nodes.get(i).map(|n| (i, n)))
+    };
+    let routers: Vec<usize> = carriers()
+        .filter(|(_, n)| n.subnet_routes.iter().any(|r| r.contains(&dst.ip)))
+        .map(|(i, _)| i)
+        .collect();
+    if !routers.is_empty() {
+        return routers;
+    }
+    if internet().contains(dst.ip) {
+        return carriers()
+            .filter(|(_, n)| n.exit_node)
+            .map(|(i, _)| i)
+            .collect();
+    }
+    Vec::new()
+}
+
+pub(super) fn contains(addrs: &[Addr], ip: IpAddr) -> bool {
+    addrs.iter().any(|a| a.contains(ip))
+}
+
+/// A rule as one node receives it, for one query: whether its sources hold the query's
+/// source, its protocols and its destinations.
+pub(super) struct RuleView<'r> {
+    pub(super) cap: bool,
+    pub(super) src_ok: bool,
+    pub(super) protocols: Option<&'r [u8]>,
+    pub(super) dsts: Vec<&'r (Addr, crate::ports::PortRange)>,
+}
+
+impl<'r> RuleView<'r> {
+    /// What `node` receives from piece `piece`, looked at for traffic from `src`.
+    pub(super) fn new(
+        compiled: &Compiled<'_>,
+        piece: usize,
+        delivered: &'r Delivered<'r>,
+        protocols: Option<&'r [u8]>,
+        src: IpAddr,
+    ) -> Self {
+        match delivered {
+            Delivered::Network(dsts) => RuleView {
+                cap: false,
+                src_ok: compiled.src_contains(piece, src),
+                protocols,
+                dsts: dsts.clone(),
+            },
+            Delivered::Rule(rule) => RuleView {
+                cap: rule.cap.is_some(),
+                src_ok: contains(&rule.src, src),
+                protocols: rule.protocols.as_deref(),
+                dsts: rule.dsts.iter().collect(),
+            },
+        }
+    }
+}
+
+/// Does `rule` admit the packet, by the client's rules (policy-semantics §6.7)?
+pub(super) fn admits(rule: &RuleView<'_>, dst: IpAddr, port: u16, protocol: Protocol) -> bool {
+    if rule.cap || !rule.src_ok {
+        return false;
+    }
+    let number = protocol.number();
+    // ICMP is allowed whenever any rule lets the source reach the address.
+    if number == 1 || number == 58 {
+        return rule.dsts.iter().any(|(addr, _)| addr.contains(dst));
+    }
+    let protocols: &[u8] = rule.protocols.unwrap_or(&DEFAULT_PROTOCOLS);
+    if !protocols.contains(&number) {
+        return false;
+    }
+    rule.dsts.iter().any(|(addr, ports)| {
+        addr.contains(dst)
+            && if protocol.supports_ports() {
+                ports.contains(port)
+            } else {
+                ports.is_all()
+            }
+    })
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "internal helper with descriptive parameters"
+)]
+pub(super) fn evaluate(
+    compiled: &Compiled<'_>,
+    src: &Endpoint,
+    dst: &Endpoint,
+    port: u16,
+    protocol: Protocol,
+    src_text: &str,
+    dst_text: &str,
+    proto_text: &str,
+) -> Answer {
+    let mut answer = Answer {
+        allowed: false,
+        src: src_text.to_owned(),
+        dst: dst_text.to_owned(),
+        proto: protocol.to_string(),
+        matches: Vec::new(),
+        explanation: String::new(),
+        via_node: None,
+        src_addr: src.ip.to_string(),
+        src_hypothetical: src.hypothetical,
+        dst_addr: dst.ip.to_string(),
+        conditions: Vec::new(),
+        members: Vec::new(),
+    };
+    let _ = proto_text;
+    let receivers = receivers(compiled, dst);
+    // A grant with `via` that would allow it, had one of its routers carried the address.
+    let via_only = || {
+        compiled.pieces.iter().find_map(|piece| {
+            let crate::compile::PieceKind::Network { dsts } = &piece.kind else {
+                return None;
+            };
+            let fits = !piece.via.is_empty()
+                && dsts.iter().any(|(a, _)| a.contains(dst.ip))
+                && piece.src.iter().any(|a| a.contains(src.ip));
+            fits.then(|| {
+                let tags: Vec<String> = piece.via.iter().map(|t| format!("`{t}`")).collect();
+                format!(
+                    "denied: {} allows it only via a router tagged {}, and no such router has an approved route for {}",
+                    describe(&piece.origin),
+                    tags.join(" or "),
+                    dst.ip
+                )
+            })
+        })
+    };
+    if receivers.is_empty() {
+        answer.explanation = if let Some(why) = via_only() {
+            why
+        } else if compiled
+            .resolver
+            .nodes
+            .iter()
+            .any(|n| n.advertised.iter().any(|r| r.contains(&dst.ip)))
+        {
+            format!(
+                "denied: {} is behind a subnet route that no router has approved (and no autoApprovers entry approves)",
+                dst.ip
+            )
+        } else if tailnet_v4().contains(dst.ip) || crate::addr::tailnet_v6().contains(dst.ip) {
+            format!("denied: no node in the inventory has address {}", dst.ip)
+        } else {
+            format!(
+                "denied: no approved subnet route or exit node carries traffic to {}",
+                dst.ip
+            )
+        };
+        return answer;
+    }
+    let mut near_miss: Option<(u8, String)> = None;
+    for &receiver in &receivers {
+        let Some(node) = compiled.resolver.nodes.get(receiver) else {
+            continue;
+        };
+        for (index, delivered) in compiled.delivered(receiver) {
+            let Some(piece) = compiled.pieces.get(index) else {
+                continue;
+            };
+            let rule = RuleView::new(
+                compiled,
+                index,
+                &delivered,
+                piece.protocols.as_deref(),
+                src.ip,
+            );
+            if admits(&rule, dst.ip, port, protocol) {
+                if !answer.matches.contains(&piece.origin) {
+                    answer.matches.push(piece.origin);
+                }
+                answer.via_node.get_or_insert_with(|| node.name.clone());
+            } else if let Some(miss) = near_miss_reason(
+                &rule,
+                piece,
+                src,
+                dst.ip,
+                port,
+                protocol,
+                near_miss.as_ref().map(|(rank, _)| *rank),
+            ) {
+                near_miss = Some(miss);
+            }
+        }
+    }
+    sort_origins(&mut answer.matches);
+    answer.allowed = !answer.matches.is_empty();
+    let carrier = answer.via_node.clone();
+    answer.explanation = if answer.allowed {
+        let rules: Vec<String> = answer.matches.iter().map(describe).collect();
+        let through = match (&carrier, dst.node) {
+            (Some(router), None) => format!(" through {router}"),
+            _ => String::new(),
+        };
+        format!("allowed{through} by {}", rules.join(", "))
+    } else {
+        match near_miss {
+            Some((_, why)) => format!("denied: no rule allows it; closest: {why}"),
+            None if dst.node.is_none() && via_only().is_some() => via_only().unwrap_or_default(),
+            None => format!(
+                "denied: no rule allows {} to reach {}",
+                if src.hypothetical {
+                    format!("a node with identity {}", src.label)
+                } else {
+                    src.label.clone()
+                },
+                dst.label
+            ),
+        }
+    };
+    answer
+}
+
+/// Rules in policy order: `acls` before `grants`, each by index. One sort for every caller
+/// (module size).
+pub(super) fn sort_origins(origins: &mut [Origin]) {
+    origins.sort_by_key(|o| (o.section != crate::compile::Section::Acls, o.index));
+}
+
+pub(super) fn describe(origin: &Origin) -> String {
+    let section = match origin.section {
+        crate::compile::Section::Acls => "acls",
+        crate::compile::Section::Grants => "grants",
+    };
+    format!("{section}[{}]", origin.index)
+}
+
+/// Why a rule delivered to the receiver does not admit the packet, ranked by closeness.
+pub(super) fn near_miss_reason(
+    rule: &RuleView<'_>,
+    piece: &Piece,
+    src: &Endpoint,
+    dst: IpAddr,
+    port: u16,
+    protocol: Protocol,
+    best: Option<u8>,
+) -> Option<(u8, String)> {
+    if rule.cap {
+        return None;
+    }
+    let dst_entries: Vec<_> = rule.dsts.iter().filter(|(a, _)| a.contains(dst)).collect();
+    if dst_entries.is_empty() {
+        return None;
+    }
+    let protocols: &[u8] = rule.protocols.unwrap_or(&DEFAULT_PROTOCOLS);
+    let rank = if !rule.src_ok {
+        1
+    } else if !protocols.contains(&protocol.number()) {
+        3
+    } else {
+        2
+    };
+    // Only a closer miss than the best so far is worth describing.
+    if best.is_some_and(|best| rank <= best) {
+        return None;
+    }
+    let rule_name = describe(&piece.origin);
+    let why = match rank {
+        1 => format!(
+            "{rule_name} covers the destination but not the source {}",
+            src.label
+        ),
+        3 => {
+            let allowed: Vec<String> = protocol_names(rule.protocols);
+            format!(
+                "{rule_name} allows the source to the destination over {} but not {protocol}",
+                allowed.join("/")
+            )
+        }
+        _ => {
+            let ports: Vec<String> = dst_entries
+                .iter()
+                .map(|(_, p)| port_text(p.first, p.last))
+                .collect();
+            format!(
+                "{rule_name} allows the source to the destination on port(s) {} but not {port}",
+                ports.join(",")
+            )
+        }
+    };
+    Some((rank, why))
+}
