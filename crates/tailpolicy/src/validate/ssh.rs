@@ -7,8 +7,6 @@ use crate::text::Trimmed;
 
 use super::{Place, Validator};
 
-/// The longest `checkPeriod` Tailscale accepts: one week.
-
 impl Validator<'_> {
     pub(super) fn ssh_rules(&mut self) {
         let policy = self.policy;
