@@ -233,7 +233,7 @@ impl FromStr for GoDuration {
 
 /// Writes the fraction `v / 10^prec` without trailing zeros (and without the point when it
 /// is zero) to the front of `buf`, returning `v / 10^prec`.
-fn fmt_frac(buf: &mut Vec<u8>, mut v: u128, prec: u32) -> u128 {
+fn fmt_frac(buf: &mut Vec<u8>, mut v: u64, prec: u32) -> u64 {
     let mut print = false;
     for _ in 0..prec {
         let digit = (v % 10) as u8;
@@ -249,7 +249,7 @@ fn fmt_frac(buf: &mut Vec<u8>, mut v: u128, prec: u32) -> u128 {
     v
 }
 
-fn fmt_int(buf: &mut Vec<u8>, mut v: u128) {
+fn fmt_int(buf: &mut Vec<u8>, mut v: u64) {
     if v == 0 {
         buf.push(b'0');
         return;
@@ -261,17 +261,12 @@ fn fmt_int(buf: &mut Vec<u8>, mut v: u128) {
 }
 
 /// Formats as Go's `Duration.String()`: `72h3m0.5s`, `1.5s`, `200ms`, `1µs`, `0s`, `-1m0s`.
+// In `u64` arithmetic (|i64::MIN| fits): no 128-bit division in the WASM module.
 pub fn format_go_duration(d: GoDuration) -> String {
-    format_duration(i128::from(d.0))
-}
-
-/// [`format_go_duration`] for nanoseconds held in an `i128`. Values beyond Go's `i64` range
-/// are formatted by the same rules.
-pub fn format_duration(nanos: i128) -> String {
     // Built back to front, then reversed.
     let mut buf: Vec<u8> = Vec::with_capacity(48);
-    let neg = nanos < 0;
-    let mut u = nanos.unsigned_abs();
+    let neg = d.0 < 0;
+    let mut u = d.0.unsigned_abs();
     if u < 1_000_000_000 {
         buf.push(b's');
         let prec = if u == 0 {
@@ -309,6 +304,28 @@ pub fn format_duration(nanos: i128) -> String {
     }
     buf.reverse();
     String::from_utf8(buf).unwrap_or_default()
+}
+
+/// [`format_go_duration`] for nanoseconds held in an `i128`. Values beyond Go's `i64` range
+/// are formatted by the same rules (they are at least 2^63 ns, so hours, minutes and
+/// seconds are all written).
+pub fn format_duration(nanos: i128) -> String {
+    if let Ok(n) = i64::try_from(nanos) {
+        return format_go_duration(GoDuration(n));
+    }
+    let u = nanos.unsigned_abs();
+    let mut frac = Vec::new();
+    fmt_frac(&mut frac, (u % 1_000_000_000) as u64, 9);
+    frac.reverse();
+    let secs = u / 1_000_000_000;
+    format!(
+        "{}{}h{}m{}{}s",
+        if nanos < 0 { "-" } else { "" },
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        String::from_utf8_lossy(&frac)
+    )
 }
 
 impl fmt::Display for GoDuration {

@@ -13,7 +13,6 @@ mod ssh;
 mod wire;
 
 use crate::text::Trimmed;
-use std::collections::BTreeMap;
 
 use crate::fasthash::{FastMap as HashMap, FastSet as HashSet};
 use std::net::IpAddr;
@@ -183,7 +182,9 @@ struct Index {
     /// Destination entries of network pieces, as (piece, entry), by address: a single
     /// address (`/32`, `/128`) under itself, a wider prefix or range under every node
     /// address it holds.
-    by_addr: BTreeMap<IpAddr, Vec<(u32, u32)>>,
+    /// Sorted once built (a `Vec`, not a `BTreeMap`: less code in the WASM module; the
+    /// lookups only need the entries at an address or in a range of addresses).
+    by_addr: Vec<(IpAddr, (u32, u32))>,
     /// Destination entries `*`.
     any: Vec<(u32, u32)>,
     /// For routers and exit nodes: the destination entries wider than one address that
@@ -257,7 +258,7 @@ impl Index {
                                 continue;
                             }
                             Addr::Net(net) if net.prefix_len() == net.max_prefix_len() => {
-                                index.by_addr.entry(net.addr()).or_default().push(entry);
+                                index.by_addr.push((net.addr(), entry));
                                 continue;
                             }
                             Addr::Net(net) => (net.network(), net.broadcast()),
@@ -265,7 +266,7 @@ impl Index {
                         };
                         wide.push((entry, addr));
                         for (a, _) in holding(first, last) {
-                            index.by_addr.entry(*a).or_default().push(entry);
+                            index.by_addr.push((*a, entry));
                         }
                     }
                 }
@@ -319,6 +320,7 @@ impl Index {
                 index.carrier_candidates.insert(i, OnceLock::new());
             }
         }
+        index.by_addr.sort_unstable();
         index.node_addrs = node_addrs;
         index.src_sets = vec![OnceLock::new(); index.src_keys.len()];
         index
@@ -532,25 +534,28 @@ impl<'a> Compiled<'a> {
     fn candidates(&self, index: usize, node: &NodeInfo) -> Vec<(u32, u32)> {
         let ix = &self.index;
         let mut candidates: Vec<(u32, u32)> = ix.any.clone();
+        // (The candidates are sorted below, so the order they are gathered in is free.)
+        let mut at_addrs = |first: IpAddr, last: IpAddr| {
+            let by_addr = &ix.by_addr;
+            let start = by_addr.partition_point(|(a, _)| *a < first);
+            let end = by_addr.partition_point(|(a, _)| *a <= last);
+            if let Some(entries) = by_addr.get(start..end) {
+                candidates.extend(entries.iter().map(|(_, entry)| *entry));
+            }
+        };
         for addr in &node.addrs {
-            if let Some(entries) = ix.by_addr.get(addr) {
-                candidates.extend_from_slice(entries);
+            at_addrs(*addr, *addr);
+        }
+        for route in &node.subnet_routes {
+            at_addrs(route.network(), route.broadcast());
+        }
+        if node.exit_node {
+            for range in INTERNET_RANGES.iter() {
+                at_addrs(range.first(), range.last());
             }
         }
         if let Some(entries) = ix.carried.get(&index) {
             candidates.extend_from_slice(entries);
-        }
-        for route in &node.subnet_routes {
-            for (_, entries) in ix.by_addr.range(route.network()..=route.broadcast()) {
-                candidates.extend_from_slice(entries);
-            }
-        }
-        if node.exit_node {
-            for range in INTERNET_RANGES.iter() {
-                for (_, entries) in ix.by_addr.range(range.first()..=range.last()) {
-                    candidates.extend_from_slice(entries);
-                }
-            }
         }
         if let Some(login) = &node.login
             && let Some(pieces) = ix.self_by_login.get(login)

@@ -31,7 +31,6 @@
 //!   `acceptEnv` is copied through.
 
 use crate::text::Trimmed;
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -111,10 +110,65 @@ pub struct SshRuleWire {
     pub principals: Vec<SshPrincipal>,
     /// Login → local user; `""` denies, `"="` keeps the login. Sorted, as Go marshals maps.
     #[serde(rename = "sshUsers", default)]
-    pub ssh_users: BTreeMap<String, String>,
+    pub ssh_users: SshUsers,
     pub action: SshAction,
     #[serde(rename = "acceptEnv", default, skip_serializing_if = "Vec::is_empty")]
     pub accept_env: Vec<String>,
+}
+
+/// `sshUsers`: login → local user, sorted by login, serialized as a JSON object (as a
+/// `BTreeMap<String, String>` would be). A sorted `Vec`: a `BTreeMap` of strings was about
+/// 4 KB of the WASM module for maps of a few entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SshUsers(Vec<(String, String)>);
+
+impl SshUsers {
+    /// Sets `login`'s local user (replacing an earlier one).
+    pub fn insert(&mut self, login: String, local: String) {
+        match self.0.binary_search_by(|(l, _)| l.as_str().cmp(&login)) {
+            Ok(at) => {
+                if let Some(entry) = self.0.get_mut(at) {
+                    entry.1 = local;
+                }
+            }
+            Err(at) => self.0.insert(at, (login, local)),
+        }
+    }
+
+    pub fn get(&self, login: &str) -> Option<&String> {
+        let at = self
+            .0
+            .binary_search_by(|(l, _)| l.as_str().cmp(login))
+            .ok()?;
+        self.0.get(at).map(|(_, local)| local)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(l, u)| (l, u))
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for SshUsers {
+    fn from(entries: [(String, String); N]) -> Self {
+        let mut users = Self::default();
+        for (login, local) in entries {
+            users.insert(login, local);
+        }
+        users
+    }
+}
+
+impl Serialize for SshUsers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for SshUsers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = std::collections::BTreeMap::<String, String>::deserialize(deserializer)?;
+        Ok(Self(map.into_iter().collect()))
+    }
 }
 
 impl SshRuleWire {
@@ -203,7 +257,7 @@ impl SshDecision {
 /// The parsed `users` of one rule.
 struct Users {
     /// The user map every principal group gets.
-    base: BTreeMap<String, String>,
+    base: SshUsers,
     /// `localpart:*@<domain>` domains.
     localpart_domains: Vec<String>,
 }
@@ -228,7 +282,7 @@ fn parse_users(rule: &SshRule) -> Option<Users> {
     if !root && !nonroot && literals.is_empty() && localpart_domains.is_empty() {
         return None;
     }
-    let mut base = BTreeMap::new();
+    let mut base = SshUsers::default();
     if nonroot {
         base.insert("*".to_owned(), "=".to_owned());
     }
@@ -307,7 +361,7 @@ impl Compiled<'_> {
             if group.nodes.is_empty() {
                 return;
             }
-            let mut push = |ssh_users: BTreeMap<String, String>| {
+            let mut push = |ssh_users: SshUsers| {
                 out.push(SshRuleOut {
                     origin,
                     sources: group.nodes.clone(),
@@ -325,7 +379,7 @@ impl Compiled<'_> {
                 .login
                 .and_then(|login| localpart(login, &users.localpart_domains))
             {
-                push(BTreeMap::from([(local.to_owned(), local.to_owned())]));
+                push(SshUsers::from([(local.to_owned(), local.to_owned())]));
             }
         };
 
@@ -577,7 +631,7 @@ mod tests {
             assert_eq!(rules.len(), 3);
             assert_eq!(
                 rules[1].wire.ssh_users,
-                BTreeMap::from([("alice".to_owned(), "alice".to_owned())])
+                SshUsers::from([("alice".to_owned(), "alice".to_owned())])
             );
             assert_eq!(c.ssh_decision(0, 2, "root").verdict, SshVerdict::Deny);
             assert_eq!(c.ssh_decision(0, 2, "alice").verdict, SshVerdict::Accept);

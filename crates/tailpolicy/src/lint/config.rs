@@ -17,10 +17,11 @@
 //! The core parses the text; finding the file is the caller's business.
 
 use crate::text::Trimmed;
-use std::collections::BTreeMap;
 
 #[cfg(feature = "config")]
 use serde::Deserialize;
+#[cfg(feature = "config")]
+use std::collections::BTreeMap;
 #[cfg(feature = "config")]
 use toml::Spanned;
 
@@ -57,8 +58,9 @@ pub struct LintConfig {
     extend_select: Vec<&'static str>,
     /// Codes of rules never to run (beats `select`).
     ignore: Vec<&'static str>,
-    /// Severity overrides by code.
-    severity: BTreeMap<&'static str, Severity>,
+    /// Severity overrides by code, sorted by code (a `Vec`, not a `BTreeMap`: the
+    /// WASM module carries no B-tree code for it).
+    severity: Vec<(&'static str, Severity)>,
     /// Glob patterns (`*` only) over lowercase tag names that mark CI-runner tags.
     pub ci_tag_patterns: Vec<String>,
     /// A group with more members than this is broad (as is one holding every user of the
@@ -72,7 +74,7 @@ impl Default for LintConfig {
             select: None,
             extend_select: Vec::new(),
             ignore: Vec::new(),
-            severity: BTreeMap::new(),
+            severity: Vec::new(),
             ci_tag_patterns: DEFAULT_CI_TAG_PATTERNS
                 .iter()
                 .map(|p| (*p).to_owned())
@@ -164,7 +166,7 @@ impl LintConfig {
                 }
             };
             if let (Some(rule), Some(severity)) = (rule, severity) {
-                config.severity.insert(rule.code, severity);
+                config.set_severity(rule.code, severity);
             }
         }
         if let Some(patterns) = lint.ci_tag_patterns {
@@ -223,9 +225,20 @@ impl LintConfig {
     #[must_use]
     pub fn with_severity(mut self, rule: &str, severity: Severity) -> Self {
         if let Some(rule) = registry::find(rule) {
-            self.severity.insert(rule.code, severity);
+            self.set_severity(rule.code, severity);
         }
         self
+    }
+
+    fn set_severity(&mut self, code: &'static str, severity: Severity) {
+        match self.severity.binary_search_by(|(c, _)| c.cmp(&code)) {
+            Ok(at) => {
+                if let Some(entry) = self.severity.get_mut(at) {
+                    entry.1 = severity;
+                }
+            }
+            Err(at) => self.severity.insert(at, (code, severity)),
+        }
     }
 
     /// True when the rule runs.
@@ -240,9 +253,9 @@ impl LintConfig {
     /// The severity the rule reports at.
     pub fn severity(&self, rule: &Rule) -> Severity {
         self.severity
-            .get(rule.code)
-            .copied()
-            .unwrap_or(rule.default_severity)
+            .iter()
+            .find(|(code, _)| *code == rule.code)
+            .map_or(rule.default_severity, |(_, severity)| *severity)
     }
 
     /// True when `tag` (any case) matches one of the CI-runner patterns.

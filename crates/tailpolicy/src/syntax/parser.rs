@@ -15,9 +15,7 @@
 //! * Parsing stops at the first syntax error. Duplicate keys are not syntax errors: they are
 //!   reported (E002) and both members stay in the tree.
 
-use std::collections::hash_map::Entry;
-
-use crate::fasthash::FastMap as HashMap;
+use crate::fasthash::{Entry, FastMap as HashMap};
 
 use super::{Member, ParseOutput, Value, ValueKind};
 use crate::codes;
@@ -846,8 +844,7 @@ impl<'a> Parser<'a> {
             }
             return;
         }
-        let mut seen: HashMap<&str, &Member> =
-            HashMap::with_capacity_and_hasher(members.len(), Default::default());
+        let mut seen: HashMap<&str, &Member> = HashMap::with_capacity(members.len());
         for member in members {
             match seen.entry(member.key.as_str()) {
                 Entry::Occupied(first) => self.diagnostics.push(duplicate_key(first.get(), member)),

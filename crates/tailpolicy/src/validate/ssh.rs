@@ -7,9 +7,6 @@ use crate::text::Trimmed;
 
 use super::{Place, Validator};
 
-/// The longest `checkPeriod` Tailscale accepts: one week.
-const MAX_CHECK_PERIOD_NANOS: i128 = 168 * 3600 * 1_000_000_000;
-
 impl Validator<'_> {
     pub(super) fn ssh_rules(&mut self) {
         let policy = self.policy;
@@ -173,27 +170,27 @@ impl Validator<'_> {
         if text == "always" {
             return;
         }
-        match crate::duration::parse_duration(text) {
+        match crate::duration::parse_go_duration(text) {
             Err(error) => {
                 self.error(codes::INVALID_CHECK_PERIOD, error.to_string(), span);
                 self.help("use a duration such as \"12h\" or \"30m\", or \"always\"");
             }
-            Ok(nanos) if nanos < 0 => {
+            Ok(d) if d < crate::duration::GoDuration::ZERO => {
                 self.error(
                     codes::INVALID_CHECK_PERIOD,
                     format!(
                         "checkPeriod {} must be a positive duration",
-                        crate::duration::format_duration(nanos)
+                        crate::duration::format_go_duration(d)
                     ),
                     span,
                 );
             }
-            Ok(nanos) if nanos > MAX_CHECK_PERIOD_NANOS => {
+            Ok(d) if d > crate::duration::MAX_CHECK_PERIOD => {
                 self.error(
                     codes::INVALID_CHECK_PERIOD,
                     format!(
                         "checkPeriod {} is above the max (168h)",
-                        crate::duration::format_duration(nanos)
+                        crate::duration::format_go_duration(d)
                     ),
                     span,
                 );
