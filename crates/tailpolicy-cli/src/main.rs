@@ -61,6 +61,51 @@ enum Command {
     ///
     /// Exits with 0 when both agree, 1 when they differ, 2 for invalid input.
     VerifyNetmap(VerifyNetmapArgs),
+    /// What access a policy change adds and removes, exactly: network flows per receiving
+    /// node, and who can apply tags, approve routes or get node attributes (docs/diff.md).
+    ///
+    /// Exits with 0, or 1 when a gate (`--fail-on`, `--no-new-access-for`) fails, and 2 when
+    /// a side is invalid or cannot be read.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old policy: a file, or `git:REF:PATH` (read with `git show`).
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The new policy file.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    /// Without an inventory, the identities and addresses the policies name stand for
+    /// hypothetical devices, so the answer holds for any tailnet.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+    /// Exit with 1 when access was added, removed, or either.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+    /// Exit with 1 when the change widens what SELECTOR can reach or who can reach it
+    /// (`tag:depot-runner`, a group, a host alias, a node name). Repeatable.
+    #[arg(long, value_name = "SELECTOR")]
+    pub no_new_access_for: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Human,
+    Json,
+    /// A pull-request comment: a summary line, then tables.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Added,
+    Removed,
+    Any,
 }
 
 /// Inventory files and assumed nodes, shared by the commands that take an inventory.
@@ -288,6 +333,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(args, &mut stdout, &mut stderr),
         Command::Inventory(args) => commands::inventory::run(args, &mut stdout, &mut stderr),
         Command::VerifyNetmap(args) => commands::verify_netmap::run(args, &mut stdout, &mut stderr),
+        Command::Diff(args) => commands::diff::run(args, &mut stdout, &mut stderr),
     };
     let status = match result.and_then(|status| stdout.flush().map(|()| status)) {
         Ok(status) => status,

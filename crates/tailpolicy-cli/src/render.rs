@@ -4,6 +4,7 @@
 //! Diagnostics carry byte spans; line and column are computed here, at the edge, with
 //! columns counted in Unicode scalar values as terminals and rustc count them.
 
+pub mod diff;
 mod github;
 mod sarif;
 
