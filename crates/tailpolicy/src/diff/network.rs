@@ -73,6 +73,8 @@ fn pts(set: &IpSet) -> Vec<(Pt, Pt)> {
 /// node receives.
 struct Entry {
     src: Rc<IpSet>,
+    /// Equal for equal source sets, on both sides.
+    src_id: u32,
     protocols: Option<Vec<u8>>,
     dst: Vec<(Pt, Pt)>,
     port: PortRange,
@@ -105,11 +107,29 @@ impl Entry {
     }
 }
 
+/// Numbers source sets by content, so that cells compare lists of numbers.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<Rc<IpSet>, u32>,
+}
+
+impl Interner {
+    fn intern(&mut self, set: IpSet) -> (u32, Rc<IpSet>) {
+        if let Some((key, &id)) = self.ids.get_key_value(&set) {
+            return (id, Rc::clone(key));
+        }
+        let id = self.ids.len() as u32;
+        let set = Rc::new(set);
+        self.ids.insert(Rc::clone(&set), id);
+        (id, set)
+    }
+}
+
 /// One policy's side of the comparison.
 struct Side<'c, 'p> {
     compiled: &'c Compiled<'p>,
     /// Per piece: its sources as a set, built on first use.
-    piece_src: Vec<Option<Rc<IpSet>>>,
+    piece_src: Vec<Option<(u32, Rc<IpSet>)>>,
     /// Every approved subnet route (they take destinations from exit nodes).
     routes: IpSet,
 }
@@ -142,25 +162,25 @@ impl<'c, 'p> Side<'c, 'p> {
         set
     }
 
-    fn src_of(&mut self, piece: usize) -> Rc<IpSet> {
-        if let Some(Some(set)) = self.piece_src.get(piece) {
-            return Rc::clone(set);
+    fn src_of(&mut self, piece: usize, interner: &mut Interner) -> (u32, Rc<IpSet>) {
+        if let Some(Some((id, set))) = self.piece_src.get(piece) {
+            return (*id, Rc::clone(set));
         }
-        let set = Rc::new(
-            self.compiled
-                .pieces
-                .get(piece)
-                .map(|p| p.src_set())
-                .unwrap_or_default(),
-        );
+        let set = self
+            .compiled
+            .pieces
+            .get(piece)
+            .map(|p| p.src_set())
+            .unwrap_or_default();
+        let (id, set) = interner.intern(set);
         if let Some(slot) = self.piece_src.get_mut(piece) {
-            *slot = Some(Rc::clone(&set));
+            *slot = Some((id, Rc::clone(&set)));
         }
-        set
+        (id, set)
     }
 
     /// The network entries node `index` receives.
-    fn entries(&mut self, index: usize, delivered: &IpSet) -> Vec<Entry> {
+    fn entries(&mut self, index: usize, delivered: &IpSet, interner: &mut Interner) -> Vec<Entry> {
         let mut out = Vec::new();
         let compiled = self.compiled;
         for (p, share) in compiled.delivered(index) {
@@ -169,12 +189,13 @@ impl<'c, 'p> Side<'c, 'p> {
                     let Some(piece) = compiled.pieces.get(p) else {
                         continue;
                     };
-                    let src = self.src_of(p);
+                    let (src_id, src) = self.src_of(p, interner);
                     for (addr, port) in dsts {
                         let dst = clip(addr, delivered);
                         if !dst.is_empty() {
                             out.push(Entry {
                                 src: Rc::clone(&src),
+                                src_id,
                                 protocols: piece.protocols.clone(),
                                 dst,
                                 port: *port,
@@ -187,7 +208,7 @@ impl<'c, 'p> Side<'c, 'p> {
                     if rule.cap.is_some() {
                         continue;
                     }
-                    let src = Rc::new(union_of(&rule.src));
+                    let (src_id, src) = interner.intern(union_of(&rule.src));
                     for (addr, port) in &rule.dsts {
                         let dst = clip(addr, delivered);
                         if dst.is_empty() {
@@ -196,6 +217,7 @@ impl<'c, 'p> Side<'c, 'p> {
                         for origin in &rule.origins {
                             out.push(Entry {
                                 src: Rc::clone(&src),
+                                src_id,
                                 protocols: rule.protocols.clone(),
                                 dst: dst.clone(),
                                 port: *port,
@@ -451,6 +473,83 @@ impl<'a> Labels<'a> {
     }
 }
 
+/// The source selectors of the rules responsible for a row, as address sets, so that rows
+/// name sources the way the policy does (`group:eng`, `tag:ci`, a host alias).
+struct SelectorSets<'c, 'p> {
+    compiled: &'c Compiled<'p>,
+    sets: HashMap<String, IpSet>,
+}
+
+impl<'c, 'p> SelectorSets<'c, 'p> {
+    fn new(compiled: &'c Compiled<'p>) -> Self {
+        SelectorSets {
+            compiled,
+            sets: HashMap::default(),
+        }
+    }
+
+    /// The source selectors of rule `origin` as written (`*` for the allow-all policy).
+    fn texts(&self, origin: &Origin) -> Vec<String> {
+        let policy = self.compiled.resolver.policy;
+        let list = match origin.section {
+            Section::Acls => policy
+                .acls
+                .as_ref()
+                .and_then(|l| l.items.get(origin.index))
+                .map(|r| &r.src),
+            Section::Grants => policy
+                .grants
+                .as_ref()
+                .and_then(|l| l.items.get(origin.index))
+                .map(|g| &g.src),
+        };
+        match list {
+            Some(list) => list
+                .items
+                .iter()
+                .map(|s| s.value.trim().to_owned())
+                .collect(),
+            None => vec!["*".to_owned()],
+        }
+    }
+
+    /// `src` split by the first source selector of the `causes` rules holding each part;
+    /// what none holds (not expected) by node identity.
+    fn split(
+        &mut self,
+        src: &IpSet,
+        causes: &[Origin],
+        labels: &Labels<'_>,
+    ) -> Vec<(String, IpSet)> {
+        let mut out: Vec<(String, IpSet)> = Vec::new();
+        let mut rest = src.clone();
+        for origin in causes {
+            for text in self.texts(origin) {
+                if rest.is_empty() {
+                    return out;
+                }
+                let resolver = &self.compiled.resolver;
+                let set = self.sets.entry(text.clone()).or_insert_with(|| {
+                    union_of(&resolver.source_addrs(&crate::selector::Selector::parse(&text)))
+                });
+                let part = rest.intersection(set);
+                if part.is_empty() {
+                    continue;
+                }
+                rest = rest.difference(set);
+                match out.iter_mut().find(|(label, _)| *label == text) {
+                    Some((_, existing)) => existing.insert_set(&part),
+                    None => out.push((text, part)),
+                }
+            }
+        }
+        if !rest.is_empty() {
+            out.extend(labels.split_sources(&rest));
+        }
+        out
+    }
+}
+
 /// The (added, removed) network rows between two policies on one tailnet.
 pub fn network_changes(old: &Policy, new: &Policy, tailnet: &Inventory) -> (Vec<Row>, Vec<Row>) {
     let old_compiled = Compiled::new(old, tailnet);
@@ -474,6 +573,8 @@ pub fn network_changes(old: &Policy, new: &Policy, tailnet: &Inventory) -> (Vec<
 fn cell_facts(old: &Compiled<'_>, new: &Compiled<'_>) -> Vec<Fact> {
     let nodes = &new.resolver.nodes;
     let labels = Labels::new(nodes, old, new);
+    let mut interner = Interner::default();
+    let mut unions: HashMap<Vec<u32>, Rc<IpSet>> = HashMap::default();
     let mut old_side = Side::new(old);
     let mut new_side = Side::new(new);
     let mut facts = Vec::new();
@@ -483,8 +584,8 @@ fn cell_facts(old: &Compiled<'_>, new: &Compiled<'_>) -> Vec<Fact> {
         };
         let old_to = old_side.delivered_to(old_node, &labels.node_set);
         let new_to = new_side.delivered_to(node, &labels.node_set);
-        let old_entries = old_side.entries(index, &old_to);
-        let new_entries = new_side.entries(index, &new_to);
+        let old_entries = old_side.entries(index, &old_to, &mut interner);
+        let new_entries = new_side.entries(index, &new_to, &mut interner);
         if same_entries(&old_entries, &new_entries) {
             continue;
         }
@@ -492,6 +593,7 @@ fn cell_facts(old: &Compiled<'_>, new: &Compiled<'_>) -> Vec<Fact> {
         node_cells(
             &old_entries,
             &new_entries,
+            &mut unions,
             &mut |added, proto, dst, port, parts| {
                 let dst = range_set(dst.0, dst.1);
                 let (dst_label, via) = labels.destination(node, &dst);
@@ -517,9 +619,15 @@ fn cell_facts(old: &Compiled<'_>, new: &Compiled<'_>) -> Vec<Fact> {
     let facts = merge(facts, Dim::Via);
     let facts = merge(facts, Dim::Protos);
     let facts = merge(facts, Dim::Dst);
+    let mut selectors = [SelectorSets::new(old), SelectorSets::new(new)];
     let mut labelled = Vec::with_capacity(facts.len());
     for fact in facts {
-        for (label, src) in labels.split_sources(&fact.src) {
+        let side = usize::from(fact.added);
+        let parts = match selectors.get_mut(side) {
+            Some(sets) => sets.split(&fact.src, &fact.cause, &labels),
+            None => Vec::new(),
+        };
+        for (label, src) in parts {
             labelled.push(Fact {
                 src_label: label,
                 src,
@@ -535,7 +643,12 @@ type CellSink<'s> = dyn FnMut(bool, u8, (Pt, Pt), PortRange, Vec<(IpSet, Vec<Ori
 
 /// Calls `sink` for every cell (protocol × elementary destination interval × elementary
 /// port interval) where one side admits sources the other does not.
-fn node_cells(old: &[Entry], new: &[Entry], sink: &mut CellSink<'_>) {
+fn node_cells(
+    old: &[Entry],
+    new: &[Entry],
+    unions: &mut HashMap<Vec<u32>, Rc<IpSet>>,
+    sink: &mut CellSink<'_>,
+) {
     let mut protos: BTreeSet<u8> = BTreeSet::new();
     for e in old.iter().chain(new) {
         protos.extend(e.protocols.as_deref().unwrap_or(&DEFAULT_PROTOCOLS));
@@ -577,7 +690,7 @@ fn node_cells(old: &[Entry], new: &[Entry], sink: &mut CellSink<'_>) {
             if o.is_empty() && n.is_empty() {
                 continue;
             }
-            port_cells(proto, (x, last), &o, &n, sink);
+            port_cells(proto, (x, last), &o, &n, unions, sink);
         }
     }
 }
@@ -587,6 +700,7 @@ fn port_cells(
     dst: (Pt, Pt),
     old: &[&(&Entry, PortRange)],
     new: &[&(&Entry, PortRange)],
+    unions: &mut HashMap<Vec<u32>, Rc<IpSet>>,
     sink: &mut CellSink<'_>,
 ) {
     let mut bounds: Vec<u32> = vec![0, 65536];
@@ -613,8 +727,18 @@ fn port_cells(
             .filter(|(_, p)| p.contains(first))
             .map(|(e, _)| *e)
             .collect();
-        let old_src = union_src(&o);
-        let new_src = union_src(&n);
+        let ids = |entries: &[&Entry]| {
+            let mut ids: Vec<u32> = entries.iter().map(|e| e.src_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let (old_ids, new_ids) = (ids(&o), ids(&n));
+        if old_ids == new_ids {
+            continue;
+        }
+        let old_src = union_src(old_ids, &o, unions);
+        let new_src = union_src(new_ids, &n, unions);
         let range = PortRange { first, last };
         let added = new_src.difference(&old_src);
         if !added.is_empty() {
@@ -627,16 +751,25 @@ fn port_cells(
     }
 }
 
-fn union_src(entries: &[&Entry]) -> IpSet {
+/// The union of the entries' sources (numbered `ids`), kept for the next cell with the same.
+fn union_src(
+    ids: Vec<u32>,
+    entries: &[&Entry],
+    unions: &mut HashMap<Vec<u32>, Rc<IpSet>>,
+) -> Rc<IpSet> {
+    if let Some(set) = unions.get(&ids) {
+        return Rc::clone(set);
+    }
     let mut set = IpSet::new();
-    let mut seen: Vec<*const IpSet> = Vec::new();
+    let mut seen: Vec<u32> = Vec::new();
     for e in entries {
-        let ptr = Rc::as_ptr(&e.src);
-        if !seen.contains(&ptr) {
-            seen.push(ptr);
+        if !seen.contains(&e.src_id) {
+            seen.push(e.src_id);
             set.insert_set(&e.src);
         }
     }
+    let set = Rc::new(set);
+    unions.insert(ids, Rc::clone(&set));
     set
 }
 
