@@ -145,7 +145,9 @@ pub fn symbolic_tailnet(old: &Policy, new: &Policy, extra: &[&str]) -> Inventory
 pub fn selector_addrs(policy: &Policy, tailnet: &Inventory, selector: &str) -> IpSet {
     let resolver = crate::resolve::Resolver::new(policy, tailnet);
     let selector = selector.trimmed();
-    let mut set = resolver.address_set(&crate::selector::Selector::parse(selector));
+    let parsed = crate::selector::Selector::parse(selector);
+    let mut set = crate::resolve::union_of(&resolver.source_addrs(&parsed));
+    set.insert_set(&resolver.address_set(&parsed));
     // A node name also counts.
     for node in resolver.nodes.iter().filter(|n| n.name == selector) {
         set.insert_set(&node.addrs.iter().copied().collect());
