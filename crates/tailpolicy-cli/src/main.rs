@@ -67,6 +67,28 @@ enum Command {
     /// Exits with 0, or 1 when a gate (`--fail-on`, `--no-new-access-for`) fails, and 2 when
     /// a side is invalid or cannot be read.
     Diff(DiffArgs),
+    /// Add `tests` entries that accept what SRC reaches today and deny the ports next to it,
+    /// so that any later change to its access fails the policy's tests (on Tailscale's
+    /// server too). Prints the policy, or rewrites it with `--write`; comments are kept.
+    ///
+    /// Exits with 0, or 2 when the policy is invalid or the tests cannot be added (the file
+    /// is then left untouched).
+    Pin(PinArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// The policy file (HuJSON).
+    #[arg(value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// The source to pin: a tag, user or group (`tag:depot-runner`).
+    #[arg(long, value_name = "SELECTOR")]
+    pub src: String,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Rewrite the policy file in place (atomically) instead of printing it.
+    #[arg(long)]
+    pub write: bool,
 }
 
 #[derive(Debug, Args)]
@@ -334,6 +356,7 @@ fn main() -> ExitCode {
         Command::Inventory(args) => commands::inventory::run(args, &mut stdout, &mut stderr),
         Command::VerifyNetmap(args) => commands::verify_netmap::run(args, &mut stdout, &mut stderr),
         Command::Diff(args) => commands::diff::run(args, &mut stdout, &mut stderr),
+        Command::Pin(args) => commands::pin::run(args, &mut stdout, &mut stderr),
     };
     let status = match result.and_then(|status| stdout.flush().map(|()| status)) {
         Ok(status) => status,

@@ -179,3 +179,57 @@ fn gates() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("widens access for `tag:depot-runner`"));
 }
+
+#[test]
+fn pin_writes_tests_that_pass_now_and_fail_when_access_widens() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("policy.hujson");
+    let original = std::fs::read_to_string(workspace_root().join(OLD)).unwrap();
+    std::fs::write(&copy, &original).unwrap();
+    let path = copy.to_str().unwrap();
+    let out = run(&[
+        "pin",
+        path,
+        "--src",
+        "tag:depot-runner",
+        "--inventory",
+        INVENTORY,
+        "--write",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let pinned = std::fs::read_to_string(&copy).unwrap();
+    // Every comment of the original is still there.
+    for line in original
+        .lines()
+        .filter(|l| l.trim_start().starts_with("//"))
+    {
+        assert!(pinned.contains(line.trim()), "lost comment {line}");
+    }
+    assert!(
+        pinned.contains(r#""accept": ["100.101.102.103:5432", "192.0.2.1:443"]"#),
+        "{pinned}"
+    );
+    assert!(pinned.contains(r#""100.101.102.103:5433""#), "{pinned}");
+    assert_eq!(run(&["check", path, "--inventory", INVENTORY]).code, 0);
+    // Widening the runner's database access now fails the pinned tests.
+    std::fs::write(
+        &copy,
+        pinned.replace(r#"["database:5432"]"#, r#"["database:5432,5433"]"#),
+    )
+    .unwrap();
+    let check = run(&["check", path, "--inventory", INVENTORY]);
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(check.stdout.contains("test(s) failed"), "{}", check.stdout);
+}
+
+#[test]
+fn pin_without_write_prints_and_leaves_the_file() {
+    let out = run(&["pin", OLD, "--src", "tag:depot-runner"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("Pinned by `tailpolicy pin --src tag:depot-runner`")
+    );
+    let unknown = run(&["pin", OLD, "--src", "tag:nope"]);
+    assert_eq!(unknown.code, 2);
+}

@@ -6,6 +6,7 @@ pub mod compile;
 pub mod diff;
 pub mod fmt;
 pub mod inventory;
+pub mod pin;
 pub mod policy;
 pub mod query;
 pub mod reach;

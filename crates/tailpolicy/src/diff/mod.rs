@@ -14,6 +14,7 @@
 
 mod network;
 mod owners;
+pub mod pin;
 
 use crate::addr::IpSet;
 use crate::compile::Origin;
