@@ -105,7 +105,11 @@ pub fn pin_tests(
 fn test_host(policy: &Policy, entry: &Reach, inventory: Option<&Inventory>) -> Option<String> {
     // Without an inventory, lines name host aliases and prefixes.
     if inventory.is_none() && entry.addr.is_none() {
-        if let Some(alias) = policy.hosts.iter().find(|h| h.name.value.trim() == entry.name) {
+        if let Some(alias) = policy
+            .hosts
+            .iter()
+            .find(|h| h.name.value.trim() == entry.name)
+        {
             let value = alias.value.value.trim();
             return value
                 .parse::<std::net::IpAddr>()
