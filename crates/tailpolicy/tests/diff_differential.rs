@@ -764,7 +764,7 @@ fn corpus_pairs_match_their_captured_filters() {
 /// destination identity, protocol and port.
 #[test]
 fn symbolic_rows_cover_random_inventories() {
-    let mut rng = Rng(0x5eed_0f_5e1f);
+    let mut rng = Rng(0x005e_ed0f_5e1f);
     let (mut pairs, mut checked) = (0, 0);
     for _ in 0..150 {
         let (old_rules, old) = valid(&mut rng, &mut |rng| {
