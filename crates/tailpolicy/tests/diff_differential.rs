@@ -234,7 +234,7 @@ fn check_pair(
         rows.iter()
             .filter_map(|r| match r {
                 Row::Network(n) => Some(NetworkRow::clone(n)),
-                Row::Owner(_) => None,
+                Row::Ssh(_) | Row::Owner(_) => None,
             })
             .collect()
     };
@@ -847,7 +847,7 @@ fn symbolic_rows_cover_random_inventories() {
                                         && s.protos.contains(&proto)
                                         && s.ports.iter().any(|p| p.contains(range.first))
                                 }
-                                Row::Owner(_) => false,
+                                Row::Ssh(_) | Row::Owner(_) => false,
                             });
                             assert!(
                                 found,

@@ -4,7 +4,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 use tailpolicy::compile::{Origin, Section};
-use tailpolicy::diff::{Diff, NetworkRow, OwnerRow, Row};
+use tailpolicy::compile::{SshOrigin, SshVerdict};
+use tailpolicy::diff::{Diff, NetworkRow, OwnerRow, Row, SshRow};
 use tailpolicy::proto::Protocol;
 use tailpolicy::{LineIndex, PositionEncoding, Span};
 
@@ -36,6 +37,19 @@ impl Sides<'_> {
             line,
             column,
         }
+    }
+
+    fn ssh_rule(&self, old: bool, origin: Option<SshOrigin>) -> Option<RuleRef> {
+        origin.map(|o| {
+            let (line, column) = self.position(old, o.span);
+            RuleRef {
+                section: "ssh",
+                index: o.index,
+                label: format!("ssh[{}]", o.index),
+                line,
+                column,
+            }
+        })
     }
 
     fn at(&self, old: bool, span: Option<Span>) -> Option<At> {
@@ -87,6 +101,19 @@ enum JsonRow {
         new_rules: Vec<RuleRef>,
         example: Example,
     },
+    Ssh {
+        src: String,
+        dst: String,
+        src_nodes: Vec<String>,
+        dst_nodes: Vec<String>,
+        login: String,
+        old: SshVerdict,
+        new: SshVerdict,
+        old_user: Option<String>,
+        new_user: Option<String>,
+        old_rule: Option<RuleRef>,
+        new_rule: Option<RuleRef>,
+    },
     Owner {
         section: &'static str,
         target: String,
@@ -122,6 +149,19 @@ fn json_row(sides: &Sides<'_>, row: &Row) -> JsonRow {
                 proto: r.example.proto,
                 port: r.example.port,
             },
+        },
+        Row::Ssh(r) => JsonRow::Ssh {
+            src: r.src.clone(),
+            dst: r.dst.clone(),
+            src_nodes: r.src_nodes.clone(),
+            dst_nodes: r.dst_nodes.clone(),
+            login: r.login.clone(),
+            old: r.old,
+            new: r.new,
+            old_user: r.old_user.clone(),
+            new_user: r.new_user.clone(),
+            old_rule: sides.ssh_rule(true, r.old_rule),
+            new_rule: sides.ssh_rule(false, r.new_rule),
         },
         Row::Owner(r) => JsonRow::Owner {
             section: r.section,
@@ -199,19 +239,20 @@ fn example(row: &NetworkRow) -> String {
     }
 }
 
-fn counts(rows: &[Row]) -> (usize, usize) {
+fn counts(rows: &[Row]) -> (usize, usize, usize) {
     let network = rows.iter().filter(|r| matches!(r, Row::Network(_))).count();
-    (network, rows.len() - network)
+    let ssh = rows.iter().filter(|r| matches!(r, Row::Ssh(_))).count();
+    (network, ssh, rows.len() - network - ssh)
 }
 
 fn summary(diff: &Diff) -> String {
     if diff.unchanged() {
         return "no change in access".to_owned();
     }
-    let (an, ao) = counts(&diff.added);
-    let (rn, ro) = counts(&diff.removed);
+    let (an, as_, ao) = counts(&diff.added);
+    let (rn, rs, ro) = counts(&diff.removed);
     let mut text = format!(
-        "{} added, {} removed (network {an} added, {rn} removed; ownership {ao} added, {ro} removed)",
+        "{} added, {} removed (network {an} added, {rn} removed; SSH {as_} added, {rs} removed; ownership {ao} added, {ro} removed)",
         diff.added.len(),
         diff.removed.len()
     );
@@ -270,11 +311,45 @@ pub fn write_human(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> io::
                     };
                     writeln!(out, "    {verb} {granting}{before}; e.g. {}", example(r))?;
                 }
+                Row::Ssh(r) => writeln!(out, "{sign} {}", ssh_text(sides, r))?,
                 Row::Owner(r) => writeln!(out, "{sign} {}", owner_text(r, added))?,
             }
         }
     }
     Ok(())
+}
+
+fn verdict(v: SshVerdict, user: Option<&String>) -> String {
+    match (v, user) {
+        (SshVerdict::Deny, _) => "deny".to_owned(),
+        (SshVerdict::Accept, Some(u)) => format!("accept (as `{u}`)"),
+        (SshVerdict::Check, Some(u)) => format!("check (as `{u}`)"),
+        (SshVerdict::Accept, None) => "accept".to_owned(),
+        (SshVerdict::Check, None) => "check".to_owned(),
+    }
+}
+
+fn ssh_text(sides: &Sides<'_>, row: &SshRow) -> String {
+    let login = if row.login == "*" {
+        "any other login".to_owned()
+    } else {
+        format!("`{}`", row.login)
+    };
+    let rule = |old: bool, o: Option<SshOrigin>| {
+        sides
+            .ssh_rule(old, o)
+            .map(|r| format!(" {} (line {})", r.label, r.line))
+            .unwrap_or_default()
+    };
+    format!(
+        "ssh `{}` -> `{}` as {login}: {}{} -> {}{}",
+        row.src,
+        row.dst,
+        verdict(row.old, row.old_user.as_ref()),
+        rule(true, row.old_rule),
+        verdict(row.new, row.new_user.as_ref()),
+        rule(false, row.new_rule)
+    )
 }
 
 fn owner_text(row: &OwnerRow, added: bool) -> String {
@@ -337,7 +412,7 @@ pub fn write_markdown(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> i
             .iter()
             .filter_map(|r| match r {
                 Row::Network(n) => Some(&**n),
-                Row::Owner(_) => None,
+                Row::Ssh(_) | Row::Owner(_) => None,
             })
             .collect();
         if network.is_empty() {
@@ -380,9 +455,34 @@ pub fn write_markdown(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> i
         .chain(diff.removed.iter().map(|r| (false, r)))
         .filter_map(|(added, r)| match r {
             Row::Owner(o) => Some((added, o)),
-            Row::Network(_) => None,
+            Row::Network(_) | Row::Ssh(_) => None,
         })
         .collect();
+    let ssh: Vec<(bool, &SshRow)> = diff
+        .added
+        .iter()
+        .map(|r| (true, r))
+        .chain(diff.removed.iter().map(|r| (false, r)))
+        .filter_map(|(added, r)| match r {
+            Row::Ssh(s) => Some((added, &**s)),
+            Row::Network(_) | Row::Owner(_) => None,
+        })
+        .collect();
+    if !ssh.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "#### SSH")?;
+        writeln!(out)?;
+        writeln!(out, "| change | what |")?;
+        writeln!(out, "| --- | --- |")?;
+        for (added, row) in ssh {
+            writeln!(
+                out,
+                "| {} | {} |",
+                if added { "added" } else { "removed" },
+                cell(&ssh_text(sides, row))
+            )?;
+        }
+    }
     if !owners.is_empty() {
         writeln!(out)?;
         writeln!(out, "#### Who can become what")?;

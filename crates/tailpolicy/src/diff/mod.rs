@@ -15,6 +15,7 @@
 mod network;
 mod owners;
 pub mod pin;
+mod ssh;
 
 use crate::addr::IpSet;
 use crate::compile::Origin;
@@ -49,7 +50,28 @@ impl Diff {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Row {
     Network(Box<NetworkRow>),
+    Ssh(Box<SshRow>),
     Owner(OwnerRow),
+}
+
+/// A change in who may open an SSH session to which node as which login (`login` `*`: any
+/// login the rules do not name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshRow {
+    /// The source and destination identities (tags, or the owner's login).
+    pub src: String,
+    pub dst: String,
+    pub src_nodes: Vec<String>,
+    pub dst_nodes: Vec<String>,
+    pub login: String,
+    pub old: crate::compile::SshVerdict,
+    pub new: crate::compile::SshVerdict,
+    /// The local user the login maps to.
+    pub old_user: Option<String>,
+    pub new_user: Option<String>,
+    /// The `ssh` rule that decided, on each side.
+    pub old_rule: Option<crate::compile::SshOrigin>,
+    pub new_rule: Option<crate::compile::SshOrigin>,
 }
 
 /// Flows one policy allows and the other denies: every combination of a source address in
@@ -114,7 +136,14 @@ pub fn diff(old: &Policy, new: &Policy, inventory: Option<&Inventory>) -> Diff {
 
 /// [`diff`] on a given tailnet (`symbolic`: it is [`symbolic_tailnet`]'s).
 pub fn diff_on(old: &Policy, new: &Policy, tailnet: &Inventory, symbolic: bool) -> Diff {
-    let (mut added, mut removed) = network_changes(old, new, tailnet);
+    let (old_compiled, new_compiled) = (
+        crate::compile::Compiled::new(old, tailnet),
+        crate::compile::Compiled::new(new, tailnet),
+    );
+    let (mut added, mut removed) = network_changes(&old_compiled, &new_compiled);
+    let (ssh_added, ssh_removed) = ssh::ssh_changes(&old_compiled, &new_compiled);
+    added.extend(ssh_added.into_iter().map(|r| Row::Ssh(Box::new(r))));
+    removed.extend(ssh_removed.into_iter().map(|r| Row::Ssh(Box::new(r))));
     let (owners_added, owners_removed) = owner_changes(old, new);
     added.extend(owners_added.into_iter().map(Row::Owner));
     removed.extend(owners_removed.into_iter().map(Row::Owner));
@@ -161,7 +190,7 @@ impl Diff {
     pub fn widens(&self, addrs: &IpSet) -> bool {
         self.added.iter().any(|row| match row {
             Row::Network(r) => r.src_ips.overlaps(addrs) || r.dst_ips.overlaps(addrs),
-            Row::Owner(_) => false,
+            Row::Ssh(_) | Row::Owner(_) => false,
         })
     }
 }
@@ -328,6 +357,35 @@ mod tests {
               "tagOwners": {"tag:b": [], "tag:a": []}}"#,
         );
         assert!(diff(&old, &new, None).unchanged());
+    }
+
+    #[test]
+    fn ssh_check_to_accept_and_a_new_login_are_added_rows() {
+        let (text, inventory) = depot();
+        let new_text = text
+            .replace(r#""action":      "check","#, r#""action":      "accept","#)
+            .replace(r#"["root", "ubuntu"]"#, r#"["root", "ubuntu", "postgres"]"#);
+        let (old, new) = (parse(&text), parse(&new_text));
+        let diff = diff(&old, &new, Some(&inventory));
+        assert!(diff.removed.is_empty(), "{:#?}", diff.removed);
+        let ssh: Vec<&SshRow> = diff
+            .added
+            .iter()
+            .filter_map(|r| match r {
+                Row::Ssh(s) => Some(&**s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ssh.len(), 9, "{ssh:#?}");
+        use crate::compile::SshVerdict::{Accept, Check, Deny};
+        for row in &ssh {
+            assert_eq!(row.src, "alice@example.com");
+            let expected = if row.login == "postgres" { Deny } else { Check };
+            assert_eq!((row.old, row.new), (expected, Accept), "{row:#?}");
+        }
+        // Back again: the same rows, removed.
+        let back = super::diff(&new, &old, Some(&inventory));
+        assert_eq!(back.removed.len(), 9);
     }
 
     #[test]

@@ -9,7 +9,6 @@ use super::{Example, NetworkRow, Row};
 use crate::addr::{IpRange, IpSet, format_net, internet};
 use crate::compile::{Compiled, Delivered, Origin, Section};
 use crate::fasthash::FastMap as HashMap;
-use crate::inventory::Inventory;
 use crate::model::Policy;
 use crate::ports::PortRange;
 use crate::proto::DEFAULT_PROTOCOLS;
@@ -551,11 +550,12 @@ impl<'c, 'p> SelectorSets<'c, 'p> {
 }
 
 /// The (added, removed) network rows between two policies on one tailnet.
-pub fn network_changes(old: &Policy, new: &Policy, tailnet: &Inventory) -> (Vec<Row>, Vec<Row>) {
-    let old_compiled = Compiled::new(old, tailnet);
-    let new_compiled = Compiled::new(new, tailnet);
-    let facts = cell_facts(&old_compiled, &new_compiled);
-    let rows = rows(facts, &old_compiled, &new_compiled);
+pub fn network_changes(
+    old_compiled: &Compiled<'_>,
+    new_compiled: &Compiled<'_>,
+) -> (Vec<Row>, Vec<Row>) {
+    let facts = cell_facts(old_compiled, new_compiled);
+    let rows = rows(facts, old_compiled, new_compiled);
     let (added, removed): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.0);
     (
         added
