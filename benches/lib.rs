@@ -98,3 +98,33 @@ pub(crate) fn grant_ip(rng: &mut Rng) -> Vec<String> {
     ip.dedup();
     ip
 }
+
+// ---------------------------------------------------------------------------------------
+// Policy versions for the `diff` benchmarks.
+
+/// `text` with a few rules edited: the ports of every `every`-th ACL line that has a `:443`
+/// or `:22` destination change (`:443` to `:8443`, `:22` to `:2222`). With a large `every`
+/// that is a few rules; with `every = 2` a large rewrite.
+pub fn edit_policy(text: &str, every: usize) -> String {
+    let mut seen = 0usize;
+    let mut out = String::with_capacity(text.len() + 1024);
+    for line in text.lines() {
+        let editable =
+            line.contains("\"action\"") && (line.contains(":443\"") || line.contains(":22\""));
+        if editable {
+            seen += 1;
+            if seen.is_multiple_of(every.max(1)) {
+                out.push_str(
+                    &line
+                        .replace(":443\"", ":8443\"")
+                        .replace(":22\"", ":2222\""),
+                );
+                out.push('\n');
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}

@@ -71,6 +71,73 @@ enum Command {
     ///
     /// Exits with 0 when both agree, 1 when they differ, 2 for invalid input.
     VerifyNetmap(VerifyNetmapArgs),
+    /// What access a policy change adds and removes, exactly: network flows per receiving
+    /// node, and who can apply tags, approve routes or get node attributes (docs/diff.md).
+    ///
+    /// Exits with 0, or 1 when a gate (`--fail-on`, `--no-new-access-for`) fails, and 2 when
+    /// a side is invalid or cannot be read.
+    Diff(DiffArgs),
+    /// Add `tests` entries that accept what SRC reaches today and deny the ports next to it,
+    /// so that any later change to its access fails the policy's tests (on Tailscale's
+    /// server too). Prints the policy, or rewrites it with `--write`; comments are kept.
+    ///
+    /// Exits with 0, or 2 when the policy is invalid or the tests cannot be added (the file
+    /// is then left untouched).
+    Pin(PinArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// The policy file (HuJSON).
+    #[arg(value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// The source to pin: a tag, user or group (`tag:depot-runner`).
+    #[arg(long, value_name = "SELECTOR")]
+    pub src: String,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Rewrite the policy file in place (atomically) instead of printing it.
+    #[arg(long)]
+    pub write: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old policy: a file, or `git:REF:PATH` (read with `git show`).
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The new policy file.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    /// Without an inventory, the identities and addresses the policies name stand for
+    /// hypothetical devices, so the answer holds for any tailnet.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+    /// Exit with 1 when access was added, removed, or either.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+    /// Exit with 1 when the change widens what SELECTOR can reach or who can reach it
+    /// (`tag:depot-runner`, a group, a host alias, a node name). Repeatable.
+    #[arg(long, value_name = "SELECTOR")]
+    pub no_new_access_for: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Human,
+    Json,
+    /// A pull-request comment: a summary line, then tables.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Added,
+    Removed,
+    Any,
 }
 
 /// Inventory files and assumed nodes, shared by the commands that take an inventory.
@@ -298,6 +365,8 @@ fn main() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(args, &mut stdout, &mut stderr),
         Command::Inventory(args) => commands::inventory::run(args, &mut stdout, &mut stderr),
         Command::VerifyNetmap(args) => commands::verify_netmap::run(args, &mut stdout, &mut stderr),
+        Command::Diff(args) => commands::diff::run(args, &mut stdout, &mut stderr),
+        Command::Pin(args) => commands::pin::run(args, &mut stdout, &mut stderr),
     };
     let status = match result.and_then(|status| stdout.flush().map(|()| status)) {
         Ok(status) => status,

@@ -283,6 +283,14 @@ impl<K: Hash + Eq, V> FastMap<K, V> {
         self.entries.get(i).map(|(_, v)| v)
     }
 
+    pub fn get_key_value<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<(&K, &V)>
+    where
+        K: Borrow<Q>,
+    {
+        let i = self.index_of(key)?;
+        self.entries.get(i).map(|(k, v)| (k, v))
+    }
+
     pub fn get_mut<Q: Hash + Eq + ?Sized>(&mut self, key: &Q) -> Option<&mut V>
     where
         K: Borrow<Q>,

@@ -44,6 +44,7 @@ pub mod api;
 pub mod codes;
 pub mod compile;
 pub mod diagnostic;
+pub mod diff;
 pub mod duration;
 mod fasthash;
 #[cfg(feature = "wasm")]

@@ -3,8 +3,10 @@
 
 pub mod check;
 pub mod compile;
+pub mod diff;
 pub mod fmt;
 pub mod inventory;
+pub mod pin;
 pub mod query;
 pub mod reach;
 pub mod test;

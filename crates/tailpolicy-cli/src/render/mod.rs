@@ -6,6 +6,7 @@
 //! Diagnostics carry byte spans; line and column come from the core's `LineIndex::span`,
 //! with columns counted in Unicode scalar values as terminals and rustc count them.
 
+pub mod diff;
 mod github;
 mod human;
 mod junit;

@@ -1,0 +1,503 @@
+//! `tailpolicy diff` output: JSON (docs/diff.md), human text and a Markdown PR comment.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use tailpolicy::compile::{Origin, Section};
+use tailpolicy::compile::{SshOrigin, SshVerdict};
+use tailpolicy::diff::{Diff, NetworkRow, OwnerRow, Row, SshRow};
+use tailpolicy::proto::Protocol;
+use tailpolicy::{LineIndex, PositionEncoding, Span};
+
+/// Both sides' names and line indexes, for rule references.
+pub struct Sides<'a> {
+    pub old_name: &'a str,
+    pub new_name: &'a str,
+    pub old: LineIndex<'a>,
+    pub new: LineIndex<'a>,
+}
+
+impl Sides<'_> {
+    fn position(&self, old: bool, span: Span) -> (u32, u32) {
+        let index = if old { &self.old } else { &self.new };
+        let p = index.position(span.start, PositionEncoding::Chars);
+        (p.line, p.column)
+    }
+
+    fn rule(&self, old: bool, origin: &Origin) -> RuleRef {
+        let (line, column) = self.position(old, origin.span);
+        let section = match origin.section {
+            Section::Acls => "acls",
+            Section::Grants => "grants",
+        };
+        RuleRef {
+            section,
+            index: origin.index,
+            label: format!("{section}[{}]", origin.index),
+            line,
+            column,
+        }
+    }
+
+    fn ssh_rule(&self, old: bool, origin: Option<SshOrigin>) -> Option<RuleRef> {
+        origin.map(|o| {
+            let (line, column) = self.position(old, o.span);
+            RuleRef {
+                section: "ssh",
+                index: o.index,
+                label: format!("ssh[{}]", o.index),
+                line,
+                column,
+            }
+        })
+    }
+
+    fn at(&self, old: bool, span: Option<Span>) -> Option<At> {
+        span.map(|span| {
+            let (line, column) = self.position(old, span);
+            At { line, column }
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct RuleRef {
+    section: &'static str,
+    index: usize,
+    label: String,
+    line: u32,
+    column: u32,
+}
+
+#[derive(Serialize)]
+struct At {
+    line: u32,
+    column: u32,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    old: &'a str,
+    new: &'a str,
+    unchanged: bool,
+    symbolic: bool,
+    added: Vec<JsonRow>,
+    removed: Vec<JsonRow>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum JsonRow {
+    Network {
+        src: Vec<String>,
+        dst: Vec<String>,
+        src_ips: Vec<String>,
+        dst_ips: Vec<String>,
+        protos: Vec<u8>,
+        ports: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        via: Vec<String>,
+        old_rules: Vec<RuleRef>,
+        new_rules: Vec<RuleRef>,
+        example: Example,
+    },
+    Ssh {
+        src: String,
+        dst: String,
+        src_nodes: Vec<String>,
+        dst_nodes: Vec<String>,
+        login: String,
+        old: SshVerdict,
+        new: SshVerdict,
+        old_user: Option<String>,
+        new_user: Option<String>,
+        old_rule: Option<RuleRef>,
+        new_rule: Option<RuleRef>,
+    },
+    Owner {
+        section: &'static str,
+        target: String,
+        who: Vec<String>,
+        old_at: Option<At>,
+        new_at: Option<At>,
+    },
+}
+
+#[derive(Serialize)]
+struct Example {
+    src_ip: String,
+    dst_ip: String,
+    proto: u8,
+    port: u16,
+}
+
+fn json_row(sides: &Sides<'_>, row: &Row) -> JsonRow {
+    match row {
+        Row::Network(r) => JsonRow::Network {
+            src: r.src.clone(),
+            dst: r.dst.clone(),
+            src_ips: r.src_ips.to_wire_strings(),
+            dst_ips: r.dst_ips.to_wire_strings(),
+            protos: r.protos.clone(),
+            ports: r.ports.iter().map(ToString::to_string).collect(),
+            via: r.via.clone(),
+            old_rules: r.old_rules.iter().map(|o| sides.rule(true, o)).collect(),
+            new_rules: r.new_rules.iter().map(|o| sides.rule(false, o)).collect(),
+            example: Example {
+                src_ip: r.example.src_ip.to_string(),
+                dst_ip: r.example.dst_ip.to_string(),
+                proto: r.example.proto,
+                port: r.example.port,
+            },
+        },
+        Row::Ssh(r) => JsonRow::Ssh {
+            src: r.src.clone(),
+            dst: r.dst.clone(),
+            src_nodes: r.src_nodes.clone(),
+            dst_nodes: r.dst_nodes.clone(),
+            login: r.login.clone(),
+            old: r.old,
+            new: r.new,
+            old_user: r.old_user.clone(),
+            new_user: r.new_user.clone(),
+            old_rule: sides.ssh_rule(true, r.old_rule),
+            new_rule: sides.ssh_rule(false, r.new_rule),
+        },
+        Row::Owner(r) => JsonRow::Owner {
+            section: r.section,
+            target: r.target.clone(),
+            who: r.who.clone(),
+            old_at: sides.at(true, r.old_span),
+            new_at: sides.at(false, r.new_span),
+        },
+    }
+}
+
+pub fn write_json(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> io::Result<()> {
+    let output = Output {
+        old: sides.old_name,
+        new: sides.new_name,
+        unchanged: diff.unchanged(),
+        symbolic: diff.symbolic,
+        added: diff.added.iter().map(|r| json_row(sides, r)).collect(),
+        removed: diff.removed.iter().map(|r| json_row(sides, r)).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &output)?;
+    writeln!(out)
+}
+
+fn protos(numbers: &[u8]) -> String {
+    // TCP, UDP, ICMP and ICMPv6 together are what a rule without a protocol allows.
+    if numbers == [1, 6, 17, 58] {
+        return "any".to_owned();
+    }
+    numbers
+        .iter()
+        .map(|&n| Protocol::from_number(n).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn ports(row: &NetworkRow) -> String {
+    row.ports
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// At most `max` items, then how many more.
+fn some(items: &[String], max: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(max).map(String::as_str).collect();
+    match items.len().checked_sub(max) {
+        Some(more) if more > 0 => format!("{} (+{more} more)", shown.join(", ")),
+        _ => shown.join(", "),
+    }
+}
+
+fn rules(sides: &Sides<'_>, old: bool, origins: &[Origin]) -> String {
+    if origins.is_empty() {
+        return "-".to_owned();
+    }
+    origins
+        .iter()
+        .map(|o| {
+            let r = sides.rule(old, o);
+            format!("{} (line {})", r.label, r.line)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn example(row: &NetworkRow) -> String {
+    let e = &row.example;
+    let proto = Protocol::from_number(e.proto);
+    if proto.supports_ports() {
+        format!("{} -> {} {proto}/{}", e.src_ip, e.dst_ip, e.port)
+    } else {
+        format!("{} -> {} {proto}", e.src_ip, e.dst_ip)
+    }
+}
+
+fn counts(rows: &[Row]) -> (usize, usize, usize) {
+    let network = rows.iter().filter(|r| matches!(r, Row::Network(_))).count();
+    let ssh = rows.iter().filter(|r| matches!(r, Row::Ssh(_))).count();
+    (network, ssh, rows.len() - network - ssh)
+}
+
+fn summary(diff: &Diff) -> String {
+    if diff.unchanged() {
+        return "no change in access".to_owned();
+    }
+    let (an, as_, ao) = counts(&diff.added);
+    let (rn, rs, ro) = counts(&diff.removed);
+    let mut text = format!(
+        "{} added, {} removed (network {an} added, {rn} removed; SSH {as_} added, {rs} removed; ownership {ao} added, {ro} removed)",
+        diff.added.len(),
+        diff.removed.len()
+    );
+    if diff.symbolic {
+        text.push_str("; no inventory: for any tailnet, by the identities the policies name");
+    }
+    text
+}
+
+pub fn write_human(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} -> {}: {}",
+        sides.old_name,
+        sides.new_name,
+        summary(diff)
+    )?;
+    for (sign, rows, added) in [("+", &diff.added, true), ("-", &diff.removed, false)] {
+        for row in rows {
+            match row {
+                Row::Network(r) => {
+                    let via = if r.via.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" via {}", r.via.join(", "))
+                    };
+                    writeln!(
+                        out,
+                        "{sign} {} -> {}{via}  {} {}",
+                        r.src.join(", "),
+                        r.dst.join(", "),
+                        protos(&r.protos),
+                        ports(r)
+                    )?;
+                    writeln!(
+                        out,
+                        "    from {}  to {}",
+                        some(&r.src_ips.to_wire_strings(), 4),
+                        some(&r.dst_ips.to_wire_strings(), 4)
+                    )?;
+                    let (granting, other, other_side) = if added {
+                        (rules(sides, false, &r.new_rules), &r.old_rules, true)
+                    } else {
+                        (rules(sides, true, &r.old_rules), &r.new_rules, false)
+                    };
+                    let before = if other.is_empty() {
+                        String::new()
+                    } else {
+                        let word = if added { "was" } else { "now" };
+                        format!("; {word} {}", rules(sides, other_side, other))
+                    };
+                    let verb = if added {
+                        "allowed by"
+                    } else {
+                        "was allowed by"
+                    };
+                    writeln!(out, "    {verb} {granting}{before}; e.g. {}", example(r))?;
+                }
+                Row::Ssh(r) => writeln!(out, "{sign} {}", ssh_text(sides, r))?,
+                Row::Owner(r) => writeln!(out, "{sign} {}", owner_text(r, added))?,
+            }
+        }
+    }
+    Ok(())
+}
+
+fn verdict(v: SshVerdict, user: Option<&String>) -> String {
+    match (v, user) {
+        (SshVerdict::Deny, _) => "deny".to_owned(),
+        (SshVerdict::Accept, Some(u)) => format!("accept (as `{u}`)"),
+        (SshVerdict::Check, Some(u)) => format!("check (as `{u}`)"),
+        (SshVerdict::Accept, None) => "accept".to_owned(),
+        (SshVerdict::Check, None) => "check".to_owned(),
+    }
+}
+
+fn ssh_text(sides: &Sides<'_>, row: &SshRow) -> String {
+    let login = if row.login == "*" {
+        "any other login".to_owned()
+    } else {
+        format!("`{}`", row.login)
+    };
+    let rule = |old: bool, o: Option<SshOrigin>| {
+        sides
+            .ssh_rule(old, o)
+            .map(|r| format!(" {} (line {})", r.label, r.line))
+            .unwrap_or_default()
+    };
+    format!(
+        "ssh `{}` -> `{}` as {login}: {}{} -> {}{}",
+        row.src,
+        row.dst,
+        verdict(row.old, row.old_user.as_ref()),
+        rule(true, row.old_rule),
+        verdict(row.new, row.new_user.as_ref()),
+        rule(false, row.new_rule)
+    )
+}
+
+fn owner_text(row: &OwnerRow, added: bool) -> String {
+    let who = row
+        .who
+        .iter()
+        .map(|w| format!("`{w}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let verb = if added { "now" } else { "no longer" };
+    match row.section {
+        "tagOwners" => format!("{who} can {verb} apply `{}` (tagOwners)", row.target)
+            .replace("can no longer", "can no longer"),
+        "groups" => format!(
+            "{who} {} `{}`",
+            if added { "joined" } else { "left" },
+            row.target
+        ),
+        "autoApprovers.routes" => {
+            format!("{who} {verb} auto-approve route `{}`", row.target)
+        }
+        "autoApprovers.exitNode" => format!("{who} {verb} auto-approve exit nodes"),
+        "autoApprovers.services" => {
+            format!("{who} {verb} auto-approve service `{}`", row.target)
+        }
+        _ => format!(
+            "{who} {} node attribute `{}`",
+            if added { "gained" } else { "lost" },
+            row.target
+        ),
+    }
+}
+
+/// A Markdown table cell: pipes escaped, newlines removed.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn code_list(items: &[String], max: usize) -> String {
+    let shown: Vec<String> = items.iter().take(max).map(|i| format!("`{i}`")).collect();
+    match items.len().checked_sub(max) {
+        Some(more) if more > 0 => format!("{} (+{more} more)", shown.join(", ")),
+        _ => shown.join(", "),
+    }
+}
+
+pub fn write_markdown(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "**tailpolicy diff** `{}` → `{}`: {}",
+        cell(sides.old_name),
+        cell(sides.new_name),
+        summary(diff)
+    )?;
+    for (title, rows, added) in [
+        ("Added network access", &diff.added, true),
+        ("Removed network access", &diff.removed, false),
+    ] {
+        let network: Vec<&NetworkRow> = rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Network(n) => Some(&**n),
+                Row::Ssh(_) | Row::Owner(_) => None,
+            })
+            .collect();
+        if network.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        writeln!(out, "#### {title}")?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "| source | destination | protocols | ports | rules (old → new) | example |"
+        )?;
+        writeln!(out, "| --- | --- | --- | --- | --- | --- |")?;
+        for r in network {
+            let via = if r.via.is_empty() {
+                String::new()
+            } else {
+                format!(" via {}", code_list(&r.via, 3))
+            };
+            writeln!(
+                out,
+                "| {} ({}) | {}{via} ({}) | {} | {} | {} → {} | `{}` |",
+                code_list(&r.src, 3),
+                cell(&some(&r.src_ips.to_wire_strings(), 3)),
+                code_list(&r.dst, 3),
+                cell(&some(&r.dst_ips.to_wire_strings(), 3)),
+                protos(&r.protos),
+                cell(&ports(r)),
+                cell(&rules(sides, true, &r.old_rules)),
+                cell(&rules(sides, false, &r.new_rules)),
+                example(r)
+            )?;
+        }
+        let _ = added;
+    }
+    let owners: Vec<(bool, &OwnerRow)> = diff
+        .added
+        .iter()
+        .map(|r| (true, r))
+        .chain(diff.removed.iter().map(|r| (false, r)))
+        .filter_map(|(added, r)| match r {
+            Row::Owner(o) => Some((added, o)),
+            Row::Network(_) | Row::Ssh(_) => None,
+        })
+        .collect();
+    let ssh: Vec<(bool, &SshRow)> = diff
+        .added
+        .iter()
+        .map(|r| (true, r))
+        .chain(diff.removed.iter().map(|r| (false, r)))
+        .filter_map(|(added, r)| match r {
+            Row::Ssh(s) => Some((added, &**s)),
+            Row::Network(_) | Row::Owner(_) => None,
+        })
+        .collect();
+    if !ssh.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "#### SSH")?;
+        writeln!(out)?;
+        writeln!(out, "| change | what |")?;
+        writeln!(out, "| --- | --- |")?;
+        for (added, row) in ssh {
+            writeln!(
+                out,
+                "| {} | {} |",
+                if added { "added" } else { "removed" },
+                cell(&ssh_text(sides, row))
+            )?;
+        }
+    }
+    if !owners.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "#### Who can become what")?;
+        writeln!(out)?;
+        writeln!(out, "| change | section | what |")?;
+        writeln!(out, "| --- | --- | --- |")?;
+        for (added, row) in owners {
+            writeln!(
+                out,
+                "| {} | `{}` | {} |",
+                if added { "added" } else { "removed" },
+                row.section,
+                cell(&owner_text(row, added))
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,868 @@
+//! `diff` against brute force.
+//!
+//! 1. Random pairs: seeded random small tailnets (users, tagged nodes, subnet routers, exit
+//!    nodes) and random policy pairs (one derived from the other by a few edits, or drawn
+//!    afresh). Every (receiving node, source address, destination address, protocol, port
+//!    class) of a grid is decided on each policy's compiled wire filters by the client's
+//!    rules (written here, not the engine's); the diff's rows must cover exactly the flows
+//!    whose verdict changed, in the right direction, and every row's `example` must be a
+//!    real change.
+//! 2. Corpus pairs: captures of the conformance corpus whose tailnets have the same shape
+//!    (node names, owners, tags, routes; addresses differ per capture) are diffed on the
+//!    first one's inventory, both directions, and checked the same way against what the
+//!    captured per-node filters imply (each capture's filters read at its own addresses).
+#![expect(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code: a panic fails the test"
+)]
+#![allow(clippy::print_stdout, reason = "the test reports its counts")]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde_json::{Value, json};
+use tailpolicy::addr::{IpSet, internet};
+use tailpolicy::compile::Compiled;
+use tailpolicy::diff::{NetworkRow, Row, diff};
+use tailpolicy::model::Policy;
+use tailpolicy::{CheckOptions, Inventory, parse_valid};
+
+// ---------------------------------------------------------------------------------------
+// The client's rules, on wire filters.
+
+struct WireRule {
+    src: IpSet,
+    protos: Vec<u8>,
+    dsts: Vec<(IpSet, u16, u16)>,
+}
+
+fn wire_rules(rules: &[Value]) -> Vec<WireRule> {
+    rules
+        .iter()
+        .filter(|r| r.get("DstPorts").is_some_and(|d| d.is_array()))
+        .map(|r| WireRule {
+            src: IpSet::parse_tailscale_list(
+                r["SrcIPs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap()),
+            )
+            .unwrap(),
+            protos: match r.get("IPProto").and_then(Value::as_array) {
+                Some(list) if !list.is_empty() => {
+                    list.iter().map(|p| p.as_u64().unwrap() as u8).collect()
+                }
+                _ => vec![6, 17, 1, 58],
+            },
+            dsts: r["DstPorts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        IpSet::parse_tailscale(d["IP"].as_str().unwrap()).unwrap(),
+                        d["Ports"]["First"].as_u64().unwrap() as u16,
+                        d["Ports"]["Last"].as_u64().unwrap() as u16,
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn allows(rules: &[WireRule], src: IpAddr, dst: IpAddr, proto: u8, port: u16) -> bool {
+    rules.iter().any(|r| {
+        if !r.src.contains(src) {
+            return false;
+        }
+        if proto == 1 || proto == 58 {
+            return r.dsts.iter().any(|(set, _, _)| set.contains(dst));
+        }
+        r.protos.contains(&proto)
+            && r.dsts.iter().any(|(set, first, last)| {
+                set.contains(dst)
+                    && if matches!(proto, 6 | 17 | 132) {
+                        *first <= port && port <= *last
+                    } else {
+                        *first == 0 && *last == u16::MAX
+                    }
+            })
+    })
+}
+
+/// One policy on one tailnet: per node name, its filter, and who receives an address.
+struct World {
+    filters: BTreeMap<String, Vec<WireRule>>,
+    /// Per node name: own addresses, approved subnet routes, exit node.
+    nodes: Vec<(String, Vec<IpAddr>, IpSet, bool)>,
+}
+
+impl World {
+    fn new(
+        policy: &Policy,
+        inventory: &Inventory,
+        filters: BTreeMap<String, Vec<WireRule>>,
+    ) -> Self {
+        let compiled = Compiled::new(policy, inventory);
+        let nodes = compiled
+            .resolver
+            .nodes
+            .iter()
+            .map(|n| {
+                let mut routes = IpSet::new();
+                for r in &n.subnet_routes {
+                    routes.insert_net(r);
+                }
+                (n.name.clone(), n.addrs.clone(), routes, n.exit_node)
+            })
+            .collect();
+        World { filters, nodes }
+    }
+
+    fn compiled(policy: &Policy, inventory: &Inventory) -> Self {
+        let filters = tailpolicy::compile(policy, inventory)
+            .into_iter()
+            .map(|(name, out)| {
+                let value = serde_json::to_value(&out.filter).unwrap();
+                (name, wire_rules(value.as_array().unwrap()))
+            })
+            .collect();
+        World::new(policy, inventory, filters)
+    }
+
+    /// `query::receivers`: the node with the address, else routers with a route holding it,
+    /// else exit nodes for internet addresses.
+    fn receivers(&self, dst: IpAddr) -> Vec<&str> {
+        if let Some((name, ..)) = self.nodes.iter().find(|n| n.1.contains(&dst)) {
+            return vec![name];
+        }
+        let routers: Vec<&str> = self
+            .nodes
+            .iter()
+            .filter(|n| n.2.contains(dst))
+            .map(|n| n.0.as_str())
+            .collect();
+        if !routers.is_empty() || !internet().contains(dst) {
+            return routers;
+        }
+        self.nodes
+            .iter()
+            .filter(|n| n.3)
+            .map(|n| n.0.as_str())
+            .collect()
+    }
+
+    /// The receiver's rules whose sources hold `src` and whose destinations hold `dst`
+    /// (`None` when the receiver does not get packets for `dst`).
+    fn relevant(&self, receiver: &str, src: IpAddr, dst: IpAddr) -> Option<Vec<WireRule>> {
+        if !self.receivers(dst).contains(&receiver) {
+            return None;
+        }
+        let rules = self.filters.get(receiver)?;
+        Some(
+            rules
+                .iter()
+                .filter(|r| {
+                    r.src.contains(src) && r.dsts.iter().any(|(set, _, _)| set.contains(dst))
+                })
+                .map(|r| WireRule {
+                    src: r.src.clone(),
+                    protos: r.protos.clone(),
+                    dsts: r.dsts.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    fn verdict(&self, receiver: &str, src: IpAddr, dst: IpAddr, proto: u8, port: u16) -> bool {
+        self.receivers(dst).contains(&receiver)
+            && self
+                .filters
+                .get(receiver)
+                .is_some_and(|rules| allows(rules, src, dst, proto, port))
+    }
+}
+
+/// Does `row` hold the flow at `receiver` (`full`: also its protocol and port)?
+fn covers(row: &NetworkRow, receiver: &str, owner: Option<&str>, flow: Flow, full: bool) -> bool {
+    let (src, dst, proto, port) = flow;
+    row.src_ips.contains(src)
+        && row.dst_ips.contains(dst)
+        && (!full || (row.protos.contains(&proto) && row.ports.iter().any(|r| r.contains(port))))
+        && if row.via.is_empty() {
+            owner == Some(receiver)
+        } else {
+            row.via.iter().any(|v| v == receiver)
+        }
+}
+
+type Flow = (IpAddr, IpAddr, u8, u16);
+
+const PROTOS: [u8; 6] = [6, 17, 1, 58, 47, 132];
+const PORTS: [u16; 14] = [
+    0, 21, 22, 23, 53, 80, 85, 91, 443, 444, 5000, 8000, 8101, 65535,
+];
+
+#[derive(Default, Debug)]
+struct Counts {
+    pairs: usize,
+    flows: usize,
+    changed: usize,
+    rows: usize,
+}
+
+/// Checks one diff against the two worlds; `old_addr` / `new_addr` map an address of the
+/// diff's tailnet to the same endpoint in each world (corpus captures differ in addresses).
+#[allow(clippy::too_many_arguments, reason = "test helper")]
+fn check_pair(
+    label: &str,
+    rows: (&[Row], &[Row]),
+    old: &World,
+    new: &World,
+    base: &World,
+    srcs: &[IpAddr],
+    dsts: &[IpAddr],
+    old_addr: &dyn Fn(IpAddr) -> IpAddr,
+    new_addr: &dyn Fn(IpAddr) -> IpAddr,
+    counts: &mut Counts,
+) {
+    let network = |rows: &[Row]| -> Vec<NetworkRow> {
+        rows.iter()
+            .filter_map(|r| match r {
+                Row::Network(n) => Some(NetworkRow::clone(n)),
+                Row::Ssh(_) | Row::Owner(_) => None,
+            })
+            .collect()
+    };
+    let (added, removed) = (network(rows.0), network(rows.1));
+    counts.rows += added.len() + removed.len();
+    let owner_of = |d: IpAddr| {
+        base.nodes
+            .iter()
+            .find(|n| n.1.contains(&d))
+            .map(|n| n.0.as_str())
+    };
+    let mut receivers: Vec<&str> = Vec::new();
+    for &dst in dsts {
+        receivers.clear();
+        receivers.extend(old.receivers(old_addr(dst)));
+        receivers.extend(new.receivers(new_addr(dst)));
+        receivers.sort_unstable();
+        receivers.dedup();
+        for &receiver in &receivers {
+            for &src in srcs {
+                // The rules and rows that concern this source, destination and receiver.
+                let (os, od) = (old_addr(src), old_addr(dst));
+                let (ns, nd) = (new_addr(src), new_addr(dst));
+                let old_rules = old.relevant(receiver, os, od);
+                let new_rules = new.relevant(receiver, ns, nd);
+                let owner = owner_of(dst);
+                let near = |rows: &[NetworkRow]| -> Vec<NetworkRow> {
+                    rows.iter()
+                        .filter(|r| covers(r, receiver, owner, (src, dst, 6, 0), false))
+                        .cloned()
+                        .collect()
+                };
+                let (near_added, near_removed) = (near(&added), near(&removed));
+                for proto in PROTOS {
+                    let ports: &[u16] = if matches!(proto, 6 | 17 | 132) {
+                        &PORTS
+                    } else {
+                        &[0]
+                    };
+                    for &port in ports {
+                        counts.flows += 1;
+                        let was = old_rules
+                            .as_ref()
+                            .is_some_and(|r| allows(r, os, od, proto, port));
+                        let is = new_rules
+                            .as_ref()
+                            .is_some_and(|r| allows(r, ns, nd, proto, port));
+                        let flow = (src, dst, proto, port);
+                        let in_added = near_added
+                            .iter()
+                            .any(|r| covers(r, receiver, owner, flow, true));
+                        let in_removed = near_removed
+                            .iter()
+                            .any(|r| covers(r, receiver, owner, flow, true));
+                        if was != is {
+                            counts.changed += 1;
+                        }
+                        assert_eq!(
+                            (in_added, in_removed),
+                            (!was && is, was && !is),
+                            "{label}: flow {flow:?} at {receiver}: old {was}, new {is}\nadded {added:#?}\nremoved {removed:#?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for (rows, direction) in [(&added, true), (&removed, false)] {
+        for row in rows {
+            let e = row.example;
+            let receiver = row
+                .via
+                .first()
+                .map(String::as_str)
+                .or_else(|| owner_of(e.dst_ip))
+                .unwrap();
+            let was = old.verdict(
+                receiver,
+                old_addr(e.src_ip),
+                old_addr(e.dst_ip),
+                e.proto,
+                e.port,
+            );
+            let is = new.verdict(
+                receiver,
+                new_addr(e.src_ip),
+                new_addr(e.dst_ip),
+                e.proto,
+                e.port,
+            );
+            assert_eq!(
+                (was, is),
+                (!direction, direction),
+                "{label}: example {e:?} of {row:#?}"
+            );
+        }
+    }
+    counts.pairs += 1;
+}
+
+// ---------------------------------------------------------------------------------------
+// Random pairs.
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // SplitMix64.
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+const USERS: [&str; 3] = ["alice@example.com", "bob@example.com", "carol@example.com"];
+const TAGS: [&str; 4] = ["tag:a", "tag:b", "tag:c", "tag:r"];
+const SOURCES: [&str; 12] = [
+    "*",
+    "alice@example.com",
+    "bob@example.com",
+    "group:eng",
+    "tag:a",
+    "tag:b",
+    "tag:r",
+    "autogroup:member",
+    "autogroup:tagged",
+    "vip",
+    "10.1.0.0/24",
+    "100.64.0.0/29",
+];
+const DESTS: [&str; 12] = [
+    "*",
+    "alice@example.com",
+    "group:eng",
+    "tag:a",
+    "tag:b",
+    "tag:c",
+    "vip",
+    "lab",
+    "pub",
+    "10.0.0.0/8",
+    "autogroup:internet",
+    "100.64.0.4",
+];
+const PORT_SPECS: [&str; 7] = ["*", "22", "443", "80-90", "22,443", "53,8000-8100", "5000"];
+const ACL_PROTOS: [Option<&str>; 6] = [
+    None,
+    None,
+    Some("tcp"),
+    Some("udp"),
+    Some("icmp"),
+    Some("gre"),
+];
+const GRANT_IPS: [&str; 8] = [
+    "*",
+    "443",
+    "tcp:22",
+    "udp:53",
+    "icmp:*",
+    "tcp:80-90",
+    "22,8000-8100",
+    "sctp:5000",
+];
+
+fn random_inventory(rng: &mut Rng) -> Inventory {
+    let count = 2 + rng.below(7);
+    let mut nodes = Vec::new();
+    for i in 0..count {
+        let mut node = json!({
+            "name": format!("n{i}"),
+            "ipv4": format!("100.64.0.{}", i + 1),
+            "ipv6": format!("fd7a:115c:a1e0::{}", i + 1),
+        });
+        if rng.chance(45) {
+            node["user"] = json!(rng.pick(&USERS).split('@').next().unwrap());
+        } else {
+            let mut tags = vec![*rng.pick(&TAGS)];
+            if rng.chance(25) {
+                tags.push(*rng.pick(&TAGS));
+            }
+            tags.sort_unstable();
+            tags.dedup();
+            node["tags"] = json!(tags);
+        }
+        if rng.chance(30) {
+            let route = format!("10.{}.0.0/16", rng.below(3));
+            node["routable_ips"] = json!([route]);
+            if rng.chance(80) {
+                node["approved_routes"] = json!([route]);
+            }
+        } else if rng.chance(15) {
+            node["routable_ips"] = json!(["0.0.0.0/0", "::/0"]);
+            node["approved_routes"] = json!(["0.0.0.0/0", "::/0"]);
+        }
+        nodes.push(node);
+    }
+    let users: Vec<Value> = USERS
+        .iter()
+        .enumerate()
+        .map(|(i, u)| json!({"id": i + 1, "name": u.split('@').next().unwrap(), "email": u}))
+        .collect();
+    Inventory::parse(&json!({"users": users, "nodes": nodes}).to_string()).unwrap()
+}
+
+fn random_rule(rng: &mut Rng) -> String {
+    let mut srcs: Vec<&str> = (0..1 + rng.below(2)).map(|_| *rng.pick(&SOURCES)).collect();
+    srcs.dedup();
+    if rng.chance(60) {
+        let proto = *rng.pick(&ACL_PROTOS);
+        let ports_ok = proto.is_none_or(|p| p == "tcp" || p == "udp");
+        let mut dsts = Vec::new();
+        for _ in 0..1 + rng.below(2) {
+            let port = if ports_ok {
+                *rng.pick(&PORT_SPECS)
+            } else {
+                "*"
+            };
+            dsts.push(format!("{}:{port}", rng.pick(&DESTS)));
+        }
+        if rng.chance(8)
+            && srcs.iter().all(|s| {
+                !s.starts_with("tag:") && *s != "autogroup:tagged" && *s != "*" && !s.contains('.')
+                    || s.contains('@')
+            })
+        {
+            dsts.push("autogroup:self:*".to_owned());
+        }
+        let mut rule = json!({"action": "accept", "src": srcs, "dst": dsts});
+        if let Some(p) = proto {
+            rule["proto"] = json!(p);
+        }
+        format!("A{rule}")
+    } else {
+        let dsts: Vec<&str> = (0..1 + rng.below(2)).map(|_| *rng.pick(&DESTS)).collect();
+        let ips: Vec<&str> = (0..1 + rng.below(2))
+            .map(|_| *rng.pick(&GRANT_IPS))
+            .collect();
+        format!("G{}", json!({"src": srcs, "dst": dsts, "ip": ips}))
+    }
+}
+
+fn policy_text(rules: &[String]) -> String {
+    let acls: Vec<&str> = rules.iter().filter_map(|r| r.strip_prefix('A')).collect();
+    let grants: Vec<&str> = rules.iter().filter_map(|r| r.strip_prefix('G')).collect();
+    format!(
+        r#"{{
+  "groups": {{"group:eng": ["alice@example.com", "bob@example.com"]}},
+  "hosts": {{"vip": "100.64.0.2", "lab": "10.1.0.0/24", "pub": "198.51.100.0/24"}},
+  "tagOwners": {{"tag:a": [], "tag:b": [], "tag:c": [], "tag:r": []}},
+  "acls": [{}],
+  "grants": [{}],
+}}"#,
+        acls.join(",\n"),
+        grants.join(",\n")
+    )
+}
+
+fn mutate(rng: &mut Rng, rules: &[String]) -> Vec<String> {
+    if rng.chance(15) {
+        return (0..1 + rng.below(5)).map(|_| random_rule(rng)).collect();
+    }
+    let mut out = rules.to_vec();
+    for _ in 0..1 + rng.below(3) {
+        match rng.below(4) {
+            0 if !out.is_empty() => {
+                let i = rng.below(out.len());
+                out.remove(i);
+            }
+            1 if !out.is_empty() => {
+                let i = rng.below(out.len());
+                out[i] = random_rule(rng);
+            }
+            2 if out.len() > 1 => {
+                let (i, j) = (rng.below(out.len()), rng.below(out.len()));
+                out.swap(i, j);
+            }
+            _ => {
+                let at = rng.below(out.len() + 1);
+                out.insert(at, random_rule(rng));
+            }
+        }
+    }
+    out
+}
+
+fn valid(rng: &mut Rng, make: &mut dyn FnMut(&mut Rng) -> Vec<String>) -> (Vec<String>, Policy) {
+    loop {
+        let rules = make(rng);
+        if let Ok(policy) = parse_valid(&policy_text(&rules), &CheckOptions::default()) {
+            return (rules, policy);
+        }
+    }
+}
+
+#[test]
+fn random_pairs_match_brute_force() {
+    let pairs: usize = std::env::var("DIFF_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600);
+    let mut rng = Rng(0x7a11_9011c7);
+    let mut counts = Counts::default();
+    let mut unchanged = 0;
+    for case in 0..pairs {
+        let inventory = random_inventory(&mut rng);
+        let (old_rules, old) = valid(&mut rng, &mut |rng| {
+            (0..1 + rng.below(5)).map(|_| random_rule(rng)).collect()
+        });
+        let (_, new) = valid(&mut rng, &mut |rng| mutate(rng, &old_rules));
+        let result = diff(&old, &new, Some(&inventory));
+        if result.unchanged() {
+            unchanged += 1;
+        }
+        let (old_world, new_world) = (
+            World::compiled(&old, &inventory),
+            World::compiled(&new, &inventory),
+        );
+        let mut srcs: Vec<IpAddr> = inventory.nodes.iter().flat_map(|n| n.addrs()).collect();
+        srcs.extend(["10.1.0.9", "198.51.100.7", "8.8.8.8"].map(|a| a.parse::<IpAddr>().unwrap()));
+        let mut dsts: Vec<IpAddr> = inventory.nodes.iter().flat_map(|n| n.addrs()).collect();
+        dsts.extend(
+            [
+                "10.0.0.5",
+                "10.1.0.9",
+                "10.1.200.1",
+                "10.2.3.4",
+                "10.9.0.1",
+                "198.51.100.7",
+                "8.8.8.8",
+                "2606:4700::1",
+            ]
+            .map(|a| a.parse::<IpAddr>().unwrap()),
+        );
+        check_pair(
+            &format!(
+                "case {case}:\n{}\n---\n{}",
+                policy_text(&old_rules),
+                "(new)"
+            ),
+            (&result.added, &result.removed),
+            &old_world,
+            &new_world,
+            &old_world,
+            &srcs,
+            &dsts,
+            &|a| a,
+            &|a| a,
+            &mut counts,
+        );
+    }
+    println!(
+        "random pairs: {} pairs ({unchanged} unchanged), {} flows checked, {} changed, {} rows",
+        counts.pairs, counts.flows, counts.changed, counts.rows
+    );
+    assert!(counts.pairs >= 500 || pairs < 500);
+    assert!(counts.changed > 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Corpus pairs.
+
+#[test]
+fn corpus_pairs_match_their_captured_filters() {
+    let Some(cases) = common::load_cases("saas") else {
+        return;
+    };
+    let limit: usize = std::env::var("DIFF_CORPUS_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600);
+    // Captures by tailnet shape.
+    let mut shapes: BTreeMap<String, Vec<&common::Case>> = BTreeMap::new();
+    for case in &cases {
+        if !matches!(case.category.as_str(), "acl" | "grant" | "routes")
+            || case.expect.get("filter").is_none()
+            || case.expect.get("valid").and_then(Value::as_bool) == Some(false)
+        {
+            continue;
+        }
+        let shape: Vec<Value> = case
+            .nodes
+            .iter()
+            .map(|n| {
+                json!([
+                    n["name"],
+                    n["tags"],
+                    n["user"],
+                    n["routable_ips"],
+                    n["approved_routes"]
+                ])
+            })
+            .collect();
+        let key = json!([case.users, shape, case.tailnet]).to_string();
+        shapes.entry(key).or_default().push(case);
+    }
+    let mut counts = Counts::default();
+    let mut groups = 0;
+    let shared = shapes.values().filter(|g| g.len() > 1).count().max(1);
+    for group in shapes.values().filter(|g| g.len() > 1) {
+        groups += 1;
+        // Neighbours in the group, then further apart; each pair both ways.
+        let per_group = (limit / 2).div_ceil(shared);
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        for step in 1..group.len() {
+            for i in 0..group.len() {
+                if pairs.len() >= per_group {
+                    break;
+                }
+                pairs.push((i, (i + step) % group.len()));
+            }
+        }
+        for (i, j) in pairs {
+            let (a, b) = (group[i], group[j]);
+            let inventory = a.inventory();
+            let (Ok(old), Ok(new)) = (
+                parse_valid(&a.policy, &CheckOptions::default()),
+                parse_valid(&b.policy, &CheckOptions::default()),
+            ) else {
+                continue;
+            };
+            let captured = |case: &common::Case| -> BTreeMap<String, Vec<WireRule>> {
+                case.expect["filter"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(name, rules)| {
+                        let rules = rules.as_array().cloned().unwrap_or_default();
+                        (name.clone(), wire_rules(&rules))
+                    })
+                    .collect()
+            };
+            let b_inventory = b.inventory();
+            let old_world = World::new(&old, &inventory, captured(a));
+            let new_world = World::new(&new, &b_inventory, captured(b));
+            // The same endpoint in b's tailnet: node addresses by node name.
+            let by_name: BTreeMap<IpAddr, IpAddr> = inventory
+                .nodes
+                .iter()
+                .filter_map(|n| {
+                    let other = b_inventory.nodes.iter().find(|m| m.name == n.name)?;
+                    Some(n.addrs().zip(other.addrs()).collect::<Vec<_>>())
+                })
+                .flatten()
+                .collect();
+            let to_b = |addr: IpAddr| by_name.get(&addr).copied().unwrap_or(addr);
+            let mut srcs: Vec<IpAddr> = inventory.nodes.iter().flat_map(|n| n.addrs()).collect();
+            srcs.extend(
+                ["10.33.0.9", "192.168.1.7", "8.8.8.8"].map(|a| a.parse::<IpAddr>().unwrap()),
+            );
+            let mut dsts = srcs.clone();
+            for node in &inventory.nodes {
+                for route in &node.routable_ips {
+                    if route.prefix_len() > 0 {
+                        dsts.push(route.network());
+                        dsts.push(route.broadcast());
+                    }
+                }
+            }
+            dsts.push("2606:4700::1".parse().unwrap());
+            for (label, (o, n), (ow, nw), (oa, na)) in [
+                (
+                    "forward",
+                    (&old, &new),
+                    (&old_world, &new_world),
+                    (false, true),
+                ),
+                (
+                    "backward",
+                    (&new, &old),
+                    (&new_world, &old_world),
+                    (true, false),
+                ),
+            ] {
+                let result = diff(o, n, Some(&inventory));
+                let map = |to_other: bool| -> Box<dyn Fn(IpAddr) -> IpAddr + '_> {
+                    if to_other {
+                        Box::new(to_b)
+                    } else {
+                        Box::new(|a| a)
+                    }
+                };
+                let (old_addr, new_addr) = (map(oa), map(na));
+                check_pair(
+                    &format!("{} -> {} ({label})", a.name, b.name),
+                    (&result.added, &result.removed),
+                    ow,
+                    nw,
+                    &old_world,
+                    &srcs,
+                    &dsts,
+                    &*old_addr,
+                    &*new_addr,
+                    &mut counts,
+                );
+            }
+        }
+    }
+    println!(
+        "corpus pairs: {} diffs ({} pairs both ways) in {groups} tailnet shapes, {} flows checked, {} changed, {} rows",
+        counts.pairs,
+        counts.pairs / 2,
+        counts.flows,
+        counts.changed,
+        counts.rows
+    );
+    assert!(counts.pairs > 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Symbolic diffs (no inventory) against random inventories.
+
+/// Without an inventory, every identity the policies name stands for a hypothetical device.
+/// On a random tailnet whose devices have those identities (one tag, or a user the
+/// hypothetical tailnet has; addresses no rule names), every concrete changed flow between
+/// devices must show in the symbolic diff as a row with the same source selector, the same
+/// destination identity, protocol and port.
+#[test]
+fn symbolic_rows_cover_random_inventories() {
+    let mut rng = Rng(0x005e_ed0f_5e1f);
+    let (mut pairs, mut checked) = (0, 0);
+    for _ in 0..150 {
+        let (old_rules, old) = valid(&mut rng, &mut |rng| {
+            (0..1 + rng.below(5)).map(|_| random_rule(rng)).collect()
+        });
+        let (_, new) = valid(&mut rng, &mut |rng| mutate(rng, &old_rules));
+        let symbolic = diff(&old, &new, None);
+        let tailnet = tailpolicy::diff::symbolic_tailnet(&old, &new, &[]);
+        let tags: Vec<String> = tailnet
+            .nodes
+            .iter()
+            .filter(|n| n.tags.len() == 1)
+            .flat_map(|n| n.tags.clone())
+            .collect();
+        let users: Vec<&str> = USERS
+            .iter()
+            .copied()
+            .filter(|u| {
+                tailnet
+                    .nodes
+                    .iter()
+                    .any(|n| n.tags.is_empty() && n.user.as_deref() == Some(*u))
+            })
+            .collect();
+        for _ in 0..3 {
+            let mut nodes = Vec::new();
+            for i in 0..2 + rng.below(6) {
+                // Far from every address the generator's rules name.
+                let mut node = json!({
+                    "name": format!("d{i}"),
+                    "ipv4": format!("100.100.{}.{}", rng.below(200), 1 + rng.below(200)),
+                });
+                if !users.is_empty() && (tags.is_empty() || rng.chance(40)) {
+                    node["user"] = json!(rng.pick(&users).split('@').next().unwrap());
+                } else if !tags.is_empty() {
+                    node["tags"] = json!([rng.pick(&tags)]);
+                } else {
+                    continue;
+                }
+                nodes.push(node);
+            }
+            let user_list: Vec<Value> = USERS
+                .iter()
+                .enumerate()
+                .map(
+                    |(i, u)| json!({"id": i + 1, "name": u.split('@').next().unwrap(), "email": u}),
+                )
+                .collect();
+            let Ok(inventory) =
+                Inventory::parse(&json!({"users": user_list, "nodes": nodes}).to_string())
+            else {
+                continue;
+            };
+            let concrete = diff(&old, &new, Some(&inventory));
+            for (rows, symbolic_rows) in [
+                (&concrete.added, &symbolic.added),
+                (&concrete.removed, &symbolic.removed),
+            ] {
+                for row in rows {
+                    let Row::Network(row) = row else { continue };
+                    // Identities only: sources the policies name by address (host aliases,
+                    // CIDRs) are not devices of the random tailnet.
+                    let by_identity = row.src.iter().all(|l| {
+                        l == "*"
+                            || l.starts_with("tag:")
+                            || l.starts_with("group:")
+                            || l.starts_with("autogroup:")
+                            || l.contains('@')
+                    });
+                    if !by_identity {
+                        continue;
+                    }
+                    for &proto in &row.protos {
+                        for range in &row.ports {
+                            checked += 1;
+                            let found = symbolic_rows.iter().any(|s| match s {
+                                Row::Network(s) => {
+                                    s.src == row.src
+                                        && s.dst == row.dst
+                                        && s.protos.contains(&proto)
+                                        && s.ports.iter().any(|p| p.contains(range.first))
+                                }
+                                Row::Ssh(_) | Row::Owner(_) => false,
+                            });
+                            assert!(
+                                found,
+                                "{}\nconcrete row {row:#?}\nnot in the symbolic rows {symbolic_rows:#?}",
+                                policy_text(&old_rules)
+                            );
+                        }
+                    }
+                }
+            }
+            pairs += 1;
+        }
+    }
+    println!(
+        "symbolic: {pairs} random inventories, {checked} concrete row cells found in the symbolic diff"
+    );
+    assert!(checked > 0);
+}
