@@ -2,6 +2,7 @@
 
 mod commands;
 mod exit;
+mod lsp;
 mod render;
 
 use std::io::Write;
@@ -61,6 +62,11 @@ enum Command {
     ///
     /// Exits with 0 when both agree, 1 when they differ, 2 for invalid input.
     VerifyNetmap(VerifyNetmapArgs),
+    /// Run the language server on standard input and output (for editors: diagnostics,
+    /// hover, go to definition, references, rename, completion, quick fixes, formatting).
+    ///
+    /// See docs/editors.md for Neovim, Helix, Zed and VS Code.
+    Lsp,
 }
 
 /// Inventory files and assumed nodes, shared by the commands that take an inventory.
@@ -276,6 +282,16 @@ pub enum Format {
 fn main() -> ExitCode {
     // clap prints usage errors itself and exits with 2, which is also our usage-error code.
     let cli = Cli::parse();
+    // The language server owns standard input and output (its own threads write to them).
+    if let Command::Lsp = cli.command {
+        return match lsp::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                let _ = writeln!(std::io::stderr(), "error: language server: {err}");
+                ExitCode::from(2)
+            }
+        };
+    }
     // Standard output is line-buffered; reports can be millions of lines (`compile`).
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut stderr = std::io::stderr().lock();
@@ -288,6 +304,8 @@ fn main() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(args, &mut stdout, &mut stderr),
         Command::Inventory(args) => commands::inventory::run(args, &mut stdout, &mut stderr),
         Command::VerifyNetmap(args) => commands::verify_netmap::run(args, &mut stdout, &mut stderr),
+        // Served above, before standard output was locked.
+        Command::Lsp => Ok(ExitStatus::Success),
     };
     let status = match result.and_then(|status| stdout.flush().map(|()| status)) {
         Ok(status) => status,
