@@ -514,7 +514,11 @@ pub fn check(uri: &lsp::Uri, text: &str) -> Vec<Diagnostic> {
                     let dir = config_path.parent().unwrap_or(Path::new("."));
                     match load_inventory(dir, &c.inventory) {
                         Ok(i) => inventory = i,
-                        Err(message) => problems.push(setup_problem(message)),
+                        Err(message) => problems.push(Diagnostic::error(
+                            tailpolicy::codes::INVENTORY,
+                            message,
+                            Span::at(0),
+                        )),
                     }
                     config = Some(c);
                 }
