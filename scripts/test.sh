@@ -46,6 +46,10 @@ else
   echo "note: hujson oracle not found at $oracle_src: the hujson tests report themselves skipped (under CI=true they fail)"
 fi
 
+# The language server through real clients (pygls, headless Neovim).
+echo "== LSP client tests"
+bash scripts/lsp-tests.sh
+
 # Last, so the run closes on the main test runner's summary.
 echo "== tests"
 corpus=${TAILPOLICY_CONFORMANCE_DIR:-../shared/conformance}

@@ -54,7 +54,9 @@ struct Shared {
 pub fn run() -> Result<(), Error> {
     let (connection, io_threads) = Connection::stdio();
     serve(connection)?;
-    io_threads.join()?;
+    // The reader thread ends with an error when the client closes the pipe without `exit`;
+    // the session is over either way.
+    let _ = io_threads.join();
     Ok(())
 }
 
@@ -135,8 +137,11 @@ impl Server<'_> {
                 .unwrap_or(Duration::from_secs(3600));
             match self.connection.receiver.recv_timeout(wait) {
                 Ok(Message::Request(request)) => {
-                    if self.connection.handle_shutdown(&request)? {
-                        return Ok(());
+                    // A client that closes the pipe right after `shutdown` (Neovim's
+                    // `qa!`) has still shut the server down properly.
+                    match self.connection.handle_shutdown(&request) {
+                        Ok(false) => {}
+                        Ok(true) | Err(_) => return Ok(()),
                     }
                     let response = self.request(request);
                     self.connection.sender.send(Message::Response(response))?;
