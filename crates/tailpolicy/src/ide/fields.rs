@@ -455,3 +455,23 @@ pub static POLICY: &[Field] = &[
 pub fn find(fields: &'static [Field], name: &str) -> Option<&'static Field> {
     fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::lower;
+
+    #[test]
+    fn the_fields_are_the_models_fields() {
+        let names = |fields: &[Field]| fields.iter().map(|f| f.name).collect::<Vec<_>>();
+        assert_eq!(names(POLICY), lower::POLICY_FIELDS);
+        assert_eq!(names(ACL), lower::ACL_FIELDS);
+        assert_eq!(names(GRANT), lower::GRANT_FIELDS);
+        assert_eq!(names(SSH), lower::SSH_FIELDS);
+        assert_eq!(names(AUTO_APPROVERS), lower::AUTO_APPROVER_FIELDS);
+        assert_eq!(names(NODE_ATTR), lower::NODE_ATTR_FIELDS);
+        assert_eq!(names(ATTR_CONFIG), lower::ATTR_CONFIG_FIELDS);
+        assert_eq!(names(TEST), lower::TEST_FIELDS);
+        assert_eq!(names(SSH_TEST), lower::SSH_TEST_FIELDS);
+    }
+}

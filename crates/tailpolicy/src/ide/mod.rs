@@ -14,6 +14,7 @@ pub mod hover;
 pub mod index;
 pub mod locate;
 pub mod recover;
+pub mod schema;
 pub mod symbols;
 
 use crate::span::Span;
