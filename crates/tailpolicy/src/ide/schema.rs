@@ -31,6 +31,9 @@ pub fn json_schema() -> Value {
             "description".to_owned(),
             json!("The tailnet policy file (HuJSON: JSON with comments and trailing commas) that sets access rules, groups, tags, SSH rules, tests and settings of a Tailscale tailnet"),
         );
+        // VS Code's JSON service reads these two: HuJSON has comments and trailing commas.
+        head.insert("allowComments".to_owned(), json!(true));
+        head.insert("allowTrailingCommas".to_owned(), json!(true));
         head.append(map);
         *map = head;
     }
