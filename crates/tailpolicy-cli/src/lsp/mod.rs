@@ -25,6 +25,15 @@ use tailpolicy::{CheckOptions, Diagnostic, Inventory, LineIndex, LintConfig, Spa
 /// How long after the last edit a document is checked.
 pub const DEBOUNCE: Duration = Duration::from_millis(30);
 
+/// Documents at least this long get their diagnostics in two steps after an edit: first
+/// without [`SLOW_RULE`] (with its findings of the last full check carried over where the
+/// text did not change), then the full check.
+const QUICK_FIRST_BYTES: usize = 200_000;
+
+/// The lint that takes most of a large policy's check (`redundant-rule`: about 120 of the
+/// 155 ms of a 1 MB policy, docs/performance.md).
+const SLOW_RULE: &str = "TP022";
+
 /// The name of the configuration file looked for next to policies.
 const CONFIG_FILE: &str = "tailpolicy.toml";
 
@@ -472,6 +481,20 @@ fn worker(
             .lock()
             .is_ok_and(|s| s.versions.get(job.uri.as_str()) == Some(&job.version))
     };
+    let publish_checked = |job: &Job, diagnostics: Vec<Diagnostic>| {
+        let index = LineIndex::new(&job.text);
+        let converted = diagnostics
+            .iter()
+            .map(|d| convert::diagnostic(&index, &job.uri, d))
+            .collect();
+        if let Ok(mut s) = shared.lock() {
+            s.diagnostics
+                .insert(job.uri.as_str().to_owned(), (job.version, diagnostics));
+        }
+        publish(sender, job.uri.clone(), Some(job.version), converted);
+    };
+    // The text and diagnostics of each document's last full check.
+    let mut last: HashMap<String, (Arc<str>, Vec<Diagnostic>)> = HashMap::new();
     while let Ok(first) = jobs.recv() {
         // Of the jobs queued meanwhile, only the newest of each document counts.
         let mut batch: Vec<Job> = vec![first];
@@ -480,33 +503,88 @@ fn worker(
         for job in batch {
             latest.insert(job.uri.as_str().to_owned(), job);
         }
-        for job in latest.into_values() {
+        for (key, job) in latest {
             if !current(&job) {
+                last.remove(&key);
                 continue;
+            }
+            if job.text.len() >= QUICK_FIRST_BYTES
+                && let Some((old_text, old)) = last.get(&key)
+            {
+                let mut quick = check_with(&job.uri, &job.text, true);
+                quick.extend(carry_over(old_text, &job.text, old, SLOW_RULE));
+                quick.sort_by_key(|d| (d.primary_span().start, d.primary_span().end));
+                if !current(&job) {
+                    continue;
+                }
+                publish_checked(&job, quick);
+                // A newer edit is waiting: the full check would be stale at once.
+                if !jobs.is_empty() {
+                    continue;
+                }
             }
             let diagnostics = check(&job.uri, &job.text);
             // An edit arrived while checking: its own check follows, this one is stale.
             if !current(&job) {
                 continue;
             }
-            let index = LineIndex::new(&job.text);
-            let converted = diagnostics
-                .iter()
-                .map(|d| convert::diagnostic(&index, &job.uri, d))
-                .collect();
-            if let Ok(mut s) = shared.lock() {
-                s.diagnostics
-                    .insert(job.uri.as_str().to_owned(), (job.version, diagnostics));
-            }
-            publish(sender, job.uri, Some(job.version), converted);
+            last.insert(key, (Arc::clone(&job.text), diagnostics.clone()));
+            publish_checked(&job, diagnostics);
         }
     }
+}
+
+/// The findings of rule `code` in `old` (diagnostics of `old_text`) whose places did not
+/// change in `new_text`, moved to their new offsets. The changed region is what lies between
+/// the common prefix and the common suffix of the two texts.
+fn carry_over(old_text: &str, new_text: &str, old: &[Diagnostic], code: &str) -> Vec<Diagnostic> {
+    let (a, b) = (old_text.as_bytes(), new_text.as_bytes());
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let room = a.len().min(b.len()) - prefix;
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(room)
+        .take_while(|(x, y)| x == y)
+        .count();
+    let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let (prefix, old_end, new_end) = (
+        to_u32(prefix),
+        to_u32(a.len() - suffix),
+        to_u32(b.len() - suffix),
+    );
+    let map = |span: Span| -> Option<Span> {
+        if span.end <= prefix {
+            Some(span)
+        } else if span.start >= old_end {
+            let shift = |o: u32| o - old_end + new_end;
+            Some(Span::new(shift(span.start), shift(span.end)))
+        } else {
+            None
+        }
+    };
+    old.iter()
+        .filter(|d| d.code == code)
+        .filter_map(|d| {
+            let mut moved = d.clone();
+            for label in &mut moved.labels {
+                label.span = map(label.span)?;
+            }
+            Some(moved)
+        })
+        .collect()
 }
 
 /// `tailpolicy check` on one document: its `tailpolicy.toml` (the nearest one, as `check`
 /// finds it) and the inventory named there. A configuration or inventory that cannot be
 /// read is reported on the document's first character.
 pub fn check(uri: &lsp::Uri, text: &str) -> Vec<Diagnostic> {
+    check_with(uri, text, false)
+}
+
+/// [`check`], leaving out the slow rule ([`SLOW_RULE`]) when `quick`.
+fn check_with(uri: &lsp::Uri, text: &str, quick: bool) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let mut config = None;
     let mut inventory = None;
@@ -542,6 +620,9 @@ pub fn check(uri: &lsp::Uri, text: &str) -> Vec<Diagnostic> {
                 config_path.display()
             ))),
         }
+    }
+    if quick {
+        config = Some(config.unwrap_or_default().with_ignore(&[SLOW_RULE]));
     }
     let options = CheckOptions {
         inventory: inventory.as_ref(),
@@ -612,4 +693,28 @@ fn discover_config(policy: &Path) -> Option<PathBuf> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_outside_the_edit_move_with_the_text() {
+        let old_text = "aaaa XXXX bbbb";
+        let new_text = "aaaa YYYYYY bbbb";
+        let finding = |start, end| Diagnostic::warning(SLOW_RULE, "x", Span::new(start, end));
+        let old = [
+            finding(0, 4),
+            finding(5, 9),
+            finding(10, 14),
+            Diagnostic::warning("TP004", "other rule", Span::new(0, 4)),
+        ];
+        let moved: Vec<Span> = carry_over(old_text, new_text, &old, SLOW_RULE)
+            .iter()
+            .map(Diagnostic::primary_span)
+            .collect();
+        assert_eq!(moved, [Span::new(0, 4), Span::new(12, 16)]);
+        assert_eq!(new_text.get(12..16), Some("bbbb"));
+    }
 }
