@@ -50,18 +50,33 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitStatus> {
             );
         }
     };
-    let files: Vec<FileResult> = args
-        .policies
-        .iter()
-        .zip(&configs)
-        .map(|(path, config)| {
-            let options = CheckOptions {
-                inventory: inventory.as_ref(),
-                config: config.as_deref(),
-            };
-            check_policy(path, &options)
-        })
-        .collect();
+    let mut files: Vec<FileResult> = Vec::with_capacity(args.policies.len());
+    for (path, config) in args.policies.iter().zip(&configs) {
+        // Without `--inventory`, the inventory named by the policy's `tailpolicy.toml`.
+        let named = match config.as_deref() {
+            Some(c) if inventory.is_none() && !c.inventory.is_empty() => {
+                let paths: Vec<PathBuf> = c.inventory.iter().map(PathBuf::from).collect();
+                match super::inventory::load_inventories(
+                    &paths,
+                    &args.inventory.assume_node,
+                    true,
+                    &mut io::stderr(),
+                ) {
+                    Ok(named) => named,
+                    Err(failure) => {
+                        files.push(failure);
+                        continue;
+                    }
+                }
+            }
+            _ => None,
+        };
+        let options = CheckOptions {
+            inventory: named.as_ref().or(inventory.as_ref()),
+            config: config.as_deref(),
+        };
+        files.push(check_policy(path, &options));
+    }
 
     write_report(args.format, &files, None, out)?;
     let status = status(&files, args.deny_warnings);
@@ -140,12 +155,18 @@ fn shown_path(path: &Path) -> String {
 
 fn load_config(path: &Path, display: String) -> Result<LintConfig, FileResult> {
     let text = read_text(path, &display, "configuration ")?;
-    LintConfig::from_toml_str(&text).map_err(|diagnostics| FileResult {
+    let mut config = LintConfig::from_toml_str(&text).map_err(|diagnostics| FileResult {
         path: display,
         source: Some(text),
         diagnostics,
         failed: true,
-    })
+    })?;
+    // Inventory paths are relative to the configuration file.
+    let dir = path.parent().unwrap_or(Path::new(""));
+    for file in &mut config.inventory {
+        *file = dir.join(&*file).display().to_string();
+    }
+    Ok(config)
 }
 
 fn check_policy(path: &Path, options: &CheckOptions<'_>) -> FileResult {
