@@ -61,6 +61,14 @@ fn lsp(c: &mut Criterion) {
     group.bench_function("completion in a src list", |b| {
         b.iter(|| Analysis::new(black_box(&text)).completions(hover_at));
     });
+    // What the server does: the tree is kept until the next edit.
+    let tree = tailpolicy::ide::tree(&text);
+    group.bench_function("hover on a tag, tree kept", |b| {
+        b.iter(|| Analysis::with_tree(black_box(&text), &tree).hover(hover_at));
+    });
+    group.bench_function("completion in a src list, tree kept", |b| {
+        b.iter(|| Analysis::with_tree(black_box(&text), &tree).completions(hover_at));
+    });
     group.finish();
 }
 

@@ -43,6 +43,23 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 struct Document {
     text: Arc<str>,
     version: i32,
+    /// Its syntax tree for the editor features, made on the first request after an edit.
+    tree: std::cell::OnceCell<(Option<tailpolicy::syntax::Value>, bool)>,
+}
+
+impl Document {
+    fn new(text: Arc<str>, version: i32) -> Self {
+        Self {
+            text,
+            version,
+            tree: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn analysis(&self) -> Analysis<'_> {
+        let tree = self.tree.get_or_init(|| tailpolicy::ide::tree(&self.text));
+        Analysis::with_tree(&self.text, tree)
+    }
 }
 
 /// A check to run.
@@ -211,10 +228,7 @@ impl Server<'_> {
                 self.set_version(&doc.uri, Some(doc.version));
                 self.documents.insert(
                     doc.uri.as_str().to_owned(),
-                    Document {
-                        text: Arc::from(doc.text),
-                        version: doc.version,
-                    },
+                    Document::new(Arc::from(doc.text), doc.version),
                 );
                 // Opening shows diagnostics at once; only typing is debounced.
                 self.schedule(doc.uri);
@@ -233,8 +247,7 @@ impl Server<'_> {
                 for change in params.content_changes {
                     convert::apply_change(&mut text, change);
                 }
-                doc.text = Arc::from(text);
-                doc.version = params.text_document.version;
+                *doc = Document::new(Arc::from(text), params.text_document.version);
                 let version = doc.version;
                 self.set_version(&uri, Some(version));
                 self.pending
@@ -296,7 +309,7 @@ impl Server<'_> {
                 let pos = p.text_document_position_params;
                 let doc = self.document(&pos.text_document.uri)?;
                 let index = LineIndex::new(&doc.text);
-                let analysis = Analysis::new(&doc.text);
+                let analysis = doc.analysis();
                 let hover = analysis
                     .hover(convert::offset(&index, pos.position))
                     .map(|h| lsp::Hover {
@@ -314,8 +327,9 @@ impl Server<'_> {
                 let uri = pos.text_document.uri;
                 let doc = self.document(&uri)?;
                 let index = LineIndex::new(&doc.text);
-                let spans =
-                    Analysis::new(&doc.text).definition(convert::offset(&index, pos.position));
+                let spans = doc
+                    .analysis()
+                    .definition(convert::offset(&index, pos.position));
                 let locations: Vec<lsp::Location> = spans
                     .into_iter()
                     .map(|s| lsp::Location::new(uri.clone(), convert::range(&index, s)))
@@ -328,7 +342,7 @@ impl Server<'_> {
                 let uri = pos.text_document.uri;
                 let doc = self.document(&uri)?;
                 let index = LineIndex::new(&doc.text);
-                let spans = Analysis::new(&doc.text).references(
+                let spans = doc.analysis().references(
                     convert::offset(&index, pos.position),
                     p.context.include_declaration,
                 );
@@ -342,7 +356,10 @@ impl Server<'_> {
                 let p: lsp::TextDocumentPositionParams = params(request.params)?;
                 let doc = self.document(&p.text_document.uri)?;
                 let index = LineIndex::new(&doc.text);
-                match Analysis::new(&doc.text).prepare_rename(convert::offset(&index, p.position)) {
+                match doc
+                    .analysis()
+                    .prepare_rename(convert::offset(&index, p.position))
+                {
                     Ok((span, name)) => json(lsp::PrepareRenameResponse::RangeWithPlaceholder {
                         range: convert::range(&index, span),
                         placeholder: name,
@@ -356,7 +373,8 @@ impl Server<'_> {
                 let uri = pos.text_document.uri;
                 let doc = self.document(&uri)?;
                 let index = LineIndex::new(&doc.text);
-                let edits = Analysis::new(&doc.text)
+                let edits = doc
+                    .analysis()
                     .rename(convert::offset(&index, pos.position), &p.new_name)
                     .map_err(|message| (ErrorCode::RequestFailed, message))?;
                 let edits = edits.iter().map(|e| convert::edit(&index, e)).collect();
@@ -367,7 +385,8 @@ impl Server<'_> {
                 let pos = p.text_document_position;
                 let doc = self.document(&pos.text_document.uri)?;
                 let index = LineIndex::new(&doc.text);
-                let items: Vec<lsp::CompletionItem> = Analysis::new(&doc.text)
+                let items: Vec<lsp::CompletionItem> = doc
+                    .analysis()
                     .completions(convert::offset(&index, pos.position))
                     .iter()
                     .map(|c| convert::completion(&index, c))
@@ -380,7 +399,8 @@ impl Server<'_> {
                 let doc = self.document(&uri)?;
                 let index = LineIndex::new(&doc.text);
                 let diagnostics = self.diagnostics_of(&uri, doc);
-                let actions = Analysis::new(&doc.text)
+                let actions = doc
+                    .analysis()
                     .code_actions(convert::span(&index, p.range), &diagnostics);
                 let out: Vec<lsp::CodeActionOrCommand> = actions
                     .into_iter()
@@ -425,7 +445,8 @@ impl Server<'_> {
                 let p: lsp::DocumentSymbolParams = params(request.params)?;
                 let doc = self.document(&p.text_document.uri)?;
                 let index = LineIndex::new(&doc.text);
-                let symbols: Vec<lsp::DocumentSymbol> = Analysis::new(&doc.text)
+                let symbols: Vec<lsp::DocumentSymbol> = doc
+                    .analysis()
                     .symbols()
                     .iter()
                     .map(|s| convert::symbol(&index, s))

@@ -128,6 +128,8 @@ pub(super) fn completions(analysis: &Analysis<'_>, offset: u32) -> Vec<Completio
         }
         Hit::Outside => {}
     }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|c| seen.insert(c.label.clone()));
     out
 }
 
@@ -140,10 +142,8 @@ fn contents(text: &str, span: Span, offset: u32) -> Span {
     Span::new(start.min(offset), end.max(start))
 }
 
+/// Adds a completion (duplicate labels are removed at the end, in one pass).
 fn push(out: &mut Vec<Completion>, label: &str, kind: CompletionKind, detail: &str, slot: Slot) {
-    if out.iter().any(|c| c.label == label) {
-        return;
-    }
     let (edit_span, new_text) = slot.edit(label);
     out.push(Completion {
         label: label.to_owned(),
@@ -217,10 +217,14 @@ fn keys(
                 _ => return,
             };
             // Names used but not yet defined come first: that is what is being typed.
+            let defined: std::collections::HashSet<String> = index
+                .definitions
+                .iter()
+                .filter(|d| d.kind == kind)
+                .map(|d| fold(kind, &d.name))
+                .collect();
             for r in index.references.iter().filter(|r| r.kind == kind) {
-                if index.definitions_of(kind, &r.name).next().is_none()
-                    && !present.contains(&r.name.as_str())
-                {
+                if !defined.contains(&fold(kind, &r.name)) {
                     push(
                         out,
                         &r.name,
@@ -239,6 +243,14 @@ fn keys(
             );
         }
         _ => {}
+    }
+}
+
+/// A name as compared: tags ignore ASCII case.
+fn fold(kind: NameKind, name: &str) -> String {
+    match kind {
+        NameKind::Tag => name.to_ascii_lowercase(),
+        _ => name.to_owned(),
     }
 }
 

@@ -17,6 +17,8 @@ pub mod recover;
 pub mod schema;
 pub mod symbols;
 
+use std::borrow::Cow;
+
 use crate::span::Span;
 use crate::syntax::{self, Value};
 
@@ -37,24 +39,36 @@ pub struct TextEdit {
 #[derive(Debug)]
 pub struct Analysis<'a> {
     text: &'a str,
-    root: Option<Value>,
+    root: Option<Cow<'a, Value>>,
     /// True when the strict parser failed and the tree comes from the forgiving reader.
     pub recovered: bool,
 }
 
+/// The tree the editor features work on: the strict parser's, or else the forgiving
+/// reader's (`true`). A server keeps it for as long as the text does not change.
+pub fn tree(text: &str) -> (Option<Value>, bool) {
+    match syntax::parse(text).value {
+        Some(root) => (Some(root), false),
+        None => (recover::parse(text), true),
+    }
+}
+
 impl<'a> Analysis<'a> {
     pub fn new(text: &'a str) -> Self {
-        match syntax::parse(text).value {
-            Some(root) => Self {
-                text,
-                root: Some(root),
-                recovered: false,
-            },
-            None => Self {
-                text,
-                root: recover::parse(text),
-                recovered: true,
-            },
+        let (root, recovered) = tree(text);
+        Self {
+            text,
+            root: root.map(Cow::Owned),
+            recovered,
+        }
+    }
+
+    /// An analysis of `text` on its tree from [`tree`], kept from an earlier call.
+    pub fn with_tree(text: &'a str, tree: &'a (Option<Value>, bool)) -> Self {
+        Self {
+            text,
+            root: tree.0.as_ref().map(Cow::Borrowed),
+            recovered: tree.1,
         }
     }
 
@@ -63,11 +77,11 @@ impl<'a> Analysis<'a> {
     }
 
     pub fn root(&self) -> Option<&Value> {
-        self.root.as_ref()
+        self.root.as_deref()
     }
 
     pub fn index(&self) -> Index<'_> {
-        match &self.root {
+        match self.root() {
             Some(root) => Index::new(self.text, root),
             None => Index::default(),
         }
@@ -75,8 +89,7 @@ impl<'a> Analysis<'a> {
 
     /// The outline: sections, and in them rules and definitions.
     pub fn symbols(&self) -> Vec<Symbol> {
-        self.root
-            .as_ref()
+        self.root()
             .map(|root| symbols::symbols(self.text, root))
             .unwrap_or_default()
     }
