@@ -65,3 +65,17 @@ if ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
   rustup target add x86_64-unknown-linux-musl || echo "note: the musl target could not be installed: no release build"
 fi
 # --- end packaging ------------------------------------------------------------------------------
+# --- Language server tests (scripts/lsp-tests.sh) ----------------------------------------
+# pygls's LanguageClient (PyPI) drives `tailpolicy lsp` through the protocol tests, and
+# Debian's neovim (its built-in LSP client, headless) runs the end-to-end test.
+if ! python3 -c 'import pygls.lsp.client' >/dev/null 2>&1; then
+  echo "== pip install pygls"
+  python3 -m pip install -q pygls==2.1.1 2>&1 | grep -v 'Running pip as the .root. user' || true
+fi
+if ! command -v nvim >/dev/null; then
+  echo "== apt-get install neovim"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq neovim >/dev/null
+fi
+# --- end of the language server block ------------------------------------------------------

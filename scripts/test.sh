@@ -75,6 +75,9 @@ cargo package -q --list --allow-dirty -p tailpolicy-cli > /dev/null
 echo "== packaging: install from a fresh clone (scripts/install-test.sh)"
 bash scripts/install-test.sh --debug
 # --- end packaging ------------------------------------------------------------------------------
+# The language server through real clients (pygls, headless Neovim).
+echo "== LSP client tests"
+bash scripts/lsp-tests.sh
 
 # Last, so the run closes on the main test runner's summary.
 echo "== tests"

@@ -3,6 +3,7 @@
 mod commands;
 mod exit;
 mod input;
+mod lsp;
 mod render;
 
 use std::io::Write;
@@ -84,6 +85,11 @@ enum Command {
     /// Exits with 0, or 2 when the policy is invalid or the tests cannot be added (the file
     /// is then left untouched).
     Pin(PinArgs),
+    /// Run the language server on standard input and output (for editors: diagnostics,
+    /// hover, go to definition, references, rename, completion, quick fixes, formatting).
+    ///
+    /// See docs/editors.md for Neovim, Helix, Zed and VS Code.
+    Lsp,
 }
 
 #[derive(Debug, Args)]
@@ -353,6 +359,16 @@ pub enum Format {
 fn main() -> ExitCode {
     // clap prints usage errors itself and exits with 2, which is also our usage-error code.
     let cli = Cli::parse();
+    // The language server owns standard input and output (its own threads write to them).
+    if let Command::Lsp = cli.command {
+        return match lsp::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                let _ = writeln!(std::io::stderr(), "error: language server: {err}");
+                ExitCode::from(2)
+            }
+        };
+    }
     // Standard output is line-buffered; reports can be millions of lines (`compile`).
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut stderr = std::io::stderr().lock();
@@ -367,6 +383,8 @@ fn main() -> ExitCode {
         Command::VerifyNetmap(args) => commands::verify_netmap::run(args, &mut stdout, &mut stderr),
         Command::Diff(args) => commands::diff::run(args, &mut stdout, &mut stderr),
         Command::Pin(args) => commands::pin::run(args, &mut stdout, &mut stderr),
+        // Served above, before standard output was locked.
+        Command::Lsp => Ok(ExitStatus::Success),
     };
     let status = match result.and_then(|status| stdout.flush().map(|()| status)) {
         Ok(status) => status,

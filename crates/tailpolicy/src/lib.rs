@@ -52,6 +52,7 @@ pub mod ffi;
 pub mod format;
 mod fuzzy;
 pub mod goquote;
+pub mod ide;
 pub mod inventory;
 pub mod lint;
 pub mod model;

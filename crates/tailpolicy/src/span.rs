@@ -173,6 +173,32 @@ impl<'a> LineIndex<'a> {
         )
     }
 
+    /// The byte offset of a 1-based position (the inverse of [`LineIndex::position`]);
+    /// a column past the end of its line is clamped to the line's end, a line past the end
+    /// of the text to the end of the text.
+    pub fn offset(&self, position: LineColumn, encoding: PositionEncoding) -> u32 {
+        let index = (position.line as usize).saturating_sub(1);
+        let Some(&start) = self.line_starts.get(index) else {
+            return u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        };
+        let line = self.line_text(position.line);
+        let mut left = (position.column as usize).saturating_sub(1);
+        let mut width = 0;
+        for c in line.chars() {
+            let units = match encoding {
+                PositionEncoding::Chars => 1,
+                PositionEncoding::Utf16 => c.len_utf16(),
+                PositionEncoding::Utf8 => c.len_utf8(),
+            };
+            if left < units {
+                break;
+            }
+            left -= units;
+            width += c.len_utf8();
+        }
+        start.saturating_add(u32::try_from(width).unwrap_or(u32::MAX))
+    }
+
     /// The text of the 1-based line `line`, without its line ending.
     pub fn line_text(&self, line: u32) -> &'a str {
         let index = (line as usize).saturating_sub(1);
@@ -216,6 +242,18 @@ mod tests {
         assert_eq!(index.position(7, PositionEncoding::Utf16).column, 3);
         assert_eq!(index.position(7, PositionEncoding::Utf8).column, 5);
         assert_eq!(index.line_text(3), "last");
+        for offset in [0, 3, 7, 8, 9, 13] {
+            for encoding in [
+                PositionEncoding::Chars,
+                PositionEncoding::Utf16,
+                PositionEncoding::Utf8,
+            ] {
+                assert_eq!(
+                    index.offset(index.position(offset, encoding), encoding),
+                    offset
+                );
+            }
+        }
         assert_eq!(
             index.position(999, PositionEncoding::Chars),
             LineColumn { line: 3, column: 5 }

@@ -6,7 +6,7 @@
 //! the run exits with [`ExitStatus::Failure`] after the other files have been checked.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tailpolicy::CheckOptions;
 
@@ -45,18 +45,29 @@ pub fn run(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitStatus> {
             );
         }
     };
-    let files: Vec<FileResult> = args
-        .policies
-        .iter()
-        .zip(&configs)
-        .map(|(path, config)| {
-            let options = CheckOptions {
-                inventory: inventory.as_ref(),
-                config: config.as_deref(),
-            };
-            check_policy(path, &options)
-        })
-        .collect();
+    let mut files: Vec<FileResult> = Vec::with_capacity(args.policies.len());
+    for (path, config) in args.policies.iter().zip(&configs) {
+        // Without `--inventory`, the inventory named by the policy's `tailpolicy.toml`.
+        let named = match config.as_deref() {
+            Some(c) if inventory.is_none() && !c.inventory.is_empty() => {
+                let paths: Vec<PathBuf> = c.inventory.iter().map(PathBuf::from).collect();
+                match load_inventories(&paths, &args.inventory.assume_node, true, &mut io::stderr())
+                {
+                    Ok(named) => named,
+                    Err(failure) => {
+                        files.push(failure);
+                        continue;
+                    }
+                }
+            }
+            _ => None,
+        };
+        let options = CheckOptions {
+            inventory: named.as_ref().or(inventory.as_ref()),
+            config: config.as_deref(),
+        };
+        files.push(check_policy(path, &options));
+    }
 
     write_report(args.format, &files, None, out)?;
     let status = status(&files, args.deny_warnings);

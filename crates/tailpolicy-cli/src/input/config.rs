@@ -77,10 +77,16 @@ fn shown_path(path: &Path) -> String {
 
 fn load_config(path: &Path, display: String) -> Result<LintConfig, FileResult> {
     let text = read_text(path, &display, "configuration ")?;
-    LintConfig::from_toml_str(&text).map_err(|diagnostics| FileResult {
+    let mut config = LintConfig::from_toml_str(&text).map_err(|diagnostics| FileResult {
         path: display,
         source: Some(text),
         diagnostics,
         failed: true,
-    })
+    })?;
+    // Inventory paths are relative to the configuration file.
+    let dir = path.parent().unwrap_or(Path::new(""));
+    for file in &mut config.inventory {
+        *file = dir.join(&*file).display().to_string();
+    }
+    Ok(config)
 }

@@ -66,6 +66,9 @@ pub struct LintConfig {
     /// A group with more members than this is broad (as is one holding every user of the
     /// inventory).
     pub broad_group_size: usize,
+    /// Inventory files named by the top-level `inventory` key, as written (relative to the
+    /// configuration file); the language server loads them.
+    pub inventory: Vec<String>,
 }
 
 impl Default for LintConfig {
@@ -80,6 +83,7 @@ impl Default for LintConfig {
                 .map(|p| (*p).to_owned())
                 .collect(),
             broad_group_size: DEFAULT_BROAD_GROUP_SIZE,
+            inventory: Vec::new(),
         }
     }
 }
@@ -89,6 +93,7 @@ impl Default for LintConfig {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     lint: Option<RawLint>,
+    inventory: Option<Vec<String>>,
 }
 
 #[cfg(feature = "config")]
@@ -119,7 +124,10 @@ impl LintConfig {
                 .with_help("see docs/rules/README.md for the `[lint]` table"),
             ]
         })?;
-        let mut config = LintConfig::default();
+        let mut config = LintConfig {
+            inventory: raw.inventory.unwrap_or_default(),
+            ..LintConfig::default()
+        };
         let Some(lint) = raw.lint else {
             return Ok(config);
         };

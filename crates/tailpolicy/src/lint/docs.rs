@@ -101,9 +101,13 @@ pub fn index_markdown() -> String {
 `tailpolicy check` reads the `[lint]` table of the first `tailpolicy.toml` found in the \
 policy's directory or a parent, up to the repository root (the directory holding `.git`), or \
 the file given with `--config FILE`. Rules are named by code or name. Unknown rules, keys and \
-severities are errors (exit code 2) that point into the file.\n\
+severities are errors (exit code 2) that point into the file. The top-level `inventory` names \
+inventory files (relative to the configuration file) used when `--inventory` is not given; \
+the language server (`tailpolicy lsp`, docs/editors.md) reads them too.\n\
 \n\
 ```toml\n\
+inventory = [\"inventory.json\"]\n\
+\n\
 [lint]\n\
 # Which rules run. `select` replaces the default set (\"ALL\" selects every rule);\n\
 # `extend-select` adds to it, e.g. opt-in rules; `ignore` wins over both.\n\

@@ -46,7 +46,7 @@ impl<'v> Fields<'v> {
     }
 }
 
-const POLICY_FIELDS: &[&str] = &[
+pub(crate) const POLICY_FIELDS: &[&str] = &[
     "acls",
     "grants",
     "ssh",
@@ -67,7 +67,7 @@ const POLICY_FIELDS: &[&str] = &[
     "nodeVisibility",
     "attrConfig",
 ];
-const ACL_FIELDS: &[&str] = &[
+pub(crate) const ACL_FIELDS: &[&str] = &[
     "action",
     "src",
     "dst",
@@ -76,8 +76,8 @@ const ACL_FIELDS: &[&str] = &[
     "users",
     "ports",
 ];
-const GRANT_FIELDS: &[&str] = &["src", "dst", "ip", "app", "via", "srcPosture"];
-const SSH_FIELDS: &[&str] = &[
+pub(crate) const GRANT_FIELDS: &[&str] = &["src", "dst", "ip", "app", "via", "srcPosture"];
+pub(crate) const SSH_FIELDS: &[&str] = &[
     "action",
     "src",
     "dst",
@@ -88,10 +88,10 @@ const SSH_FIELDS: &[&str] = &[
     "recorder",
     "enforceRecorder",
 ];
-const AUTO_APPROVER_FIELDS: &[&str] = &["routes", "exitNode", "services"];
-const NODE_ATTR_FIELDS: &[&str] = &["target", "attr", "app", "ipPool"];
-const ATTR_CONFIG_FIELDS: &[&str] = &["type", "allowSetByNode", "broadcastToPeers"];
-const TEST_FIELDS: &[&str] = &[
+pub(crate) const AUTO_APPROVER_FIELDS: &[&str] = &["routes", "exitNode", "services"];
+pub(crate) const NODE_ATTR_FIELDS: &[&str] = &["target", "attr", "app", "ipPool"];
+pub(crate) const ATTR_CONFIG_FIELDS: &[&str] = &["type", "allowSetByNode", "broadcastToPeers"];
+pub(crate) const TEST_FIELDS: &[&str] = &[
     "src",
     "user",
     "proto",
@@ -100,7 +100,8 @@ const TEST_FIELDS: &[&str] = &[
     "deny",
     "srcPostureAttrs",
 ];
-const SSH_TEST_FIELDS: &[&str] = &["src", "dst", "accept", "check", "deny", "srcPostureAttrs"];
+pub(crate) const SSH_TEST_FIELDS: &[&str] =
+    &["src", "dst", "accept", "check", "deny", "srcPostureAttrs"];
 
 impl Lowerer {
     fn policy(&mut self, root: &Value) -> Policy {

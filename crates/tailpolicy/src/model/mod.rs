@@ -3,7 +3,7 @@
 //! Lowering ([`lower`]) checks structure only (known keys, JSON types); what the values mean
 //! is checked by [`crate::validate`].
 
-mod lower;
+pub(crate) mod lower;
 
 use crate::span::{Span, Spanned};
 
