@@ -1251,3 +1251,5 @@ mod tests {
 
 mod lint_worst;
 pub use lint_worst::generate_lint_worst_case;
+mod policy_tests_block;
+pub use policy_tests_block::with_tests_block;

@@ -141,6 +141,16 @@ struct Lookup {
     by_addr: Vec<(IpAddr, usize)>,
     /// The nodes that advertise routes.
     advertisers: Vec<usize>,
+    /// The first node with exactly one tag, by that tag (lowercase), and every tag a node
+    /// has (endpoints resolve without scanning the nodes: `reach --to` resolves thousands).
+    single_tag: HashMap<String, usize>,
+    tags: HashMap<String, ()>,
+    /// The first user of each login (lowercase).
+    user_by_login: HashMap<String, usize>,
+    /// The first untagged node of each owner (`Node::user`, as written).
+    untagged_by_owner: HashMap<String, usize>,
+    /// Every node's IPv4 address, sorted (for the free address of a hypothetical node).
+    ipv4s: Vec<u32>,
 }
 
 impl Lookup {
@@ -149,6 +159,11 @@ impl Lookup {
             by_name: HashMap::default(),
             by_addr: Vec::new(),
             advertisers: Vec::new(),
+            single_tag: HashMap::default(),
+            tags: HashMap::default(),
+            user_by_login: HashMap::default(),
+            untagged_by_owner: HashMap::default(),
+            ipv4s: Vec::new(),
         };
         for (i, node) in inventory.nodes.iter().enumerate() {
             lookup.by_name.entry(node.name.clone()).or_insert(i);
@@ -156,8 +171,26 @@ impl Lookup {
             if !node.routable_ips.is_empty() {
                 lookup.advertisers.push(i);
             }
+            for tag in &node.tags {
+                lookup.tags.insert(tag.to_ascii_lowercase(), ());
+            }
+            if let [tag] = node.tags.as_slice() {
+                lookup
+                    .single_tag
+                    .entry(tag.to_ascii_lowercase())
+                    .or_insert(i);
+            }
+            if let Some(owner) = node.user.as_ref().filter(|_| node.tags.is_empty()) {
+                lookup.untagged_by_owner.entry(owner.clone()).or_insert(i);
+            }
+            lookup.ipv4s.extend(node.ipv4.map(u32::from));
+        }
+        for (i, user) in inventory.users.iter().enumerate() {
+            let login = user.login().to_ascii_lowercase();
+            lookup.user_by_login.entry(login).or_insert(i);
         }
         lookup.by_addr.sort_unstable();
+        lookup.ipv4s.sort_unstable();
         lookup
     }
 }
@@ -1082,8 +1115,11 @@ impl<'i> Overlay<'i> {
         self.base.nodes.iter().chain(&self.added)
     }
 
-    fn position(&self, predicate: &dyn Fn(&Node) -> bool) -> Option<usize> {
-        self.nodes().position(predicate)
+    /// The first added node (index in the overlay) that fits; the base's nodes are found
+    /// through the lookup tables.
+    fn added_position(&self, predicate: &dyn Fn(&Node) -> bool) -> Option<usize> {
+        let i = self.added.iter().position(predicate)?;
+        Some(self.base.nodes.len() + i)
     }
 
     fn get(&self, index: usize) -> Option<&Node> {
@@ -1148,8 +1184,10 @@ fn endpoint(
         }
         Selector::Tag(tag) => {
             let tag = tag.to_ascii_lowercase();
-            let existing = inventory.position(&|n| {
-                n.tags.len() == 1 && n.tags.iter().all(|t| t.eq_ignore_ascii_case(&tag))
+            let existing = inventory.lookup.single_tag.get(&tag).copied().or_else(|| {
+                inventory.added_position(&|n| {
+                    n.tags.len() == 1 && n.tags.iter().all(|t| t.eq_ignore_ascii_case(&tag))
+                })
             });
             let owned = policy
                 .tag_owners
@@ -1157,9 +1195,10 @@ fn endpoint(
                 .any(|t| t.name.value.trimmed().eq_ignore_ascii_case(&tag));
             if existing.is_none()
                 && !owned
-                && !inventory
-                    .nodes()
-                    .any(|n| n.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)))
+                && !inventory.lookup.tags.contains_key(&tag)
+                && inventory
+                    .added_position(&|n| n.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)))
+                    .is_none()
             {
                 return Err(QueryError::UnknownTag(tag));
             }
@@ -1267,13 +1306,20 @@ fn address_endpoint(inventory: &mut Overlay<'_>, text: &str, net: IpNet) -> Endp
 
 fn user_endpoint(inventory: &mut Overlay<'_>, text: &str, login: &str) -> Endpoint {
     let owner = inventory
-        .base
-        .users
-        .iter()
-        .find(|u| u.login().eq_ignore_ascii_case(login))
+        .lookup
+        .user_by_login
+        .get(&login.to_ascii_lowercase())
+        .and_then(|&i| inventory.base.users.get(i))
         .map_or_else(|| login.to_owned(), |u| u.name.clone());
-    let existing =
-        inventory.position(&|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()));
+    let existing = inventory
+        .lookup
+        .untagged_by_owner
+        .get(&owner)
+        .copied()
+        .or_else(|| {
+            inventory
+                .added_position(&|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()))
+        });
     identity_endpoint(inventory, text, existing, &|| Node {
         user: Some(owner.clone()),
         ..Node::named(format!("{login} (hypothetical)"))
@@ -1315,7 +1361,10 @@ fn identity_endpoint(
 
 /// The highest tailnet IPv4 address no node uses (hypothetical nodes take these).
 fn unused_tailnet_ip(inventory: &Overlay<'_>) -> Ipv4Addr {
-    free_tailnet_ip(inventory.nodes())
+    // The base's addresses are sorted once; only the added ones are sorted here.
+    let mut used = inventory.lookup.ipv4s.clone();
+    used.extend(inventory.added.iter().filter_map(|n| n.ipv4).map(u32::from));
+    highest_free(used)
 }
 
 /// The highest tailnet IPv4 address none of `nodes` uses.
