@@ -670,12 +670,23 @@ impl<'p> Simulator<'p> {
         let mut src_end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
         src_end.hypothetical |= src_end.node.is_some_and(|i| i >= self.real_nodes);
         let compiled = self.compiled_for(&overlay);
-        let matches = service::service_matches(&compiled, src_end.ip, name, port, protocol);
+        let mut matches = service::service_matches(&compiled, src_end.ip, name, port, protocol);
+        // The service as the API lists it (`vip-services` in the inventory), if it does.
+        let known = service::known(&self.inventory, name);
+        let unserved = known.filter(|s| !service::serves(s, port, protocol));
+        if unserved.is_some() {
+            matches.clear();
+        }
         let allowed = !matches.is_empty();
         let mut conditions = Vec::new();
-        let explanation = if allowed {
+        let explanation = if let Some(service) = unserved {
+            format!(
+                "denied: `{name}` does not serve {protocol} port {port} (its ports in the inventory: {})",
+                service.ports.join(", ")
+            )
+        } else if allowed {
             let rules: Vec<String> = matches.iter().map(describe).collect();
-            let condition = service::service_condition(&compiled, name);
+            let condition = service::service_condition(&compiled, name, known.is_some());
             let text = format!("allowed by {} if {}", rules.join(", "), condition.text);
             if src_end.hypothetical {
                 conditions.push(Condition {
@@ -704,7 +715,10 @@ impl<'p> Simulator<'p> {
             via_node: None,
             src_addr: src_end.ip.to_string(),
             src_hypothetical: src_end.hypothetical,
-            dst_addr: name.to_owned(),
+            // The service's address when the inventory has it (IPv4 first).
+            dst_addr: known
+                .and_then(|s| s.addrs.iter().min_by_key(|a| a.is_ipv6()))
+                .map_or_else(|| name.to_owned(), ToString::to_string),
             conditions,
             members: Vec::new(),
         })
@@ -1305,17 +1319,22 @@ fn address_endpoint(inventory: &mut Overlay<'_>, text: &str, net: IpNet) -> Endp
 }
 
 fn user_endpoint(inventory: &mut Overlay<'_>, text: &str, login: &str) -> Endpoint {
-    let owner = inventory
+    let user = inventory
         .lookup
         .user_by_login
         .get(&login.to_ascii_lowercase())
-        .and_then(|&i| inventory.base.users.get(i))
-        .map_or_else(|| login.to_owned(), |u| u.name.clone());
-    let existing = inventory
-        .lookup
-        .untagged_by_owner
-        .get(&owner)
-        .copied()
+        .and_then(|&i| inventory.base.users.get(i));
+    let owner = user.map_or_else(|| login.to_owned(), |u| u.name.clone());
+    // A node names its owner by name, login or (where the inventory has them) numeric ID.
+    let by_owner = |key: &str| inventory.lookup.untagged_by_owner.get(key).copied();
+    let existing = by_owner(&owner)
+        .into_iter()
+        .chain(user.and_then(|u| by_owner(u.email.as_deref()?)))
+        .chain(
+            user.filter(|u| u.id != 0)
+                .and_then(|u| by_owner(&u.id.to_string())),
+        )
+        .min()
         .or_else(|| {
             inventory
                 .added_position(&|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()))
