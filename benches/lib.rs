@@ -128,3 +128,6 @@ pub fn edit_policy(text: &str, every: usize) -> String {
     }
     out
 }
+
+mod policy_tests_block;
+pub use policy_tests_block::with_tests_block;

@@ -1,6 +1,7 @@
 //! Writes `tailpolicy_benches::generate_tailnet(NODES, RULES)` as `DIR/policy.hujson` and
 //! `DIR/inventory.json`, so the CLI can be timed on it as a user would run it:
 //! `cargo run --release -p tailpolicy-benches --example write_tailnet -- 2000 1500 target/tailnet`.
+//! A fourth argument adds a `tests` block of that many assertions (`with_tests_block`).
 
 use std::path::PathBuf;
 
@@ -14,7 +15,11 @@ fn main() -> std::io::Result<()> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(nodes * 3 / 4);
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "target/tailnet".to_owned()));
-    let (policy, inventory) = tailpolicy_benches::generate_tailnet(nodes, rules);
+    let tests: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(0);
+    let (mut policy, inventory) = tailpolicy_benches::generate_tailnet(nodes, rules);
+    if tests > 0 {
+        policy = tailpolicy_benches::with_tests_block(&policy, &inventory, tests);
+    }
     let strings = |nets: &[ipnet::IpNet]| nets.iter().map(ToString::to_string).collect::<Vec<_>>();
     let value = json!({
         "users": inventory.users.iter().map(|u| json!({

@@ -156,9 +156,24 @@ pub fn compile_each(policy: &Policy, inventory: &Inventory, mut f: impl FnMut(&s
         let name = |i: usize| nodes.get(i).map(|n| n.name.as_str());
         name(a).cmp(&name(b)).then(b.cmp(&a))
     });
+    // Each node's place among the names (equal names share one), so that every node's
+    // peers are put in name order by comparing numbers, not strings.
+    let mut rank = vec![0u32; nodes.len()];
+    let mut first = 0u32;
+    for (at, pair) in order.iter().enumerate() {
+        let name = |i: usize| nodes.get(i).map(|n| n.name.as_str());
+        let previous = at.checked_sub(1).and_then(|p| order.get(p)).copied();
+        if previous.is_none_or(|p| name(p) != name(*pair)) {
+            first = at as u32;
+        }
+        if let Some(slot) = rank.get_mut(*pair) {
+            *slot = first;
+        }
+    }
     order.dedup_by(|a, b| nodes.get(*a).map(|n| &n.name) == nodes.get(*b).map(|n| &n.name));
-    compiled.for_each_peers(&order, |index, peers| {
+    compiled.for_each_peers(&order, |index, mut peers| {
         if let Some(node) = nodes.get(index) {
+            peers.sort_by_key(|p| rank.get(p.index).copied().unwrap_or(u32::MAX));
             f(&node.name, node_output(&compiled, inventory, index, &peers));
         }
     });
@@ -211,8 +226,10 @@ fn node_output(
         self_capmap: compiled.self_capmap(index, inventory),
         peer_capmap: peers
             .iter()
-            .map(|p| (p.name.clone(), compiled.peer_capmap(index, p.index)))
-            .filter(|(_, map)| !map.is_empty())
+            .filter_map(|p| {
+                let map = compiled.peer_capmap(index, p.index);
+                (!map.is_empty()).then(|| (p.name.clone(), map))
+            })
             .collect(),
     }
 }

@@ -500,19 +500,26 @@ fn login_matches(selector: &str, login: &str) -> bool {
 }
 
 /// The inventory's users by name and by email: the first user with either, as a scan in
-/// inventory order would find, without scanning for every node.
+/// inventory order would find, without scanning for every node. A node whose owner is
+/// written as the user's numeric ID (as `tailscale status` and the API identify users)
+/// finds its user by ID when no name or email matches.
 struct UserIndex<'i> {
     users: &'i [User],
     by_name: HashMap<&'i str, usize>,
     by_email: HashMap<&'i str, usize>,
+    by_id: HashMap<u64, usize>,
 }
 
 impl<'i> UserIndex<'i> {
     fn new(inventory: &'i Inventory) -> Self {
         let mut by_name = HashMap::default();
         let mut by_email = HashMap::default();
+        let mut by_id = HashMap::default();
         for (i, user) in inventory.users.iter().enumerate() {
             by_name.entry(user.name.as_str()).or_insert(i);
+            if user.id != 0 {
+                by_id.entry(user.id).or_insert(i);
+            }
             if let Some(email) = &user.email {
                 by_email.entry(email.as_str()).or_insert(i);
             }
@@ -521,6 +528,7 @@ impl<'i> UserIndex<'i> {
             users: &inventory.users,
             by_name,
             by_email,
+            by_id,
         }
     }
 
@@ -529,7 +537,10 @@ impl<'i> UserIndex<'i> {
         let first = match (self.by_name.get(owner), self.by_email.get(owner)) {
             (Some(&a), Some(&b)) => a.min(b),
             (Some(&a), None) | (None, Some(&a)) => a,
-            (None, None) => return None,
+            (None, None) => {
+                let id = owner.parse::<u64>().ok()?;
+                return self.by_id.get(&id).and_then(|&i| self.users.get(i));
+            }
         };
         self.users.get(first)
     }

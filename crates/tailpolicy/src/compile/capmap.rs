@@ -212,7 +212,8 @@ impl Compiled<'_> {
         let (Some(_), Some(info)) = (nodes.get(viewer), nodes.get(peer)) else {
             return Map::new();
         };
-        if viewer == peer {
+        // Only an exit node shows capabilities to its peers.
+        if viewer == peer || !is_exit_node(info) {
             return Map::new();
         }
         let mut caps = BTreeMap::new();

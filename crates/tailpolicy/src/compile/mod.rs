@@ -179,12 +179,11 @@ pub struct Compiled<'a> {
 /// without scanning every destination of every piece (see [`Compiled::reduced`]).
 #[derive(Clone, Default)]
 struct Index {
-    /// Destination entries of network pieces, as (piece, entry), by address: a single
-    /// address (`/32`, `/128`) under itself, a wider prefix or range under every node
-    /// address it holds.
-    /// Sorted once built (a `Vec`, not a `BTreeMap`: less code in the WASM module; the
-    /// lookups only need the entries at an address or in a range of addresses).
-    by_addr: Vec<(IpAddr, (u32, u32))>,
+    /// Destination entries of network pieces, as (address, piece, entry), sorted by
+    /// address: a single address (`/32`, `/128`) under itself, a wider prefix or range
+    /// under every node address it holds. (A sorted `Vec`: built in one sort, where a
+    /// `BTreeMap` of `Vec`s allocated per address.)
+    by_addr: Vec<(IpAddr, u32, u32)>,
     /// Destination entries `*`.
     any: Vec<(u32, u32)>,
     /// For routers and exit nodes: the destination entries wider than one address that
@@ -199,8 +198,8 @@ struct Index {
     self_src: Vec<Option<IpSet>>,
     /// Per piece: a number shared by the pieces whose `SrcIPs` are written alike.
     src_key: Vec<u32>,
-    /// Wire-form source lists and their numbers.
-    src_keys: HashMap<Vec<String>, u32>,
+    /// Source lists, as their wire form would be written, and their numbers.
+    src_keys: HashMap<Vec<WireKey>, u32>,
     /// Per source-list number: the sources as sorted ranges, built on first use by queries.
     src_sets: Vec<OnceLock<Ranges>>,
     /// Untagged nodes by owner login, in inventory order.
@@ -233,20 +232,20 @@ impl Index {
             let end = node_addrs.partition_point(|(a, _)| *a <= last);
             node_addrs.get(start..end).unwrap_or_default()
         };
-        // Pieces of one rule share their sources: write each distinct list once.
-        let mut distinct: HashMap<&[Addr], u32> = HashMap::default();
+        let mut previous: Option<(&[Addr], u32)> = None;
         for (p, piece) in pieces.iter().enumerate() {
             let p32 = p as u32;
-            let key = match distinct.get(piece.src.as_slice()) {
-                Some(&key) => key,
-                None => {
-                    let wire: Vec<String> = piece.src.iter().map(Addr::wire).collect();
+            // The pieces of one rule follow each other and share their sources: one lookup
+            // per rule.
+            let key = match previous {
+                Some((src, key)) if src == piece.src.as_slice() => key,
+                _ => {
+                    let wire: Vec<WireKey> = piece.src.iter().map(WireKey::of).collect();
                     let next = index.src_keys.len() as u32;
-                    let key = *index.src_keys.entry(wire).or_insert(next);
-                    distinct.insert(piece.src.as_slice(), key);
-                    key
+                    *index.src_keys.entry(wire).or_insert(next)
                 }
             };
+            previous = Some((piece.src.as_slice(), key));
             index.src_key.push(key);
             match &piece.kind {
                 PieceKind::Network { dsts } => {
@@ -258,7 +257,7 @@ impl Index {
                                 continue;
                             }
                             Addr::Net(net) if net.prefix_len() == net.max_prefix_len() => {
-                                index.by_addr.push((net.addr(), entry));
+                                index.by_addr.push((net.addr(), entry.0, entry.1));
                                 continue;
                             }
                             Addr::Net(net) => (net.network(), net.broadcast()),
@@ -266,7 +265,7 @@ impl Index {
                         };
                         wide.push((entry, addr));
                         for (a, _) in holding(first, last) {
-                            index.by_addr.push((*a, entry));
+                            index.by_addr.push((*a, entry.0, entry.1));
                         }
                     }
                 }
@@ -324,6 +323,43 @@ impl Index {
         index.node_addrs = node_addrs;
         index.src_sets = vec![OnceLock::new(); index.src_keys.len()];
         index
+    }
+}
+
+impl Index {
+    /// The (piece, entry) pairs of `by_addr` at an address in `first..=last`.
+    fn entries_in(&self, first: IpAddr, last: IpAddr) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let start = self.by_addr.partition_point(|(a, _, _)| *a < first);
+        let end = self.by_addr.partition_point(|(a, _, _)| *a <= last);
+        self.by_addr
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|&(_, p, e)| (p, e))
+    }
+}
+
+/// An address as [`Addr::wire`] writes it, without writing it: two lists are written alike
+/// exactly when their keys are equal (a host prefix and a one-address range are both a bare
+/// IP; a prefix is written truncated). Formatting every source list to compare them was a
+/// tenth of a query's time on a large tailnet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum WireKey {
+    Any,
+    One(IpAddr),
+    Net(IpAddr, u8),
+    Range(IpAddr, IpAddr),
+}
+
+impl WireKey {
+    fn of(addr: &Addr) -> Self {
+        match addr {
+            Addr::Any => WireKey::Any,
+            Addr::Net(net) if net.prefix_len() == net.max_prefix_len() => WireKey::One(net.addr()),
+            Addr::Net(net) => WireKey::Net(net.trunc().addr(), net.prefix_len()),
+            Addr::Range(range) if range.is_single() => WireKey::One(range.first()),
+            Addr::Range(range) => WireKey::Range(range.first(), range.last()),
+        }
     }
 }
 
@@ -396,7 +432,7 @@ impl<'a> Compiled<'a> {
         // the first of them; destinations are concatenated without de-duplication, as
         // Tailscale does.
         let mut merged: HashMap<(u32, Option<Vec<u8>>), usize> = HashMap::default();
-        let mut extra_keys: HashMap<Vec<String>, u32> = HashMap::default();
+        let mut extra_keys: HashMap<Vec<WireKey>, u32> = HashMap::default();
         for (piece, rule) in self.reduced(index) {
             if rule.cap.is_some() {
                 rules.push(rule);
@@ -427,7 +463,12 @@ impl<'a> Compiled<'a> {
     /// The number of the wire form of `rule.src`, for a rule that piece `piece` gave: the
     /// piece's own for network pieces (whose rules keep the piece's sources), otherwise
     /// looked up, or numbered in `extra` when no piece has that source list.
-    fn src_key(&self, piece: usize, rule: &NodeRule, extra: &mut HashMap<Vec<String>, u32>) -> u32 {
+    fn src_key(
+        &self,
+        piece: usize,
+        rule: &NodeRule,
+        extra: &mut HashMap<Vec<WireKey>, u32>,
+    ) -> u32 {
         if let Some(Piece {
             kind: PieceKind::Network { .. },
             ..
@@ -436,7 +477,7 @@ impl<'a> Compiled<'a> {
         {
             return key;
         }
-        let wire: Vec<String> = rule.src.iter().map(Addr::wire).collect();
+        let wire: Vec<WireKey> = rule.src.iter().map(WireKey::of).collect();
         if let Some(&key) = self.index.src_keys.get(&wire) {
             return key;
         }
@@ -534,28 +575,19 @@ impl<'a> Compiled<'a> {
     fn candidates(&self, index: usize, node: &NodeInfo) -> Vec<(u32, u32)> {
         let ix = &self.index;
         let mut candidates: Vec<(u32, u32)> = ix.any.clone();
-        // (The candidates are sorted below, so the order they are gathered in is free.)
-        let mut at_addrs = |first: IpAddr, last: IpAddr| {
-            let by_addr = &ix.by_addr;
-            let start = by_addr.partition_point(|(a, _)| *a < first);
-            let end = by_addr.partition_point(|(a, _)| *a <= last);
-            if let Some(entries) = by_addr.get(start..end) {
-                candidates.extend(entries.iter().map(|(_, entry)| *entry));
-            }
-        };
         for addr in &node.addrs {
-            at_addrs(*addr, *addr);
-        }
-        for route in &node.subnet_routes {
-            at_addrs(route.network(), route.broadcast());
-        }
-        if node.exit_node {
-            for range in INTERNET_RANGES.iter() {
-                at_addrs(range.first(), range.last());
-            }
+            candidates.extend(ix.entries_in(*addr, *addr));
         }
         if let Some(entries) = ix.carried.get(&index) {
             candidates.extend_from_slice(entries);
+        }
+        for route in &node.subnet_routes {
+            candidates.extend(ix.entries_in(route.network(), route.broadcast()));
+        }
+        if node.exit_node {
+            for range in INTERNET_RANGES.iter() {
+                candidates.extend(ix.entries_in(range.first(), range.last()));
+            }
         }
         if let Some(login) = &node.login
             && let Some(pieces) = ix.self_by_login.get(login)

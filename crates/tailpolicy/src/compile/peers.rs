@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::{Compiled, NodeRule, Piece, PieceKind};
+use super::{Compiled, Delivered, NodeRule, Piece, PieceKind};
 use crate::addr::internet;
 use crate::resolve::{Addr, NodeInfo, is_exit_route};
 
@@ -46,6 +46,10 @@ struct PeerContext {
     /// Per node, for whole-tailnet runs: the pieces whose sources hold one of its addresses
     /// or overlap one of its routes, in piece order (one node's are found by a scan).
     named: Option<Vec<Vec<u32>>>,
+    /// Per piece, built on first use: which of `routes` its sources overlap, and which
+    /// its destinations do.
+    src_routes: Vec<std::sync::OnceLock<Vec<bool>>>,
+    dst_routes: Vec<std::sync::OnceLock<Vec<bool>>>,
 }
 
 /// [`PeerContext`]'s whole-tailnet part.
@@ -97,6 +101,12 @@ impl Compiled<'_> {
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
             named: None,
+            src_routes: (0..self.pieces.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+            dst_routes: (0..self.pieces.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
         };
         if whole {
             context.whole = Some(self.whole_links(&context));
@@ -346,10 +356,11 @@ impl Compiled<'_> {
     /// The peers of node `viewer` alone, without computing the rest of the tailnet's (for
     /// a router or exit node, every node's route analysis is needed to find who uses it).
     pub fn peers(&self, viewer: usize) -> Vec<Peer> {
-        let context = self.peer_context(false);
-        let mut list = self.own_peers(viewer, &context);
+        let mut context = self.peer_context(false);
         let extra = if self.is_carrier(viewer) {
-            self.route_users(&context, &[viewer])
+            context.named = Some(self.pieces_naming_nodes(&context));
+            let candidates = self.route_user_candidates(&context, viewer);
+            self.route_users(&context, &[viewer], candidates)
                 .into_iter()
                 .next()
                 .map(|(_, users)| users)
@@ -357,6 +368,7 @@ impl Compiled<'_> {
         } else {
             Vec::new()
         };
+        let mut list = self.own_peers(viewer, &context);
         self.add_reverse(&mut list, extra);
         list
     }
@@ -370,7 +382,7 @@ impl Compiled<'_> {
         let carriers: Vec<usize> = (0..self.resolver.nodes.len())
             .filter(|&i| self.is_carrier(i))
             .collect();
-        let mut users = self.route_users(&context, &carriers);
+        let mut users = self.route_users(&context, &carriers, 0..self.resolver.nodes.len());
         for &viewer in order {
             let mut list = self.own_peers(viewer, &context);
             let extra = match carriers.binary_search(&viewer) {
@@ -394,19 +406,23 @@ impl Compiled<'_> {
             .is_some_and(|n| !n.subnet_routes.is_empty() || n.exit_node)
     }
 
-    /// For each of `carriers` (sorted): the nodes whose own analysis shows it through a
-    /// route, via candidacy or exit use (links are symmetric already, so only these make a
-    /// node see a peer that does not see it).
-    fn route_users(&self, context: &PeerContext, carriers: &[usize]) -> Vec<(usize, Vec<usize>)> {
+    /// For each of `carriers` (sorted): the nodes among `viewers` whose own analysis shows
+    /// it through a route, via candidacy or exit use (links are symmetric already, so only
+    /// these make a node see a peer that does not see it).
+    fn route_users(
+        &self,
+        context: &PeerContext,
+        carriers: &[usize],
+        viewers: impl IntoIterator<Item = usize>,
+    ) -> Vec<(usize, Vec<usize>)> {
         let mut users: Vec<(usize, Vec<usize>)> =
             carriers.iter().map(|&c| (c, Vec::new())).collect();
         if carriers.is_empty() || !context.any_routing {
             return users;
         }
-        for viewer in 0..self.resolver.nodes.len() {
-            let my_rules = self.node_rules(viewer);
+        for viewer in viewers {
             let mine = self.pieces_naming(viewer, context);
-            for peer in self.routed_peers(viewer, &my_rules, &mine, context) {
+            for peer in self.routed_peers(viewer, &mine, context) {
                 if let Ok(at) = carriers.binary_search(&peer)
                     && let Some((_, list)) = users.get_mut(at)
                 {
@@ -415,6 +431,56 @@ impl Compiled<'_> {
             }
         }
         users
+    }
+
+    /// The only nodes whose route analysis can show `carrier` (see [`Self::route_users`]),
+    /// so that one router's peers need not analyse every node: those named by the sources
+    /// of a piece reaching one of its routes (or, for an exit node, the internet), and those
+    /// receiving a piece whose sources overlap one of its routes (replies from the subnet).
+    /// `context.named` must be set. Sorted, without duplicates.
+    fn route_user_candidates(&self, context: &PeerContext, carrier: usize) -> Vec<usize> {
+        let nodes = &self.resolver.nodes;
+        let (Some(node), Some(named)) = (nodes.get(carrier), &context.named) else {
+            return (0..nodes.len()).collect();
+        };
+        let routes = &node.subnet_routes;
+        let reaching: Vec<bool> = self
+            .pieces
+            .iter()
+            .enumerate()
+            .map(|(p, piece)| {
+                piece_dsts(piece).any(|d| routes.iter().any(|r| overlaps_route(d, r)))
+                    || (node.exit_node && context.piece_internet.get(p) == Some(&true))
+            })
+            .collect();
+        let mut out: Vec<usize> = named
+            .iter()
+            .enumerate()
+            .filter(|(_, pieces)| {
+                pieces
+                    .iter()
+                    .any(|&p| reaching.get(p as usize) == Some(&true))
+            })
+            .map(|(v, _)| v)
+            .collect();
+        for (p, piece) in self.pieces.iter().enumerate() {
+            if !routes
+                .iter()
+                .any(|r| piece.src.iter().any(|s| overlaps_route(s, r)))
+            {
+                continue;
+            }
+            match (&piece.kind, context.receivers.get(p)) {
+                (PieceKind::Network { dsts }, Some(cell)) => {
+                    out.extend(cell.get_or_init(|| self.network_receivers(piece, dsts)));
+                }
+                // Rare (a route overlapping tailnet addresses): every node.
+                _ => return (0..nodes.len()).collect(),
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Adds `extra` viewers (nodes that see this one) to a node's own peer list, without
@@ -494,20 +560,18 @@ impl Compiled<'_> {
 
     /// The nodes `viewer` sees through routes: routers offering it a route, `via`
     /// candidates, and exit nodes it may use.
-    fn routed_peers(
-        &self,
-        viewer: usize,
-        my_rules: &[NodeRule],
-        mine: &[usize],
-        context: &PeerContext,
-    ) -> Vec<usize> {
+    fn routed_peers(&self, viewer: usize, mine: &[usize], context: &PeerContext) -> Vec<usize> {
         let (offers, mut out) = if context.routes.is_empty() {
             (Vec::new(), Vec::new())
         } else {
-            self.route_offers(viewer, context, mine, my_rules)
+            self.route_offers(viewer, context, mine)
         };
         out.extend(offers.iter().map(|(router, _)| *router));
-        for (index, node) in self.resolver.nodes.iter().enumerate() {
+        // Exit nodes are among the carriers (was a scan of every node, for every viewer).
+        for &index in &self.index.carriers {
+            let Some(node) = self.resolver.nodes.get(index) else {
+                continue;
+            };
             if index != viewer
                 && node.exit_node
                 && node.advertised.iter().any(is_exit_route)
@@ -560,7 +624,7 @@ impl Compiled<'_> {
         let (offers, via_candidates) = if context.routes.is_empty() || !context.any_routing {
             (Vec::new(), Vec::new())
         } else {
-            self.route_offers(viewer, context, &mine, my_rules)
+            self.route_offers(viewer, context, &mine)
         };
         let mut candidates: Vec<usize> = linked.to_vec();
         candidates.extend(offers.iter().map(|(router, _)| *router));
@@ -635,27 +699,49 @@ impl Compiled<'_> {
         viewer: usize,
         context: &PeerContext,
         mine: &[usize],
-        my_rules: &[NodeRule],
     ) -> (Vec<(usize, IpNet)>, Vec<usize>) {
         let mut offers = Vec::new();
         let mut via_candidates = Vec::new();
-        let my_pieces: Vec<&Piece> = mine.iter().filter_map(|&p| self.pieces.get(p)).collect();
+        let my_pieces: Vec<(usize, &Piece)> = mine
+            .iter()
+            .filter_map(|&p| Some((p, self.pieces.get(p)?)))
+            .collect();
+        let sending = self.routes_sending(viewer, context);
+        // Which routes a piece's destinations overlap, worked out once per piece (a piece
+        // naming thousands of addresses is in the analysis of thousands of nodes).
+        let reached = |piece: &Piece| -> Vec<bool> {
+            context
+                .routes
+                .iter()
+                .map(|route| piece_dsts(piece).any(|d| overlaps_route(d, route)))
+                .collect()
+        };
+        let reached: Vec<&[bool]> = my_pieces
+            .iter()
+            .map(|&(p, piece)| match context.dst_routes.get(p) {
+                Some(cell) => cell.get_or_init(|| reached(piece)).as_slice(),
+                None => &[],
+            })
+            .collect();
         for (r, &route) in context.routes.iter().enumerate() {
-            let reaches = |p: &Piece| piece_dsts(p).any(|d| overlaps_route(d, &route));
+            let reaches = |i: usize| {
+                reached
+                    .get(i)
+                    .is_some_and(|bits| bits.get(r) == Some(&true))
+            };
             let direct = my_pieces
                 .iter()
-                .filter(|p| p.via.is_empty())
-                .any(|p| reaches(p))
-                || my_rules
-                    .iter()
-                    .any(|rule| rule.src.iter().any(|s| overlaps_route(s, &route)));
+                .enumerate()
+                .any(|(i, (_, p))| p.via.is_empty() && reaches(i))
+                || sending.get(r) == Some(&true);
             let router = if direct {
                 context.primaries.get(r).copied().flatten()
             } else {
                 let via_pieces: Vec<&Piece> = my_pieces
                     .iter()
-                    .copied()
-                    .filter(|p| !p.via.is_empty() && reaches(p))
+                    .enumerate()
+                    .filter(|(i, (_, p))| !p.via.is_empty() && reaches(*i))
+                    .map(|(_, (_, p))| *p)
                     .collect();
                 for piece in &via_pieces {
                     for &index in &context.routers {
@@ -679,6 +765,43 @@ impl Compiled<'_> {
         via_candidates.retain(|&i| i != viewer);
         via_candidates.sort_unstable();
         (offers, via_candidates)
+    }
+
+    /// Per route of `context.routes`: does a rule delivered to `viewer` have a source
+    /// overlapping it (replies from the subnet)? A network piece's answer is worked out
+    /// once (its rules keep its sources at every node), where every source of every rule
+    /// was compared with every route at every node.
+    fn routes_sending(&self, viewer: usize, context: &PeerContext) -> Vec<bool> {
+        let routes = &context.routes;
+        let mut out = vec![false; routes.len()];
+        let overlapping = |src: &[Addr], out: &mut Vec<bool>| {
+            for (r, route) in routes.iter().enumerate() {
+                if let Some(slot) = out.get_mut(r)
+                    && !*slot
+                    && src.iter().any(|s| overlaps_route(s, route))
+                {
+                    *slot = true;
+                }
+            }
+        };
+        for (p, delivered) in self.delivered(viewer) {
+            match (delivered, self.pieces.get(p), context.src_routes.get(p)) {
+                (Delivered::Network(_), Some(piece), Some(cell)) => {
+                    let bits = cell.get_or_init(|| {
+                        let mut bits = vec![false; routes.len()];
+                        overlapping(&piece.src, &mut bits);
+                        bits
+                    });
+                    for (slot, bit) in out.iter_mut().zip(bits) {
+                        *slot |= *bit;
+                    }
+                }
+                (Delivered::Rule(rule), _, _) => overlapping(&rule.src, &mut out),
+                (Delivered::Network(_), Some(piece), None) => overlapping(&piece.src, &mut out),
+                (Delivered::Network(_), None, _) => {}
+            }
+        }
+        out
     }
 
     fn uses_exit_node(&self, peer: &NodeInfo, mine: &[usize], context: &PeerContext) -> bool {

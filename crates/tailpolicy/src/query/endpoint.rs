@@ -75,8 +75,11 @@ impl<'i> Overlay<'i> {
         self.base.nodes.iter().chain(&self.added)
     }
 
-    pub(super) fn position(&self, predicate: &dyn Fn(&Node) -> bool) -> Option<usize> {
-        self.nodes().position(predicate)
+    /// The first added node (index in the overlay) that fits; the base's nodes are found
+    /// through the lookup tables.
+    pub(super) fn added_position(&self, predicate: &dyn Fn(&Node) -> bool) -> Option<usize> {
+        let i = self.added.iter().position(predicate)?;
+        Some(self.base.nodes.len() + i)
     }
 
     pub(super) fn get(&self, index: usize) -> Option<&Node> {
@@ -141,8 +144,10 @@ pub(super) fn endpoint(
         }
         Selector::Tag(tag) => {
             let tag = tag.to_ascii_lowercase();
-            let existing = inventory.position(&|n| {
-                n.tags.len() == 1 && n.tags.iter().all(|t| t.eq_ignore_ascii_case(&tag))
+            let existing = inventory.lookup.single_tag.get(&tag).copied().or_else(|| {
+                inventory.added_position(&|n| {
+                    n.tags.len() == 1 && n.tags.iter().all(|t| t.eq_ignore_ascii_case(&tag))
+                })
             });
             let owned = policy
                 .tag_owners
@@ -150,9 +155,10 @@ pub(super) fn endpoint(
                 .any(|t| t.name.value.trimmed().eq_ignore_ascii_case(&tag));
             if existing.is_none()
                 && !owned
-                && !inventory
-                    .nodes()
-                    .any(|n| n.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)))
+                && !inventory.lookup.tags.contains_key(&tag)
+                && inventory
+                    .added_position(&|n| n.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)))
+                    .is_none()
             {
                 return Err(QueryError::UnknownTag(tag));
             }
@@ -259,14 +265,26 @@ pub(super) fn address_endpoint(inventory: &mut Overlay<'_>, text: &str, net: IpN
 }
 
 pub(super) fn user_endpoint(inventory: &mut Overlay<'_>, text: &str, login: &str) -> Endpoint {
-    let owner = inventory
-        .base
-        .users
-        .iter()
-        .find(|u| u.login().eq_ignore_ascii_case(login))
-        .map_or_else(|| login.to_owned(), |u| u.name.clone());
-    let existing =
-        inventory.position(&|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()));
+    let user = inventory
+        .lookup
+        .user_by_login
+        .get(&login.to_ascii_lowercase())
+        .and_then(|&i| inventory.base.users.get(i));
+    let owner = user.map_or_else(|| login.to_owned(), |u| u.name.clone());
+    // A node names its owner by name, login or (where the inventory has them) numeric ID.
+    let by_owner = |key: &str| inventory.lookup.untagged_by_owner.get(key).copied();
+    let existing = by_owner(&owner)
+        .into_iter()
+        .chain(user.and_then(|u| by_owner(u.email.as_deref()?)))
+        .chain(
+            user.filter(|u| u.id != 0)
+                .and_then(|u| by_owner(&u.id.to_string())),
+        )
+        .min()
+        .or_else(|| {
+            inventory
+                .added_position(&|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()))
+        });
     identity_endpoint(inventory, text, existing, &|| Node {
         user: Some(owner.clone()),
         ..Node::named(format!("{login} (hypothetical)"))
@@ -308,7 +326,10 @@ pub(super) fn identity_endpoint(
 
 /// The highest tailnet IPv4 address no node uses (hypothetical nodes take these).
 pub(super) fn unused_tailnet_ip(inventory: &Overlay<'_>) -> Ipv4Addr {
-    free_tailnet_ip(inventory.nodes())
+    // The base's addresses are sorted once; only the added ones are sorted here.
+    let mut used = inventory.lookup.ipv4s.clone();
+    used.extend(inventory.added.iter().filter_map(|n| n.ipv4).map(u32::from));
+    highest_free(used)
 }
 
 /// The highest tailnet IPv4 address none of `nodes` uses.

@@ -63,16 +63,20 @@ fn grants(compiled: &Compiled<'_>, src: &Endpoint, dst: IpAddr, receivers: &[usi
 #[derive(Default)]
 struct Lines {
     lines: Vec<(Reach, Vec<(u32, u32)>)>,
+    /// The lines of each name (a listing of a large tailnet has thousands of names).
+    by_name: crate::fasthash::FastMap<String, Vec<usize>>,
 }
 
 impl Lines {
     fn add(&mut self, name: &str, addr: Option<String>, grant: &Grant, conditions: &[Condition]) {
         let protocols = protocol_names(grant.protocols.as_deref());
-        let found = self.lines.iter().position(|(r, _)| {
-            r.name == name
-                && r.addr == addr
-                && r.protocols == protocols
-                && r.conditions == conditions
+        let lines = &self.lines;
+        let found = self.by_name.get(name).and_then(|of_name| {
+            of_name.iter().copied().find(|&i| {
+                lines.get(i).is_some_and(|(r, _)| {
+                    r.addr == addr && r.protocols == protocols && r.conditions == conditions
+                })
+            })
         });
         let at = match found {
             Some(at) => at,
@@ -89,7 +93,9 @@ impl Lines {
                     },
                     Vec::new(),
                 ));
-                self.lines.len() - 1
+                let at = self.lines.len() - 1;
+                self.by_name.entry(name.to_owned()).or_default().push(at);
+                at
             }
         };
         let Some((reach, ports)) = self.lines.get_mut(at) else {

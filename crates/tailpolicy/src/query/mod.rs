@@ -141,6 +141,16 @@ struct Lookup {
     by_addr: Vec<(IpAddr, usize)>,
     /// The nodes that advertise routes.
     advertisers: Vec<usize>,
+    /// The first node with exactly one tag, by that tag (lowercase), and every tag a node
+    /// has (endpoints resolve without scanning the nodes: `reach --to` resolves thousands).
+    single_tag: HashMap<String, usize>,
+    tags: HashMap<String, ()>,
+    /// The first user of each login (lowercase).
+    user_by_login: HashMap<String, usize>,
+    /// The first untagged node of each owner (`Node::user`, as written).
+    untagged_by_owner: HashMap<String, usize>,
+    /// Every node's IPv4 address, sorted (for the free address of a hypothetical node).
+    ipv4s: Vec<u32>,
 }
 
 impl Lookup {
@@ -149,6 +159,11 @@ impl Lookup {
             by_name: HashMap::default(),
             by_addr: Vec::new(),
             advertisers: Vec::new(),
+            single_tag: HashMap::default(),
+            tags: HashMap::default(),
+            user_by_login: HashMap::default(),
+            untagged_by_owner: HashMap::default(),
+            ipv4s: Vec::new(),
         };
         for (i, node) in inventory.nodes.iter().enumerate() {
             lookup.by_name.entry(node.name.clone()).or_insert(i);
@@ -156,8 +171,26 @@ impl Lookup {
             if !node.routable_ips.is_empty() {
                 lookup.advertisers.push(i);
             }
+            for tag in &node.tags {
+                lookup.tags.insert(tag.to_ascii_lowercase(), ());
+            }
+            if let [tag] = node.tags.as_slice() {
+                lookup
+                    .single_tag
+                    .entry(tag.to_ascii_lowercase())
+                    .or_insert(i);
+            }
+            if let Some(owner) = node.user.as_ref().filter(|_| node.tags.is_empty()) {
+                lookup.untagged_by_owner.entry(owner.clone()).or_insert(i);
+            }
+            lookup.ipv4s.extend(node.ipv4.map(u32::from));
+        }
+        for (i, user) in inventory.users.iter().enumerate() {
+            let login = user.login().to_ascii_lowercase();
+            lookup.user_by_login.entry(login).or_insert(i);
         }
         lookup.by_addr.sort_unstable();
+        lookup.ipv4s.sort_unstable();
         lookup
     }
 }
@@ -637,12 +670,23 @@ impl<'p> Simulator<'p> {
         let mut src_end = endpoint(self.policy, &mut overlay, src.trimmed(), Side::Source)?;
         src_end.hypothetical |= src_end.node.is_some_and(|i| i >= self.real_nodes);
         let compiled = self.compiled_for(&overlay);
-        let matches = service::service_matches(&compiled, src_end.ip, name, port, protocol);
+        let mut matches = service::service_matches(&compiled, src_end.ip, name, port, protocol);
+        // The service as the API lists it (`vip-services` in the inventory), if it does.
+        let known = service::known(&self.inventory, name);
+        let unserved = known.filter(|s| !service::serves(s, port, protocol));
+        if unserved.is_some() {
+            matches.clear();
+        }
         let allowed = !matches.is_empty();
         let mut conditions = Vec::new();
-        let explanation = if allowed {
+        let explanation = if let Some(service) = unserved {
+            format!(
+                "denied: `{name}` does not serve {protocol} port {port} (its ports in the inventory: {})",
+                service.ports.join(", ")
+            )
+        } else if allowed {
             let rules: Vec<String> = matches.iter().map(describe).collect();
-            let condition = service::service_condition(&compiled, name);
+            let condition = service::service_condition(&compiled, name, known.is_some());
             let text = format!("allowed by {} if {}", rules.join(", "), condition.text);
             if src_end.hypothetical {
                 conditions.push(Condition {
@@ -671,7 +715,10 @@ impl<'p> Simulator<'p> {
             via_node: None,
             src_addr: src_end.ip.to_string(),
             src_hypothetical: src_end.hypothetical,
-            dst_addr: name.to_owned(),
+            // The service's address when the inventory has it (IPv4 first).
+            dst_addr: known
+                .and_then(|s| s.addrs.iter().min_by_key(|a| a.is_ipv6()))
+                .map_or_else(|| name.to_owned(), ToString::to_string),
             conditions,
             members: Vec::new(),
         })
