@@ -2,43 +2,15 @@
 //! human report's locations. Fixtures live in `fixtures/` at the workspace root; the
 //! binary runs from there so paths print as written.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the CLI crate lives two levels below the workspace root")
-        .to_path_buf()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod common;
+use common::{Run, run, run_in, workspace_root};
 
 fn run_with(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tailpolicy"));
-    cmd.current_dir(workspace_root())
-        .args(args)
-        .env_remove("NO_COLOR");
-    if let Some(input) = stdin {
-        cmd.write_stdin(input);
-    }
-    let output = cmd.output().expect("the binary runs");
-    Run {
-        code: output.status.code().expect("exited normally"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-fn run(args: &[&str]) -> Run {
-    run_with(args, None)
+    run_in(&workspace_root(), args, stdin)
 }
 
 /// Runs `check --format json ARGS...` and parses stdout, which must be exactly one JSON

@@ -2,38 +2,10 @@
 //! rule (`fixtures/diff/depot-widened.hujson`): output snapshots, JSON shape, bad input and
 //! the CI gates.
 
-use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the CLI crate lives two levels below the workspace root")
-        .to_path_buf()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_tailpolicy"))
-        .current_dir(workspace_root())
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: output.status.code().expect("exited normally"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-    }
-}
+mod common;
+use common::{run, workspace_root};
 
 const OLD: &str = "fixtures/depot/policy.hujson";
 const NEW: &str = "fixtures/diff/depot-widened.hujson";

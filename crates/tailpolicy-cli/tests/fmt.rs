@@ -4,37 +4,9 @@
 //! `hujson.Format`'s is checked in `crates/tailpolicy/tests/hujson_oracle.rs`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the CLI crate lives two levels below the workspace root")
-        .to_path_buf()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tailpolicy"));
-    cmd.current_dir(dir).args(args).env_remove("NO_COLOR");
-    if let Some(input) = stdin {
-        cmd.write_stdin(input);
-    }
-    let output = cmd.output().expect("the binary runs");
-    Run {
-        code: output.status.code().expect("exited normally"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
-}
+mod common;
+use common::{run_in, workspace_root};
 
 const UNFORMATTED: &str = "{\n  // People.\n  \"groups\": {\"group:eng\": [\"alice@example.com\"],\n    \"group:ops\": [\"bob@example.com\",],},\n  \"acls\": [{\"action\": \"accept\", \"src\": [\"group:eng\"], \"dst\": [\"*:22\"]}]\n}\n";
 

@@ -5,19 +5,14 @@
 //!
 //! A `tailpolicy.toml` beside a fixture is found by discovery, as for any policy.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the CLI crate lives two levels below the workspace root")
-        .to_path_buf()
-}
+mod common;
+use common::workspace_root;
 
 /// Runs `tailpolicy check ARGS...` from the workspace root; returns the exit code and stdout.
 fn check(args: &[&str]) -> (i32, String) {

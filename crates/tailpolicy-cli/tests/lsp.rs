@@ -5,20 +5,15 @@
 #![allow(clippy::print_stdout, reason = "the corpus test prints its table")]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the CLI crate lives two levels below the workspace root")
-        .to_path_buf()
-}
+mod common;
+use common::workspace_root;
 
 struct Server {
     child: Child,

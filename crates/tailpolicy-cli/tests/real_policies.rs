@@ -10,13 +10,8 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tailpolicy::{CheckOptions, Inventory, Severity, check, compile, parse_valid};
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the CLI crate lives two levels below the workspace root")
-        .to_path_buf()
-}
+mod common;
+use common::workspace_root;
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
     let dir = workspace_root().join(dir);

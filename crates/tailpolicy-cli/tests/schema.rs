@@ -9,17 +9,12 @@
 //! --test schema` rewrites the file.
 #![allow(clippy::print_stdout, reason = "the corpus test prints its table")]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the CLI crate lives two levels below the workspace root")
-        .to_path_buf()
-}
+mod common;
+use common::workspace_root;
 
 fn schema_path() -> PathBuf {
     workspace_root().join("schema/tailpolicy.schema.json")

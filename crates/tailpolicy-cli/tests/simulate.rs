@@ -1,37 +1,12 @@
 //! End-to-end tests of `query`, `compile` and `reach` on the bundled Depot example, and of
 //! `query --batch` against filters captured from Tailscale.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("the CLI crate lives two levels below the workspace root")
-        .to_path_buf()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_tailpolicy"))
-        .current_dir(workspace_root())
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: output.status.code().expect("exited normally"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-    }
-}
+mod common;
+use common::{run, workspace_root};
 
 const POLICY: &str = "fixtures/depot/policy.hujson";
 const INVENTORY: &str = "fixtures/depot/inventory.json";
