@@ -43,7 +43,7 @@ pub fn lint_configs(
 
 /// The nearest `tailpolicy.toml`: in the policy's directory (the current one for standard
 /// input), then in each parent, up to and including the first directory holding `.git`.
-fn discover_config(policy: &Path) -> Option<PathBuf> {
+pub fn discover_config(policy: &Path) -> Option<PathBuf> {
     let dir = if policy.as_os_str() == STDIN {
         Path::new(".")
     } else {

@@ -22,6 +22,8 @@ use serde_json::Value;
 use tailpolicy::ide::Analysis;
 use tailpolicy::{CheckOptions, Diagnostic, Inventory, LineIndex, LintConfig, Span};
 
+use crate::input::config::discover_config;
+
 /// How long after the last edit a document is checked.
 pub const DEBOUNCE: Duration = Duration::from_millis(30);
 
@@ -33,9 +35,6 @@ const QUICK_FIRST_BYTES: usize = 200_000;
 /// The lint that takes most of a large policy's check (`redundant-rule`: about 120 of the
 /// 155 ms of a 1 MB policy, docs/performance.md).
 const SLOW_RULE: &str = "TP022";
-
-/// The name of the configuration file looked for next to policies.
-const CONFIG_FILE: &str = "tailpolicy.toml";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -699,21 +698,6 @@ fn uri_path(uri: &lsp::Uri) -> Option<PathBuf> {
         i += 1;
     }
     String::from_utf8(out).ok().map(PathBuf::from)
-}
-
-/// The nearest `tailpolicy.toml`, as `tailpolicy check` finds it: in the policy's directory,
-/// then in each parent, up to and including the first directory holding `.git`.
-fn discover_config(policy: &Path) -> Option<PathBuf> {
-    for dir in policy.parent()?.ancestors() {
-        let candidate = dir.join(CONFIG_FILE);
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-        if dir.join(".git").exists() {
-            return None;
-        }
-    }
-    None
 }
 
 #[cfg(test)]
