@@ -10,6 +10,8 @@ use serde_json::{Map, Number, Value as Json};
 use tailpolicy::codes;
 use tailpolicy::syntax::parse;
 
+mod common;
+
 // ---------------------------------------------------------------------------------------------
 // (a) Random JSON with random whitespace, comments and trailing commas
 
@@ -203,9 +205,10 @@ fn policies() -> &'static [String] {
     static POLICIES: OnceLock<Vec<String>> = OnceLock::new();
     POLICIES.get_or_init(|| {
         let mut policies: Vec<String> = EMBEDDED.iter().map(|s| (*s).to_owned()).collect();
-        let dir = std::path::Path::new("/work/shared/conformance/headscale/saas/acl");
-        let mut files: Vec<_> = std::fs::read_dir(dir)
+        let dir = common::corpus_dir().map(|d| d.join("headscale/saas/acl"));
+        let mut files: Vec<_> = dir
             .into_iter()
+            .flat_map(std::fs::read_dir)
             .flatten()
             .flatten()
             .map(|entry| entry.path())
