@@ -58,7 +58,9 @@ if [ "$TOOLCHAIN" = nightly ]; then
   WASM_TARGET_DIR="$TARGET_DIR/wasm-size"
   # Without reference types wasm-bindgen keeps JavaScript values in a table on the JS side
   # instead of generating an externref shim for every export: 0.6 KB smaller gzipped.
-  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=-reference-types" \
+  # Panics abort without a message, so their source locations (file paths) are never read:
+  # -Zlocation-detail=none leaves them out (0.3 KB gzipped).
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=-reference-types -Zlocation-detail=none" \
     cargo +nightly build -q -p tailpolicy-wasm --target wasm32-unknown-unknown --profile wasm-release \
     --locked --target-dir "$WASM_TARGET_DIR" -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 elif [ "$MODE" = speed ]; then
