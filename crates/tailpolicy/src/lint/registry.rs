@@ -65,7 +65,7 @@ pub struct Rule {
     pub category: Category,
     /// Warning or info; the configuration may change it.
     pub default_severity: Severity,
-    /// One line, lowercase, no final period.
+    /// One line, lowercase, no final period; empty without the `rule-docs` feature.
     pub summary: &'static str,
     /// The rule's documentation (Markdown, from its doc comment).
     pub docs: &'static str,
@@ -150,7 +150,8 @@ macro_rules! declare_rule {
             name: $name,
             category: $crate::lint::registry::Category::$category,
             default_severity: $crate::diagnostic::Severity::$severity,
-            summary: $summary,
+            // Only the documentation reads the summary: the WASM module leaves both out.
+            summary: if cfg!(feature = "rule-docs") { $summary } else { "" },
             // The WASM module leaves the long documentation out (the `rule-docs` feature).
             docs: if cfg!(feature = "rule-docs") { concat!($($doc, "\n"),+) } else { "" },
             default_enabled: true,
@@ -172,7 +173,8 @@ macro_rules! declare_rule {
             name: $name,
             category: $crate::lint::registry::Category::$category,
             default_severity: $crate::diagnostic::Severity::$severity,
-            summary: $summary,
+            // Only the documentation reads the summary: the WASM module leaves both out.
+            summary: if cfg!(feature = "rule-docs") { $summary } else { "" },
             // The WASM module leaves the long documentation out (the `rule-docs` feature).
             docs: if cfg!(feature = "rule-docs") { concat!($($doc, "\n"),+) } else { "" },
             default_enabled: true $(&& $enabled)?,
