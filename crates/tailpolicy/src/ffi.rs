@@ -335,9 +335,13 @@ impl PolicySession {
 
 /// A plain JavaScript object (through JSON, so `None` becomes `null` as in the CLI's JSON).
 fn to_js<T: Serialize>(value: &T) -> JsValue {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|json| JSON::parse(&json).ok())
+    parse_json(serde_json::to_string(value).ok())
+}
+
+// Out of the generic `to_js`: one copy in the WASM module, not one per result type.
+#[inline(never)]
+fn parse_json(json: Option<String>) -> JsValue {
+    json.and_then(|json| JSON::parse(&json).ok())
         .unwrap_or(JsValue::NULL)
 }
 
@@ -406,14 +410,25 @@ pub fn check_js(
     #[wasm_bindgen(js_name = policyText)] policy_text: &str,
     #[wasm_bindgen(unchecked_optional_param_type = "Options")] options: JsValue,
 ) -> JsValue {
-    let output = match read_options(&options) {
-        Ok(settings) => check_text(policy_text, &settings),
-        Err(diagnostic) => CheckOutput {
+    match read_options(&options) {
+        // Serialized while it borrows the report: no owned copy of every message.
+        Ok(settings) => {
+            let options = check_options(settings.inventory.as_ref());
+            let report = crate::api::check(policy_text, &options);
+            to_js(&CheckOutput {
+                valid: report.is_valid(),
+                diagnostics: DiagnosticOutput::all(
+                    policy_text,
+                    &report.diagnostics,
+                    settings.encoding,
+                ),
+            })
+        }
+        Err(diagnostic) => to_js(&CheckOutput {
             valid: false,
             diagnostics: vec![diagnostic],
-        },
-    };
-    to_js(&output)
+        }),
+    }
 }
 
 /// The version of tailpolicy this module was built from.
