@@ -13,6 +13,7 @@
 //! one per identity or address either policy mentions (`query::with_identities`).
 
 mod network;
+pub mod output;
 mod owners;
 pub mod pin;
 mod ssh;
