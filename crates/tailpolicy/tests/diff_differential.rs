@@ -26,7 +26,7 @@ use std::net::IpAddr;
 use serde_json::{Value, json};
 use tailpolicy::addr::{IpSet, internet};
 use tailpolicy::compile::Compiled;
-use tailpolicy::diff::{NetworkRow, Row, diff};
+use tailpolicy::diff::{CapabilityRow, NetworkRow, Row, diff};
 use tailpolicy::model::Policy;
 use tailpolicy::{CheckOptions, Inventory, parse_valid};
 
@@ -94,9 +94,99 @@ fn allows(rules: &[WireRule], src: IpAddr, dst: IpAddr, proto: u8, port: u16) ->
     })
 }
 
+/// A `CapGrant` rule: sources, and per grant its destinations and capabilities (values
+/// `None` for a `null`).
+struct CapRule {
+    src: IpSet,
+    grants: Vec<(IpSet, CapList)>,
+}
+
+type CapList = Vec<(String, Vec<Value>)>;
+
+fn cap_rules(rules: &[Value]) -> Vec<CapRule> {
+    rules
+        .iter()
+        .filter_map(|r| {
+            let grants = r.get("CapGrant")?.as_array()?;
+            Some(CapRule {
+                src: IpSet::parse_tailscale_list(
+                    r["SrcIPs"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|s| s.as_str().unwrap()),
+                )
+                .unwrap(),
+                grants: grants
+                    .iter()
+                    .map(|g| {
+                        let dsts = IpSet::parse_tailscale_list(
+                            g["Dsts"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|s| s.as_str().unwrap()),
+                        )
+                        .unwrap();
+                        let caps = g["CapMap"]
+                            .as_object()
+                            .unwrap()
+                            .iter()
+                            .map(|(name, values)| {
+                                (name.clone(), values.as_array().cloned().unwrap_or_default())
+                            })
+                            .collect();
+                        (dsts, caps)
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// A JSON value with its object keys sorted, as text (values compare by content).
+fn canonical(value: &Value) -> String {
+    fn sort(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let sorted: BTreeMap<&String, Value> =
+                    map.iter().map(|(k, v)| (k, sort(v))).collect();
+                Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    sort(value).to_string()
+}
+
+/// The client's `filter.CapsWithValues(src, dst)`: per capability name (present even without
+/// values), its values' canonical texts.
+fn caps_with_values(rules: &[CapRule], src: IpAddr, dst: IpAddr) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for rule in rules.iter().filter(|r| r.src.contains(src)) {
+        for (dsts, caps) in &rule.grants {
+            if !dsts.contains(dst) {
+                continue;
+            }
+            for (name, values) in caps {
+                let slot = out.entry(name.clone()).or_default();
+                for v in values {
+                    let text = canonical(v);
+                    if !slot.contains(&text) {
+                        slot.push(text);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// One policy on one tailnet: per node name, its filter, and who receives an address.
 struct World {
     filters: BTreeMap<String, Vec<WireRule>>,
+    caps: BTreeMap<String, Vec<CapRule>>,
     /// Per node name: own addresses, approved subnet routes, exit node.
     nodes: Vec<(String, Vec<IpAddr>, IpSet, bool)>,
 }
@@ -106,6 +196,7 @@ impl World {
         policy: &Policy,
         inventory: &Inventory,
         filters: BTreeMap<String, Vec<WireRule>>,
+        caps: BTreeMap<String, Vec<CapRule>>,
     ) -> Self {
         let compiled = Compiled::new(policy, inventory);
         let nodes = compiled
@@ -120,18 +211,23 @@ impl World {
                 (n.name.clone(), n.addrs.clone(), routes, n.exit_node)
             })
             .collect();
-        World { filters, nodes }
+        World {
+            filters,
+            caps,
+            nodes,
+        }
     }
 
     fn compiled(policy: &Policy, inventory: &Inventory) -> Self {
-        let filters = tailpolicy::compile(policy, inventory)
-            .into_iter()
-            .map(|(name, out)| {
-                let value = serde_json::to_value(&out.filter).unwrap();
-                (name, wire_rules(value.as_array().unwrap()))
-            })
-            .collect();
-        World::new(policy, inventory, filters)
+        let mut filters = BTreeMap::new();
+        let mut caps = BTreeMap::new();
+        for (name, out) in tailpolicy::compile(policy, inventory) {
+            let value = serde_json::to_value(&out.filter).unwrap();
+            let rules = value.as_array().unwrap();
+            filters.insert(name.clone(), wire_rules(rules));
+            caps.insert(name, cap_rules(rules));
+        }
+        World::new(policy, inventory, filters, caps)
     }
 
     /// `query::receivers`: the node with the address, else routers with a route holding it,
@@ -213,6 +309,62 @@ struct Counts {
     flows: usize,
     changed: usize,
     rows: usize,
+    /// (receiving node, source, destination) triples whose capabilities were compared, those
+    /// whose capabilities changed, and capability rows.
+    cap_flows: usize,
+    cap_changed: usize,
+    cap_rows: usize,
+    /// Capability rows that change only some values.
+    cap_values_only: usize,
+}
+
+/// What a change does to one (receiving node, source, destination): per capability name,
+/// `*` when the name itself comes or goes, and each value gained or lost.
+fn cap_changes(
+    this: &BTreeMap<String, Vec<String>>,
+    other: &BTreeMap<String, Vec<String>>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (name, values) in this {
+        let before = other.get(name);
+        if before.is_none() {
+            out.push((name.clone(), "*".to_owned()));
+        }
+        for v in values {
+            if !before.is_some_and(|b| b.contains(v)) {
+                out.push((name.clone(), v.clone()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The same, from the rows that hold the triple.
+fn cap_row_changes(
+    rows: &[CapabilityRow],
+    receiver: &str,
+    src: IpAddr,
+    dst: IpAddr,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for row in rows {
+        if row.src_ips.contains(src)
+            && row.dst_ips.contains(dst)
+            && row.dst_nodes.iter().any(|n| n == receiver)
+        {
+            if row.whole {
+                out.push((row.capability.clone(), "*".to_owned()));
+            }
+            out.extend(
+                row.values
+                    .iter()
+                    .map(|v| (row.capability.clone(), canonical(v))),
+            );
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Checks one diff against the two worlds; `old_addr` / `new_addr` map an address of the
@@ -234,12 +386,51 @@ fn check_pair(
         rows.iter()
             .filter_map(|r| match r {
                 Row::Network(n) => Some(NetworkRow::clone(n)),
-                Row::Ssh(_) | Row::Owner(_) => None,
+                _ => None,
             })
             .collect()
     };
     let (added, removed) = (network(rows.0), network(rows.1));
     counts.rows += added.len() + removed.len();
+    let capability = |rows: &[Row]| -> Vec<CapabilityRow> {
+        rows.iter()
+            .filter_map(|r| match r {
+                Row::Capability(c) => Some(CapabilityRow::clone(c)),
+                _ => None,
+            })
+            .collect()
+    };
+    let (cap_added, cap_removed) = (capability(rows.0), capability(rows.1));
+    counts.cap_rows += cap_added.len() + cap_removed.len();
+    counts.cap_values_only += cap_added
+        .iter()
+        .chain(&cap_removed)
+        .filter(|r| !r.whole)
+        .count();
+    // Capabilities: every node, for every source and each of its own addresses.
+    for (receiver, own, ..) in &base.nodes {
+        let empty = Vec::new();
+        let old_caps = old.caps.get(receiver).unwrap_or(&empty);
+        let new_caps = new.caps.get(receiver).unwrap_or(&empty);
+        for &dst in own {
+            for &src in srcs {
+                counts.cap_flows += 1;
+                let was = caps_with_values(old_caps, old_addr(src), old_addr(dst));
+                let is = caps_with_values(new_caps, new_addr(src), new_addr(dst));
+                let (gained, lost) = (cap_changes(&is, &was), cap_changes(&was, &is));
+                if !gained.is_empty() || !lost.is_empty() {
+                    counts.cap_changed += 1;
+                }
+                let rows_gained = cap_row_changes(&cap_added, receiver, src, dst);
+                let rows_lost = cap_row_changes(&cap_removed, receiver, src, dst);
+                assert_eq!(
+                    (&rows_gained, &rows_lost),
+                    (&gained, &lost),
+                    "{label}: capabilities of {src} at {receiver} ({dst}): old {was:?}, new {is:?}\nadded {cap_added:#?}\nremoved {cap_removed:#?}"
+                );
+            }
+        }
+    }
     let owner_of = |d: IpAddr| {
         base.nodes
             .iter()
@@ -450,9 +641,48 @@ fn random_inventory(rng: &mut Rng) -> Inventory {
     Inventory::parse(&json!({"users": users, "nodes": nodes}).to_string()).unwrap()
 }
 
+const CAPS: [&str; 4] = [
+    "example.com/cap/a",
+    "example.com/cap/b",
+    "tailscale.com/cap/drive",
+    "tailscale.com/cap/relay",
+];
+const CAP_VALUES: [&str; 4] = [
+    "{}",
+    r#"{"role": "viewer"}"#,
+    r#"{"role": "admin", "x": [1, 2]}"#,
+    r#"{"shares": ["*"], "access": "ro"}"#,
+];
+
+fn cap_value(rng: &mut Rng) -> Value {
+    let text: &str = CAP_VALUES[rng.below(CAP_VALUES.len())];
+    serde_json::from_str(text).unwrap()
+}
+
+/// A grant with `app` capabilities (sometimes also `ip`, sometimes to `autogroup:self`).
+fn random_app_grant(rng: &mut Rng, srcs: &[&str]) -> String {
+    let mut dsts: Vec<&str> = (0..1 + rng.below(2)).map(|_| *rng.pick(&DESTS)).collect();
+    if rng.chance(15) {
+        dsts.push("autogroup:self");
+    }
+    let mut app = serde_json::Map::new();
+    for _ in 0..1 + rng.below(2) {
+        let values: Vec<Value> = (0..rng.below(3)).map(|_| cap_value(rng)).collect();
+        app.insert((*rng.pick(&CAPS)).to_owned(), json!(values));
+    }
+    let mut grant = json!({"src": srcs, "dst": dsts, "app": app});
+    if rng.chance(30) {
+        grant["ip"] = json!([rng.pick(&GRANT_IPS)]);
+    }
+    format!("G{grant}")
+}
+
 fn random_rule(rng: &mut Rng) -> String {
     let mut srcs: Vec<&str> = (0..1 + rng.below(2)).map(|_| *rng.pick(&SOURCES)).collect();
     srcs.dedup();
+    if rng.chance(20) {
+        return random_app_grant(rng, &srcs);
+    }
     if rng.chance(60) {
         let proto = *rng.pick(&ACL_PROTOS);
         let ports_ok = proto.is_none_or(|p| p == "tcp" || p == "udp");
@@ -509,6 +739,23 @@ fn mutate(rng: &mut Rng, rules: &[String]) -> Vec<String> {
     }
     let mut out = rules.to_vec();
     for _ in 0..1 + rng.below(3) {
+        // Sometimes new values for an `app` grant's capabilities, nothing else changed.
+        let apps: Vec<usize> = (0..out.len())
+            .filter(|&i| out[i].contains(r#""app":"#))
+            .collect();
+        if !apps.is_empty() && rng.chance(30) {
+            let i = *rng.pick(&apps);
+            let mut grant: Value = serde_json::from_str(out[i].strip_prefix('G').unwrap()).unwrap();
+            for values in grant["app"].as_object_mut().unwrap().values_mut() {
+                *values = json!(
+                    (0..rng.below(3))
+                        .map(|_| cap_value(rng))
+                        .collect::<Vec<_>>()
+                );
+            }
+            out[i] = format!("G{grant}");
+            continue;
+        }
         match rng.below(4) {
             0 if !out.is_empty() => {
                 let i = rng.below(out.len());
@@ -597,11 +844,20 @@ fn random_pairs_match_brute_force() {
         );
     }
     println!(
-        "random pairs: {} pairs ({unchanged} unchanged), {} flows checked, {} changed, {} rows",
-        counts.pairs, counts.flows, counts.changed, counts.rows
+        "random pairs: {} pairs ({unchanged} unchanged), {} flows checked, {} changed, {} rows; \
+         capabilities: {} (node, source, destination) checked, {} changed, {} rows ({} of values only)",
+        counts.pairs,
+        counts.flows,
+        counts.changed,
+        counts.rows,
+        counts.cap_flows,
+        counts.cap_changed,
+        counts.cap_rows,
+        counts.cap_values_only
     );
     assert!(counts.pairs >= 500 || pairs < 500);
     assert!(counts.changed > 0);
+    assert!(counts.cap_changed > 0 && counts.cap_values_only > 0);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -666,20 +922,21 @@ fn corpus_pairs_match_their_captured_filters() {
             ) else {
                 continue;
             };
-            let captured = |case: &common::Case| -> BTreeMap<String, Vec<WireRule>> {
-                case.expect["filter"]
-                    .as_object()
-                    .unwrap()
-                    .iter()
-                    .map(|(name, rules)| {
-                        let rules = rules.as_array().cloned().unwrap_or_default();
-                        (name.clone(), wire_rules(&rules))
-                    })
-                    .collect()
+            let captured = |case: &common::Case| {
+                let mut filters = BTreeMap::new();
+                let mut caps = BTreeMap::new();
+                for (name, rules) in case.expect["filter"].as_object().unwrap() {
+                    let rules = rules.as_array().cloned().unwrap_or_default();
+                    filters.insert(name.clone(), wire_rules(&rules));
+                    caps.insert(name.clone(), cap_rules(&rules));
+                }
+                (filters, caps)
             };
             let b_inventory = b.inventory();
-            let old_world = World::new(&old, &inventory, captured(a));
-            let new_world = World::new(&new, &b_inventory, captured(b));
+            let (a_filters, a_caps) = captured(a);
+            let (b_filters, b_caps) = captured(b);
+            let old_world = World::new(&old, &inventory, a_filters, a_caps);
+            let new_world = World::new(&new, &b_inventory, b_filters, b_caps);
             // The same endpoint in b's tailnet: node addresses by node name.
             let by_name: BTreeMap<IpAddr, IpAddr> = inventory
                 .nodes
@@ -744,12 +1001,16 @@ fn corpus_pairs_match_their_captured_filters() {
         }
     }
     println!(
-        "corpus pairs: {} diffs ({} pairs both ways) in {groups} tailnet shapes, {} flows checked, {} changed, {} rows",
+        "corpus pairs: {} diffs ({} pairs both ways) in {groups} tailnet shapes, {} flows checked, {} changed, {} rows; \
+         capabilities: {} (node, source, destination) checked, {} changed, {} rows",
         counts.pairs,
         counts.pairs / 2,
         counts.flows,
         counts.changed,
-        counts.rows
+        counts.rows,
+        counts.cap_flows,
+        counts.cap_changed,
+        counts.cap_rows
     );
     assert!(counts.pairs > 0);
 }
@@ -847,7 +1108,7 @@ fn symbolic_rows_cover_random_inventories() {
                                         && s.protos.contains(&proto)
                                         && s.ports.iter().any(|p| p.contains(range.first))
                                 }
-                                Row::Ssh(_) | Row::Owner(_) => false,
+                                _ => false,
                             });
                             assert!(
                                 found,

@@ -5,6 +5,7 @@ use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
 
+use super::capability::{self, CapEntry, CapFact};
 use super::{Example, NetworkRow, Row};
 use crate::addr::{IpRange, IpSet, format_net, internet};
 use crate::compile::{Compiled, Delivered, Origin, Section};
@@ -131,7 +132,11 @@ struct Side<'c, 'p> {
     piece_src: Vec<Option<(u32, Rc<IpSet>)>>,
     /// Every approved subnet route (they take destinations from exit nodes).
     routes: IpSet,
+    /// Per piece: its capabilities as JSON, built on first use.
+    piece_caps: Vec<Option<Rc<CapList>>>,
 }
+
+type CapList = Vec<(Rc<str>, Rc<Vec<serde_json::Value>>)>;
 
 impl<'c, 'p> Side<'c, 'p> {
     fn new(compiled: &'c Compiled<'p>) -> Self {
@@ -143,6 +148,7 @@ impl<'c, 'p> Side<'c, 'p> {
             compiled,
             piece_src: vec![None; compiled.pieces.len()],
             routes: routes.into_iter().collect(),
+            piece_caps: vec![None; compiled.pieces.len()],
         }
     }
 
@@ -178,8 +184,25 @@ impl<'c, 'p> Side<'c, 'p> {
         (id, set)
     }
 
-    /// The network entries node `index` receives.
-    fn entries(&mut self, index: usize, delivered: &IpSet, interner: &mut Interner) -> Vec<Entry> {
+    fn caps_of(&mut self, piece: usize, cap_map: &crate::compile::CapValues) -> Rc<CapList> {
+        if let Some(Some(list)) = self.piece_caps.get(piece) {
+            return Rc::clone(list);
+        }
+        let list = Rc::new(capability::cap_values(cap_map));
+        if let Some(slot) = self.piece_caps.get_mut(piece) {
+            *slot = Some(Rc::clone(&list));
+        }
+        list
+    }
+
+    /// The network entries node `index` receives, and its capabilities (into `caps`).
+    fn entries(
+        &mut self,
+        index: usize,
+        delivered: &IpSet,
+        interner: &mut Interner,
+        caps: &mut Vec<CapEntry>,
+    ) -> Vec<Entry> {
         let mut out = Vec::new();
         let compiled = self.compiled;
         for (p, share) in compiled.delivered(index) {
@@ -204,7 +227,19 @@ impl<'c, 'p> Side<'c, 'p> {
                     }
                 }
                 Delivered::Rule(rule) => {
-                    if rule.cap.is_some() {
+                    if let Some((_, cap_map)) = &rule.cap {
+                        let (src_id, src) = interner.intern(union_of(&rule.src));
+                        for (name, values) in self.caps_of(p, cap_map).iter() {
+                            for origin in &rule.origins {
+                                caps.push(CapEntry {
+                                    src: Rc::clone(&src),
+                                    src_id,
+                                    name: Rc::clone(name),
+                                    values: Rc::clone(values),
+                                    origin: *origin,
+                                });
+                            }
+                        }
                         continue;
                     }
                     let (src_id, src) = interner.intern(union_of(&rule.src));
@@ -346,8 +381,8 @@ fn join_ports(mut ports: Vec<PortRange>) -> Vec<PortRange> {
 }
 
 /// How rows name addresses.
-struct Labels<'a> {
-    nodes: &'a [NodeInfo],
+pub(super) struct Labels<'a> {
+    pub(super) nodes: &'a [NodeInfo],
     /// Every node address with its node, sorted.
     node_addrs: Vec<(IpAddr, usize)>,
     node_set: IpSet,
@@ -386,7 +421,7 @@ impl<'a> Labels<'a> {
 
     /// A node's identity: its tags, or its owner's login; for a node with neither, a host
     /// alias for its address, else its name.
-    fn identity(&self, node: &NodeInfo) -> String {
+    pub(super) fn identity(&self, node: &NodeInfo) -> String {
         if node.is_tagged() {
             return node.tags.join(",");
         }
@@ -474,7 +509,7 @@ impl<'a> Labels<'a> {
 
 /// The source selectors of the rules responsible for a row, as address sets, so that rows
 /// name sources the way the policy does (`group:eng`, `tag:ci`, a host alias).
-struct SelectorSets<'c, 'p> {
+pub(super) struct SelectorSets<'c, 'p> {
     compiled: &'c Compiled<'p>,
     sets: HashMap<String, IpSet>,
 }
@@ -514,7 +549,7 @@ impl<'c, 'p> SelectorSets<'c, 'p> {
 
     /// `src` split by the first source selector of the `causes` rules holding each part;
     /// what none holds (not expected) by node identity.
-    fn split(
+    pub(super) fn split(
         &mut self,
         src: &IpSet,
         causes: &[Origin],
@@ -554,38 +589,79 @@ pub fn network_changes(
     old_compiled: &Compiled<'_>,
     new_compiled: &Compiled<'_>,
 ) -> (Vec<Row>, Vec<Row>) {
-    let facts = cell_facts(old_compiled, new_compiled);
-    let rows = rows(facts, old_compiled, new_compiled);
-    let (added, removed): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.0);
-    (
-        added
-            .into_iter()
-            .map(|r| Row::Network(Box::new(r.1)))
-            .collect(),
-        removed
-            .into_iter()
-            .map(|r| Row::Network(Box::new(r.1)))
-            .collect(),
-    )
+    let (added, removed) = access_changes(old_compiled, new_compiled);
+    let network = |rows: Vec<Row>| -> Vec<Row> {
+        rows.into_iter()
+            .filter(|r| matches!(r, Row::Network(_)))
+            .collect()
+    };
+    (network(added), network(removed))
 }
 
-/// Every changed cell of every node, split by the rules responsible, ports joined.
-fn cell_facts(old: &Compiled<'_>, new: &Compiled<'_>) -> Vec<Fact> {
+/// The (added, removed) network and capability rows between two policies on one tailnet
+/// (one pass over the nodes for both).
+pub fn access_changes(
+    old_compiled: &Compiled<'_>,
+    new_compiled: &Compiled<'_>,
+) -> (Vec<Row>, Vec<Row>) {
+    let nodes = &new_compiled.resolver.nodes;
+    let labels = Labels::new(nodes, old_compiled, new_compiled);
+    let mut selectors = [
+        SelectorSets::new(old_compiled),
+        SelectorSets::new(new_compiled),
+    ];
+    let (facts, cap_facts) = cell_facts(old_compiled, new_compiled, &labels, &mut selectors);
+    let rows = rows(facts, old_compiled, new_compiled);
+    let (added, removed): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.0);
+    let (cap_added, cap_removed) = capability::rows(
+        cap_facts,
+        &labels,
+        &mut selectors,
+        old_compiled,
+        new_compiled,
+    );
+    let mut added: Vec<Row> = added
+        .into_iter()
+        .map(|r| Row::Network(Box::new(r.1)))
+        .collect();
+    let mut removed: Vec<Row> = removed
+        .into_iter()
+        .map(|r| Row::Network(Box::new(r.1)))
+        .collect();
+    added.extend(cap_added);
+    removed.extend(cap_removed);
+    (added, removed)
+}
+
+/// Every changed cell of every node, split by the rules responsible, ports joined; and every
+/// node's changed capabilities.
+fn cell_facts(
+    old: &Compiled<'_>,
+    new: &Compiled<'_>,
+    labels: &Labels<'_>,
+    selectors: &mut [SelectorSets<'_, '_>; 2],
+) -> (Vec<Fact>, Vec<CapFact>) {
     let nodes = &new.resolver.nodes;
-    let labels = Labels::new(nodes, old, new);
     let mut interner = Interner::default();
     let mut unions: HashMap<Vec<u32>, Rc<IpSet>> = HashMap::default();
     let mut old_side = Side::new(old);
     let mut new_side = Side::new(new);
     let mut facts = Vec::new();
+    let mut cap_facts = Vec::new();
+    let (mut old_caps, mut new_caps) = (Vec::new(), Vec::new());
     for (index, node) in nodes.iter().enumerate() {
         let Some(old_node) = old.resolver.nodes.get(index) else {
             continue;
         };
         let old_to = old_side.delivered_to(old_node, &labels.node_set);
         let new_to = new_side.delivered_to(node, &labels.node_set);
-        let old_entries = old_side.entries(index, &old_to, &mut interner);
-        let new_entries = new_side.entries(index, &new_to, &mut interner);
+        old_caps.clear();
+        new_caps.clear();
+        let old_entries = old_side.entries(index, &old_to, &mut interner, &mut old_caps);
+        let new_entries = new_side.entries(index, &new_to, &mut interner, &mut new_caps);
+        if !capability::same(&old_caps, &new_caps) {
+            capability::node_facts(index, &old_caps, &new_caps, &mut cap_facts);
+        }
         if same_entries(&old_entries, &new_entries) {
             continue;
         }
@@ -619,12 +695,11 @@ fn cell_facts(old: &Compiled<'_>, new: &Compiled<'_>) -> Vec<Fact> {
     let facts = merge(facts, Dim::Via);
     let facts = merge(facts, Dim::Protos);
     let facts = merge(facts, Dim::Dst);
-    let mut selectors = [SelectorSets::new(old), SelectorSets::new(new)];
     let mut labelled = Vec::with_capacity(facts.len());
     for fact in facts {
         let side = usize::from(fact.added);
         let parts = match selectors.get_mut(side) {
-            Some(sets) => sets.split(&fact.src, &fact.cause, &labels),
+            Some(sets) => sets.split(&fact.src, &fact.cause, labels),
             None => Vec::new(),
         };
         for (label, src) in parts {
@@ -636,7 +711,7 @@ fn cell_facts(old: &Compiled<'_>, new: &Compiled<'_>) -> Vec<Fact> {
         }
     }
     let facts = merge(labelled, Dim::Dst);
-    merge(facts, Dim::Src)
+    (merge(facts, Dim::Src), cap_facts)
 }
 
 type CellSink<'s> = dyn FnMut(bool, u8, (Pt, Pt), PortRange, Vec<(IpSet, Vec<Origin>)>) + 's;
@@ -773,7 +848,7 @@ fn union_src(
     set
 }
 
-fn origin_key(o: &Origin) -> (u8, usize) {
+pub(super) fn origin_key(o: &Origin) -> (u8, usize) {
     (u8::from(o.section == Section::Acls), o.index)
 }
 
@@ -815,7 +890,7 @@ fn by_cause(set: &IpSet, entries: &[&Entry]) -> Vec<(IpSet, Vec<Origin>)> {
 
 /// The rule at the same place in `other`, when it is recognisably the same rule (same
 /// sources or same destinations as written).
-fn counterpart(origin: &Origin, this: &Policy, other: &Policy) -> Option<Origin> {
+pub(super) fn counterpart(origin: &Origin, this: &Policy, other: &Policy) -> Option<Origin> {
     fn texts(list: &crate::model::List<crate::model::Str>) -> Vec<&str> {
         list.items.iter().map(|s| s.value.trim()).collect()
     }
