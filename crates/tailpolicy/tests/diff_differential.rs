@@ -863,22 +863,15 @@ fn random_pairs_match_brute_force() {
 // ---------------------------------------------------------------------------------------
 // Corpus pairs.
 
-#[test]
-fn corpus_pairs_match_their_captured_filters() {
-    let Some(cases) = common::load_cases("saas") else {
-        return;
-    };
-    let limit: usize = std::env::var("DIFF_CORPUS_PAIRS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(600);
-    // Captures by tailnet shape.
+/// Valid captures that `keep` selects, by tailnet shape (node names, owners, tags, routes;
+/// users and tailnet settings), only groups of two or more.
+fn shape_groups(
+    cases: &[common::Case],
+    keep: impl Fn(&common::Case) -> bool,
+) -> Vec<Vec<&common::Case>> {
     let mut shapes: BTreeMap<String, Vec<&common::Case>> = BTreeMap::new();
-    for case in &cases {
-        if !matches!(case.category.as_str(), "acl" | "grant" | "routes")
-            || case.expect.get("filter").is_none()
-            || case.expect.get("valid").and_then(Value::as_bool) == Some(false)
-        {
+    for case in cases {
+        if !keep(case) || case.expect.get("valid").and_then(Value::as_bool) == Some(false) {
             continue;
         }
         let shape: Vec<Value> = case
@@ -897,22 +890,49 @@ fn corpus_pairs_match_their_captured_filters() {
         let key = json!([case.users, shape, case.tailnet]).to_string();
         shapes.entry(key).or_default().push(case);
     }
+    shapes.into_values().filter(|g| g.len() > 1).collect()
+}
+
+/// About `limit / 2` pairs (each run both ways) spread over the groups: neighbours in a group,
+/// then further apart.
+type GroupPairs<'g, 'c> = Vec<(&'g [&'c common::Case], Vec<(usize, usize)>)>;
+
+fn group_pairs<'g, 'c>(groups: &'g [Vec<&'c common::Case>], limit: usize) -> GroupPairs<'g, 'c> {
+    let per_group = (limit / 2).div_ceil(groups.len().max(1));
+    groups
+        .iter()
+        .map(|group| {
+            let mut pairs: Vec<(usize, usize)> = Vec::new();
+            for step in 1..group.len() {
+                for i in 0..group.len() {
+                    if pairs.len() >= per_group {
+                        break;
+                    }
+                    pairs.push((i, (i + step) % group.len()));
+                }
+            }
+            (group.as_slice(), pairs)
+        })
+        .collect()
+}
+
+#[test]
+fn corpus_pairs_match_their_captured_filters() {
+    let Some(cases) = common::load_cases("saas") else {
+        return;
+    };
+    let limit: usize = std::env::var("DIFF_CORPUS_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600);
+    let groups_of = shape_groups(&cases, |case| {
+        matches!(case.category.as_str(), "acl" | "grant" | "routes")
+            && case.expect.get("filter").is_some()
+    });
     let mut counts = Counts::default();
     let mut groups = 0;
-    let shared = shapes.values().filter(|g| g.len() > 1).count().max(1);
-    for group in shapes.values().filter(|g| g.len() > 1) {
+    for (group, pairs) in group_pairs(&groups_of, limit) {
         groups += 1;
-        // Neighbours in the group, then further apart; each pair both ways.
-        let per_group = (limit / 2).div_ceil(shared);
-        let mut pairs: Vec<(usize, usize)> = Vec::new();
-        for step in 1..group.len() {
-            for i in 0..group.len() {
-                if pairs.len() >= per_group {
-                    break;
-                }
-                pairs.push((i, (i + step) % group.len()));
-            }
-        }
         for (i, j) in pairs {
             let (a, b) = (group[i], group[j]);
             let inventory = a.inventory();
@@ -1013,6 +1033,231 @@ fn corpus_pairs_match_their_captured_filters() {
         counts.cap_rows
     );
     assert!(counts.pairs > 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Corpus SSH pairs.
+
+/// A captured `SSHRule`: the addresses of its `nodeIP` principals, `sshUsers`, and its
+/// verdict (`accept`, or `check` for `holdAndDelegate`).
+struct CapturedSsh {
+    principals: Vec<IpAddr>,
+    users: BTreeMap<String, String>,
+    verdict: &'static str,
+}
+
+fn captured_ssh(rules: &Value) -> Vec<CapturedSsh> {
+    rules
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let action = &r["action"];
+            let verdict = if action["accept"] == true {
+                "accept"
+            } else if action.get("holdAndDelegate").is_some_and(|h| h.is_string()) {
+                "check"
+            } else {
+                "deny"
+            };
+            CapturedSsh {
+                principals: r["principals"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["nodeIP"].as_str().unwrap().parse().unwrap())
+                    .collect(),
+                users: r["sshUsers"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                    .collect(),
+                verdict,
+            }
+        })
+        .collect()
+}
+
+/// The client's decision (`tailssh`): the first rule with a principal at one of the source
+/// node's addresses that maps the login (its own entry, else `*`; `=` the login itself, an
+/// empty user no match).
+fn ssh_decide(
+    rules: &[CapturedSsh],
+    src: &[IpAddr],
+    login: &str,
+) -> (&'static str, Option<String>) {
+    for rule in rules {
+        if !rule.principals.iter().any(|p| src.contains(p)) {
+            continue;
+        }
+        let Some(mapped) = rule.users.get(login).or_else(|| rule.users.get("*")) else {
+            continue;
+        };
+        let local = if mapped == "=" {
+            login
+        } else {
+            mapped.as_str()
+        };
+        if local.is_empty() {
+            continue;
+        }
+        return (rule.verdict, Some(local.to_owned()));
+    }
+    ("deny", None)
+}
+
+fn ssh_rank(verdict: &str) -> u8 {
+    match verdict {
+        "accept" => 2,
+        "check" => 1,
+        _ => 0,
+    }
+}
+
+/// (source node, destination node, login, old verdict, new verdict, old user, new user).
+type SshTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// Pairs of SSH captures with the same tailnet shape: the diff's SSH rows, expanded to
+/// (source node, destination node, login) tuples, equal both ways what the two captures'
+/// per-node SSH rules decide for every source node and every login either side names (and
+/// one no rule names, the rows' `*`).
+#[test]
+fn corpus_ssh_pairs_match_their_captured_rules() {
+    let Some(cases) = common::load_cases("saas") else {
+        return;
+    };
+    let limit: usize = std::env::var("DIFF_CORPUS_SSH_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    const OTHER: &str = "login-no-rule-names";
+    let groups = shape_groups(&cases, |case| case.expect.get("ssh_rules").is_some());
+    let (mut diffs, mut tuples, mut changed, mut rows_seen) = (0, 0, 0, 0);
+    for (group, pairs) in group_pairs(&groups, limit) {
+        for (i, j) in pairs {
+            let (a, b) = (group[i], group[j]);
+            let (Ok(pa), Ok(pb)) = (
+                parse_valid(&a.policy, &CheckOptions::default()),
+                parse_valid(&b.policy, &CheckOptions::default()),
+            ) else {
+                continue;
+            };
+            let inventory = a.inventory();
+            let b_inventory = b.inventory();
+            let addrs = |inv: &Inventory, name: &str| -> Vec<IpAddr> {
+                inv.nodes
+                    .iter()
+                    .find(|n| n.name == name)
+                    .map(|n| n.addrs().collect())
+                    .unwrap_or_default()
+            };
+            for (old_case, new_case, old_policy, new_policy, old_inv, new_inv) in [
+                (a, b, &pa, &pb, &inventory, &b_inventory),
+                (b, a, &pb, &pa, &b_inventory, &inventory),
+            ] {
+                let result = diff(old_policy, new_policy, Some(&inventory));
+                let expand = |rows: &[Row]| -> Vec<SshTuple> {
+                    let mut out = Vec::new();
+                    for row in rows {
+                        let Row::Ssh(r) = row else { continue };
+                        for s in &r.src_nodes {
+                            for d in &r.dst_nodes {
+                                out.push((
+                                    s.clone(),
+                                    d.clone(),
+                                    r.login.clone(),
+                                    format!("{:?}", r.old).to_lowercase(),
+                                    format!("{:?}", r.new).to_lowercase(),
+                                    r.old_user.clone(),
+                                    r.new_user.clone(),
+                                ));
+                            }
+                        }
+                    }
+                    out.sort();
+                    out
+                };
+                rows_seen += result
+                    .added
+                    .iter()
+                    .chain(&result.removed)
+                    .filter(|r| matches!(r, Row::Ssh(_)))
+                    .count();
+                let (got_added, got_removed) = (expand(&result.added), expand(&result.removed));
+                let (mut want_added, mut want_removed) = (Vec::new(), Vec::new());
+                for dst in &inventory.nodes {
+                    let old_rules = captured_ssh(&old_case.expect["ssh_rules"][&dst.name]);
+                    let new_rules = captured_ssh(&new_case.expect["ssh_rules"][&dst.name]);
+                    let mut logins: Vec<String> = old_rules
+                        .iter()
+                        .chain(&new_rules)
+                        .flat_map(|r| r.users.keys().cloned())
+                        .filter(|l| l != "*")
+                        .collect();
+                    logins.push(OTHER.to_owned());
+                    logins.sort();
+                    logins.dedup();
+                    for src in &inventory.nodes {
+                        for login in &logins {
+                            tuples += 1;
+                            let was = ssh_decide(&old_rules, &addrs(old_inv, &src.name), login);
+                            let is = ssh_decide(&new_rules, &addrs(new_inv, &src.name), login);
+                            if was == is {
+                                continue;
+                            }
+                            changed += 1;
+                            let star = |text: &str| {
+                                if text == OTHER {
+                                    "*".to_owned()
+                                } else {
+                                    text.to_owned()
+                                }
+                            };
+                            let tuple = (
+                                src.name.clone(),
+                                dst.name.clone(),
+                                star(login),
+                                was.0.to_owned(),
+                                is.0.to_owned(),
+                                was.1.as_deref().map(star),
+                                is.1.as_deref().map(star),
+                            );
+                            if ssh_rank(is.0) >= ssh_rank(was.0) {
+                                want_added.push(tuple);
+                            } else {
+                                want_removed.push(tuple);
+                            }
+                        }
+                    }
+                }
+                want_added.sort();
+                want_removed.sort();
+                assert_eq!(
+                    (&got_added, &got_removed),
+                    (&want_added, &want_removed),
+                    "{} -> {}",
+                    old_case.name,
+                    new_case.name
+                );
+                diffs += 1;
+            }
+        }
+    }
+    println!(
+        "corpus SSH pairs: {diffs} diffs ({} pairs both ways), {tuples} (source node, destination node, login) tuples compared, {changed} changed, {rows_seen} SSH rows",
+        diffs / 2
+    );
+    assert!(diffs > 0 && changed > 0);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ pub struct CapabilityRow {
 
 /// A change in who may open an SSH session to which node as which login (`login` `*`: any
 /// login the rules do not name).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SshRow {
     /// The source and destination identities (tags, or the owner's login).
     pub src: String,
