@@ -1263,20 +1263,42 @@ fn corpus_ssh_pairs_match_their_captured_rules() {
 // ---------------------------------------------------------------------------------------
 // Symbolic diffs (no inventory) against random inventories.
 
-/// Without an inventory, every identity the policies name stands for a hypothetical device.
-/// On a random tailnet whose devices have those identities (one tag, or a user the
-/// hypothetical tailnet has; addresses no rule names), every concrete changed flow between
-/// devices must show in the symbolic diff as a row with the same source selector, the same
-/// destination identity, protocol and port.
+/// Without an inventory, every identity and address the policies name stands for a
+/// hypothetical device. On a random tailnet whose devices have those identities (one tag, or
+/// a user the hypothetical tailnet has), some at addresses no rule names and some inside the
+/// sources the rules name by address (a host alias, a CIDR), every concrete changed flow must
+/// show in the symbolic diff as a row with the same source label, the same destination
+/// (identity, or address), protocol and port; every changed capability value likewise.
 #[test]
 fn symbolic_rows_cover_random_inventories() {
+    /// Node addresses inside the generator's address sources: `vip` (100.64.0.2) and
+    /// `100.64.0.0/29` (not 100.64.0.4, a destination by address).
+    const IN_ADDRESS_SOURCES: [&str; 6] = [
+        "100.64.0.1",
+        "100.64.0.2",
+        "100.64.0.3",
+        "100.64.0.5",
+        "100.64.0.6",
+        "100.64.0.7",
+    ];
+    // The same destination: the same identity, or addresses inside the same prefix a rule
+    // names (a concrete device there stands for the hypothetical one at the prefix).
+    let named: Vec<IpSet> = ["100.64.0.2", "100.64.0.4", "100.64.0.0/29"]
+        .iter()
+        .map(|t| IpSet::parse_tailscale(t).unwrap())
+        .collect();
+    let same_destination = |a: &[String], a_ips: &IpSet, b: &[String], b_ips: &IpSet| {
+        a == b
+            || a_ips.overlaps(b_ips)
+            || named.iter().any(|n| n.overlaps(a_ips) && n.overlaps(b_ips))
+    };
     let mut rng = Rng(0x005e_ed0f_5e1f);
-    let (mut pairs, mut checked) = (0, 0);
-    for _ in 0..150 {
+    let (mut pairs, mut checked, mut cap_checked, mut address_sources) = (0, 0, 0, 0);
+    for _ in 0..400 {
         let (old_rules, old) = valid(&mut rng, &mut |rng| {
             (0..1 + rng.below(5)).map(|_| random_rule(rng)).collect()
         });
-        let (_, new) = valid(&mut rng, &mut |rng| mutate(rng, &old_rules));
+        let (new_rules, new) = valid(&mut rng, &mut |rng| mutate(rng, &old_rules));
         let symbolic = diff(&old, &new, None);
         let tailnet = tailpolicy::diff::symbolic_tailnet(&old, &new, &[]);
         let tags: Vec<String> = tailnet
@@ -1297,12 +1319,16 @@ fn symbolic_rows_cover_random_inventories() {
             .collect();
         for _ in 0..3 {
             let mut nodes = Vec::new();
+            let mut inside: Vec<&str> = IN_ADDRESS_SOURCES.to_vec();
             for i in 0..2 + rng.below(6) {
-                // Far from every address the generator's rules name.
-                let mut node = json!({
-                    "name": format!("d{i}"),
-                    "ipv4": format!("100.100.{}.{}", rng.below(200), 1 + rng.below(200)),
-                });
+                // Inside a source named by address (`vip`, `100.64.0.0/29`), or far from
+                // every address the generator's rules name.
+                let ipv4 = if !inside.is_empty() && rng.chance(35) {
+                    inside.remove(rng.below(inside.len())).to_owned()
+                } else {
+                    format!("100.100.{}.{}", rng.below(200), 1 + rng.below(200))
+                };
+                let mut node = json!({"name": format!("d{i}"), "ipv4": ipv4});
                 if !users.is_empty() && (tags.is_empty() || rng.chance(40)) {
                     node["user"] = json!(rng.pick(&users).split('@').next().unwrap());
                 } else if !tags.is_empty() {
@@ -1330,18 +1356,45 @@ fn symbolic_rows_cover_random_inventories() {
                 (&concrete.removed, &symbolic.removed),
             ] {
                 for row in rows {
-                    let Row::Network(row) = row else { continue };
-                    // Identities only: sources the policies name by address (host aliases,
-                    // CIDRs) are not devices of the random tailnet.
-                    let by_identity = row.src.iter().all(|l| {
-                        l == "*"
-                            || l.starts_with("tag:")
-                            || l.starts_with("group:")
-                            || l.starts_with("autogroup:")
-                            || l.contains('@')
-                    });
-                    if !by_identity {
+                    if let Row::Capability(row) = row {
+                        let wanted: Vec<Option<&Value>> = if row.whole {
+                            vec![None]
+                        } else {
+                            row.values.iter().map(Some).collect()
+                        };
+                        for value in wanted {
+                            cap_checked += 1;
+                            let found = symbolic_rows.iter().any(|s| match s {
+                                Row::Capability(s) => {
+                                    s.src == row.src
+                                        && same_destination(
+                                            &s.dst,
+                                            &s.dst_ips,
+                                            &row.dst,
+                                            &row.dst_ips,
+                                        )
+                                        && s.capability == row.capability
+                                        && value.is_none_or(|v| s.values.contains(v))
+                                        && (value.is_some() || s.whole)
+                                }
+                                _ => false,
+                            });
+                            assert!(
+                                found,
+                                "{}\n---\n{}\nconcrete row {row:#?}\nnot in the symbolic rows {symbolic_rows:#?}",
+                                policy_text(&old_rules),
+                                policy_text(&new_rules)
+                            );
+                        }
                         continue;
+                    }
+                    let Row::Network(row) = row else { continue };
+                    if row
+                        .src
+                        .iter()
+                        .any(|l| !l.starts_with(['t', 'g', 'a', '*']) && !l.contains('@'))
+                    {
+                        address_sources += 1;
                     }
                     for &proto in &row.protos {
                         for range in &row.ports {
@@ -1349,7 +1402,12 @@ fn symbolic_rows_cover_random_inventories() {
                             let found = symbolic_rows.iter().any(|s| match s {
                                 Row::Network(s) => {
                                     s.src == row.src
-                                        && s.dst == row.dst
+                                        && same_destination(
+                                            &s.dst,
+                                            &s.dst_ips,
+                                            &row.dst,
+                                            &row.dst_ips,
+                                        )
                                         && s.protos.contains(&proto)
                                         && s.ports.iter().any(|p| p.contains(range.first))
                                 }
@@ -1357,8 +1415,9 @@ fn symbolic_rows_cover_random_inventories() {
                             });
                             assert!(
                                 found,
-                                "{}\nconcrete row {row:#?}\nnot in the symbolic rows {symbolic_rows:#?}",
-                                policy_text(&old_rules)
+                                "{}\n---\n{}\nconcrete row {row:#?}\nnot in the symbolic rows {symbolic_rows:#?}",
+                                policy_text(&old_rules),
+                                policy_text(&new_rules)
                             );
                         }
                     }
@@ -1368,7 +1427,7 @@ fn symbolic_rows_cover_random_inventories() {
         }
     }
     println!(
-        "symbolic: {pairs} random inventories, {checked} concrete row cells found in the symbolic diff"
+        "symbolic: {pairs} random inventories, {checked} concrete row cells ({address_sources} rows from sources named by address) and {cap_checked} capability values found in the symbolic diff"
     );
-    assert!(checked > 0);
+    assert!(checked > 0 && cap_checked > 0 && address_sources > 0);
 }

@@ -19,6 +19,13 @@ use crate::addr::IpSet;
 use crate::compile::{CapValues, Compiled, Origin};
 use crate::fasthash::FastMap as HashMap;
 
+/// Capabilities Tailscale adds in reverse for a grant (from its destinations to its
+/// sources).
+const COMPANIONS: [&str; 2] = [
+    "tailscale.com/cap/drive-sharer",
+    "tailscale.com/cap/relay-target",
+];
+
 /// One capability of one rule a node receives.
 #[derive(Clone)]
 pub(super) struct CapEntry {
@@ -259,7 +266,19 @@ pub(super) fn rows(
     let mut labelled = Vec::with_capacity(facts.len());
     for fact in facts {
         let parts = match selectors.get_mut(usize::from(fact.added)) {
-            Some(sets) => sets.split(&fact.src, &fact.causes, labels),
+            Some(sets) => {
+                // A reversed companion (`drive-sharer`, `relay-target`) comes from the
+                // grant's destinations.
+                let reversed = COMPANIONS.contains(&&*fact.name);
+                let mut texts: Vec<String> = Vec::new();
+                for origin in &fact.causes {
+                    if reversed {
+                        texts.extend(sets.dst_texts(origin));
+                    }
+                    texts.extend(sets.texts(origin));
+                }
+                sets.split_by(&fact.src, texts, labels)
+            }
             None => Vec::new(),
         };
         for (label, src) in parts {

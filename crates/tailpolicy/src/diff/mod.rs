@@ -178,11 +178,89 @@ pub fn diff_on(old: &Policy, new: &Policy, tailnet: &Inventory, symbolic: bool) 
     let (owners_added, owners_removed) = owner_changes(old, new);
     added.extend(owners_added.into_iter().map(Row::Owner));
     removed.extend(owners_removed.into_iter().map(Row::Owner));
+    if symbolic {
+        without_routers(old, new, tailnet, &mut added, &mut removed);
+    }
     Diff {
         added,
         removed,
         symbolic,
     }
+}
+
+/// `*` as a source holds every approved subnet route, so a hypothetical router puts its
+/// prefix in `*`; in a tailnet without that router the prefix is not in `*`. When a policy
+/// has `*` sources, the access of sources inside the routed prefixes is also compared on the
+/// tailnet without the routers, and those rows that differ are added.
+fn without_routers(
+    old: &Policy,
+    new: &Policy,
+    tailnet: &Inventory,
+    added: &mut Vec<Row>,
+    removed: &mut Vec<Row>,
+) {
+    let routed: IpSet = tailnet
+        .nodes
+        .iter()
+        .flat_map(|n| n.approved_routes.iter())
+        .filter(|r| r.prefix_len() > 0)
+        .copied()
+        .collect();
+    if routed.is_empty() || !(wildcard_source(old) || wildcard_source(new)) {
+        return;
+    }
+    let mut bare = tailnet.clone();
+    bare.nodes
+        .retain(|n| !n.approved_routes.iter().any(|r| r.prefix_len() > 0));
+    let (old_compiled, new_compiled) = (
+        crate::compile::Compiled::new(old, &bare),
+        crate::compile::Compiled::new(new, &bare),
+    );
+    let (more_added, more_removed) = access_changes(&old_compiled, &new_compiled);
+    for (rows, more) in [(added, more_added), (removed, more_removed)] {
+        for row in more {
+            let row = match row {
+                Row::Network(mut r) => {
+                    r.src_ips = r.src_ips.intersection(&routed);
+                    let Some(first) = r.src_ips.ranges().next().map(|f| f.first()) else {
+                        continue;
+                    };
+                    r.example.src_ip = first;
+                    Row::Network(r)
+                }
+                Row::Capability(mut r) => {
+                    r.src_ips = r.src_ips.intersection(&routed);
+                    if r.src_ips.is_empty() {
+                        continue;
+                    }
+                    Row::Capability(r)
+                }
+                Row::Ssh(_) | Row::Owner(_) => continue,
+            };
+            if !rows.contains(&row) {
+                rows.push(row);
+            }
+        }
+    }
+}
+
+/// Does a rule of `policy` name `*` as a source (or the policy allow everything)?
+fn wildcard_source(policy: &Policy) -> bool {
+    let star = |list: &crate::model::List<crate::model::Str>| {
+        list.items.iter().any(|s| s.value.trimmed() == "*")
+    };
+    (policy.acls.is_none() && policy.grants.is_none())
+        || policy
+            .acls
+            .iter()
+            .flat_map(|l| l.items.iter())
+            .any(|r| star(&r.src))
+        || policy
+            .grants
+            .iter()
+            .flat_map(|l| l.items.iter())
+            // A grant's destinations are the sources of its reversed companion capabilities.
+            .any(|g| star(&g.src) || (g.app.is_some() && star(&g.dst)))
 }
 
 /// One hypothetical node per identity or address that either policy's rules mention (and

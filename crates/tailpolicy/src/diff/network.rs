@@ -523,7 +523,7 @@ impl<'c, 'p> SelectorSets<'c, 'p> {
     }
 
     /// The source selectors of rule `origin` as written (`*` for the allow-all policy).
-    fn texts(&self, origin: &Origin) -> Vec<String> {
+    pub(super) fn texts(&self, origin: &Origin) -> Vec<String> {
         let policy = self.compiled.resolver.policy;
         let list = match origin.section {
             Section::Acls => policy
@@ -547,6 +547,26 @@ impl<'c, 'p> SelectorSets<'c, 'p> {
         }
     }
 
+    /// The destination selectors of grant `origin` as written (none for an ACL).
+    pub(super) fn dst_texts(&self, origin: &Origin) -> Vec<String> {
+        let policy = self.compiled.resolver.policy;
+        match origin.section {
+            Section::Grants => policy
+                .grants
+                .as_ref()
+                .and_then(|l| l.items.get(origin.index))
+                .map(|g| {
+                    g.dst
+                        .items
+                        .iter()
+                        .map(|s| s.value.trim().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Section::Acls => Vec::new(),
+        }
+    }
+
     /// `src` split by the first source selector of the `causes` rules holding each part;
     /// what none holds (not expected) by node identity.
     pub(super) fn split(
@@ -555,26 +575,36 @@ impl<'c, 'p> SelectorSets<'c, 'p> {
         causes: &[Origin],
         labels: &Labels<'_>,
     ) -> Vec<(String, IpSet)> {
+        let texts: Vec<String> = causes.iter().flat_map(|o| self.texts(o)).collect();
+        self.split_by(src, texts, labels)
+    }
+
+    /// `src` split by the first of `texts` (selectors, as sources) holding each part; what
+    /// none holds by node identity.
+    pub(super) fn split_by(
+        &mut self,
+        src: &IpSet,
+        texts: Vec<String>,
+        labels: &Labels<'_>,
+    ) -> Vec<(String, IpSet)> {
         let mut out: Vec<(String, IpSet)> = Vec::new();
         let mut rest = src.clone();
-        for origin in causes {
-            for text in self.texts(origin) {
-                if rest.is_empty() {
-                    return out;
-                }
-                let resolver = &self.compiled.resolver;
-                let set = self.sets.entry(text.clone()).or_insert_with(|| {
-                    union_of(&resolver.source_addrs(&crate::selector::Selector::parse(&text)))
-                });
-                let part = rest.intersection(set);
-                if part.is_empty() {
-                    continue;
-                }
-                rest = rest.difference(set);
-                match out.iter_mut().find(|(label, _)| *label == text) {
-                    Some((_, existing)) => existing.insert_set(&part),
-                    None => out.push((text, part)),
-                }
+        for text in texts {
+            if rest.is_empty() {
+                return out;
+            }
+            let resolver = &self.compiled.resolver;
+            let set = self.sets.entry(text.clone()).or_insert_with(|| {
+                union_of(&resolver.source_addrs(&crate::selector::Selector::parse(&text)))
+            });
+            let part = rest.intersection(set);
+            if part.is_empty() {
+                continue;
+            }
+            rest = rest.difference(set);
+            match out.iter_mut().find(|(label, _)| *label == text) {
+                Some((_, existing)) => existing.insert_set(&part),
+                None => out.push((text, part)),
             }
         }
         if !rest.is_empty() {
