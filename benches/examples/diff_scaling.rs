@@ -5,8 +5,8 @@
 //! 2nd), with the inventory; and the few-rules edit without one. "compile both" is
 //! `tailpolicy::compile` (filters, peers, SSH, capability maps) of both policies; "filters
 //! both" is `Compiled::new` plus every node's `node_rules`, for both. Arguments: `small` (or
-//! `large`, or a node count) for the sizes, then a part of a scenario's label to run only those
-//! (`... large "no inventory"`), then `diff-only` to time the diff alone (under callgrind:
+//! `large`, or a node count) for the sizes, then a scenario's label to run only it
+//! (`... large "few rules, no inventory"`, or `all`), then `diff-only` to time the diff alone (under callgrind:
 //! `--toggle-collect='tailpolicy::diff::diff'`).
 #![allow(
     clippy::print_stdout,
@@ -56,10 +56,10 @@ fn main() {
             ("rewrite", 2, true),
             ("few rules, no inventory", 40, false),
         ] {
-            // A second argument keeps only the scenarios whose label contains it.
+            // A second argument keeps only the scenario with that label (`all`: every one).
             if std::env::args()
                 .nth(2)
-                .is_some_and(|only| !label.contains(only.as_str()))
+                .is_some_and(|only| only != "all" && only != label)
             {
                 continue;
             }

@@ -216,7 +216,8 @@ fn without_routers(
         crate::compile::Compiled::new(old, &bare),
         crate::compile::Compiled::new(new, &bare),
     );
-    let (more_added, more_removed) = access_changes(&old_compiled, &new_compiled);
+    let (more_added, more_removed) =
+        network::access_changes_of(&old_compiled, &new_compiled, Some(&routed));
     for (rows, more) in [(added, more_added), (removed, more_removed)] {
         for row in more {
             let row = match row {

@@ -134,12 +134,14 @@ struct Side<'c, 'p> {
     routes: IpSet,
     /// Per piece: its capabilities as JSON, built on first use.
     piece_caps: Vec<Option<Rc<CapList>>>,
+    /// Only these sources are compared (all when `None`).
+    only: Option<&'c IpSet>,
 }
 
 type CapList = Vec<(Rc<str>, Rc<Vec<serde_json::Value>>)>;
 
 impl<'c, 'p> Side<'c, 'p> {
-    fn new(compiled: &'c Compiled<'p>) -> Self {
+    fn new(compiled: &'c Compiled<'p>, only: Option<&'c IpSet>) -> Self {
         let mut routes: Vec<ipnet::IpNet> = Vec::new();
         for node in &compiled.resolver.nodes {
             routes.extend(node.subnet_routes.iter().copied());
@@ -149,6 +151,15 @@ impl<'c, 'p> Side<'c, 'p> {
             piece_src: vec![None; compiled.pieces.len()],
             routes: routes.into_iter().collect(),
             piece_caps: vec![None; compiled.pieces.len()],
+            only,
+        }
+    }
+
+    /// `set` cut to the sources compared.
+    fn restrict(&self, set: IpSet) -> IpSet {
+        match self.only {
+            Some(only) => set.intersection(only),
+            None => set,
         }
     }
 
@@ -177,7 +188,7 @@ impl<'c, 'p> Side<'c, 'p> {
             .get(piece)
             .map(|p| p.src_set())
             .unwrap_or_default();
-        let (id, set) = interner.intern(set);
+        let (id, set) = interner.intern(self.restrict(set));
         if let Some(slot) = self.piece_src.get_mut(piece) {
             *slot = Some((id, Rc::clone(&set)));
         }
@@ -212,6 +223,9 @@ impl<'c, 'p> Side<'c, 'p> {
                         continue;
                     };
                     let (src_id, src) = self.src_of(p, interner);
+                    if self.only.is_some() && src.is_empty() {
+                        continue;
+                    }
                     for (addr, port) in dsts {
                         let dst = clip(addr, delivered);
                         if !dst.is_empty() {
@@ -227,8 +241,11 @@ impl<'c, 'p> Side<'c, 'p> {
                     }
                 }
                 Delivered::Rule(rule) => {
+                    let (src_id, src) = interner.intern(self.restrict(union_of(&rule.src)));
+                    if self.only.is_some() && src.is_empty() {
+                        continue;
+                    }
                     if let Some((_, cap_map)) = &rule.cap {
-                        let (src_id, src) = interner.intern(union_of(&rule.src));
                         for (name, values) in self.caps_of(p, cap_map).iter() {
                             for origin in &rule.origins {
                                 caps.push(CapEntry {
@@ -242,7 +259,6 @@ impl<'c, 'p> Side<'c, 'p> {
                         }
                         continue;
                     }
-                    let (src_id, src) = interner.intern(union_of(&rule.src));
                     for (addr, port) in &rule.dsts {
                         let dst = clip(addr, delivered);
                         if dst.is_empty() {
@@ -634,13 +650,22 @@ pub fn access_changes(
     old_compiled: &Compiled<'_>,
     new_compiled: &Compiled<'_>,
 ) -> (Vec<Row>, Vec<Row>) {
+    access_changes_of(old_compiled, new_compiled, None)
+}
+
+/// [`access_changes`] for the sources in `only` (all when `None`).
+pub(super) fn access_changes_of(
+    old_compiled: &Compiled<'_>,
+    new_compiled: &Compiled<'_>,
+    only: Option<&IpSet>,
+) -> (Vec<Row>, Vec<Row>) {
     let nodes = &new_compiled.resolver.nodes;
     let labels = Labels::new(nodes, old_compiled, new_compiled);
     let mut selectors = [
         SelectorSets::new(old_compiled),
         SelectorSets::new(new_compiled),
     ];
-    let (facts, cap_facts) = cell_facts(old_compiled, new_compiled, &labels, &mut selectors);
+    let (facts, cap_facts) = cell_facts(old_compiled, new_compiled, &labels, &mut selectors, only);
     let rows = rows(facts, old_compiled, new_compiled);
     let (added, removed): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.0);
     let (cap_added, cap_removed) = capability::rows(
@@ -670,12 +695,13 @@ fn cell_facts(
     new: &Compiled<'_>,
     labels: &Labels<'_>,
     selectors: &mut [SelectorSets<'_, '_>; 2],
+    only: Option<&IpSet>,
 ) -> (Vec<Fact>, Vec<CapFact>) {
     let nodes = &new.resolver.nodes;
     let mut interner = Interner::default();
     let mut unions: HashMap<Vec<u32>, Rc<IpSet>> = HashMap::default();
-    let mut old_side = Side::new(old);
-    let mut new_side = Side::new(new);
+    let mut old_side = Side::new(old, only);
+    let mut new_side = Side::new(new, only);
     let mut facts = Vec::new();
     let mut cap_facts = Vec::new();
     let (mut old_caps, mut new_caps) = (Vec::new(), Vec::new());
