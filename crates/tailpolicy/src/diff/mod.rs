@@ -549,6 +549,30 @@ mod tests {
         assert!(super::diff(&new, &reordered, Some(&inventory)).unchanged());
     }
 
+    /// A hypothetical router for `10.1.0.0/24` puts the prefix in `*`; a tailnet without it
+    /// does not, and there the new rule newly allows ICMP from the prefix (the GRE rule from
+    /// `*` already allowed it with the router).
+    #[test]
+    fn without_an_inventory_prefixes_are_also_compared_outside_star() {
+        let old = parse(
+            r#"{"tagOwners": {"tag:a": []},
+                "acls": [{"action": "accept", "src": ["*"], "proto": "gre", "dst": ["*:*"]}]}"#,
+        );
+        let new = parse(
+            r#"{"tagOwners": {"tag:a": []},
+                "acls": [{"action": "accept", "src": ["*"], "proto": "gre", "dst": ["*:*"]},
+                         {"action": "accept", "src": ["10.1.0.0/24"], "dst": ["tag:a:22"]}]}"#,
+        );
+        let diff = diff(&old, &new, None);
+        let icmp = diff.added.iter().any(|r| match r {
+            Row::Network(r) => {
+                r.src == ["10.1.0.0/24"] && r.dst == ["tag:a"] && r.protos.contains(&1)
+            }
+            _ => false,
+        });
+        assert!(icmp, "{diff:#?}");
+    }
+
     #[test]
     fn tag_owner_changes_are_rows() {
         let old = parse(r#"{"tagOwners": {"tag:ci": ["alice@example.com"]}, "acls": []}"#);

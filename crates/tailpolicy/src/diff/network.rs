@@ -591,8 +591,38 @@ impl<'c, 'p> SelectorSets<'c, 'p> {
         causes: &[Origin],
         labels: &Labels<'_>,
     ) -> Vec<(String, IpSet)> {
-        let texts: Vec<String> = causes.iter().flat_map(|o| self.texts(o)).collect();
-        self.split_by(src, texts, labels)
+        // Lazily: the first rule's selectors usually hold every source.
+        let mut out: Vec<(String, IpSet)> = Vec::new();
+        let mut rest = src.clone();
+        for origin in causes {
+            for text in self.texts(origin) {
+                if rest.is_empty() {
+                    return out;
+                }
+                self.take(&mut rest, text, &mut out);
+            }
+        }
+        if !rest.is_empty() {
+            out.extend(labels.split_sources(&rest));
+        }
+        out
+    }
+
+    /// Moves the part of `rest` that selector `text` holds into `out`, under that label.
+    fn take(&mut self, rest: &mut IpSet, text: String, out: &mut Vec<(String, IpSet)>) {
+        let resolver = &self.compiled.resolver;
+        let set = self.sets.entry(text.clone()).or_insert_with(|| {
+            union_of(&resolver.source_addrs(&crate::selector::Selector::parse(&text)))
+        });
+        let part = rest.intersection(set);
+        if part.is_empty() {
+            return;
+        }
+        *rest = rest.difference(set);
+        match out.iter_mut().find(|(label, _)| *label == text) {
+            Some((_, existing)) => existing.insert_set(&part),
+            None => out.push((text, part)),
+        }
     }
 
     /// `src` split by the first of `texts` (selectors, as sources) holding each part; what
@@ -609,19 +639,7 @@ impl<'c, 'p> SelectorSets<'c, 'p> {
             if rest.is_empty() {
                 return out;
             }
-            let resolver = &self.compiled.resolver;
-            let set = self.sets.entry(text.clone()).or_insert_with(|| {
-                union_of(&resolver.source_addrs(&crate::selector::Selector::parse(&text)))
-            });
-            let part = rest.intersection(set);
-            if part.is_empty() {
-                continue;
-            }
-            rest = rest.difference(set);
-            match out.iter_mut().find(|(label, _)| *label == text) {
-                Some((_, existing)) => existing.insert_set(&part),
-                None => out.push((text, part)),
-            }
+            self.take(&mut rest, text, &mut out);
         }
         if !rest.is_empty() {
             out.extend(labels.split_sources(&rest));
