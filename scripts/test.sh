@@ -20,13 +20,15 @@ cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p tailpolicy-wasm --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+cargo clippy -p tailpolicy-wasm-review --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
 echo "== doc tests"
 cargo test --doc --workspace --locked
 
 # The WASM module: built and size-checked, then tested in Node (wasm-bindgen-test), through its
-# JavaScript API (node --test, which also compares it with the native CLI built here), and in
-# Chromium (the preview page).
+# JavaScript API (node --test, which also compares it with the native CLI built here; the
+# review module's `diff` and `convertInventory` too, review.test.mjs), and in Chromium (the
+# preview page, its changes view and inventory files included).
 echo "== wasm build"
 bash wasm/build.sh
 echo "== wasm-bindgen tests (Node)"

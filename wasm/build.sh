@@ -4,6 +4,8 @@
 #   wasm/pkg/web/    ES module for browsers (and Node through initSync)
 #   wasm/pkg/node/   CommonJS module for Node
 #   wasm/pkg/www/    the preview page, ready to serve as static files (node wasm/serve.mjs)
+#   wasm/pkg/review/ the review module (web/ and node/): `diff` and `convertInventory`, a second
+#                    module the page loads only when it needs them (its own size figure)
 #
 # Needs what scripts/bootstrap.sh installs: the wasm32 target, the wasm-bindgen CLI of the
 # version in Cargo.lock, and npm's binaryen (wasm-opt; never Debian's, which breaks the module).
@@ -122,3 +124,39 @@ if [ "$raw" -gt "$MAX_RAW" ] || [ "$gz" -gt "$MAX_GZIP" ]; then
     echo "warning: this $MODE build ($TOOLCHAIN) is over the size budget" >&2
   fi
 fi
+
+# --- The review module (wasm/review/: `diff`, `convertInventory`) ------------------------------
+# A second module from the same core with the `review` feature (the diff engine and the
+# inventory readers), which the page loads only when the user opens the changes view or gives
+# an inventory that is not in the project's own format. It has no budget of its own; its size
+# is reported beside the main module's ("review" in sizes.json) and never counts against it.
+echo "== review module"
+if [ "$TOOLCHAIN" = nightly ]; then
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=-reference-types" \
+    cargo +nightly build -q -p tailpolicy-wasm-review --target wasm32-unknown-unknown --profile wasm-release \
+    --locked --target-dir "$WASM_TARGET_DIR" -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+elif [ "$MODE" = speed ]; then
+  cargo build -q -p tailpolicy-wasm-review --target wasm32-unknown-unknown --profile wasm-release --locked \
+    --target-dir "$WASM_TARGET_DIR" --config 'profile.wasm-release.opt-level=3'
+else
+  cargo build -q -p tailpolicy-wasm-review --target wasm32-unknown-unknown --profile wasm-release --locked \
+    --target-dir "$WASM_TARGET_DIR"
+fi
+REVIEW_WASM="$WASM_TARGET_DIR/wasm32-unknown-unknown/wasm-release/tailpolicy_wasm_review.wasm"
+wasm-bindgen --target web --out-dir wasm/pkg/review/web "$REVIEW_WASM"
+wasm-bindgen --target nodejs --out-dir wasm/pkg/review/node "$REVIEW_WASM"
+echo '{"type":"commonjs"}' > wasm/pkg/review/node/package.json
+echo '{"type":"module"}' > wasm/pkg/review/web/package.json
+sed -i -E '/^ *readonly /s/\bany\b/unknown/g' wasm/pkg/review/web/tailpolicy_wasm_review.d.ts
+for t in web node; do
+  "$WASM_OPT" "${OPT_FLAGS[@]}" "wasm/pkg/review/$t/tailpolicy_wasm_review_bg.wasm" \
+    -o "wasm/pkg/review/$t/tailpolicy_wasm_review_bg.wasm"
+done
+mkdir -p wasm/pkg/www/pkg/review
+cp wasm/pkg/review/web/tailpolicy_wasm_review.js wasm/pkg/review/web/tailpolicy_wasm_review_bg.wasm \
+  wasm/pkg/www/pkg/review/
+review_raw=$(stat -c %s wasm/pkg/review/web/tailpolicy_wasm_review_bg.wasm)
+review_gz=$(gzip -9 -c wasm/pkg/review/web/tailpolicy_wasm_review_bg.wasm | wc -c)
+# Added to the main module's line: {"raw": ..., ..., "review": {"raw": ..., "gzip": ...}}.
+sed -i -E "s/\}\$/, \"review\": {\"raw\": $review_raw, \"gzip\": $review_gz}}/" wasm/pkg/sizes.json
+echo "tailpolicy_wasm_review_bg.wasm: $review_raw bytes, gzip -9: $review_gz bytes (loaded on demand; no budget)"

@@ -1,6 +1,8 @@
 // The preview page: checks the policy and answers "can the runner reach this?" with the
 // tailpolicy WASM module, in the page, as the user types. No network requests beyond the
-// page's own files (the module and the Depot example).
+// page's own files (the module and the Depot example). The review module (`diff`,
+// `convertInventory`) is a second module, imported only when the changes view opens or an
+// inventory file is not in the project's own format.
 import init, { check, Policy, version } from './pkg/tailpolicy_wasm.js';
 
 const $ = (id) => document.getElementById(id);
@@ -233,10 +235,170 @@ function update({ showRule = false } = {}) {
   if (showRule && rules.length) scrollToLine(rules[0].line, true);
 }
 
+// --- The review module: loaded once, on first use ----------------------------------------
+let reviewModule = null;
+function loadReview() {
+  reviewModule ??= import('./pkg/review/tailpolicy_wasm_review.js').then(async (review) => {
+    await review.default();
+    return review;
+  });
+  return reviewModule;
+}
+
+// --- Changes: the baseline against the editor's text --------------------------------------
+let baseline = '';
+const changesDetails = $('changes-details');
+const changesSrc = $('changes-src');
+const changesOnly = $('changes-only');
+
+const PROTOCOLS = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'ipv6-icmp', 132: 'sctp' };
+function protos(numbers) {
+  if (numbers.join() === '1,6,17,58') return 'any';
+  return numbers.map((n) => PROTOCOLS[n] || `proto ${n}`).join('/');
+}
+
+/** A rule of the new side (the editor) is a button; one of the baseline is its label. */
+function diffRule(rule, side) {
+  if (!rule) return '';
+  return side === 'new'
+    ? `<button class="ruleref" data-line="${rule.line}" data-column="${rule.column}" title="line ${rule.line}">${esc(rule.label)}</button>`
+    : `<span class="mono" title="baseline line ${rule.line}">${esc(rule.label)}</span>`;
+}
+
+function changeRow(row, change) {
+  const sign = change === 'added' ? '+' : '−';
+  const rules = (list, side) => list.map((r) => diffRule(r, side)).join(' ');
+  let what;
+  let where = '';
+  if (row.kind === 'network') {
+    const via = row.via?.length ? ` via ${row.via.join(', ')}` : '';
+    what = `${esc(row.src.join(', '))} → ${esc(row.dst.join(', '))} <span class="mono">${esc(protos(row.protos))}${row.ports.length ? ` ${esc(row.ports.join(','))}` : ''}</span>${esc(via)}`;
+    where = change === 'added' ? rules(row.new_rules, 'new') : rules(row.old_rules, 'old');
+  } else if (row.kind === 'ssh') {
+    what = `SSH ${esc(row.src)} → ${esc(row.dst)} as <span class="mono">${esc(row.login)}</span>: ${esc(row.old)} → ${esc(row.new)}`;
+    where = [diffRule(row.old_rule, 'old'), diffRule(row.new_rule, 'new')].filter(Boolean).join(' → ');
+  } else if (row.kind === 'capability') {
+    what = `${esc((row.src || []).join(', '))} → ${esc((row.dst || []).join(', '))} capability <span class="mono">${esc(row.capability)}</span>`;
+    where = change === 'added' ? rules(row.new_rules || [], 'new') : rules(row.old_rules || [], 'old');
+  } else {
+    what = `${esc(row.section)} <span class="mono">${esc(row.target)}</span>: ${esc(row.who.join(', '))}`;
+    const at = change === 'added' ? row.new_at : row.old_at;
+    if (at && change === 'added') where = diffRule({ ...at, label: `line ${at.line}` }, 'new');
+  }
+  return `<tr class="${change}" data-kind="${esc(row.kind)}"><td>${sign}</td>
+    <td>${what}<br><span class="kind">${esc(row.kind)}</span></td><td>${where}</td></tr>`;
+}
+
+function renderChanges(result) {
+  const box = $('changes');
+  if (!result.ok) {
+    box.dataset.state = 'failed';
+    box.innerHTML = result.failures.map((f) => {
+      const which = f.side === 'old' ? 'The baseline' : f.side === 'new' ? 'The edited policy'
+        : f.side === 'inventory' ? 'The inventory' : 'The options';
+      const first = f.diagnostics[0];
+      return `<p class="failure" data-side="${esc(f.side)}">${which} is not valid${first
+        ? `: line ${first.line}: ${esc(first.message)}` : ''}</p>`;
+    }).join('');
+    return;
+  }
+  const { diff, focus } = result;
+  const only = changesOnly.checked && focus;
+  const pick = (rows, indexes, change) => rows
+    .map((row, i) => ({ row, i }))
+    .filter(({ i }) => !only || indexes.includes(i))
+    .map(({ row }) => changeRow(row, change));
+  const rows = [...pick(diff.added, focus?.added ?? [], 'added'), ...pick(diff.removed, focus?.removed ?? [], 'removed')];
+  const total = diff.added.length + diff.removed.length;
+  box.dataset.state = diff.unchanged ? 'unchanged' : 'changed';
+  let summary = diff.unchanged
+    ? 'No change in access.'
+    : `${diff.added.length} added, ${diff.removed.length} removed${only ? `; ${rows.length} for ${focus.selector}` : ''}.`;
+  if (focus && !diff.unchanged) {
+    summary += focus.widens ? ` The change widens access for ${focus.selector}.` : ` No new access for ${focus.selector}.`;
+  }
+  if (diff.symbolic) summary += ' (No inventory: compared over hypothetical devices.)';
+  box.innerHTML = `<p class="summary" data-widens="${Boolean(focus?.widens)}">${esc(summary)}</p>${rows.length
+    ? `<table id="changes-table"><tbody>${rows.join('')}</tbody></table>`
+    : total ? '<p class="empty">No row concerns this source.</p>' : ''}`;
+}
+
+/** Recomputes the changes view when it is open (loading the review module the first time). */
+async function updateChanges() {
+  if (!changesDetails.open) return;
+  const box = $('changes');
+  if (!reviewModule) {
+    box.dataset.state = 'loading';
+    box.textContent = 'Loading the review module…';
+  }
+  let review;
+  try {
+    review = await loadReview();
+  } catch (error) {
+    box.dataset.state = 'failed';
+    box.innerHTML = `<p class="failure">The review module failed to load: ${esc(error)}</p>`;
+    return;
+  }
+  const inventory = inventoryEditor.value.trim();
+  const focus = changesSrc.value.trim();
+  const result = review.diff(baseline, editor.value, {
+    inventory: inventory || null,
+    focus: focus || null,
+    oldName: 'baseline',
+    newName: 'editor',
+  });
+  renderChanges(result);
+}
+
+// --- Inventory files: the project's own JSON as is, any other shape converted -------------
+function inventoryNote(text, state = 'ok') {
+  const note = $('inventory-note');
+  note.dataset.state = state;
+  note.textContent = text;
+}
+
+/** Is `text` an inventory the main module reads as it is (the project's own format)? */
+function isOwnInventory(text) {
+  return !check('{}', { inventory: text }).diagnostics.some((d) => d.code === 'INVENTORY');
+}
+
+async function loadInventoryFiles(files) {
+  if (!files.length) return;
+  const names = files.map((f) => f.name);
+  const texts = await Promise.all(files.map((f) => f.text()));
+  $('inventory-details').open = true;
+  if (texts.length === 1 && isOwnInventory(texts[0])) {
+    inventoryEditor.value = texts[0];
+    inventoryNote(`Loaded ${names[0]}.`);
+  } else {
+    inventoryNote(`Reading ${names.join(', ')}…`);
+    let review;
+    try {
+      review = await loadReview();
+    } catch (error) {
+      inventoryNote(`The review module failed to load: ${error}`, 'error');
+      return;
+    }
+    const result = review.convertInventory(texts, names);
+    if (!result.ok) {
+      const d = result.diagnostics[0];
+      inventoryNote(`${result.file}: not an inventory tailpolicy reads: ${d ? `line ${d.line}: ${d.message}` : ''}${d?.help ? ` (${d.help})` : ''}`, 'error');
+      return;
+    }
+    inventoryEditor.value = `${JSON.stringify(result.inventory, null, 2)}\n`;
+    const warnings = result.warnings.length ? ` ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}: ${result.warnings.map((w) => `${w.file}: ${w.message}`).join('; ')}` : '';
+    inventoryNote(`Converted ${result.files.map((f) => `${f.name} (${f.shape})`).join(', ')}.${warnings}`);
+  }
+  schedule();
+}
+
 let timer = 0;
 function schedule(options) {
   clearTimeout(timer);
-  timer = setTimeout(() => update(options), DEBOUNCE_MS);
+  timer = setTimeout(() => {
+    update(options);
+    updateChanges();
+  }, DEBOUNCE_MS);
 }
 
 async function main() {
@@ -247,6 +409,7 @@ async function main() {
     fetch('depot/inventory.json').then((r) => r.text()),
   ]);
   editor.value = policy;
+  baseline = policy;
   inventoryEditor.value = inventory;
   editor.disabled = false;
   inventoryEditor.disabled = false;
@@ -254,6 +417,19 @@ async function main() {
   editor.addEventListener('scroll', syncScroll);
   inventoryEditor.addEventListener('input', () => schedule());
   for (const field of Object.values(fields)) field.addEventListener('input', () => schedule({ showRule: true }));
+  changesDetails.addEventListener('toggle', () => updateChanges());
+  changesSrc.addEventListener('input', () => schedule());
+  changesOnly.addEventListener('change', () => updateChanges());
+  $('baseline-set').addEventListener('click', () => {
+    baseline = editor.value;
+    updateChanges();
+  });
+  $('inventory-files').addEventListener('change', (event) => loadInventoryFiles([...event.target.files]));
+  inventoryEditor.addEventListener('dragover', (event) => event.preventDefault());
+  inventoryEditor.addEventListener('drop', (event) => {
+    event.preventDefault();
+    loadInventoryFiles([...event.dataTransfer.files]);
+  });
   document.body.addEventListener('click', (event) => {
     const target = event.target.closest('.ruleref, .diagnostics li');
     if (!target || target.closest('#inventory-diagnostics')) return;

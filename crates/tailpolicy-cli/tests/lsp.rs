@@ -307,3 +307,32 @@ fn a_tailpolicy_toml_and_its_inventory_are_honoured() {
         "an error, as tailpolicy.toml says"
     );
 }
+
+#[test]
+fn input_that_is_not_the_protocol_gets_a_plain_error() {
+    // Someone runs `tailpolicy lsp` by hand and types at it, or pipes a file into it.
+    let garbage = common::run_in(&workspace_root(), &["lsp"], Some("{\"acls\": []}\n"));
+    assert_eq!(garbage.code, 2, "{}", garbage.stderr);
+    assert!(
+        garbage
+            .stderr
+            .contains("no `initialize` request could be read")
+            && garbage.stderr.contains("started by an editor"),
+        "{}",
+        garbage.stderr
+    );
+    assert!(
+        !garbage.stderr.contains("disconnected channel"),
+        "{}",
+        garbage.stderr
+    );
+
+    let closed = common::run_in(&workspace_root(), &["lsp"], Some(""));
+    assert_eq!(closed.code, 2, "{}", closed.stderr);
+    assert!(
+        closed.stderr.contains("before an `initialize` request")
+            || closed.stderr.contains("no `initialize` request"),
+        "{}",
+        closed.stderr
+    );
+}

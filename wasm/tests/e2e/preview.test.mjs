@@ -1,6 +1,6 @@
 // End to end: the preview page (wasm/pkg/www) in Debian's Chromium, driven by playwright-core,
 // served from 127.0.0.1 by wasm/serve.mjs. Saves screenshots under target/: preview.png
-// (the Depot verdict), preview-denied.png and preview-error.png.
+// (the Depot verdict), preview-denied.png, preview-error.png and preview-changes.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -20,6 +20,7 @@ let url;
 let browser;
 let page;
 const foreignRequests = [];
+const reviewRequests = [];
 const pageErrors = [];
 
 before(async () => {
@@ -30,6 +31,7 @@ before(async () => {
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('request', (request) => {
     if (!request.url().startsWith(url) && !request.url().startsWith('data:')) foreignRequests.push(request.url());
+    if (request.url().includes('tailpolicy_wasm_review')) reviewRequests.push(request.url());
   });
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   page.on('console', (message) => {
@@ -166,6 +168,77 @@ test('a broken inventory is reported in the inventory panel; an empty one means 
   assert.match(await page.textContent('#reach'), /database[\s\S]*if a router for `192\.0\.2\.0\/24` is approved/);
   await page.fill('#inventory', inventory);
   await page.waitForSelector('#reach-table');
+});
+
+test('the changes view loads the review module on first use and shows the row an edit adds', async () => {
+  assert.deepEqual(reviewRequests, [], 'the review module is not loaded before it is needed');
+  await edit(DEPOT_POLICY, 'allowed');
+  await page.click('#changes-details summary');
+  await page.waitForSelector('#changes[data-state="unchanged"]', { timeout: 15000 });
+  assert.ok(reviewRequests.some((r) => r.endsWith('.wasm')), reviewRequests.join());
+  assert.match(await page.textContent('#changes'), /No change in access/);
+  // Widen the runner's Postgres rule to every port of the database.
+  const widened = DEPOT_POLICY.replace(/("src":\s+\["tag:depot-runner"\],\s+"proto":\s+"tcp",\s+"dst":\s+\[)"database:5432"\]/,
+    '$1"database:*"]');
+  assert.notEqual(widened, DEPOT_POLICY);
+  await edit(widened, 'allowed');
+  await page.waitForSelector('#changes[data-state="changed"] #changes-table tr.added');
+  const rows = await page.$$eval('#changes-table tr.added', (trs) => trs.map((tr) => tr.innerText.replace(/\s+/g, ' ').trim()));
+  assert.ok(rows.some((r) => /tag:depot-runner → .*database.* tcp .*acls\[0\]/.test(r)), rows.join('\n'));
+  assert.match(await page.textContent('#changes .summary'), /widens access for tag:depot-runner/);
+  // The added row's rule is in the editor's text: its button puts the caret on it.
+  await page.locator('#changes-table tr.added .ruleref').first().click();
+  const caret = await page.$eval('#policy', (el) => el.selectionStart);
+  assert.equal(widened.slice(caret).trimStart()[0], '{');
+  await page.screenshot({ path: join(SHOTS, 'preview-changes.png'), fullPage: true });
+  // Another source: the runner's row is not about it.
+  await page.fill('#changes-src', 'tag:monitoring');
+  await page.waitForFunction(() => /No row concerns this source/.test(document.querySelector('#changes').textContent));
+  assert.match(await page.textContent('#changes .summary'), /0 for tag:monitoring\. No new access for tag:monitoring/);
+  await page.fill('#changes-src', 'tag:depot-runner');
+  await page.waitForSelector('#changes-table tr.added');
+  // Marking the edit as the baseline: nothing changes any more; going back removes the row.
+  await page.click('#baseline-set');
+  await page.waitForSelector('#changes[data-state="unchanged"]');
+  await edit(DEPOT_POLICY, 'allowed');
+  await page.waitForSelector('#changes-table tr.removed');
+  await page.click('#baseline-set');
+  await page.waitForSelector('#changes[data-state="unchanged"]');
+  // A broken edit: the changes view says which side, the badge is the policy's.
+  await page.fill('#policy', DEPOT_POLICY.replace(/\}\s*$/, ''));
+  await page.waitForSelector('#changes[data-state="failed"] .failure[data-side="new"]');
+  await edit(DEPOT_POLICY, 'allowed');
+  await page.waitForSelector('#changes[data-state="unchanged"]');
+  await page.click('#changes-details summary');
+});
+
+test('a `tailscale status --json` file is converted, and queries use it', async () => {
+  const inventory = await page.inputValue('#inventory');
+  await page.click('#inventory-details summary');
+  await page.setInputFiles('#inventory-files', join(ROOT, 'fixtures/inventories/depot/status.json'));
+  await page.waitForFunction(() => /Converted status\.json/.test(document.querySelector('#inventory-note').textContent));
+  assert.match(await page.textContent('#inventory-note'), /status\.json \(`tailscale status --json`\)/);
+  const converted = JSON.parse(await page.inputValue('#inventory'));
+  assert.ok(converted.nodes.some((n) => n.name === 'depot-runner-7f3a'), JSON.stringify(converted.nodes));
+  // A node only the file names answers as a source.
+  await page.fill('#src', 'depot-runner-7f3a');
+  await page.waitForFunction(() => /depot-runner-7f3a → database:5432/.test(document.querySelector('#verdict').textContent));
+  assert.equal(await page.getAttribute('#verdict', 'data-state'), 'allowed');
+  await page.waitForSelector('#reach-table');
+  // The listing names the file's nodes (the subnet router by its name).
+  assert.match(await page.textContent('#reach'), /database[\s\S]*office-router/);
+  await page.fill('#src', 'tag:depot-runner');
+  await page.waitForSelector('#verdict[data-state="allowed"]');
+  // Several files at once are merged.
+  await page.setInputFiles('#inventory-files', ['api-devices.json', 'api-users.json'].map((f) => join(ROOT, 'fixtures/inventories/depot', f)));
+  await page.waitForFunction(() => /Converted api-devices\.json .*api-users\.json/.test(document.querySelector('#inventory-note').textContent));
+  // A file no shape fits: named in the inventory panel; the policy's badge does not count it.
+  await page.setInputFiles('#inventory-files', { name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}') });
+  await page.waitForSelector('#inventory-note[data-state="error"]');
+  assert.match(await page.textContent('#inventory-note'), /^notes\.json: not an inventory tailpolicy reads/);
+  assert.equal(await page.getAttribute('#status', 'data-state'), 'valid');
+  await page.fill('#inventory', inventory);
+  await page.waitForSelector('#verdict[data-state="allowed"]');
 });
 
 test('the page works offline: no request leaves 127.0.0.1, and no errors', () => {

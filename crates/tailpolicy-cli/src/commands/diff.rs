@@ -59,6 +59,7 @@ pub fn run(args: &DiffArgs, out: &mut impl Write, err: &mut impl Write) -> io::R
         new_name: &new.name,
         old: tailpolicy::LineIndex::new(&old.text),
         new: tailpolicy::LineIndex::new(&new.text),
+        encoding: tailpolicy::PositionEncoding::Chars,
     };
     match args.format {
         DiffFormat::Json => write_json(&sides, &diff, out)?,

@@ -78,17 +78,50 @@ struct Shared {
 
 pub fn run() -> Result<(), Error> {
     let (connection, io_threads) = Connection::stdio();
-    serve(connection)?;
+    let served = serve(connection);
     // The reader thread ends with an error when the client closes the pipe without `exit`;
-    // the session is over either way.
-    let _ = io_threads.join();
-    Ok(())
+    // the session is over either way. Before `initialize` its error is the real cause: the
+    // server's own one is only "disconnected channel".
+    let read = io_threads.join();
+    match (served, read) {
+        (Ok(()), _) => Ok(()),
+        (Err(err), Err(read)) if is_initialize_error(&*err) => Err(format!(
+            "no `initialize` request could be read ({read}); `tailpolicy lsp` speaks the \
+             Language Server Protocol on standard input (`Content-Length` headers, then \
+             JSON-RPC) and is meant to be started by an editor"
+        )
+        .into()),
+        (Err(err), _) if is_initialize_error(&*err) => Err(
+            "standard input closed before an `initialize` request; `tailpolicy lsp` is meant \
+             to be started by an editor"
+                .into(),
+        ),
+        (Err(err), _) => Err(err),
+    }
 }
+
+fn is_initialize_error(err: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    err.downcast_ref::<NotInitialized>().is_some()
+}
+
+/// The handshake failed: nothing the server did later is involved.
+#[derive(Debug)]
+struct NotInitialized(lsp_server::ProtocolError);
+
+impl std::fmt::Display for NotInitialized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "initialize: {}", self.0)
+    }
+}
+
+impl std::error::Error for NotInitialized {}
 
 /// The server on any connection (the tests use an in-memory one).
 pub fn serve(connection: Connection) -> Result<(), Error> {
     let capabilities = serde_json::to_value(capabilities())?;
-    let initialize = connection.initialize(capabilities)?;
+    let initialize = connection
+        .initialize(capabilities)
+        .map_err(NotInitialized)?;
     let _params: lsp::InitializeParams = serde_json::from_value(initialize).unwrap_or_default();
     let shared = Arc::new(Mutex::new(Shared::default()));
     let (jobs, job_receiver) = crossbeam_channel::unbounded::<Job>();

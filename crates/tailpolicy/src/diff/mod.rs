@@ -14,6 +14,7 @@
 
 mod capability;
 mod network;
+pub mod output;
 mod owners;
 pub mod pin;
 mod ssh;

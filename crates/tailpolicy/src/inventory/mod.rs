@@ -9,6 +9,7 @@
 // The checks and the source readers stay out of the WASM module (its size budget).
 #[cfg(feature = "inventory-sources")]
 mod check;
+mod json;
 #[cfg(feature = "inventory-sources")]
 mod sources;
 
