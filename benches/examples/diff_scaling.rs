@@ -4,7 +4,10 @@
 //! For each size: a few rules edited (every 40th editable ACL) and a large rewrite (every
 //! 2nd), with the inventory; and the few-rules edit without one. "compile both" is
 //! `tailpolicy::compile` (filters, peers, SSH, capability maps) of both policies; "filters
-//! both" is `Compiled::new` plus every node's `node_rules`, for both.
+//! both" is `Compiled::new` plus every node's `node_rules`, for both. Arguments: `small` (or
+//! `large`, or a node count) for the sizes, then a scenario's label to run only it
+//! (`... large "few rules, no inventory"`, or `all`), then `diff-only` to time the diff alone (under callgrind:
+//! `--toggle-collect='tailpolicy::diff::diff'`).
 #![allow(
     clippy::print_stdout,
     reason = "a measuring tool prints its measurements"
@@ -34,6 +37,11 @@ fn time<T>(f: impl FnOnce() -> T) -> Duration {
 fn main() {
     let sizes: Vec<(usize, usize)> = match std::env::args().nth(1).as_deref() {
         Some("small") => vec![(1_250, 250), (2_500, 500)],
+        // One size: NODES (rules a fifth of it).
+        Some(n) if n.parse::<usize>().is_ok() => {
+            let nodes = n.parse::<usize>().unwrap_or(5_000);
+            vec![(nodes, nodes / 5)]
+        }
         _ => vec![(5_000, 1_000), (10_000, 2_000)],
     };
     println!(
@@ -48,6 +56,13 @@ fn main() {
             ("rewrite", 2, true),
             ("few rules, no inventory", 40, false),
         ] {
+            // A second argument keeps only the scenario with that label (`all`: every one).
+            if std::env::args()
+                .nth(2)
+                .is_some_and(|only| only != "all" && only != label)
+            {
+                continue;
+            }
             let new_text = tailpolicy_benches::edit_policy(&text, every);
             let new = parse(&new_text, &inventory);
             let mut rows = 0;
@@ -55,6 +70,11 @@ fn main() {
                 let d = tailpolicy::diff::diff(&old, &new, with_inventory.then_some(&inventory));
                 rows = d.added.len() + d.removed.len();
             });
+            // A third argument `diff-only` skips the comparisons (for callgrind).
+            if std::env::args().nth(3).as_deref() == Some("diff-only") {
+                println!("| {nodes} | {rules} | {label} | {rows} | {diff_time:.2?} | | | | |");
+                continue;
+            }
             let compile_time = if with_inventory {
                 time(|| {
                     (

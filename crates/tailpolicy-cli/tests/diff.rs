@@ -70,6 +70,70 @@ fn json_rows_name_the_change_exactly() {
     assert_eq!(row["example"]["dst_ip"], "100.101.102.103");
 }
 
+/// The data team's grant gains an `app` capability (`fixtures/diff/depot-app.hujson`).
+const APP: &str = "fixtures/diff/depot-app.hujson";
+
+#[test]
+fn capability_rows_human_and_markdown() {
+    let out = run(&["diff", OLD, APP, "--inventory", INVENTORY]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!("capability_human", out.stdout);
+    let out = run(&[
+        "diff",
+        APP,
+        OLD,
+        "--inventory",
+        INVENTORY,
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!("capability_markdown_removed", out.stdout);
+}
+
+#[test]
+fn capability_rows_in_json_and_the_gates() {
+    let out = run(&[
+        "diff",
+        OLD,
+        APP,
+        "--inventory",
+        INVENTORY,
+        "--format",
+        "json",
+        "--fail-on",
+        "added",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["removed"], serde_json::json!([]));
+    let rows = json["added"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    let row = &rows[0];
+    assert_eq!(row["kind"], "capability");
+    assert_eq!(row["src"], serde_json::json!(["group:data"]));
+    assert_eq!(row["dst"], serde_json::json!(["tag:database"]));
+    assert_eq!(row["dst_nodes"], serde_json::json!(["database"]));
+    assert_eq!(row["capability"], "example.com/cap/pgadmin");
+    assert_eq!(row["values"], serde_json::json!([{"role": "read-only"}]));
+    assert_eq!(row["whole"], true);
+    assert_eq!(row["new_rules"][0]["label"], "grants[0]");
+    let code = |selector: &str| {
+        run(&[
+            "diff",
+            OLD,
+            APP,
+            "--inventory",
+            INVENTORY,
+            "--no-new-access-for",
+            selector,
+        ])
+        .code
+    };
+    assert_eq!(code("group:data"), 1);
+    assert_eq!(code("tag:web"), 0);
+}
+
 #[test]
 fn the_same_policy_reformatted_is_unchanged() {
     let dir = tempfile::tempdir().unwrap();

@@ -269,7 +269,7 @@ pub fn diff_texts<'a>(old: &'a str, new: &'a str, settings: &'a DiffSettings) ->
 }
 
 /// The rows that concern `selector`: its addresses as a source or destination of a network
-/// row, its nodes or name in an SSH row, its name in an ownership row.
+/// or capability row, its nodes or name in an SSH row, its name in an ownership row.
 fn focus_on(selector: &str, diff: &Diff, new: &Policy, old: &Policy, tailnet: &Inventory) -> Focus {
     let mut addrs = crate::diff::selector_addrs(new, tailnet, selector);
     addrs.insert_set(&crate::diff::selector_addrs(old, tailnet, selector));
@@ -284,6 +284,7 @@ fn focus_on(selector: &str, diff: &Diff, new: &Policy, old: &Policy, tailnet: &I
     let same = |text: &str| text.eq_ignore_ascii_case(selector);
     let concerns = |row: &Row| match row {
         Row::Network(r) => r.src_ips.overlaps(&addrs) || r.dst_ips.overlaps(&addrs),
+        Row::Capability(r) => r.src_ips.overlaps(&addrs) || r.dst_ips.overlaps(&addrs),
         Row::Ssh(r) => {
             same(&r.src) || same(&r.dst) || node_hit(&r.src_nodes) || node_hit(&r.dst_nodes)
         }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use tailpolicy::compile::Origin;
 use tailpolicy::compile::{SshOrigin, SshVerdict};
 use tailpolicy::diff::output::DiffOutput;
-use tailpolicy::diff::{Diff, NetworkRow, OwnerRow, Row, SshRow};
+use tailpolicy::diff::{CapabilityRow, Diff, NetworkRow, OwnerRow, Row, SshRow};
 use tailpolicy::proto::Protocol;
 
 /// Both sides' names and line indexes (the core's, shared with the WASM API's `diff`).
@@ -70,20 +70,24 @@ fn example(row: &NetworkRow) -> String {
     }
 }
 
-fn counts(rows: &[Row]) -> (usize, usize, usize) {
+fn counts(rows: &[Row]) -> (usize, usize, usize, usize) {
     let network = rows.iter().filter(|r| matches!(r, Row::Network(_))).count();
     let ssh = rows.iter().filter(|r| matches!(r, Row::Ssh(_))).count();
-    (network, ssh, rows.len() - network - ssh)
+    let caps = rows
+        .iter()
+        .filter(|r| matches!(r, Row::Capability(_)))
+        .count();
+    (network, ssh, caps, rows.len() - network - ssh - caps)
 }
 
 fn summary(diff: &Diff) -> String {
     if diff.unchanged() {
         return "no change in access".to_owned();
     }
-    let (an, as_, ao) = counts(&diff.added);
-    let (rn, rs, ro) = counts(&diff.removed);
+    let (an, as_, ac, ao) = counts(&diff.added);
+    let (rn, rs, rc, ro) = counts(&diff.removed);
     let mut text = format!(
-        "{} added, {} removed (network {an} added, {rn} removed; SSH {as_} added, {rs} removed; ownership {ao} added, {ro} removed)",
+        "{} added, {} removed (network {an} added, {rn} removed; SSH {as_} added, {rs} removed; capabilities {ac} added, {rc} removed; ownership {ao} added, {ro} removed)",
         diff.added.len(),
         diff.removed.len()
     );
@@ -143,6 +147,39 @@ pub fn write_human(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> io::
                     writeln!(out, "    {verb} {granting}{before}; e.g. {}", example(r))?;
                 }
                 Row::Ssh(r) => writeln!(out, "{sign} {}", ssh_text(sides, r))?,
+                Row::Capability(r) => {
+                    writeln!(
+                        out,
+                        "{sign} {} -> {}  capability `{}`{}",
+                        r.src.join(", "),
+                        r.dst.join(", "),
+                        r.capability,
+                        cap_values(r)
+                    )?;
+                    writeln!(
+                        out,
+                        "    from {}  to {}",
+                        some(&r.src_ips.to_wire_strings(), 4),
+                        some(&r.dst_nodes, 4)
+                    )?;
+                    let verb = if added {
+                        "granted by"
+                    } else {
+                        "was granted by"
+                    };
+                    let (granting, other, other_side) = if added {
+                        (rules(sides, false, &r.new_rules), &r.old_rules, true)
+                    } else {
+                        (rules(sides, true, &r.old_rules), &r.new_rules, false)
+                    };
+                    let before = if other.is_empty() {
+                        String::new()
+                    } else {
+                        let word = if added { "was" } else { "now" };
+                        format!("; {word} {}", rules(sides, other_side, other))
+                    };
+                    writeln!(out, "    {verb} {granting}{before}")?;
+                }
                 Row::Owner(r) => writeln!(out, "{sign} {}", owner_text(r, added))?,
             }
         }
@@ -214,6 +251,17 @@ fn owner_text(row: &OwnerRow, added: bool) -> String {
     }
 }
 
+/// The values a capability row gains or loses, compact JSON; whether it is the whole
+/// capability.
+fn cap_values(row: &CapabilityRow) -> String {
+    let values: Vec<String> = row.values.iter().map(ToString::to_string).collect();
+    match (row.whole, values.is_empty()) {
+        (true, true) => " (no values)".to_owned(),
+        (true, false) => format!(" with {}", values.join(", ")),
+        (false, _) => format!(" values {}", values.join(", ")),
+    }
+}
+
 /// A Markdown table cell: pipes escaped, newlines removed.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -243,7 +291,7 @@ pub fn write_markdown(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> i
             .iter()
             .filter_map(|r| match r {
                 Row::Network(n) => Some(&**n),
-                Row::Ssh(_) | Row::Owner(_) => None,
+                Row::Ssh(_) | Row::Owner(_) | Row::Capability(_) => None,
             })
             .collect();
         if network.is_empty() {
@@ -279,6 +327,49 @@ pub fn write_markdown(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> i
         }
         let _ = added;
     }
+    for (title, rows) in [
+        ("Added capabilities", &diff.added),
+        ("Removed capabilities", &diff.removed),
+    ] {
+        let caps: Vec<&CapabilityRow> = rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Capability(c) => Some(&**c),
+                Row::Network(_) | Row::Ssh(_) | Row::Owner(_) => None,
+            })
+            .collect();
+        if caps.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        writeln!(out, "#### {title}")?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "| source | destination | capability | values | rules (old → new) |"
+        )?;
+        writeln!(out, "| --- | --- | --- | --- | --- |")?;
+        for r in caps {
+            let values: Vec<String> = r.values.iter().map(ToString::to_string).collect();
+            let values = match (r.whole, values.is_empty()) {
+                (_, true) => "(none)".to_owned(),
+                (true, false) => code_list(&values, 3),
+                (false, false) => format!("{} (more values)", code_list(&values, 3)),
+            };
+            writeln!(
+                out,
+                "| {} ({}) | {} ({}) | `{}` | {} | {} → {} |",
+                code_list(&r.src, 3),
+                cell(&some(&r.src_ips.to_wire_strings(), 3)),
+                code_list(&r.dst, 3),
+                cell(&some(&r.dst_nodes, 3)),
+                cell(&r.capability),
+                cell(&values),
+                cell(&rules(sides, true, &r.old_rules)),
+                cell(&rules(sides, false, &r.new_rules)),
+            )?;
+        }
+    }
     let owners: Vec<(bool, &OwnerRow)> = diff
         .added
         .iter()
@@ -286,7 +377,7 @@ pub fn write_markdown(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> i
         .chain(diff.removed.iter().map(|r| (false, r)))
         .filter_map(|(added, r)| match r {
             Row::Owner(o) => Some((added, o)),
-            Row::Network(_) | Row::Ssh(_) => None,
+            Row::Network(_) | Row::Ssh(_) | Row::Capability(_) => None,
         })
         .collect();
     let ssh: Vec<(bool, &SshRow)> = diff
@@ -296,7 +387,7 @@ pub fn write_markdown(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> i
         .chain(diff.removed.iter().map(|r| (false, r)))
         .filter_map(|(added, r)| match r {
             Row::Ssh(s) => Some((added, &**s)),
-            Row::Network(_) | Row::Owner(_) => None,
+            Row::Network(_) | Row::Owner(_) | Row::Capability(_) => None,
         })
         .collect();
     if !ssh.is_empty() {

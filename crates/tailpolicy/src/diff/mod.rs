@@ -12,6 +12,7 @@
 //! Without an inventory both policies are compiled over one tailnet of hypothetical nodes,
 //! one per identity or address either policy mentions (`query::with_identities`).
 
+mod capability;
 mod network;
 pub mod output;
 mod owners;
@@ -25,7 +26,7 @@ use crate::model::Policy;
 use crate::ports::PortRange;
 use crate::text::Trimmed;
 
-pub use network::network_changes;
+pub use network::{access_changes, network_changes};
 pub use owners::owner_changes;
 
 /// The difference between two policies.
@@ -53,11 +54,41 @@ pub enum Row {
     Network(Box<NetworkRow>),
     Ssh(Box<SshRow>),
     Owner(OwnerRow),
+    Capability(Box<CapabilityRow>),
+}
+
+/// A change in the application capabilities (grants with `app`) that sources have at nodes:
+/// every source address in `src_ips` gained (or lost) `values` of `capability` at every
+/// address of the `dst_nodes`, as Tailscale's client reads its filter's `CapGrant`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapabilityRow {
+    /// Source labels, as for network rows (the granting rules' source selectors).
+    pub src: Vec<String>,
+    /// Destination identities (tags, or the owner's login).
+    pub dst: Vec<String>,
+    pub src_ips: IpSet,
+    /// The addresses of `dst_nodes`.
+    pub dst_ips: IpSet,
+    pub dst_nodes: Vec<String>,
+    /// The capability name (`tailscale.com/cap/drive`, `example.com/cap/x`).
+    pub capability: String,
+    /// The values gained (added rows) or lost (removed rows), as the capability map carries
+    /// them.
+    pub values: Vec<serde_json::Value>,
+    /// The capability itself is gained (the sources had none of it) or lost (none is left),
+    /// rather than only some of its values.
+    pub whole: bool,
+    /// Rules of the old policy: for a removed row, those that gave it; for an added row,
+    /// those that gave the same capability to these sources, and the edited rule as it
+    /// stood (same section and index, same sources or destinations).
+    pub old_rules: Vec<Origin>,
+    /// Rules of the new policy, the other way round.
+    pub new_rules: Vec<Origin>,
 }
 
 /// A change in who may open an SSH session to which node as which login (`login` `*`: any
 /// login the rules do not name).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SshRow {
     /// The source and destination identities (tags, or the owner's login).
     pub src: String,
@@ -141,18 +172,97 @@ pub fn diff_on(old: &Policy, new: &Policy, tailnet: &Inventory, symbolic: bool) 
         crate::compile::Compiled::new(old, tailnet),
         crate::compile::Compiled::new(new, tailnet),
     );
-    let (mut added, mut removed) = network_changes(&old_compiled, &new_compiled);
+    let (mut added, mut removed) = access_changes(&old_compiled, &new_compiled);
     let (ssh_added, ssh_removed) = ssh::ssh_changes(&old_compiled, &new_compiled);
     added.extend(ssh_added.into_iter().map(|r| Row::Ssh(Box::new(r))));
     removed.extend(ssh_removed.into_iter().map(|r| Row::Ssh(Box::new(r))));
     let (owners_added, owners_removed) = owner_changes(old, new);
     added.extend(owners_added.into_iter().map(Row::Owner));
     removed.extend(owners_removed.into_iter().map(Row::Owner));
+    if symbolic {
+        without_routers(old, new, tailnet, &mut added, &mut removed);
+    }
     Diff {
         added,
         removed,
         symbolic,
     }
+}
+
+/// `*` as a source holds every approved subnet route, so a hypothetical router puts its
+/// prefix in `*`; in a tailnet without that router the prefix is not in `*`. When a policy
+/// has `*` sources, the access of sources inside the routed prefixes is also compared on the
+/// tailnet without the routers, and those rows that differ are added.
+fn without_routers(
+    old: &Policy,
+    new: &Policy,
+    tailnet: &Inventory,
+    added: &mut Vec<Row>,
+    removed: &mut Vec<Row>,
+) {
+    let routed: IpSet = tailnet
+        .nodes
+        .iter()
+        .flat_map(|n| n.approved_routes.iter())
+        .filter(|r| r.prefix_len() > 0)
+        .copied()
+        .collect();
+    if routed.is_empty() || !(wildcard_source(old) || wildcard_source(new)) {
+        return;
+    }
+    let mut bare = tailnet.clone();
+    bare.nodes
+        .retain(|n| !n.approved_routes.iter().any(|r| r.prefix_len() > 0));
+    let (old_compiled, new_compiled) = (
+        crate::compile::Compiled::new(old, &bare),
+        crate::compile::Compiled::new(new, &bare),
+    );
+    let (more_added, more_removed) =
+        network::access_changes_of(&old_compiled, &new_compiled, Some(&routed));
+    for (rows, more) in [(added, more_added), (removed, more_removed)] {
+        for row in more {
+            let row = match row {
+                Row::Network(mut r) => {
+                    r.src_ips = r.src_ips.intersection(&routed);
+                    let Some(first) = r.src_ips.ranges().next().map(|f| f.first()) else {
+                        continue;
+                    };
+                    r.example.src_ip = first;
+                    Row::Network(r)
+                }
+                Row::Capability(mut r) => {
+                    r.src_ips = r.src_ips.intersection(&routed);
+                    if r.src_ips.is_empty() {
+                        continue;
+                    }
+                    Row::Capability(r)
+                }
+                Row::Ssh(_) | Row::Owner(_) => continue,
+            };
+            if !rows.contains(&row) {
+                rows.push(row);
+            }
+        }
+    }
+}
+
+/// Does a rule of `policy` name `*` as a source (or the policy allow everything)?
+fn wildcard_source(policy: &Policy) -> bool {
+    let star = |list: &crate::model::List<crate::model::Str>| {
+        list.items.iter().any(|s| s.value.trimmed() == "*")
+    };
+    (policy.acls.is_none() && policy.grants.is_none())
+        || policy
+            .acls
+            .iter()
+            .flat_map(|l| l.items.iter())
+            .any(|r| star(&r.src))
+        || policy
+            .grants
+            .iter()
+            .flat_map(|l| l.items.iter())
+            // A grant's destinations are the sources of its reversed companion capabilities.
+            .any(|g| star(&g.src) || (g.app.is_some() && star(&g.dst)))
 }
 
 /// One hypothetical node per identity or address that either policy's rules mention (and
@@ -187,10 +297,12 @@ pub fn selector_addrs(policy: &Policy, tailnet: &Inventory, selector: &str) -> I
 }
 
 impl Diff {
-    /// Does the change let `addrs` reach more, or more reach `addrs`?
+    /// Does the change let `addrs` reach more, or more reach `addrs` (network access or
+    /// application capabilities)?
     pub fn widens(&self, addrs: &IpSet) -> bool {
         self.added.iter().any(|row| match row {
             Row::Network(r) => r.src_ips.overlaps(addrs) || r.dst_ips.overlaps(addrs),
+            Row::Capability(r) => r.src_ips.overlaps(addrs) || r.dst_ips.overlaps(addrs),
             Row::Ssh(_) | Row::Owner(_) => false,
         })
     }
@@ -387,6 +499,79 @@ mod tests {
         // Back again: the same rows, removed.
         let back = super::diff(&new, &old, Some(&inventory));
         assert_eq!(back.removed.len(), 9);
+    }
+
+    #[test]
+    fn capability_values_gained_and_lost_are_rows() {
+        let inventory = Inventory::parse(
+            r#"{"users": [{"id": 1, "name": "alice", "email": "alice@example.com"}],
+                "nodes": [{"name": "laptop", "ipv4": "100.64.0.1", "user": "alice"},
+                          {"name": "web", "ipv4": "100.64.0.2", "tags": ["tag:web"]},
+                          {"name": "ci", "ipv4": "100.64.0.3", "tags": ["tag:ci"]}]}"#,
+        )
+        .unwrap();
+        let policy = |apps: &str| {
+            parse(&format!(
+                r#"{{"tagOwners": {{"tag:web": [], "tag:ci": []}},
+                    "grants": [{{"src": ["alice@example.com"], "dst": ["tag:web"],
+                                 "app": {{"example.com/cap/web": [{apps}]}}}},
+                               {{"src": ["tag:ci"], "dst": ["tag:web"], "ip": ["443"]}}]}}"#
+            ))
+        };
+        let old = policy(r#"{"role": "viewer"}"#);
+        let new = policy(r#"{"role": "viewer"}, {"role": "admin"}"#);
+        let diff = diff(&old, &new, Some(&inventory));
+        assert!(diff.removed.is_empty(), "{diff:#?}");
+        let [Row::Capability(row)] = diff.added.as_slice() else {
+            panic!("{diff:#?}");
+        };
+        assert_eq!(row.capability, "example.com/cap/web");
+        assert_eq!(row.values, [serde_json::json!({"role": "admin"})]);
+        assert!(!row.whole);
+        assert_eq!(row.src, ["alice@example.com"]);
+        assert_eq!(row.dst, ["tag:web"]);
+        assert_eq!(row.dst_nodes, ["web"]);
+        assert_eq!(row.src_ips.to_wire_strings(), ["100.64.0.1"]);
+        assert_eq!((row.old_rules.len(), row.new_rules.len()), (1, 1));
+        // Removing the grant loses the capability whole.
+        let none = parse(
+            r#"{"tagOwners": {"tag:web": [], "tag:ci": []},
+                "grants": [{"src": ["tag:ci"], "dst": ["tag:web"], "ip": ["443"]}]}"#,
+        );
+        let gone = super::diff(&new, &none, Some(&inventory));
+        assert!(gone.added.is_empty(), "{gone:#?}");
+        let [Row::Capability(row)] = gone.removed.as_slice() else {
+            panic!("{gone:#?}");
+        };
+        assert!(row.whole);
+        assert_eq!(row.values.len(), 2);
+        // Same capabilities written in another order: unchanged.
+        let reordered = policy(r#"{"role": "admin"}, {"role": "viewer"}"#);
+        assert!(super::diff(&new, &reordered, Some(&inventory)).unchanged());
+    }
+
+    /// A hypothetical router for `10.1.0.0/24` puts the prefix in `*`; a tailnet without it
+    /// does not, and there the new rule newly allows ICMP from the prefix (the GRE rule from
+    /// `*` already allowed it with the router).
+    #[test]
+    fn without_an_inventory_prefixes_are_also_compared_outside_star() {
+        let old = parse(
+            r#"{"tagOwners": {"tag:a": []},
+                "acls": [{"action": "accept", "src": ["*"], "proto": "gre", "dst": ["*:*"]}]}"#,
+        );
+        let new = parse(
+            r#"{"tagOwners": {"tag:a": []},
+                "acls": [{"action": "accept", "src": ["*"], "proto": "gre", "dst": ["*:*"]},
+                         {"action": "accept", "src": ["10.1.0.0/24"], "dst": ["tag:a:22"]}]}"#,
+        );
+        let diff = diff(&old, &new, None);
+        let icmp = diff.added.iter().any(|r| match r {
+            Row::Network(r) => {
+                r.src == ["10.1.0.0/24"] && r.dst == ["tag:a"] && r.protos.contains(&1)
+            }
+            _ => false,
+        });
+        assert!(icmp, "{diff:#?}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
 
+use super::capability::{self, CapEntry, CapFact};
 use super::{Example, NetworkRow, Row};
 use crate::addr::{IpRange, IpSet, format_net, internet};
 use crate::compile::{Compiled, Delivered, Origin, Section};
@@ -131,10 +132,16 @@ struct Side<'c, 'p> {
     piece_src: Vec<Option<(u32, Rc<IpSet>)>>,
     /// Every approved subnet route (they take destinations from exit nodes).
     routes: IpSet,
+    /// Per piece: its capabilities as JSON, built on first use.
+    piece_caps: Vec<Option<Rc<CapList>>>,
+    /// Only these sources are compared (all when `None`).
+    only: Option<&'c IpSet>,
 }
 
+type CapList = Vec<(Rc<str>, Rc<Vec<serde_json::Value>>)>;
+
 impl<'c, 'p> Side<'c, 'p> {
-    fn new(compiled: &'c Compiled<'p>) -> Self {
+    fn new(compiled: &'c Compiled<'p>, only: Option<&'c IpSet>) -> Self {
         let mut routes: Vec<ipnet::IpNet> = Vec::new();
         for node in &compiled.resolver.nodes {
             routes.extend(node.subnet_routes.iter().copied());
@@ -143,6 +150,16 @@ impl<'c, 'p> Side<'c, 'p> {
             compiled,
             piece_src: vec![None; compiled.pieces.len()],
             routes: routes.into_iter().collect(),
+            piece_caps: vec![None; compiled.pieces.len()],
+            only,
+        }
+    }
+
+    /// `set` cut to the sources compared.
+    fn restrict(&self, set: IpSet) -> IpSet {
+        match self.only {
+            Some(only) => set.intersection(only),
+            None => set,
         }
     }
 
@@ -171,15 +188,32 @@ impl<'c, 'p> Side<'c, 'p> {
             .get(piece)
             .map(|p| p.src_set())
             .unwrap_or_default();
-        let (id, set) = interner.intern(set);
+        let (id, set) = interner.intern(self.restrict(set));
         if let Some(slot) = self.piece_src.get_mut(piece) {
             *slot = Some((id, Rc::clone(&set)));
         }
         (id, set)
     }
 
-    /// The network entries node `index` receives.
-    fn entries(&mut self, index: usize, delivered: &IpSet, interner: &mut Interner) -> Vec<Entry> {
+    fn caps_of(&mut self, piece: usize, cap_map: &crate::compile::CapValues) -> Rc<CapList> {
+        if let Some(Some(list)) = self.piece_caps.get(piece) {
+            return Rc::clone(list);
+        }
+        let list = Rc::new(capability::cap_values(cap_map));
+        if let Some(slot) = self.piece_caps.get_mut(piece) {
+            *slot = Some(Rc::clone(&list));
+        }
+        list
+    }
+
+    /// The network entries node `index` receives, and its capabilities (into `caps`).
+    fn entries(
+        &mut self,
+        index: usize,
+        delivered: &IpSet,
+        interner: &mut Interner,
+        caps: &mut Vec<CapEntry>,
+    ) -> Vec<Entry> {
         let mut out = Vec::new();
         let compiled = self.compiled;
         for (p, share) in compiled.delivered(index) {
@@ -189,6 +223,9 @@ impl<'c, 'p> Side<'c, 'p> {
                         continue;
                     };
                     let (src_id, src) = self.src_of(p, interner);
+                    if self.only.is_some() && src.is_empty() {
+                        continue;
+                    }
                     for (addr, port) in dsts {
                         let dst = clip(addr, delivered);
                         if !dst.is_empty() {
@@ -204,10 +241,24 @@ impl<'c, 'p> Side<'c, 'p> {
                     }
                 }
                 Delivered::Rule(rule) => {
-                    if rule.cap.is_some() {
+                    let (src_id, src) = interner.intern(self.restrict(union_of(&rule.src)));
+                    if self.only.is_some() && src.is_empty() {
                         continue;
                     }
-                    let (src_id, src) = interner.intern(union_of(&rule.src));
+                    if let Some((_, cap_map)) = &rule.cap {
+                        for (name, values) in self.caps_of(p, cap_map).iter() {
+                            for origin in &rule.origins {
+                                caps.push(CapEntry {
+                                    src: Rc::clone(&src),
+                                    src_id,
+                                    name: Rc::clone(name),
+                                    values: Rc::clone(values),
+                                    origin: *origin,
+                                });
+                            }
+                        }
+                        continue;
+                    }
                     for (addr, port) in &rule.dsts {
                         let dst = clip(addr, delivered);
                         if dst.is_empty() {
@@ -346,8 +397,8 @@ fn join_ports(mut ports: Vec<PortRange>) -> Vec<PortRange> {
 }
 
 /// How rows name addresses.
-struct Labels<'a> {
-    nodes: &'a [NodeInfo],
+pub(super) struct Labels<'a> {
+    pub(super) nodes: &'a [NodeInfo],
     /// Every node address with its node, sorted.
     node_addrs: Vec<(IpAddr, usize)>,
     node_set: IpSet,
@@ -386,7 +437,7 @@ impl<'a> Labels<'a> {
 
     /// A node's identity: its tags, or its owner's login; for a node with neither, a host
     /// alias for its address, else its name.
-    fn identity(&self, node: &NodeInfo) -> String {
+    pub(super) fn identity(&self, node: &NodeInfo) -> String {
         if node.is_tagged() {
             return node.tags.join(",");
         }
@@ -474,7 +525,7 @@ impl<'a> Labels<'a> {
 
 /// The source selectors of the rules responsible for a row, as address sets, so that rows
 /// name sources the way the policy does (`group:eng`, `tag:ci`, a host alias).
-struct SelectorSets<'c, 'p> {
+pub(super) struct SelectorSets<'c, 'p> {
     compiled: &'c Compiled<'p>,
     sets: HashMap<String, IpSet>,
 }
@@ -488,7 +539,7 @@ impl<'c, 'p> SelectorSets<'c, 'p> {
     }
 
     /// The source selectors of rule `origin` as written (`*` for the allow-all policy).
-    fn texts(&self, origin: &Origin) -> Vec<String> {
+    pub(super) fn texts(&self, origin: &Origin) -> Vec<String> {
         let policy = self.compiled.resolver.policy;
         let list = match origin.section {
             Section::Acls => policy
@@ -512,14 +563,35 @@ impl<'c, 'p> SelectorSets<'c, 'p> {
         }
     }
 
+    /// The destination selectors of grant `origin` as written (none for an ACL).
+    pub(super) fn dst_texts(&self, origin: &Origin) -> Vec<String> {
+        let policy = self.compiled.resolver.policy;
+        match origin.section {
+            Section::Grants => policy
+                .grants
+                .as_ref()
+                .and_then(|l| l.items.get(origin.index))
+                .map(|g| {
+                    g.dst
+                        .items
+                        .iter()
+                        .map(|s| s.value.trim().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Section::Acls => Vec::new(),
+        }
+    }
+
     /// `src` split by the first source selector of the `causes` rules holding each part;
     /// what none holds (not expected) by node identity.
-    fn split(
+    pub(super) fn split(
         &mut self,
         src: &IpSet,
         causes: &[Origin],
         labels: &Labels<'_>,
     ) -> Vec<(String, IpSet)> {
+        // Lazily: the first rule's selectors usually hold every source.
         let mut out: Vec<(String, IpSet)> = Vec::new();
         let mut rest = src.clone();
         for origin in causes {
@@ -527,20 +599,47 @@ impl<'c, 'p> SelectorSets<'c, 'p> {
                 if rest.is_empty() {
                     return out;
                 }
-                let resolver = &self.compiled.resolver;
-                let set = self.sets.entry(text.clone()).or_insert_with(|| {
-                    union_of(&resolver.source_addrs(&crate::selector::Selector::parse(&text)))
-                });
-                let part = rest.intersection(set);
-                if part.is_empty() {
-                    continue;
-                }
-                rest = rest.difference(set);
-                match out.iter_mut().find(|(label, _)| *label == text) {
-                    Some((_, existing)) => existing.insert_set(&part),
-                    None => out.push((text, part)),
-                }
+                self.take(&mut rest, text, &mut out);
             }
+        }
+        if !rest.is_empty() {
+            out.extend(labels.split_sources(&rest));
+        }
+        out
+    }
+
+    /// Moves the part of `rest` that selector `text` holds into `out`, under that label.
+    fn take(&mut self, rest: &mut IpSet, text: String, out: &mut Vec<(String, IpSet)>) {
+        let resolver = &self.compiled.resolver;
+        let set = self.sets.entry(text.clone()).or_insert_with(|| {
+            union_of(&resolver.source_addrs(&crate::selector::Selector::parse(&text)))
+        });
+        let part = rest.intersection(set);
+        if part.is_empty() {
+            return;
+        }
+        *rest = rest.difference(set);
+        match out.iter_mut().find(|(label, _)| *label == text) {
+            Some((_, existing)) => existing.insert_set(&part),
+            None => out.push((text, part)),
+        }
+    }
+
+    /// `src` split by the first of `texts` (selectors, as sources) holding each part; what
+    /// none holds by node identity.
+    pub(super) fn split_by(
+        &mut self,
+        src: &IpSet,
+        texts: Vec<String>,
+        labels: &Labels<'_>,
+    ) -> Vec<(String, IpSet)> {
+        let mut out: Vec<(String, IpSet)> = Vec::new();
+        let mut rest = src.clone();
+        for text in texts {
+            if rest.is_empty() {
+                return out;
+            }
+            self.take(&mut rest, text, &mut out);
         }
         if !rest.is_empty() {
             out.extend(labels.split_sources(&rest));
@@ -554,38 +653,89 @@ pub fn network_changes(
     old_compiled: &Compiled<'_>,
     new_compiled: &Compiled<'_>,
 ) -> (Vec<Row>, Vec<Row>) {
-    let facts = cell_facts(old_compiled, new_compiled);
-    let rows = rows(facts, old_compiled, new_compiled);
-    let (added, removed): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.0);
-    (
-        added
-            .into_iter()
-            .map(|r| Row::Network(Box::new(r.1)))
-            .collect(),
-        removed
-            .into_iter()
-            .map(|r| Row::Network(Box::new(r.1)))
-            .collect(),
-    )
+    let (added, removed) = access_changes(old_compiled, new_compiled);
+    let network = |rows: Vec<Row>| -> Vec<Row> {
+        rows.into_iter()
+            .filter(|r| matches!(r, Row::Network(_)))
+            .collect()
+    };
+    (network(added), network(removed))
 }
 
-/// Every changed cell of every node, split by the rules responsible, ports joined.
-fn cell_facts(old: &Compiled<'_>, new: &Compiled<'_>) -> Vec<Fact> {
+/// The (added, removed) network and capability rows between two policies on one tailnet
+/// (one pass over the nodes for both).
+pub fn access_changes(
+    old_compiled: &Compiled<'_>,
+    new_compiled: &Compiled<'_>,
+) -> (Vec<Row>, Vec<Row>) {
+    access_changes_of(old_compiled, new_compiled, None)
+}
+
+/// [`access_changes`] for the sources in `only` (all when `None`).
+pub(super) fn access_changes_of(
+    old_compiled: &Compiled<'_>,
+    new_compiled: &Compiled<'_>,
+    only: Option<&IpSet>,
+) -> (Vec<Row>, Vec<Row>) {
+    let nodes = &new_compiled.resolver.nodes;
+    let labels = Labels::new(nodes, old_compiled, new_compiled);
+    let mut selectors = [
+        SelectorSets::new(old_compiled),
+        SelectorSets::new(new_compiled),
+    ];
+    let (facts, cap_facts) = cell_facts(old_compiled, new_compiled, &labels, &mut selectors, only);
+    let rows = rows(facts, old_compiled, new_compiled);
+    let (added, removed): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.0);
+    let (cap_added, cap_removed) = capability::rows(
+        cap_facts,
+        &labels,
+        &mut selectors,
+        old_compiled,
+        new_compiled,
+    );
+    let mut added: Vec<Row> = added
+        .into_iter()
+        .map(|r| Row::Network(Box::new(r.1)))
+        .collect();
+    let mut removed: Vec<Row> = removed
+        .into_iter()
+        .map(|r| Row::Network(Box::new(r.1)))
+        .collect();
+    added.extend(cap_added);
+    removed.extend(cap_removed);
+    (added, removed)
+}
+
+/// Every changed cell of every node, split by the rules responsible, ports joined; and every
+/// node's changed capabilities.
+fn cell_facts(
+    old: &Compiled<'_>,
+    new: &Compiled<'_>,
+    labels: &Labels<'_>,
+    selectors: &mut [SelectorSets<'_, '_>; 2],
+    only: Option<&IpSet>,
+) -> (Vec<Fact>, Vec<CapFact>) {
     let nodes = &new.resolver.nodes;
-    let labels = Labels::new(nodes, old, new);
     let mut interner = Interner::default();
     let mut unions: HashMap<Vec<u32>, Rc<IpSet>> = HashMap::default();
-    let mut old_side = Side::new(old);
-    let mut new_side = Side::new(new);
+    let mut old_side = Side::new(old, only);
+    let mut new_side = Side::new(new, only);
     let mut facts = Vec::new();
+    let mut cap_facts = Vec::new();
+    let (mut old_caps, mut new_caps) = (Vec::new(), Vec::new());
     for (index, node) in nodes.iter().enumerate() {
         let Some(old_node) = old.resolver.nodes.get(index) else {
             continue;
         };
         let old_to = old_side.delivered_to(old_node, &labels.node_set);
         let new_to = new_side.delivered_to(node, &labels.node_set);
-        let old_entries = old_side.entries(index, &old_to, &mut interner);
-        let new_entries = new_side.entries(index, &new_to, &mut interner);
+        old_caps.clear();
+        new_caps.clear();
+        let old_entries = old_side.entries(index, &old_to, &mut interner, &mut old_caps);
+        let new_entries = new_side.entries(index, &new_to, &mut interner, &mut new_caps);
+        if !capability::same(&old_caps, &new_caps) {
+            capability::node_facts(index, &old_caps, &new_caps, &mut cap_facts);
+        }
         if same_entries(&old_entries, &new_entries) {
             continue;
         }
@@ -619,12 +769,11 @@ fn cell_facts(old: &Compiled<'_>, new: &Compiled<'_>) -> Vec<Fact> {
     let facts = merge(facts, Dim::Via);
     let facts = merge(facts, Dim::Protos);
     let facts = merge(facts, Dim::Dst);
-    let mut selectors = [SelectorSets::new(old), SelectorSets::new(new)];
     let mut labelled = Vec::with_capacity(facts.len());
     for fact in facts {
         let side = usize::from(fact.added);
         let parts = match selectors.get_mut(side) {
-            Some(sets) => sets.split(&fact.src, &fact.cause, &labels),
+            Some(sets) => sets.split(&fact.src, &fact.cause, labels),
             None => Vec::new(),
         };
         for (label, src) in parts {
@@ -636,7 +785,7 @@ fn cell_facts(old: &Compiled<'_>, new: &Compiled<'_>) -> Vec<Fact> {
         }
     }
     let facts = merge(labelled, Dim::Dst);
-    merge(facts, Dim::Src)
+    (merge(facts, Dim::Src), cap_facts)
 }
 
 type CellSink<'s> = dyn FnMut(bool, u8, (Pt, Pt), PortRange, Vec<(IpSet, Vec<Origin>)>) + 's;
@@ -773,7 +922,7 @@ fn union_src(
     set
 }
 
-fn origin_key(o: &Origin) -> (u8, usize) {
+pub(super) fn origin_key(o: &Origin) -> (u8, usize) {
     (u8::from(o.section == Section::Acls), o.index)
 }
 
@@ -815,7 +964,7 @@ fn by_cause(set: &IpSet, entries: &[&Entry]) -> Vec<(IpSet, Vec<Origin>)> {
 
 /// The rule at the same place in `other`, when it is recognisably the same rule (same
 /// sources or same destinations as written).
-fn counterpart(origin: &Origin, this: &Policy, other: &Policy) -> Option<Origin> {
+pub(super) fn counterpart(origin: &Origin, this: &Policy, other: &Policy) -> Option<Origin> {
     fn texts(list: &crate::model::List<crate::model::Str>) -> Vec<&str> {
         list.items.iter().map(|s| s.value.trim()).collect()
     }

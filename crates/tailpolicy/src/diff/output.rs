@@ -147,6 +147,21 @@ pub enum DiffRow {
         old_rule: Option<DiffRule>,
         new_rule: Option<DiffRule>,
     },
+    Capability {
+        src: Vec<String>,
+        dst: Vec<String>,
+        src_ips: Vec<String>,
+        dst_ips: Vec<String>,
+        dst_nodes: Vec<String>,
+        capability: String,
+        /// The JSON values gained or lost.
+        #[cfg_attr(test, ts(type = "Array<unknown>"))]
+        values: Vec<serde_json::Value>,
+        /// The capability itself is gained or lost, not only some values.
+        whole: bool,
+        old_rules: Vec<DiffRule>,
+        new_rules: Vec<DiffRule>,
+    },
     Owner {
         #[cfg_attr(test, ts(type = "string"))]
         section: &'static str,
@@ -199,6 +214,18 @@ impl DiffRow {
                 new_user: r.new_user.clone(),
                 old_rule: sides.ssh_rule(true, r.old_rule),
                 new_rule: sides.ssh_rule(false, r.new_rule),
+            },
+            Row::Capability(r) => Self::Capability {
+                src: r.src.clone(),
+                dst: r.dst.clone(),
+                src_ips: r.src_ips.to_wire_strings(),
+                dst_ips: r.dst_ips.to_wire_strings(),
+                dst_nodes: r.dst_nodes.clone(),
+                capability: r.capability.clone(),
+                values: r.values.clone(),
+                whole: r.whole,
+                old_rules: r.old_rules.iter().map(|o| sides.rule(true, o)).collect(),
+                new_rules: r.new_rules.iter().map(|o| sides.rule(false, o)).collect(),
             },
             Row::Owner(r) => Self::Owner {
                 section: r.section,

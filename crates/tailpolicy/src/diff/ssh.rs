@@ -4,6 +4,7 @@
 
 use super::SshRow;
 use crate::compile::{Compiled, SshOrigin, SshRuleOut, SshVerdict};
+use crate::fasthash::FastMap as HashMap;
 
 /// How much a verdict allows.
 fn rank(verdict: SshVerdict) -> u8 {
@@ -102,32 +103,46 @@ pub fn ssh_changes(old: &Compiled<'_>, new: &Compiled<'_>) -> (Vec<SshRow>, Vec<
                 } else {
                     &mut removed
                 };
-                // Rows alike but for the nodes are one row.
-                match list.iter_mut().find(|r| {
-                    r.src == row.src
-                        && r.dst == row.dst
-                        && r.login == row.login
-                        && (r.old, r.new) == (row.old, row.new)
-                        && (&r.old_user, &r.new_user) == (&row.old_user, &row.new_user)
-                        && r.old_rule.map(|o| o.index) == row.old_rule.map(|o| o.index)
-                        && r.new_rule.map(|o| o.index) == row.new_rule.map(|o| o.index)
-                }) {
-                    Some(existing) => {
-                        for name in row.src_nodes {
-                            if !existing.src_nodes.contains(&name) {
-                                existing.src_nodes.push(name);
-                            }
-                        }
-                        for name in row.dst_nodes {
-                            if !existing.dst_nodes.contains(&name) {
-                                existing.dst_nodes.push(name);
-                            }
-                        }
-                    }
-                    None => list.push(row),
-                }
+                list.push(row);
             }
         }
     }
-    (added, removed)
+    // Rows alike but for the nodes are one row, joined one dimension at a time so that every
+    // source node with every destination node changed.
+    let join = |rows: Vec<SshRow>| merge(merge(rows, false), true);
+    (join(added), join(removed))
+}
+
+/// Joins rows that agree on everything but their source nodes (`by_src`) or their
+/// destination nodes.
+fn merge(rows: Vec<SshRow>, by_src: bool) -> Vec<SshRow> {
+    let mut out: Vec<SshRow> = Vec::with_capacity(rows.len());
+    let mut at: HashMap<SshRow, usize> = HashMap::default();
+    for row in rows {
+        let mut key = row.clone();
+        if by_src {
+            key.src_nodes.clear();
+        } else {
+            key.dst_nodes.clear();
+        }
+        match at.get(&key).and_then(|&i| out.get_mut(i)) {
+            Some(existing) => {
+                let (into, from) = if by_src {
+                    (&mut existing.src_nodes, row.src_nodes)
+                } else {
+                    (&mut existing.dst_nodes, row.dst_nodes)
+                };
+                for name in from {
+                    if !into.contains(&name) {
+                        into.push(name);
+                    }
+                }
+            }
+            None => {
+                at.insert(key, out.len());
+                out.push(row);
+            }
+        }
+    }
+    out
 }

@@ -20,6 +20,9 @@ pub(super) struct Overlay<'i> {
     /// Give any address no node has a hypothetical node of its own, routed or not (the
     /// policy's `tests` ignore route approval).
     pub(super) addresses_as_nodes: bool,
+    /// The address [`unused_tailnet_ip`] last gave, where the next search starts (nodes are
+    /// only ever added, so no address above it is free again).
+    pub(super) free_below: Option<u32>,
 }
 
 impl<'i> Overlay<'i> {
@@ -30,6 +33,7 @@ impl<'i> Overlay<'i> {
             added: Vec::new(),
             users: Vec::new(),
             addresses_as_nodes,
+            free_below: None,
         }
     }
 
@@ -325,11 +329,26 @@ pub(super) fn identity_endpoint(
 }
 
 /// The highest tailnet IPv4 address no node uses (hypothetical nodes take these).
-pub(super) fn unused_tailnet_ip(inventory: &Overlay<'_>) -> Ipv4Addr {
-    // The base's addresses are sorted once; only the added ones are sorted here.
-    let mut used = inventory.lookup.ipv4s.clone();
-    used.extend(inventory.added.iter().filter_map(|n| n.ipv4).map(u32::from));
-    highest_free(used)
+pub(super) fn unused_tailnet_ip(inventory: &mut Overlay<'_>) -> Ipv4Addr {
+    // The search starts below the last answer: one identity per rule made this quadratic
+    // (sorting every address for every hypothetical node) in `diff` without an inventory.
+    let bottom = u32::from(Ipv4Addr::new(100, 64, 0, 1));
+    let top = u32::from(Ipv4Addr::new(100, 127, 255, 254));
+    let mut candidate = inventory.free_below.map_or(top, |b| b.min(top));
+    let used = |ip: u32| {
+        inventory.lookup.ipv4s.binary_search(&ip).is_ok()
+            || inventory
+                .added
+                .iter()
+                .any(|n| n.ipv4.map(u32::from) == Some(ip))
+    };
+    while used(candidate) && candidate > bottom {
+        candidate -= 1;
+    }
+    inventory.free_below = Some(candidate);
+    let ip = Ipv4Addr::from(candidate);
+    debug_assert!(tailnet_v4().contains(IpAddr::V4(ip)));
+    ip
 }
 
 /// The highest tailnet IPv4 address none of `nodes` uses.
