@@ -383,21 +383,14 @@ fn check_pair(
     counts: &mut Counts,
 ) {
     let network = |rows: &[Row]| -> Vec<NetworkRow> {
-        rows.iter()
-            .filter_map(|r| match r {
-                Row::Network(n) => Some(NetworkRow::clone(n)),
-                _ => None,
-            })
-            .collect()
+        rows.iter().filter_map(Row::as_network).cloned().collect()
     };
     let (added, removed) = (network(rows.0), network(rows.1));
     counts.rows += added.len() + removed.len();
     let capability = |rows: &[Row]| -> Vec<CapabilityRow> {
         rows.iter()
-            .filter_map(|r| match r {
-                Row::Capability(c) => Some(CapabilityRow::clone(c)),
-                _ => None,
-            })
+            .filter_map(Row::as_capability)
+            .cloned()
             .collect()
     };
     let (cap_added, cap_removed) = (capability(rows.0), capability(rows.1));

@@ -275,6 +275,15 @@ fn code_list(items: &[String], max: usize) -> String {
     }
 }
 
+/// A Markdown section: its heading, then a table's header row and separator.
+fn table_head(out: &mut impl Write, title: &str, columns: &[&str]) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "#### {title}")?;
+    writeln!(out)?;
+    writeln!(out, "| {} |", columns.join(" | "))?;
+    writeln!(out, "|{}", " --- |".repeat(columns.len()))
+}
+
 pub fn write_markdown(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
@@ -283,28 +292,26 @@ pub fn write_markdown(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> i
         cell(sides.new_name),
         summary(diff)
     )?;
-    for (title, rows, added) in [
-        ("Added network access", &diff.added, true),
-        ("Removed network access", &diff.removed, false),
+    for (title, rows) in [
+        ("Added network access", &diff.added),
+        ("Removed network access", &diff.removed),
     ] {
-        let network: Vec<&NetworkRow> = rows
-            .iter()
-            .filter_map(|r| match r {
-                Row::Network(n) => Some(&**n),
-                Row::Ssh(_) | Row::Owner(_) | Row::Capability(_) => None,
-            })
-            .collect();
+        let network: Vec<&NetworkRow> = rows.iter().filter_map(Row::as_network).collect();
         if network.is_empty() {
             continue;
         }
-        writeln!(out)?;
-        writeln!(out, "#### {title}")?;
-        writeln!(out)?;
-        writeln!(
+        table_head(
             out,
-            "| source | destination | protocols | ports | rules (old → new) | example |"
+            title,
+            &[
+                "source",
+                "destination",
+                "protocols",
+                "ports",
+                "rules (old → new)",
+                "example",
+            ],
         )?;
-        writeln!(out, "| --- | --- | --- | --- | --- | --- |")?;
         for r in network {
             let via = if r.via.is_empty() {
                 String::new()
@@ -325,30 +332,26 @@ pub fn write_markdown(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> i
                 example(r)
             )?;
         }
-        let _ = added;
     }
     for (title, rows) in [
         ("Added capabilities", &diff.added),
         ("Removed capabilities", &diff.removed),
     ] {
-        let caps: Vec<&CapabilityRow> = rows
-            .iter()
-            .filter_map(|r| match r {
-                Row::Capability(c) => Some(&**c),
-                Row::Network(_) | Row::Ssh(_) | Row::Owner(_) => None,
-            })
-            .collect();
+        let caps: Vec<&CapabilityRow> = rows.iter().filter_map(Row::as_capability).collect();
         if caps.is_empty() {
             continue;
         }
-        writeln!(out)?;
-        writeln!(out, "#### {title}")?;
-        writeln!(out)?;
-        writeln!(
+        table_head(
             out,
-            "| source | destination | capability | values | rules (old → new) |"
+            title,
+            &[
+                "source",
+                "destination",
+                "capability",
+                "values",
+                "rules (old → new)",
+            ],
         )?;
-        writeln!(out, "| --- | --- | --- | --- | --- |")?;
         for r in caps {
             let values: Vec<String> = r.values.iter().map(ToString::to_string).collect();
             let values = match (r.whole, values.is_empty()) {
@@ -370,32 +373,16 @@ pub fn write_markdown(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> i
             )?;
         }
     }
-    let owners: Vec<(bool, &OwnerRow)> = diff
-        .added
-        .iter()
-        .map(|r| (true, r))
-        .chain(diff.removed.iter().map(|r| (false, r)))
-        .filter_map(|(added, r)| match r {
-            Row::Owner(o) => Some((added, o)),
-            Row::Network(_) | Row::Ssh(_) | Row::Capability(_) => None,
-        })
+    let both =
+        || (diff.added.iter().map(|r| (true, r))).chain(diff.removed.iter().map(|r| (false, r)));
+    let ssh: Vec<(bool, &SshRow)> = both()
+        .filter_map(|(added, r)| r.as_ssh().map(|s| (added, s)))
         .collect();
-    let ssh: Vec<(bool, &SshRow)> = diff
-        .added
-        .iter()
-        .map(|r| (true, r))
-        .chain(diff.removed.iter().map(|r| (false, r)))
-        .filter_map(|(added, r)| match r {
-            Row::Ssh(s) => Some((added, &**s)),
-            Row::Network(_) | Row::Owner(_) | Row::Capability(_) => None,
-        })
+    let owners: Vec<(bool, &OwnerRow)> = both()
+        .filter_map(|(added, r)| r.as_owner().map(|o| (added, o)))
         .collect();
     if !ssh.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "#### SSH")?;
-        writeln!(out)?;
-        writeln!(out, "| change | what |")?;
-        writeln!(out, "| --- | --- |")?;
+        table_head(out, "SSH", &["change", "what"])?;
         for (added, row) in ssh {
             writeln!(
                 out,
@@ -406,11 +393,7 @@ pub fn write_markdown(sides: &Sides<'_>, diff: &Diff, out: &mut impl Write) -> i
         }
     }
     if !owners.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "#### Who can become what")?;
-        writeln!(out)?;
-        writeln!(out, "| change | section | what |")?;
-        writeln!(out, "| --- | --- | --- |")?;
+        table_head(out, "Who can become what", &["change", "section", "what"])?;
         for (added, row) in owners {
             writeln!(
                 out,

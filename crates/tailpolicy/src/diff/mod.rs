@@ -57,6 +57,36 @@ pub enum Row {
     Capability(Box<CapabilityRow>),
 }
 
+impl Row {
+    pub fn as_network(&self) -> Option<&NetworkRow> {
+        match self {
+            Row::Network(row) => Some(row),
+            _ => None,
+        }
+    }
+
+    pub fn as_ssh(&self) -> Option<&SshRow> {
+        match self {
+            Row::Ssh(row) => Some(row),
+            _ => None,
+        }
+    }
+
+    pub fn as_owner(&self) -> Option<&OwnerRow> {
+        match self {
+            Row::Owner(row) => Some(row),
+            _ => None,
+        }
+    }
+
+    pub fn as_capability(&self) -> Option<&CapabilityRow> {
+        match self {
+            Row::Capability(row) => Some(row),
+            _ => None,
+        }
+    }
+}
+
 /// A change in the application capabilities (grants with `app`) that sources have at nodes:
 /// every source address in `src_ips` gained (or lost) `values` of `capability` at every
 /// address of the `dst_nodes`, as Tailscale's client reads its filter's `CapGrant`s.
@@ -481,14 +511,7 @@ mod tests {
         let (old, new) = (parse(&text), parse(&new_text));
         let diff = diff(&old, &new, Some(&inventory));
         assert!(diff.removed.is_empty(), "{:#?}", diff.removed);
-        let ssh: Vec<&SshRow> = diff
-            .added
-            .iter()
-            .filter_map(|r| match r {
-                Row::Ssh(s) => Some(&**s),
-                _ => None,
-            })
-            .collect();
+        let ssh: Vec<&SshRow> = diff.added.iter().filter_map(Row::as_ssh).collect();
         assert_eq!(ssh.len(), 9, "{ssh:#?}");
         use crate::compile::SshVerdict::{Accept, Check, Deny};
         for row in &ssh {
