@@ -16,12 +16,13 @@
 //! otherwise. The plain Rust layer ([`check_text`], [`PolicySession`]) holds all the logic
 //! and is tested on the host; the `#[wasm_bindgen]` functions only move values across.
 
-use js_sys::{JSON, Object, Reflect};
+use js_sys::{Object, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::api::CheckOptions;
 use crate::diagnostic::Diagnostic;
+use crate::ffi_js::{encoding_option, get, inventory_option, to_js};
 use crate::inventory::Inventory;
 use crate::model::Policy as PolicyModel;
 use crate::output::{CheckOutput, DiagnosticOutput, QueryOutput, ReachEntry, TestReport};
@@ -333,26 +334,6 @@ impl PolicySession {
 // The JavaScript side: read arguments, call the layer above, hand back plain objects.
 // ---------------------------------------------------------------------------------------
 
-/// A plain JavaScript object (through JSON, so `None` becomes `null` as in the CLI's JSON).
-fn to_js<T: Serialize>(value: &T) -> JsValue {
-    parse_json(serde_json::to_string(value).ok())
-}
-
-// Out of the generic `to_js`: one copy in the WASM module, not one per result type.
-#[inline(never)]
-fn parse_json(json: Option<String>) -> JsValue {
-    json.and_then(|json| JSON::parse(&json).ok())
-        .unwrap_or(JsValue::NULL)
-}
-
-/// `object[key]`, or `undefined` when `object` is not an object.
-fn get(object: &JsValue, key: &str) -> JsValue {
-    if !object.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
 /// Reads `{inventory?, encoding?}`; a problem is a diagnostic.
 fn read_options(options: &JsValue) -> Result<Settings, DiagnosticOutput<'static>> {
     if options.is_undefined() || options.is_null() {
@@ -363,40 +344,12 @@ fn read_options(options: &JsValue) -> Result<Settings, DiagnosticOutput<'static>
             "options must be an object `{inventory?, encoding?}`",
         ));
     }
-    let encoding = get(options, "encoding");
-    let encoding = if encoding.is_undefined() || encoding.is_null() {
-        PositionEncoding::default()
-    } else {
-        match encoding
-            .as_string()
-            .as_deref()
-            .and_then(PositionEncoding::from_name)
-        {
-            Some(encoding) => encoding,
-            None => {
-                return Err(options_error(format!(
-                    "unknown position encoding `{}`: use `utf16`, `chars` or `utf8`",
-                    encoding
-                        .as_string()
-                        .unwrap_or_else(|| "(not a string)".into())
-                )));
-            }
-        }
-    };
-    let inventory = get(options, "inventory");
-    let inventory = if inventory.is_undefined() || inventory.is_null() {
-        None
-    } else {
-        let text = match inventory.as_string() {
-            Some(text) => text,
-            None => JSON::stringify(&inventory)
-                .ok()
-                .and_then(|s| s.as_string())
-                .ok_or_else(|| {
-                    options_error("the inventory must be JSON text or an object JSON can represent")
-                })?,
-        };
-        Some(parse_inventory(&text, encoding)?)
+    let encoding = encoding_option(options)
+        .map_err(options_error)?
+        .unwrap_or_default();
+    let inventory = match inventory_option(options).map_err(options_error)? {
+        Some(text) => Some(parse_inventory(&text, encoding)?),
+        None => None,
     };
     Ok(Settings {
         inventory,

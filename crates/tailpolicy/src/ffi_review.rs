@@ -11,7 +11,7 @@
 //! Nothing here throws or traps on any input. The plain Rust layer ([`diff_texts`],
 //! [`convert_texts`]) holds the logic and is tested on the host.
 
-use js_sys::{Array, JSON, Reflect};
+use js_sys::Array;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -20,6 +20,7 @@ use crate::codes::{INVENTORY, OPTIONS};
 use crate::diagnostic::Diagnostic;
 use crate::diff::output::{DiffOutput, Sides};
 use crate::diff::{Diff, Row};
+use crate::ffi_js::{encoding_option, get, inventory_option, is_absent, to_js};
 use crate::inventory::Inventory;
 use crate::model::Policy;
 use crate::output::DiagnosticOutput;
@@ -404,21 +405,10 @@ pub fn convert_texts(
 // The JavaScript side: read arguments, call the layer above, hand back plain objects.
 // ---------------------------------------------------------------------------------------
 
-/// A plain JavaScript object (through JSON, so `None` becomes `null` as in the CLI's JSON).
-fn to_js<T: Serialize>(value: &T) -> JsValue {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|json| JSON::parse(&json).ok())
-        .unwrap_or(JsValue::NULL)
-}
-
 /// `object[key]` as a string: `Ok(None)` when absent or null, `Err` when not a string.
 fn string_field(object: &JsValue, key: &str) -> Result<Option<String>, String> {
-    if !object.is_object() {
-        return Ok(None);
-    }
-    let value = Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
-    if value.is_undefined() || value.is_null() {
+    let value = get(object, key);
+    if is_absent(&value) {
         return Ok(None);
     }
     value
@@ -443,18 +433,14 @@ fn options_failure(message: String) -> Failure {
 
 fn read_diff_options(options: &JsValue) -> Result<DiffSettings, Failure> {
     let mut settings = DiffSettings::default();
-    if options.is_undefined() || options.is_null() {
+    if is_absent(options) {
         return Ok(settings);
     }
     if !options.is_object() {
         return Err(options_failure("options must be an object".to_owned()));
     }
-    if let Some(name) = string_field(options, "encoding").map_err(options_failure)? {
-        settings.encoding = PositionEncoding::from_name(&name).ok_or_else(|| {
-            options_failure(format!(
-                "unknown position encoding `{name}`: use `utf16`, `chars` or `utf8`"
-            ))
-        })?;
+    if let Some(encoding) = encoding_option(options).map_err(options_failure)? {
+        settings.encoding = encoding;
     }
     if let Some(name) = string_field(options, "oldName").map_err(options_failure)? {
         settings.old_name = name;
@@ -463,23 +449,7 @@ fn read_diff_options(options: &JsValue) -> Result<DiffSettings, Failure> {
         settings.new_name = name;
     }
     settings.focus = string_field(options, "focus").map_err(options_failure)?;
-    let inventory =
-        Reflect::get(options, &JsValue::from_str("inventory")).unwrap_or(JsValue::UNDEFINED);
-    if !(inventory.is_undefined() || inventory.is_null()) {
-        let text = match inventory.as_string() {
-            Some(text) => text,
-            None => JSON::stringify(&inventory)
-                .ok()
-                .and_then(|s| s.as_string())
-                .ok_or_else(|| {
-                    options_failure(
-                        "the inventory must be JSON text or an object JSON can represent"
-                            .to_owned(),
-                    )
-                })?,
-        };
-        settings.inventory = Some(text);
-    }
+    settings.inventory = inventory_option(options).map_err(options_failure)?;
     Ok(settings)
 }
 

@@ -49,6 +49,8 @@ pub mod duration;
 mod fasthash;
 #[cfg(feature = "wasm")]
 pub mod ffi;
+#[cfg(any(feature = "wasm", feature = "review"))]
+mod ffi_js;
 #[cfg(feature = "review")]
 pub mod ffi_review;
 pub mod format;
