@@ -48,11 +48,13 @@ fn run_case(case: &Case) -> Outcome {
     match (expect_valid, report.is_valid()) {
         (true, true) => Outcome::Pass,
         (true, false) => Outcome::Fail(format!(
-            "accepted by Tailscale, rejected here: {messages:?}"
+            "accepted by {}, rejected here: {messages:?}",
+            case.oracle()
         )),
         (false, true) if expected_error == Some("test(s) failed") => Outcome::Deferred,
         (false, true) => Outcome::Fail(format!(
-            "rejected by Tailscale ({expected_error:?}), accepted here"
+            "rejected by {} ({expected_error:?}), accepted here",
+            case.oracle()
         )),
         (false, false) => match expected_error {
             Some(text) if !messages.iter().any(|m| m.contains(text)) => Outcome::Fail(format!(

@@ -49,12 +49,25 @@ pub struct Case {
     pub headscale: serde_json::Value,
     #[serde(default)]
     pub unreliable: bool,
+    /// `tailscale-saas-capture` (Tailscale's own answer) or `headscale-unit-test`
+    /// (headscale's expectation, never checked against Tailscale).
+    #[serde(default)]
+    pub origin: String,
     /// The folder the case came from (`acl`, `TestUnmarshalPolicy`, ...).
     #[serde(skip)]
     pub folder: String,
 }
 
 impl Case {
+    /// Whose answer `expect` holds, for messages.
+    pub fn oracle(&self) -> &'static str {
+        if self.origin == "headscale-unit-test" {
+            "headscale's unit test"
+        } else {
+            "Tailscale"
+        }
+    }
+
     /// The case's users, nodes and tailnet as an inventory.
     pub fn inventory(&self) -> Inventory {
         let value = serde_json::json!({
