@@ -29,9 +29,10 @@ export type Condition = {
 /**
  * `device` (a device with the identity or address exists), `route` (a subnet router
  * carries the destination), `exit-node`, `role` (a user has an admin-console role) or
- * `owner` (the device at an address has an identity).
+ * `owner` (the device at an address has an identity), `service`, or `posture` (the
+ * source device meets a device posture the allowing rules ask for).
  */
-kind: "device" | "route" | "exit-node" | "role" | "owner" | "service", text: string, };
+kind: "device" | "route" | "exit-node" | "role" | "owner" | "service" | "posture", text: string, };
 
 export type MemberAnswer = { member: string, allowed: boolean, conditions: Array<Condition>, explanation: string, };
 

@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::addr::internet;
-use crate::compile::{Compiled, Origin, PieceKind};
+use crate::compile::{Compiled, Origin, PieceKind, Section};
 use crate::inventory::{Inventory, Node, User};
 use crate::model::{Policy, Str};
 use crate::ports::split_destination_and_port;
@@ -25,10 +25,13 @@ use crate::text::Trimmed;
 pub struct Condition {
     /// `device` (a device with the identity or address exists), `route` (a subnet router
     /// carries the destination), `exit-node`, `role` (a user has an admin-console role) or
-    /// `owner` (the device at an address has an identity).
+    /// `owner` (the device at an address has an identity), `service`, or `posture` (the
+    /// source device meets a device posture the allowing rules ask for).
     #[cfg_attr(
         test,
-        ts(type = "\"device\" | \"route\" | \"exit-node\" | \"role\" | \"owner\" | \"service\"")
+        ts(
+            type = "\"device\" | \"route\" | \"exit-node\" | \"role\" | \"owner\" | \"service\" | \"posture\""
+        )
     )]
     pub kind: &'static str,
     pub text: String,
@@ -40,6 +43,58 @@ impl Condition {
     pub fn decides_tests(&self) -> bool {
         matches!(self.kind, "role" | "owner")
     }
+}
+
+/// Device posture: when every rule in `matches` asks the source device to meet a posture
+/// (its `srcPosture`, or else the policy's `defaultSrcPosture`), the access holds only for
+/// a device that meets one. No inventory carries posture attributes, so it is a condition.
+pub(crate) fn posture_condition(policy: &Policy, matches: &[Origin]) -> Option<Condition> {
+    let mut parts = Vec::new();
+    for origin in matches {
+        let own = match origin.section {
+            Section::Acls => policy
+                .acls
+                .as_ref()
+                .and_then(|l| l.items.get(origin.index))
+                .map(|r| &r.src_posture),
+            Section::Grants => policy
+                .grants
+                .as_ref()
+                .and_then(|l| l.items.get(origin.index))
+                .map(|r| &r.src_posture),
+        }?;
+        let postures = if own.is_empty() {
+            &policy.default_src_posture
+        } else {
+            own
+        };
+        if postures.is_empty() {
+            // This rule allows it from any device.
+            return None;
+        }
+        let names: Vec<String> = postures.iter().map(|p| format!("`{}`", p.value)).collect();
+        let section = match origin.section {
+            Section::Acls => "acls",
+            Section::Grants => "grants",
+        };
+        let from = if own.is_empty() {
+            "defaultSrcPosture"
+        } else {
+            "srcPosture"
+        };
+        parts.push(format!(
+            "{} ({section}[{}]'s {from})",
+            names.join(" or "),
+            origin.index
+        ));
+    }
+    (!parts.is_empty()).then(|| Condition {
+        kind: "posture",
+        text: format!(
+            "the source device meets {}; no inventory holds device posture attributes",
+            parts.join(", or ")
+        ),
+    })
 }
 
 /// What the query's inventory tells for certain.

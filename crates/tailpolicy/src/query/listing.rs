@@ -14,7 +14,7 @@ use crate::resolve::{Addr, set_addrs, union_of};
 use crate::selector::{Autogroup, Selector};
 use crate::text::Trimmed;
 
-use super::assume::Part;
+use super::assume::{Part, posture_condition};
 use super::{
     Condition, Endpoint, QueryError, Reach, Resolved, RuleView, Simulator, describe_ports,
     device_conditions, protocol_names, receivers,
@@ -166,7 +166,7 @@ impl Simulator<'_> {
             };
             if !itself {
                 for grant in grants(compiled, &resolved.src, ip, &[index]) {
-                    lines.add(&node.name, None, &grant, &conditions);
+                    self.add_line(&mut lines, &node.name, None, &grant, &conditions);
                 }
             }
             // What it carries: the allowed destinations inside its approved routes (for an
@@ -204,7 +204,7 @@ impl Simulator<'_> {
                         protocols: rule.protocols.map(<[u8]>::to_vec),
                         ports: *ports,
                     };
-                    lines.add(&node.name, Some(text.join(",")), &grant, &[]);
+                    self.add_line(&mut lines, &node.name, Some(text.join(",")), &grant, &[]);
                 }
             }
         }
@@ -281,7 +281,7 @@ impl Simulator<'_> {
         let mut conditions = Vec::new();
         device_conditions(&resolved, &mut conditions);
         for grant in &found {
-            lines.add(name, None, grant, &conditions);
+            self.add_line(lines, name, None, grant, &conditions);
         }
         let known: Vec<(Origin, u16, u16)> = found
             .iter()
@@ -310,9 +310,28 @@ impl Simulator<'_> {
                 resolved.dst.ip,
             ));
             for grant in &more {
-                lines.add(name, None, grant, &conditions);
+                self.add_line(lines, name, None, grant, &conditions);
             }
             break;
+        }
+    }
+
+    /// One grant as a line, with the device posture its rule asks for as a condition.
+    fn add_line(
+        &self,
+        lines: &mut Lines,
+        name: &str,
+        addr: Option<String>,
+        grant: &Grant,
+        conditions: &[Condition],
+    ) {
+        match posture_condition(self.policy, std::slice::from_ref(&grant.origin)) {
+            Some(posture) => {
+                let mut with_posture = conditions.to_vec();
+                with_posture.push(posture);
+                lines.add(name, addr, grant, &with_posture);
+            }
+            None => lines.add(name, addr, grant, conditions),
         }
     }
 

@@ -13,7 +13,7 @@ mod members;
 mod service;
 
 pub use assume::Condition;
-use assume::{Assumption, Facts, MEMBER, Part};
+use assume::{Assumption, Facts, MEMBER, Part, posture_condition};
 use endpoint::*;
 use evaluate::*;
 use members::*;
@@ -605,6 +605,10 @@ impl<'p> Simulator<'p> {
         }
         if answer.allowed {
             device_conditions(&resolved, &mut answer.conditions);
+            if let Some(posture) = posture_condition(self.policy, &answer.matches) {
+                answer.explanation = format!("{} if {}", answer.explanation, posture.text);
+                answer.conditions.push(posture);
+            }
         }
         Ok(answer)
     }
@@ -911,6 +915,65 @@ mod tests {
 
     fn kinds(answer: &Answer) -> Vec<&'static str> {
         answer.conditions.iter().map(|c| c.kind).collect()
+    }
+
+    /// A rule gated by device posture (its own `srcPosture`, or `defaultSrcPosture`) allows
+    /// only devices that meet it: the answer says so, since no inventory has the attributes.
+    /// A rule without any posture allows the traffic outright.
+    #[test]
+    fn device_posture_is_a_condition_of_the_answer_and_the_listing() {
+        let text = r#"{
+            "postures": {"posture:mac": ["node:os == 'macos'"], "posture:win": ["node:os == 'windows'"]},
+            "defaultSrcPosture": ["posture:win"],
+            "acls": [
+                {"action": "accept", "src": ["alice@example.com"], "dst": ["10.0.0.1:22"], "srcPosture": ["posture:mac"]},
+                {"action": "accept", "src": ["alice@example.com"], "dst": ["10.0.0.2:22"]},
+            ],
+            "grants": [{"src": ["alice@example.com"], "dst": ["10.0.0.3"], "ip": ["tcp:443"]}],
+        }"#;
+        let options = crate::api::CheckOptions::default();
+        let Ok(policy) = crate::api::parse_valid(text, &options) else {
+            panic!("the policy is valid")
+        };
+        let simulator = Simulator::new(&policy, None);
+        let posture = |dst: &str| -> Option<String> {
+            let answer = simulator.query("alice@example.com", dst, Some("tcp"));
+            let answer = answer.unwrap_or_else(|e| panic!("{dst}: {e}"));
+            assert!(answer.allowed, "{dst}: {}", answer.explanation);
+            answer
+                .conditions
+                .iter()
+                .find(|c| c.kind == "posture")
+                .map(|c| c.text.clone())
+        };
+        let own = posture("10.0.0.1:22").unwrap_or_default();
+        assert!(
+            own.contains("`posture:mac` (acls[0]'s srcPosture)"),
+            "{own}"
+        );
+        let default = posture("10.0.0.2:22").unwrap_or_default();
+        assert!(
+            default.contains("`posture:win` (acls[1]'s defaultSrcPosture)"),
+            "{default}"
+        );
+        // The default applies to grants without their own posture too.
+        assert!(posture("10.0.0.3:443").is_some());
+
+        let ungated = text.replace(r#""defaultSrcPosture": ["posture:win"],"#, "");
+        let Ok(policy) = crate::api::parse_valid(&ungated, &options) else {
+            panic!("the policy is valid")
+        };
+        let simulator = Simulator::new(&policy, None);
+        let answer = simulator.query("alice@example.com", "10.0.0.2:22", Some("tcp"));
+        assert!(answer.is_ok_and(|a| a.allowed && !kinds(&a).contains(&"posture")));
+        let listing = simulator.reachable_from("alice@example.com");
+        let listing = listing.unwrap_or_else(|e| panic!("{e}"));
+        let gated: Vec<&str> = listing
+            .iter()
+            .filter(|r| r.conditions.iter().any(|c| c.kind == "posture"))
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(gated, ["10.0.0.1"], "{listing:#?}");
     }
 
     /// A fact the inventory's source lacks makes the answer conditional, as without one;
