@@ -73,19 +73,15 @@ pub(crate) fn posture_condition(policy: &Policy, matches: &[Origin]) -> Option<C
             return None;
         }
         let names: Vec<String> = postures.iter().map(|p| format!("`{}`", p.value)).collect();
-        let section = match origin.section {
-            Section::Acls => "acls",
-            Section::Grants => "grants",
-        };
         let from = if own.is_empty() {
             "defaultSrcPosture"
         } else {
             "srcPosture"
         };
         parts.push(format!(
-            "{} ({section}[{}]'s {from})",
+            "{} ({}'s {from})",
             names.join(" or "),
-            origin.index
+            super::evaluate::describe(origin)
         ));
     }
     (!parts.is_empty()).then(|| Condition {
