@@ -780,12 +780,17 @@ fn valid(rng: &mut Rng, make: &mut dyn FnMut(&mut Rng) -> Vec<String>) -> (Vec<S
     }
 }
 
-#[test]
-fn random_pairs_match_brute_force() {
-    let pairs: usize = std::env::var("DIFF_PAIRS")
+/// A count from the environment (to run more or fewer cases), or `default`.
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(600);
+        .unwrap_or(default)
+}
+
+#[test]
+fn random_pairs_match_brute_force() {
+    let pairs: usize = env_count("DIFF_PAIRS", 600);
     let mut rng = Rng(0x7a11_9011c7);
     let mut counts = Counts::default();
     let mut unchanged = 0;
@@ -914,10 +919,7 @@ fn corpus_pairs_match_their_captured_filters() {
     let Some(cases) = common::load_cases("saas") else {
         return;
     };
-    let limit: usize = std::env::var("DIFF_CORPUS_PAIRS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(600);
+    let limit: usize = env_count("DIFF_CORPUS_PAIRS", 600);
     let groups_of = shape_groups(&cases, |case| {
         matches!(case.category.as_str(), "acl" | "grant" | "routes")
             && case.expect.get("filter").is_some()
@@ -1129,10 +1131,7 @@ fn corpus_ssh_pairs_match_their_captured_rules() {
     let Some(cases) = common::load_cases("saas") else {
         return;
     };
-    let limit: usize = std::env::var("DIFF_CORPUS_SSH_PAIRS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+    let limit: usize = env_count("DIFF_CORPUS_SSH_PAIRS", 1000);
     const OTHER: &str = "login-no-rule-names";
     let groups = shape_groups(&cases, |case| case.expect.get("ssh_rules").is_some());
     let (mut diffs, mut tuples, mut changed, mut rows_seen) = (0, 0, 0, 0);
