@@ -670,11 +670,13 @@ impl From<IpRange> for IpSet {
     }
 }
 
-impl FromIterator<IpNet> for IpSet {
-    fn from_iter<I: IntoIterator<Item = IpNet>>(iter: I) -> Self {
+impl IpSet {
+    /// The union of `nets`. The one body behind every `collect()` into a set: the generic
+    /// part only gathers the items (module size: one copy, not one per iterator type).
+    pub fn from_nets(nets: Vec<IpNet>) -> Self {
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
-        for net in iter {
+        for net in nets {
             match net {
                 IpNet::V4(n) => v4.push((u32::from(n.network()), u32::from(n.broadcast()))),
                 IpNet::V6(n) => v6.push((u128::from(n.network()), u128::from(n.broadcast()))),
@@ -687,9 +689,23 @@ impl FromIterator<IpNet> for IpSet {
     }
 }
 
+impl FromIterator<IpNet> for IpSet {
+    fn from_iter<I: IntoIterator<Item = IpNet>>(iter: I) -> Self {
+        let mut nets = Vec::new();
+        for net in iter {
+            nets.push(net);
+        }
+        Self::from_nets(nets)
+    }
+}
+
 impl FromIterator<IpAddr> for IpSet {
     fn from_iter<I: IntoIterator<Item = IpAddr>>(iter: I) -> Self {
-        iter.into_iter().map(IpNet::from).collect()
+        let mut nets = Vec::new();
+        for addr in iter {
+            nets.push(IpNet::from(addr));
+        }
+        Self::from_nets(nets)
     }
 }
 
