@@ -57,21 +57,25 @@ impl Table {
         self.slots.len().wrapping_sub(1)
     }
 
-    /// The entry with hash `hash` for which `eq` holds.
+    /// The next entry with hash `hash` on its probe run; `*at` is the slot to look at
+    /// next (`usize::MAX` to start at the hash's home slot). The caller compares keys: no
+    /// comparison closure and vtable per key type (module size).
     #[inline(never)]
-    fn find(&self, hash: u32, eq: &mut dyn FnMut(usize) -> bool) -> Option<usize> {
+    fn candidate(&self, hash: u32, at: &mut usize) -> Option<usize> {
         if self.slots.is_empty() {
             return None;
         }
         let mask = self.mask();
-        let mut at = hash as usize & mask;
+        if *at == usize::MAX {
+            *at = hash as usize & mask;
+        }
         loop {
-            let slot = *self.slots.get(at)? as usize;
+            let slot = *self.slots.get(*at)? as usize;
             let entry = slot.checked_sub(1)?;
-            if self.hashes.get(entry) == Some(&hash) && eq(entry) {
+            *at = (*at + 1) & mask;
+            if self.hashes.get(entry) == Some(&hash) {
                 return Some(entry);
             }
-            at = (at + 1) & mask;
         }
     }
 
@@ -262,10 +266,13 @@ impl<K: Hash + Eq, V> FastMap<K, V> {
     where
         K: Borrow<Q>,
     {
-        let entries = &self.entries;
-        self.table.find(hash, &mut |i| {
-            entries.get(i).is_some_and(|(k, _)| k.borrow() == key)
-        })
+        let mut at = usize::MAX;
+        while let Some(i) = self.table.candidate(hash, &mut at) {
+            if self.entries.get(i).is_some_and(|(k, _)| k.borrow() == key) {
+                return Some(i);
+            }
+        }
+        None
     }
 
     fn index_of<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<usize>
