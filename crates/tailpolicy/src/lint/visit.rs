@@ -105,7 +105,7 @@ fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
         }
     };
 
-    for rule in policy.acls.iter().flat_map(List::iter) {
+    for rule in crate::text::items(&policy.acls).iter() {
         list(out, &rule.src, Place::AclSrc);
         for dst in rule.dst.iter() {
             with_port(out, dst, Place::AclDst);
@@ -114,7 +114,7 @@ fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
             plain(out, posture, Place::Posture, None);
         }
     }
-    for grant in policy.grants.iter().flat_map(List::iter) {
+    for grant in crate::text::items(&policy.grants).iter() {
         list(out, &grant.src, Place::GrantSrc);
         list(out, &grant.dst, Place::GrantDst);
         for via in &grant.via {

@@ -417,8 +417,8 @@ fn selectors(policy: &Policy, part: Part) -> Vec<String> {
 /// destination (`host:port`). One walk for every caller (module size).
 pub(crate) fn part_values(policy: &Policy, part: Part) -> Vec<(&str, bool)> {
     let mut out: Vec<(&str, bool)> = Vec::new();
-    let acls = policy.acls.iter().flat_map(|l| l.iter());
-    let grants = policy.grants.iter().flat_map(|l| l.iter());
+    let acls = crate::text::items(&policy.acls).iter();
+    let grants = crate::text::items(&policy.grants).iter();
     let ssh = policy.ssh.iter();
     match part {
         Part::Src => {

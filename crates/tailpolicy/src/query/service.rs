@@ -36,7 +36,7 @@ pub(crate) fn service_matches(
     let admits =
         |proto: Option<Protocol>, ports: &[PortRange]| admits(proto, ports, port, protocol);
     let mut out = Vec::new();
-    for (index, rule) in policy.acls.iter().flat_map(|l| l.iter()).enumerate() {
+    for (index, rule) in crate::text::items(&policy.acls).iter().enumerate() {
         let proto = match &rule.proto {
             Some(p) if !p.value.trimmed().is_empty() => parse_protocol(p.value.trimmed()).ok(),
             _ => None,
@@ -53,10 +53,10 @@ pub(crate) fn service_matches(
             });
         }
     }
-    for (index, grant) in policy.grants.iter().flat_map(|l| l.iter()).enumerate() {
+    for (index, grant) in crate::text::items(&policy.grants).iter().enumerate() {
         let names = grant.dst.iter().any(|d| is_service(&d.value));
         let covered = names
-            && grant.ip.iter().flat_map(|l| l.iter()).any(|entry| {
+            && crate::text::items(&grant.ip).iter().any(|entry| {
                 parse_grant_ip(entry.value.trimmed()).is_ok_and(|ip| admits(ip.proto, &ip.ports))
             });
         if covered && src_ok(Section::Grants, index) {

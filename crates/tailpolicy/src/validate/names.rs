@@ -268,17 +268,13 @@ impl Validator<'_> {
             .default_src_posture
             .iter()
             .chain(
-                policy
-                    .acls
+                crate::text::items(&policy.acls)
                     .iter()
-                    .flat_map(|l| l.iter())
                     .flat_map(|r| r.src_posture.iter()),
             )
             .chain(
-                policy
-                    .grants
+                crate::text::items(&policy.grants)
                     .iter()
-                    .flat_map(|l| l.iter())
                     .flat_map(|g| g.src_posture.iter()),
             )
             .chain(policy.ssh.iter().flat_map(|r| r.src_posture.iter()))

@@ -10,7 +10,7 @@ use super::{Place, Validator};
 impl Validator<'_> {
     pub(super) fn acls(&mut self) {
         let policy = self.policy;
-        for rule in policy.acls.iter().flat_map(|l| l.iter()) {
+        for rule in crate::text::items(&policy.acls).iter() {
             self.acl(rule);
         }
     }
@@ -138,7 +138,7 @@ impl Validator<'_> {
 
     pub(super) fn grants(&mut self) {
         let policy = self.policy;
-        for grant in policy.grants.iter().flat_map(|l| l.iter()) {
+        for grant in crate::text::items(&policy.grants).iter() {
             self.grant(grant);
         }
     }
@@ -181,7 +181,7 @@ impl Validator<'_> {
                 "add `\"ip\": [\"*\"]` or the ports it should allow, e.g. `\"ip\": [\"tcp:443\"]`",
             );
         }
-        for entry in grant.ip.iter().flat_map(|l| l.iter()) {
+        for entry in crate::text::items(&grant.ip).iter() {
             if let Err(error) = crate::proto::parse_grant_ip(&entry.value) {
                 self.error(codes::INVALID_PORTS, error.to_string(), entry.span);
                 self.help("`ip` entries are `*`, ports (`443`, `80-443`), or `proto:ports` (`tcp:443`, `icmp:*`)");

@@ -42,7 +42,7 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    for rule in policy.acls.iter().flat_map(List::iter) {
+    for rule in crate::text::items(&policy.acls).iter() {
         let everything = rule.dst.iter().find(|d| {
             split_destination_and_port(d.value.trimmed()).is_ok_and(|(alias, ports)| {
                 Selector::parse(&alias) == Selector::Wildcard && super::all_ports(ports)
@@ -50,8 +50,8 @@ fn check(cx: &mut RuleContext<'_>) {
         });
         report(cx, &rule.src, everything);
     }
-    for grant in policy.grants.iter().flat_map(List::iter) {
-        let every_port = grant.ip.iter().flat_map(List::iter).any(|ip| {
+    for grant in crate::text::items(&policy.grants).iter() {
+        let every_port = crate::text::items(&grant.ip).iter().any(|ip| {
             parse_grant_ip(ip.value.trimmed())
                 .is_ok_and(|g| g.ports.iter().any(|r| r.first <= 1 && r.last == u16::MAX))
         });

@@ -40,7 +40,7 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    for rule in policy.acls.iter().flat_map(List::iter) {
+    for rule in crate::text::items(&policy.acls).iter() {
         if !rule.src.iter().any(|s| ci_tag(cx, s).is_some()) {
             continue;
         }
@@ -54,7 +54,7 @@ fn check(cx: &mut RuleContext<'_>) {
             .collect();
         report(cx, &rule.src, &dsts);
     }
-    for grant in policy.grants.iter().flat_map(List::iter) {
+    for grant in crate::text::items(&policy.grants).iter() {
         if !grant.src.iter().any(|s| ci_tag(cx, s).is_some()) {
             continue;
         }

@@ -80,10 +80,10 @@ fn lists(policy: &Policy) -> Vec<&[Str]> {
         &l.items
     }
     let mut out: Vec<&[Str]> = Vec::new();
-    for rule in policy.acls.iter().flat_map(List::iter) {
+    for rule in crate::text::items(&policy.acls).iter() {
         out.extend([list(&rule.src), list(&rule.dst), &rule.src_posture]);
     }
-    for grant in policy.grants.iter().flat_map(List::iter) {
+    for grant in crate::text::items(&policy.grants).iter() {
         out.extend([
             list(&grant.src),
             list(&grant.dst),

@@ -1,6 +1,5 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
-use crate::model::List;
 
 declare_rule! {
     /// ### What it does
@@ -30,7 +29,7 @@ declare_rule! {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    for rule in policy.acls.iter().flat_map(List::iter) {
+    for rule in crate::text::items(&policy.acls).iter() {
         for &span in &rule.legacy_keys {
             let key = cx
                 .lint

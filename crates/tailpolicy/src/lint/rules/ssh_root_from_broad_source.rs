@@ -1,6 +1,5 @@
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
-use crate::model::List;
 use crate::selector::{Autogroup, Selector};
 use crate::text::Trimmed;
 
@@ -39,10 +38,8 @@ declare_rule! {
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     for rule in &policy.ssh {
-        let Some(root) = rule
-            .users
+        let Some(root) = crate::text::items(&rule.users)
             .iter()
-            .flat_map(List::iter)
             .find(|u| u.value.trimmed() == "root")
         else {
             continue;

@@ -52,14 +52,14 @@ fn check(cx: &mut RuleContext<'_>) {
                 .any(|n| n.approved_routes.iter().any(|r| r.prefix_len() == 0))
         });
     let mut destinations: Vec<(std::borrow::Cow<'_, str>, Span)> = Vec::new();
-    for rule in policy.acls.iter().flat_map(|l| l.iter()) {
+    for rule in crate::text::items(&policy.acls).iter() {
         for entry in rule.dst.iter() {
             if let Ok((selector, _)) = split_destination_and_port(&entry.value) {
                 destinations.push((selector, entry.span));
             }
         }
     }
-    for grant in policy.grants.iter().flat_map(|l| l.iter()) {
+    for grant in crate::text::items(&policy.grants).iter() {
         for entry in grant.dst.iter() {
             destinations.push((entry.value.trimmed().into(), entry.span));
         }

@@ -75,7 +75,7 @@ fn check(cx: &mut RuleContext<'_>) {
         seen: FastSet::default(),
         list: Vec::new(),
     };
-    for rule in policy.acls.iter().flat_map(|l| l.iter()) {
+    for rule in crate::text::items(&policy.acls).iter() {
         let proto = rule
             .proto
             .as_ref()
@@ -101,15 +101,13 @@ fn check(cx: &mut RuleContext<'_>) {
             }
         }
     }
-    for grant in policy.grants.iter().flat_map(|l| l.iter()) {
+    for grant in crate::text::items(&policy.grants).iter() {
         if !grant.src.iter().any(|s| findings.wants(s)) {
             continue;
         }
         // Port ranges the grant opens to TCP.
-        let ranges: Vec<PortRange> = grant
-            .ip
+        let ranges: Vec<PortRange> = crate::text::items(&grant.ip)
             .iter()
-            .flat_map(|l| l.iter())
             .filter_map(|entry| parse_grant_ip(entry.value.trimmed()).ok())
             .filter(|ip| matches!(ip.proto, None | Some(Protocol::TCP)))
             .flat_map(|ip| ip.ports)
