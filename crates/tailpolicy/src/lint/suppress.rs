@@ -49,19 +49,15 @@ pub(crate) fn apply(found: Vec<Diagnostic>, ctx: &LintContext<'_>) -> Vec<Diagno
             by_line.entry(line).or_default().push(i);
         }
     }
-    let line_starts: Vec<u32> = if by_line.is_empty() {
-        Vec::new()
-    } else {
-        std::iter::once(0)
-            .chain(
-                ctx.source
-                    .bytes()
-                    .enumerate()
-                    .filter(|&(_, b)| b == b'\n')
-                    .filter_map(|(i, _)| u32::try_from(i + 1).ok()),
-            )
-            .collect()
-    };
+    let mut line_starts: Vec<u32> = Vec::new();
+    if !by_line.is_empty() {
+        line_starts.push(0);
+        for (i, b) in ctx.source.bytes().enumerate() {
+            if let (b'\n', Ok(start)) = (b, u32::try_from(i + 1)) {
+                line_starts.push(start);
+            }
+        }
+    }
     let mut kept = Vec::with_capacity(found.len());
     for diagnostic in found {
         let mut suppressed = false;
@@ -71,7 +67,7 @@ pub(crate) fn apply(found: Vec<Diagnostic>, ctx: &LintContext<'_>) -> Vec<Diagno
                 .get(line_starts.partition_point(|&s| s <= at).saturating_sub(1))
                 .copied()
                 .unwrap_or(0);
-            for &i in by_line.get(&line).into_iter().flatten() {
+            for &i in by_line.get(&line).map_or(&[][..], Vec::as_slice) {
                 let (Some(suppression), Some(used)) = (suppressions.get(i), used.get_mut(i)) else {
                     continue;
                 };

@@ -320,32 +320,38 @@ fn route_prefix(
     matches: &[Origin],
     dst: IpAddr,
 ) -> IpNet {
-    let keys = policy
-        .auto_approvers
-        .routes
-        .iter()
-        .filter_map(|e| parse_prefix(e.name.value.trimmed()));
-    let rules = compiled
-        .pieces
-        .iter()
-        .filter(|p| matches.contains(&p.origin))
-        .filter_map(|p| match &p.kind {
-            PieceKind::Network { dsts } => Some(dsts),
-            _ => None,
-        })
-        .flatten()
-        .filter_map(|(addr, _)| match addr {
-            Addr::Net(net) => Some(*net),
-            _ => None,
-        });
-    let best = |nets: &mut dyn Iterator<Item = IpNet>| {
-        nets.filter(|n| n.prefix_len() > 0 && n.contains(&dst))
-            .max_by_key(IpNet::prefix_len)
-            .map(|n| n.trunc())
-    };
-    best(&mut keys.into_iter())
-        .or_else(|| best(&mut rules.into_iter()))
-        .unwrap_or_else(|| IpNet::from(dst))
+    // Plain loops, not adapter chains (module size). Ties go to the later prefix, as
+    // `max_by_key` did.
+    fn consider(best: &mut Option<IpNet>, net: IpNet, dst: IpAddr) {
+        if net.prefix_len() > 0
+            && net.contains(&dst)
+            && best.is_none_or(|b| net.prefix_len() >= b.prefix_len())
+        {
+            *best = Some(net);
+        }
+    }
+    let mut best = None;
+    for entry in policy.auto_approvers.routes.iter() {
+        if let Some(net) = parse_prefix(entry.name.value.trimmed()) {
+            consider(&mut best, net, dst);
+        }
+    }
+    if best.is_none() {
+        for piece in &compiled.pieces {
+            let PieceKind::Network { dsts } = &piece.kind else {
+                continue;
+            };
+            if !matches.contains(&piece.origin) {
+                continue;
+            }
+            for (addr, _) in dsts {
+                if let Addr::Net(net) = addr {
+                    consider(&mut best, *net, dst);
+                }
+            }
+        }
+    }
+    best.map_or_else(|| IpNet::from(dst), |n| n.trunc())
 }
 
 /// Which part of a rule a name comes from.
