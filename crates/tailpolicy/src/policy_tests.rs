@@ -129,21 +129,17 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
                         .is_some_and(|n| !n.is_tagged())
                 })
                 .collect();
-            let destinations: Vec<(usize, &Str)> = test
-                .dst
-                .iter()
-                .flat_map(|d| {
-                    // `autogroup:self` is the source user's own devices.
-                    let nodes = if Selector::parse(&d.value)
-                        == Selector::Autogroup(Autogroup::SelfDevices)
-                    {
+            let mut destinations: Vec<(usize, &Str)> = Vec::new();
+            for d in test.dst.iter() {
+                // `autogroup:self` is the source user's own devices.
+                let nodes =
+                    if Selector::parse(&d.value) == Selector::Autogroup(Autogroup::SelfDevices) {
                         own_devices.clone()
                     } else {
                         nodes_for(&compiled, &d.value)
                     };
-                    nodes.into_iter().map(move |n| (n, d))
-                })
-                .collect();
+                destinations.extend(nodes.into_iter().map(|n| (n, d)));
+            }
             for (logins, want, expect) in [
                 (&test.accept, SshVerdict::Accept, "accept"),
                 (&test.check, SshVerdict::Check, "check"),

@@ -274,19 +274,20 @@ fn role_phrase(role: &str) -> &'static str {
 /// Who `autoApprovers` lets approve `prefix` (or exit nodes, for `None`).
 fn approvers(policy: &Policy, prefix: Option<&IpNet>) -> String {
     let approvers = &policy.auto_approvers;
-    let names: Vec<&Str> = match prefix {
-        None => approvers.exit_node.iter().collect(),
-        Some(prefix) => approvers
-            .routes
-            .iter()
-            .filter(|e| {
-                parse_prefix(e.name.value.trimmed()).is_some_and(|key| {
+    let mut names: Vec<&Str> = Vec::new();
+    match prefix {
+        None => names.extend(approvers.exit_node.iter()),
+        Some(prefix) => {
+            for entry in approvers.routes.iter() {
+                let covers = parse_prefix(entry.name.value.trimmed()).is_some_and(|key| {
                     key.prefix_len() > 0 && key.trunc().contains(&prefix.trunc())
-                })
-            })
-            .flat_map(|e| e.values.iter())
-            .collect(),
-    };
+                });
+                if covers {
+                    names.extend(entry.values.iter());
+                }
+            }
+        }
+    }
     if names.is_empty() {
         return match prefix {
             Some(_) => "no `autoApprovers` entry approves one, so an admin must".to_owned(),

@@ -112,15 +112,14 @@ fn admits(proto: Option<Protocol>, ports: &[PortRange], port: u16, protocol: Pro
 /// What a service answer holds on: an approved host of the service (and, when the
 /// inventory does not list the service, its address and ports, which only the API has).
 pub(crate) fn service_condition(compiled: &Compiled<'_>, name: &str, known: bool) -> Condition {
-    let approvers: Vec<String> = compiled
-        .resolver
-        .policy
-        .auto_approvers
-        .services
-        .iter()
-        .filter(|e| e.name.value.trimmed().eq_ignore_ascii_case(name))
-        .flat_map(|e| e.values.iter().map(|v| format!("`{}`", v.value.trimmed())))
-        .collect();
+    let mut approvers: Vec<String> = Vec::new();
+    for entry in compiled.resolver.policy.auto_approvers.services.iter() {
+        if entry.name.value.trimmed().eq_ignore_ascii_case(name) {
+            for v in entry.values.iter() {
+                approvers.push(format!("`{}`", v.value.trimmed()));
+            }
+        }
+    }
     let who = if approvers.is_empty() {
         "no `autoApprovers.services` entry approves one, so an admin must".to_owned()
     } else {

@@ -106,12 +106,14 @@ fn check(cx: &mut RuleContext<'_>) {
             continue;
         }
         // Port ranges the grant opens to TCP.
-        let ranges: Vec<PortRange> = crate::text::items(&grant.ip)
-            .iter()
-            .filter_map(|entry| parse_grant_ip(entry.value.trimmed()).ok())
-            .filter(|ip| matches!(ip.proto, None | Some(Protocol::TCP)))
-            .flat_map(|ip| ip.ports)
-            .collect();
+        let mut ranges: Vec<PortRange> = Vec::new();
+        for entry in crate::text::items(&grant.ip) {
+            if let Ok(ip) = parse_grant_ip(entry.value.trimmed())
+                && matches!(ip.proto, None | Some(Protocol::TCP))
+            {
+                ranges.extend(ip.ports);
+            }
+        }
         if ranges.is_empty() {
             continue;
         }
