@@ -45,24 +45,26 @@ pub(super) fn receivers(compiled: &Compiled<'_>, dst: &Endpoint) -> Vec<usize> {
     if let Some(index) = compiled.node_with_addr(dst.ip) {
         return vec![index];
     }
-    let carriers = || {
-        compiled
-            .carriers()
-            .iter()
-            .filter_map(|&i| nodes.get(i).map(|n| (i, n)))
-    };
-    let routers: Vec<usize> = carriers()
-        .filter(|(_, n)| n.subnet_routes.iter().any(|r| r.contains(&dst.ip)))
-        .map(|(i, _)| i)
-        .collect();
+    // One pass over the carriers, routers and exit nodes apart (module size: no adapter
+    // chains).
+    let mut routers = Vec::new();
+    let mut exits = Vec::new();
+    for &i in compiled.carriers() {
+        let Some(n) = nodes.get(i) else {
+            continue;
+        };
+        if n.subnet_routes.iter().any(|r| r.contains(&dst.ip)) {
+            routers.push(i);
+        }
+        if n.exit_node {
+            exits.push(i);
+        }
+    }
     if !routers.is_empty() {
         return routers;
     }
     if internet().contains(dst.ip) {
-        return carriers()
-            .filter(|(_, n)| n.exit_node)
-            .map(|(i, _)| i)
-            .collect();
+        return exits;
     }
     Vec::new()
 }

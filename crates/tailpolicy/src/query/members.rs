@@ -27,22 +27,17 @@ pub(super) fn member_label(member: &str) -> String {
 }
 
 /// "allowed for every…", "allowed for … but denied for …" or "denied for every…".
-pub(super) fn members_explanation<'a>(
-    src: &str,
-    answers: impl Iterator<Item = (&'a str, bool, &'a str)> + Clone,
-) -> String {
-    let count = answers.clone().count();
-    let names = |allowed: bool| -> Vec<String> {
-        answers
-            .clone()
-            .filter(|a| a.1 == allowed)
-            .map(|a| member_label(a.0))
-            .collect()
-    };
-    let (yes, no) = (names(true), names(false));
+// A slice, not a generic iterator: one body for queries and SSH queries (module size).
+pub(super) fn members_explanation(src: &str, answers: &[(&str, bool, &str)]) -> String {
+    let count = answers.len();
+    let mut yes = Vec::new();
+    let mut no = Vec::new();
+    for &(member, allowed, _) in answers {
+        if allowed { &mut yes } else { &mut no }.push(member_label(member));
+    }
     let first = |allowed: bool| {
         answers
-            .clone()
+            .iter()
             .find(|a| a.1 == allowed)
             .map(|a| a.2)
             .unwrap_or_default()
@@ -67,6 +62,40 @@ pub(super) fn members_explanation<'a>(
     }
 }
 
+/// `(member, allowed, explanation)` of each answer, for [`members_explanation`].
+pub(super) fn explained<'a, A: Explained>(
+    answers: &'a [(String, A)],
+) -> Vec<(&'a str, bool, &'a str)> {
+    answers
+        .iter()
+        .map(|(m, a)| (m.as_str(), a.allowed(), a.explanation()))
+        .collect()
+}
+
+/// What [`explained`] reads of a query or SSH answer.
+pub(super) trait Explained {
+    fn allowed(&self) -> bool;
+    fn explanation(&self) -> &str;
+}
+
+impl Explained for Answer {
+    fn allowed(&self) -> bool {
+        self.allowed
+    }
+    fn explanation(&self) -> &str {
+        &self.explanation
+    }
+}
+
+impl Explained for super::SshAnswer {
+    fn allowed(&self) -> bool {
+        self.allowed
+    }
+    fn explanation(&self) -> &str {
+        &self.explanation
+    }
+}
+
 /// The answers for each identity a source stands for, as one answer.
 pub(super) fn aggregate(src: &str, mut answers: Vec<(String, Answer)>) -> Answer {
     if answers.len() == 1
@@ -74,12 +103,7 @@ pub(super) fn aggregate(src: &str, mut answers: Vec<(String, Answer)>) -> Answer
     {
         return answer;
     }
-    let explanation = members_explanation(
-        src,
-        answers
-            .iter()
-            .map(|(m, a)| (m.as_str(), a.allowed, a.explanation.as_str())),
-    );
+    let explanation = members_explanation(src, &explained(&answers));
     let allowed = answers.iter().all(|(_, a)| a.allowed);
     let mut combined = match answers.iter().find(|(_, a)| a.allowed == allowed) {
         Some((_, a)) => a.clone(),

@@ -637,12 +637,7 @@ impl<'p> Simulator<'p> {
             .ok_or_else(|| QueryError::UnknownSource(src.to_owned()))?;
         combined.src = src.to_owned();
         combined.allowed = answers.iter().all(|(_, a)| a.allowed);
-        combined.explanation = members_explanation(
-            src,
-            answers
-                .iter()
-                .map(|(m, a)| (m.as_str(), a.allowed, a.explanation.as_str())),
-        );
+        combined.explanation = members_explanation(src, &members::explained(&answers));
         for (_, answer) in &answers {
             for condition in &answer.conditions {
                 if !combined.conditions.contains(condition) {
