@@ -139,14 +139,14 @@ impl Simulator<'_> {
         let resolved = self.resolve_source(src)?;
         let compiled = &resolved.compiled;
         let nodes = &compiled.resolver.nodes;
-        let routed: IpSet = union_of(
-            nodes
-                .iter()
-                .flat_map(|n| n.subnet_routes.iter().map(|r| Addr::Net(*r)))
-                .collect::<Vec<_>>()
-                .iter(),
-        );
-        let own: IpSet = nodes.iter().flat_map(|n| n.host_nets()).collect();
+        let mut routes = Vec::new();
+        let mut own = Vec::new();
+        for n in nodes {
+            routes.extend(n.subnet_routes.iter().map(|r| Addr::Net(*r)));
+            own.extend(n.addrs.iter().map(|a| ipnet::IpNet::from(*a)));
+        }
+        let routed: IpSet = union_of(routes.iter());
+        let own = IpSet::from_nets(own);
         for (index, node) in nodes.iter().enumerate() {
             if index >= self.inventory.nodes.len() {
                 continue;
