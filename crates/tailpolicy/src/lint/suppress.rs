@@ -159,8 +159,12 @@ fn parse(ctx: &LintContext<'_>, comment: Span, meta: &mut Vec<Diagnostic>) -> Op
             )),
             Some(rule) => rules.push((rule, span)),
             None => {
-                let candidates = registry::RULES.iter().flat_map(|r| [r.code, r.name]);
-                let help = match crate::fuzzy::closest(name, candidates) {
+                let mut candidates = Vec::new();
+                for rule in registry::RULES.iter() {
+                    candidates.push(rule.code);
+                    candidates.push(rule.name);
+                }
+                let help = match crate::fuzzy::closest(name, candidates.into_iter()) {
                     Some(near) => format!("did you mean `{near}`?"),
                     None => {
                         "name rules by code (`TP012`) or name; see docs/rules/README.md".to_owned()

@@ -123,31 +123,29 @@ fn add_all<'a>(policy: &'a Policy, out: &mut Vec<Reference<'a>>) {
         for posture in &grant.src_posture {
             plain(out, posture, Place::Posture, None);
         }
-        let kubernetes = grant
-            .app
-            .iter()
-            .flat_map(|app| &app.entries)
-            .filter(|(name, _)| name.value.trimmed() == "tailscale.com/cap/kubernetes");
-        for (_, value) in kubernetes {
-            let members = value
-                .as_array()
-                .unwrap_or_default()
-                .iter()
-                .filter_map(crate::syntax::Value::as_object)
-                .flatten()
-                .filter(|m| {
-                    m.key.eq_ignore_ascii_case("recorder")
-                        || m.key.eq_ignore_ascii_case("recorders")
-                });
-            for member in members {
-                for item in member.value.as_array().unwrap_or_default() {
-                    if let Some(text) = item.as_str() {
-                        out.push(Reference::new(
-                            text.trimmed(),
-                            item.span,
-                            Place::CapRecorder,
-                            None,
-                        ));
+        // Nested loops, not a flat_map/filter_map/flatten chain (module size).
+        for app in grant.app.iter() {
+            for (name, value) in &app.entries {
+                if name.value.trimmed() != "tailscale.com/cap/kubernetes" {
+                    continue;
+                }
+                for object in value.as_array().unwrap_or_default() {
+                    for member in object.as_object().unwrap_or_default() {
+                        if !(member.key.eq_ignore_ascii_case("recorder")
+                            || member.key.eq_ignore_ascii_case("recorders"))
+                        {
+                            continue;
+                        }
+                        for item in member.value.as_array().unwrap_or_default() {
+                            if let Some(text) = item.as_str() {
+                                out.push(Reference::new(
+                                    text.trimmed(),
+                                    item.span,
+                                    Place::CapRecorder,
+                                    None,
+                                ));
+                            }
+                        }
                     }
                 }
             }

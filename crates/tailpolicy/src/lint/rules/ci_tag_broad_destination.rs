@@ -91,10 +91,13 @@ fn ci_tag<'s>(cx: &RuleContext<'_>, source: &'s Str) -> Option<&'s str> {
 
 fn report(cx: &mut RuleContext<'_>, src: &List<Str>, dsts: &[(String, &Str)]) {
     // Classified once, so a rule costs its sources plus its destinations plus its findings.
-    let dsts: Vec<(&str, &Str)> = dsts
-        .iter()
-        .filter_map(|(alias, dst)| everywhere(alias).map(|what| (what, *dst)))
-        .collect();
+    let mut classified: Vec<(&str, &Str)> = Vec::new();
+    for (alias, dst) in dsts {
+        if let Some(what) = everywhere(alias) {
+            classified.push((what, *dst));
+        }
+    }
+    let dsts = classified;
     if dsts.is_empty() {
         return;
     }
