@@ -423,41 +423,42 @@ fn selectors(policy: &Policy, part: Part) -> Vec<String> {
 /// The texts of one part of every rule as written, each with whether it is an ACL
 /// destination (`host:port`). One walk for every caller (module size).
 pub(crate) fn part_values(policy: &Policy, part: Part) -> Vec<(&str, bool)> {
+    // One non-generic push per list instead of a flat_map chain per part (module size).
+    fn push<'p>(out: &mut Vec<(&'p str, bool)>, values: std::slice::Iter<'p, Str>, acl_dst: bool) {
+        for value in values {
+            out.push((value.value.as_str(), acl_dst));
+        }
+    }
     let mut out: Vec<(&str, bool)> = Vec::new();
-    let acls = crate::text::items(&policy.acls).iter();
-    let grants = crate::text::items(&policy.grants).iter();
-    let ssh = policy.ssh.iter();
+    let acls = crate::text::items(&policy.acls);
+    let grants = crate::text::items(&policy.grants);
     match part {
         Part::Src => {
-            out.extend(
-                acls.flat_map(|r| r.src.iter())
-                    .map(|s| (s.value.as_str(), false)),
-            );
-            out.extend(
-                grants
-                    .flat_map(|g| g.src.iter())
-                    .map(|s| (s.value.as_str(), false)),
-            );
+            for rule in acls {
+                push(&mut out, rule.src.iter(), false);
+            }
+            for grant in grants {
+                push(&mut out, grant.src.iter(), false);
+            }
         }
         Part::Dst => {
-            out.extend(
-                acls.flat_map(|r| r.dst.iter())
-                    .map(|d| (d.value.as_str(), true)),
-            );
-            out.extend(
-                grants
-                    .flat_map(|g| g.dst.iter())
-                    .map(|s| (s.value.as_str(), false)),
-            );
+            for rule in acls {
+                push(&mut out, rule.dst.iter(), true);
+            }
+            for grant in grants {
+                push(&mut out, grant.dst.iter(), false);
+            }
         }
-        Part::SshSrc => out.extend(
-            ssh.flat_map(|r| r.src.iter())
-                .map(|s| (s.value.as_str(), false)),
-        ),
-        Part::SshDst => out.extend(
-            ssh.flat_map(|r| r.dst.iter())
-                .map(|s| (s.value.as_str(), false)),
-        ),
+        Part::SshSrc => {
+            for rule in &policy.ssh {
+                push(&mut out, rule.src.iter(), false);
+            }
+        }
+        Part::SshDst => {
+            for rule in &policy.ssh {
+                push(&mut out, rule.dst.iter(), false);
+            }
+        }
     }
     out
 }

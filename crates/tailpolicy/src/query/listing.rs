@@ -228,13 +228,12 @@ impl Simulator<'_> {
         // Fails as a query would for a destination that names nothing.
         self.resolve_destination(&host)?;
         let mut lines = Lines::default();
-        let names: Vec<String> = self
-            .inventory
-            .nodes
-            .iter()
-            .map(|n| n.name.clone())
-            .filter(|n| *n != host)
-            .collect();
+        let mut names: Vec<String> = Vec::new();
+        for node in &self.inventory.nodes {
+            if node.name != host {
+                names.push(node.name.clone());
+            }
+        }
         for name in &names {
             self.add_pair(&mut lines, name, &host, name);
         }

@@ -433,10 +433,9 @@ impl<'p> Simulator<'p> {
                     .collect();
             }
             let mut out: Vec<String> = Vec::new();
-            for id in assume::named_identities(self.policy, Part::Src)
-                .into_iter()
-                .chain(assume::named_identities(self.policy, Part::Dst))
-            {
+            let mut ids = assume::named_identities(self.policy, Part::Src);
+            ids.extend(assume::named_identities(self.policy, Part::Dst));
+            for id in ids {
                 if let assume::Identity::User(login) = id
                     && login != MEMBER
                     && !out.contains(&login)
@@ -467,13 +466,11 @@ impl<'p> Simulator<'p> {
             }
             Selector::Autogroup(Autogroup::Member) => logins(),
             Selector::UserDomain(domain) => {
-                let mut users: Vec<String> = logins()
-                    .into_iter()
-                    .filter(|l| {
-                        l.rsplit_once('@')
-                            .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
-                    })
-                    .collect();
+                let mut users: Vec<String> = logins();
+                users.retain(|l| {
+                    l.rsplit_once('@')
+                        .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
+                });
                 if !self.facts.nodes || users.is_empty() {
                     users.push(format!("{MEMBER}@{domain}"));
                 }
