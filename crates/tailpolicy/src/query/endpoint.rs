@@ -51,10 +51,7 @@ impl<'i> Overlay<'i> {
         let at = addrs.partition_point(|(a, _)| *a < ip);
         let found = addrs.get(at).filter(|(a, _)| *a == ip).map(|&(_, i)| i);
         found.or_else(|| {
-            let i = self
-                .added
-                .iter()
-                .position(|n| node_addrs(n).any(|a| a == ip))?;
+            let i = self.added.iter().position(|n| has_addr(n, ip))?;
             Some(self.base.nodes.len() + i)
         })
     }
@@ -75,10 +72,6 @@ impl<'i> Overlay<'i> {
             || self.added.iter().any(holds)
     }
 
-    pub(super) fn nodes(&self) -> impl Iterator<Item = &Node> {
-        self.base.nodes.iter().chain(&self.added)
-    }
-
     /// The first added node (index in the overlay) that fits; the base's nodes are found
     /// through the lookup tables.
     pub(super) fn added_position(&self, predicate: &dyn Fn(&Node) -> bool) -> Option<usize> {
@@ -87,7 +80,10 @@ impl<'i> Overlay<'i> {
     }
 
     pub(super) fn get(&self, index: usize) -> Option<&Node> {
-        self.nodes().nth(index)
+        match index.checked_sub(self.base.nodes.len()) {
+            None => self.base.nodes.get(index),
+            Some(added) => self.added.get(added),
+        }
     }
 
     pub(super) fn push(&mut self, node: Node) -> usize {
@@ -277,18 +273,23 @@ pub(super) fn user_endpoint(inventory: &mut Overlay<'_>, text: &str, login: &str
     let owner = user.map_or_else(|| login.to_owned(), |u| u.name.clone());
     // A node names its owner by name, login or (where the inventory has them) numeric ID.
     let by_owner = |key: &str| inventory.lookup.untagged_by_owner.get(key).copied();
-    let existing = by_owner(&owner)
-        .into_iter()
-        .chain(user.and_then(|u| by_owner(u.email.as_deref()?)))
-        .chain(
-            user.filter(|u| u.id != 0)
-                .and_then(|u| by_owner(&u.id.to_string())),
-        )
-        .min()
-        .or_else(|| {
-            inventory
-                .added_position(&|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()))
-        });
+    // The lowest of the three lookups (options compared directly: module size).
+    let mut existing = by_owner(&owner);
+    let others = [
+        user.and_then(|u| by_owner(u.email.as_deref()?)),
+        user.filter(|u| u.id != 0)
+            .and_then(|u| by_owner(&u.id.to_string())),
+    ];
+    for other in others {
+        let Some(i) = other else {
+            continue;
+        };
+        existing = Some(existing.map_or(i, |e| e.min(i)));
+    }
+    let existing = existing.or_else(|| {
+        inventory
+            .added_position(&|n| n.tags.is_empty() && n.user.as_deref() == Some(owner.as_str()))
+    });
     identity_endpoint(inventory, text, existing, &|| Node {
         user: Some(owner.clone()),
         ..Node::named(format!("{login} (hypothetical)"))

@@ -167,7 +167,12 @@ impl Lookup {
         };
         for (i, node) in inventory.nodes.iter().enumerate() {
             lookup.by_name.entry(node.name.clone()).or_insert(i);
-            lookup.by_addr.extend(node_addrs(node).map(|ip| (ip, i)));
+            if let Some(v4) = node.ipv4 {
+                lookup.by_addr.push((IpAddr::V4(v4), i));
+            }
+            if let Some(v6) = node.ipv6 {
+                lookup.by_addr.push((IpAddr::V6(v6), i));
+            }
             if !node.routable_ips.is_empty() {
                 lookup.advertisers.push(i);
             }
@@ -195,11 +200,9 @@ impl Lookup {
     }
 }
 
-fn node_addrs(node: &Node) -> impl Iterator<Item = IpAddr> {
-    node.ipv4
-        .map(IpAddr::V4)
-        .into_iter()
-        .chain(node.ipv6.map(IpAddr::V6))
+/// Does `node` have address `ip`? (Two comparisons, not a chain of options: module size.)
+fn has_addr(node: &Node, ip: IpAddr) -> bool {
+    node.ipv4.map(IpAddr::V4) == Some(ip) || node.ipv6.map(IpAddr::V6) == Some(ip)
 }
 
 impl<'p> Simulator<'p> {

@@ -105,16 +105,17 @@ fn lists(policy: &Policy) -> Vec<&[Str]> {
             out.push(list(users));
         }
     }
-    for named in policy
-        .groups
-        .iter()
-        .chain(&policy.tag_owners)
-        .chain(&policy.ipsets)
-        .chain(&policy.postures)
-        .chain(&policy.auto_approvers.routes)
-        .chain(&policy.auto_approvers.services)
-    {
-        out.push(list(&named.values));
+    for section in [
+        &policy.groups,
+        &policy.tag_owners,
+        &policy.ipsets,
+        &policy.postures,
+        &policy.auto_approvers.routes,
+        &policy.auto_approvers.services,
+    ] {
+        for named in section {
+            out.push(list(&named.values));
+        }
     }
     out.push(&policy.auto_approvers.exit_node);
     out.push(&policy.default_src_posture);
