@@ -118,17 +118,14 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
         for (index, test) in policy.ssh_tests.iter().enumerate() {
             let Some(src) = &test.src else { continue };
             let sources = nodes_for(&compiled, &src.value);
-            let own_devices: Vec<usize> = sources
-                .iter()
-                .copied()
-                .filter(|&i| {
-                    compiled
-                        .resolver
-                        .nodes
-                        .get(i)
-                        .is_some_and(|n| !n.is_tagged())
-                })
-                .collect();
+            let mut own_devices: Vec<usize> = sources.clone();
+            own_devices.retain(|&i| {
+                compiled
+                    .resolver
+                    .nodes
+                    .get(i)
+                    .is_some_and(|n| !n.is_tagged())
+            });
             let mut destinations: Vec<(usize, &Str)> = Vec::new();
             for d in test.dst.iter() {
                 // `autogroup:self` is the source user's own devices.
@@ -339,19 +336,18 @@ fn nodes_for(compiled: &Compiled<'_>, text: &str) -> Vec<usize> {
     if matches!(selector, Selector::Autogroup(Autogroup::SelfDevices)) {
         return Vec::new();
     }
-    compiled
-        .resolver
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| match selector {
-            Selector::Prefix(_) | Selector::Host(_) | Selector::HostRef(_) => {
-                compiled.resolver.node_matches(&selector, n)
-            }
-            _ => compiled.resolver.node_matches(&selector, n) || n.name == text.trimmed(),
-        })
-        .map(|(i, _)| i)
-        .collect()
+    let by_address = matches!(
+        selector,
+        Selector::Prefix(_) | Selector::Host(_) | Selector::HostRef(_)
+    );
+    let mut out = Vec::new();
+    for (i, n) in compiled.resolver.nodes.iter().enumerate() {
+        if compiled.resolver.node_matches(&selector, n) || (!by_address && n.name == text.trimmed())
+        {
+            out.push(i);
+        }
+    }
+    out
 }
 
 #[expect(

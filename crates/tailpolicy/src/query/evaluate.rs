@@ -243,12 +243,12 @@ pub(super) fn evaluate(
     answer.allowed = !answer.matches.is_empty();
     let carrier = answer.via_node.clone();
     answer.explanation = if answer.allowed {
-        let rules: Vec<String> = answer.matches.iter().map(describe).collect();
+        let rules = describe_all(&answer.matches);
         let through = match (&carrier, dst.node) {
             (Some(router), None) => format!(" through {router}"),
             _ => String::new(),
         };
-        format!("allowed{through} by {}", rules.join(", "))
+        format!("allowed{through} by {rules}")
     } else {
         match near_miss {
             Some((_, why)) => format!("denied: no rule allows it; closest: {why}"),
@@ -271,6 +271,18 @@ pub(super) fn evaluate(
 /// (module size).
 pub(super) fn sort_origins(origins: &mut [Origin]) {
     origins.sort_by_key(|o| (o.section != crate::compile::Section::Acls, o.index));
+}
+
+/// The rules, as in `acls[0], grants[2]` (one body for every answer: module size).
+pub(super) fn describe_all(origins: &[Origin]) -> String {
+    let mut out = String::new();
+    for (i, origin) in origins.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&describe(origin));
+    }
+    out
 }
 
 pub(super) fn describe(origin: &Origin) -> String {

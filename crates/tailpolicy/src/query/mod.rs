@@ -591,10 +591,9 @@ impl<'p> Simulator<'p> {
                     src,
                     resolved.dst.ip,
                 );
-                let rules: Vec<String> = other.matches.iter().map(describe).collect();
+                let rules = describe_all(&other.matches);
                 let texts: Vec<&str> = conditions.iter().map(|c| c.text.as_str()).collect();
-                other.explanation =
-                    format!("allowed by {} if {}", rules.join(", "), texts.join(" and "));
+                other.explanation = format!("allowed by {rules} if {}", texts.join(" and "));
                 if routes {
                     other.via_node = None;
                 }
@@ -684,9 +683,9 @@ impl<'p> Simulator<'p> {
                 service.ports.join(", ")
             )
         } else if allowed {
-            let rules: Vec<String> = matches.iter().map(describe).collect();
+            let rules = describe_all(&matches);
             let condition = service::service_condition(&compiled, name, known.is_some());
-            let text = format!("allowed by {} if {}", rules.join(", "), condition.text);
+            let text = format!("allowed by {rules} if {}", condition.text);
             if src_end.hypothetical {
                 conditions.push(Condition {
                     kind: "device",
