@@ -49,10 +49,16 @@ impl Diagnostic {
         message: impl Into<String>,
         span: Span,
     ) -> Self {
+        Self::from_parts(code, severity, message.into(), span)
+    }
+
+    // The body out of the generic `new`, once in the module (module size).
+    #[inline(never)]
+    fn from_parts(code: &'static str, severity: Severity, message: String, span: Span) -> Self {
         Self {
             code,
             severity,
-            message: message.into(),
+            message,
             labels: vec![Label {
                 span,
                 message: None,
@@ -70,8 +76,13 @@ impl Diagnostic {
     }
 
     #[must_use]
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+    pub fn with_help(self, help: impl Into<String>) -> Self {
+        self.with_help_string(help.into())
+    }
+
+    #[inline(never)]
+    fn with_help_string(mut self, help: String) -> Self {
+        self.help = Some(help);
         self
     }
 
@@ -86,10 +97,15 @@ impl Diagnostic {
 
     /// Adds a secondary label.
     #[must_use]
-    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+    pub fn with_secondary(self, span: Span, message: impl Into<String>) -> Self {
+        self.with_secondary_string(span, message.into())
+    }
+
+    #[inline(never)]
+    fn with_secondary_string(mut self, span: Span, message: String) -> Self {
         self.labels.push(Label {
             span,
-            message: Some(message.into()),
+            message: Some(message),
         });
         self
     }

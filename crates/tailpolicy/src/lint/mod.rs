@@ -92,6 +92,7 @@ impl RuleContext<'_> {
         Diagnostic::new(self.rule.code, self.rule.default_severity, message, span)
     }
 
+    #[inline(never)]
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
