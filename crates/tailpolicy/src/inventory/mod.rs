@@ -629,18 +629,23 @@ fn wrong_type(value: &Value, path: Path<'_>, expected: &str) -> Diagnostic {
     )
 }
 
+/// The items of an array, `null` being an empty one (out of the generic `list`).
+fn items_of<'v>(value: &'v Value, path: Path<'_>) -> Result<&'v [Value], Diagnostic> {
+    if value.is_null() {
+        return Ok(&[]);
+    }
+    value
+        .as_array()
+        .ok_or_else(|| wrong_type(value, path, "an array"))
+}
+
 /// The items of an array (`null` is an empty one), each read by `read`.
 fn list<T>(
     value: &Value,
     path: Path<'_>,
     read: impl Fn(&Value, Path<'_>) -> Result<T, Diagnostic>,
 ) -> Result<Vec<T>, Diagnostic> {
-    if value.is_null() {
-        return Ok(Vec::new());
-    }
-    let items = value
-        .as_array()
-        .ok_or_else(|| wrong_type(value, path, "an array"))?;
+    let items = items_of(value, path)?;
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         out.push(read(item, path.index(i))?);
@@ -682,11 +687,21 @@ fn parsed<T: std::str::FromStr>(
     path: Path<'_>,
     kind: &str,
 ) -> Result<T, Diagnostic> {
-    let text = value
+    let text = text_of(value, path)?;
+    text.parse().map_err(|_| not_a(value, path, text, kind))
+}
+
+// The non-generic halves of `parsed` (module size: one copy, not one per parsed type).
+fn text_of<'v>(value: &'v Value, path: Path<'_>) -> Result<&'v str, Diagnostic> {
+    value
         .as_str()
-        .ok_or_else(|| wrong_type(value, path, "a string"))?;
-    text.parse()
-        .map_err(|_| invalid(value.span, &format!("`{path}`: `{text}` is not {kind}")))
+        .ok_or_else(|| wrong_type(value, path, "a string"))
+}
+
+#[cold]
+#[inline(never)]
+fn not_a(value: &Value, path: Path<'_>, text: &str, kind: &str) -> Diagnostic {
+    invalid(value.span, &format!("`{path}`: `{text}` is not {kind}"))
 }
 
 fn optional_parsed<T: std::str::FromStr>(
