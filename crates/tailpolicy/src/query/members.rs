@@ -63,9 +63,7 @@ pub(super) fn members_explanation(src: &str, answers: &[(&str, bool, &str)]) -> 
 }
 
 /// `(member, allowed, explanation)` of each answer, for [`members_explanation`].
-pub(super) fn explained<'a, A: Explained>(
-    answers: &'a [(String, A)],
-) -> Vec<(&'a str, bool, &'a str)> {
+pub(super) fn explained<A: Explained>(answers: &[(String, A)]) -> Vec<(&str, bool, &str)> {
     answers
         .iter()
         .map(|(m, a)| (m.as_str(), a.allowed(), a.explanation()))
