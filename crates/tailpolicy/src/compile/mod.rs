@@ -15,8 +15,9 @@ mod wire;
 use crate::text::Trimmed;
 
 use crate::fasthash::{FastMap as HashMap, FastSet as HashSet};
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
-use std::sync::{LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use serde::Serialize;
 
@@ -78,8 +79,9 @@ pub enum PieceKind {
 #[derive(Debug, Clone)]
 pub struct Piece {
     pub origin: Origin,
-    /// `SrcIPs` entries.
-    pub src: Vec<Addr>,
+    /// `SrcIPs` entries, shared by every piece of one rule (a rule with many destinations
+    /// would otherwise hold its source list once per destination).
+    pub src: Arc<[Addr]>,
     /// `None`: the client default protocols.
     pub protocols: Option<Vec<u8>>,
     pub kind: PieceKind,
@@ -90,7 +92,7 @@ pub struct Piece {
 impl Piece {
     /// The addresses of `src` as a set.
     pub fn src_set(&self) -> IpSet {
-        crate::resolve::union_of(&self.src)
+        crate::resolve::union_of(self.src.iter())
     }
 }
 
@@ -198,8 +200,8 @@ struct Index {
     self_src: Vec<Option<IpSet>>,
     /// Per piece: a number shared by the pieces whose `SrcIPs` are written alike.
     src_key: Vec<u32>,
-    /// Source lists, as their wire form would be written, and their numbers.
-    src_keys: HashMap<Vec<WireKey>, u32>,
+    /// Source lists, numbered by their wire form.
+    src_keys: SourceKeys,
     /// Per source-list number: the sources as sorted ranges, built on first use by queries.
     src_sets: Vec<OnceLock<Ranges>>,
     /// Untagged nodes by owner login, in inventory order.
@@ -238,14 +240,10 @@ impl Index {
             // The pieces of one rule follow each other and share their sources: one lookup
             // per rule.
             let key = match previous {
-                Some((src, key)) if src == piece.src.as_slice() => key,
-                _ => {
-                    let wire: Vec<WireKey> = piece.src.iter().map(WireKey::of).collect();
-                    let next = index.src_keys.len() as u32;
-                    *index.src_keys.entry(wire).or_insert(next)
-                }
+                Some((src, key)) if src == &*piece.src => key,
+                _ => index.src_keys.number(&piece.src),
             };
-            previous = Some((piece.src.as_slice(), key));
+            previous = Some((&*piece.src, key));
             index.src_key.push(key);
             match &piece.kind {
                 PieceKind::Network { dsts } => {
@@ -339,6 +337,71 @@ impl Index {
     }
 }
 
+/// The pieces' source lists numbered by their wire form (two lists written alike share a
+/// number), holding the pieces' own shared lists rather than a second copy of each: by
+/// the hash of the wire form, compared element by element through [`WireKey::of`].
+#[derive(Clone, Default)]
+struct SourceKeys {
+    /// The first list seen with each hash, and its number.
+    first: HashMap<u64, (Arc<[Addr]>, u32)>,
+    /// Lists whose hash an earlier, different list already took (rare).
+    collided: Vec<(u64, Arc<[Addr]>, u32)>,
+}
+
+impl SourceKeys {
+    fn len(&self) -> usize {
+        self.first.len() + self.collided.len()
+    }
+
+    fn hash(list: &[Addr]) -> u64 {
+        let mut hasher = crate::fasthash::Fnv::default();
+        list.len().hash(&mut hasher);
+        for addr in list {
+            WireKey::of(addr).hash(&mut hasher);
+        }
+        hasher.finish()
+    }
+
+    fn alike(a: &[Addr], b: &[Addr]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| WireKey::of(x) == WireKey::of(y))
+    }
+
+    fn find(&self, hash: u64, list: &[Addr]) -> Option<u32> {
+        match self.first.get(&hash) {
+            Some((seen, key)) if Self::alike(seen, list) => Some(*key),
+            Some(_) => self
+                .collided
+                .iter()
+                .find(|(h, seen, _)| *h == hash && Self::alike(seen, list))
+                .map(|(_, _, key)| *key),
+            None => None,
+        }
+    }
+
+    /// The number of a list written like `list`.
+    fn get(&self, list: &[Addr]) -> Option<u32> {
+        self.find(Self::hash(list), list)
+    }
+
+    /// The number of `list`, numbering it next when it is new.
+    fn number(&mut self, list: &Arc<[Addr]>) -> u32 {
+        let hash = Self::hash(list);
+        if let Some(key) = self.find(hash, list) {
+            return key;
+        }
+        let key = self.len() as u32;
+        if self.first.contains_key(&hash) {
+            self.collided.push((hash, Arc::clone(list), key));
+        } else {
+            self.first.insert(hash, (Arc::clone(list), key));
+        }
+        key
+    }
+}
+
 /// An address as [`Addr::wire`] writes it, without writing it: two lists are written alike
 /// exactly when their keys are equal (a host prefix and a one-address range are both a bare
 /// IP; a prefix is written truncated). Formatting every source list to compare them was a
@@ -376,7 +439,7 @@ impl<'a> Compiled<'a> {
                     index: 0,
                     span: policy.span,
                 },
-                src: resolver.wildcard_sources(),
+                src: resolver.wildcard_sources().into(),
                 protocols: None,
                 kind: PieceKind::Network {
                     dsts: vec![(Addr::Any, PortRange::ALL)],
@@ -477,10 +540,10 @@ impl<'a> Compiled<'a> {
         {
             return key;
         }
-        let wire: Vec<WireKey> = rule.src.iter().map(WireKey::of).collect();
-        if let Some(&key) = self.index.src_keys.get(&wire) {
+        if let Some(key) = self.index.src_keys.get(&rule.src) {
             return key;
         }
+        let wire: Vec<WireKey> = rule.src.iter().map(WireKey::of).collect();
         let next = (self.index.src_keys.len() + extra.len()) as u32;
         *extra.entry(wire).or_insert(next)
     }
@@ -669,7 +732,7 @@ impl<'a> Compiled<'a> {
                     .iter()
                     .any(|addr| node.addrs.iter().any(|a| addr.contains(*a)))
                 {
-                    piece.src.clone()
+                    piece.src.to_vec()
                 } else {
                     return Vec::new();
                 };
@@ -738,7 +801,7 @@ impl<'a> Compiled<'a> {
 fn network_rule(piece: &Piece, dsts: Vec<(Addr, PortRange)>) -> NodeRule {
     NodeRule {
         origins: vec![piece.origin],
-        src: piece.src.clone(),
+        src: piece.src.to_vec(),
         protocols: piece.protocols.clone(),
         dsts,
         cap: None,
@@ -795,6 +858,9 @@ struct SelectorCache<'r, 'a> {
     resolver: &'r Resolver<'a>,
     sources: HashMap<String, Vec<Addr>>,
     destinations: HashMap<String, Vec<Addr>>,
+    /// Rules' source lists, one allocation per distinct list: many rules name the same
+    /// groups, and the pieces live as long as the compiled policy.
+    source_lists: HashSet<Arc<[Addr]>>,
 }
 
 impl<'r, 'a> SelectorCache<'r, 'a> {
@@ -803,7 +869,18 @@ impl<'r, 'a> SelectorCache<'r, 'a> {
             resolver,
             sources: HashMap::default(),
             destinations: HashMap::default(),
+            source_lists: HashSet::default(),
         }
+    }
+
+    /// `list` as the shared copy of an equal list already seen, or as a new one.
+    fn intern(&mut self, list: Vec<Addr>) -> Arc<[Addr]> {
+        if let Some(shared) = self.source_lists.get(list.as_slice()) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<[Addr]> = list.into();
+        self.source_lists.insert(Arc::clone(&shared));
+        shared
     }
 
     /// [`Resolver::source_addrs`] of the selector written `text`.
@@ -823,7 +900,7 @@ impl<'r, 'a> SelectorCache<'r, 'a> {
     }
 }
 
-fn sources(cache: &mut SelectorCache<'_, '_>, src: &[crate::model::Str]) -> Vec<Addr> {
+fn sources(cache: &mut SelectorCache<'_, '_>, src: &[crate::model::Str]) -> Arc<[Addr]> {
     let mut out: Vec<Addr> = Vec::new();
     let mut seen: HashSet<Addr> = HashSet::default();
     for text in src {
@@ -833,7 +910,7 @@ fn sources(cache: &mut SelectorCache<'_, '_>, src: &[crate::model::Str]) -> Vec<
             }
         }
     }
-    out
+    cache.intern(out)
 }
 
 fn destinations(
@@ -982,7 +1059,7 @@ fn grant_pieces(
             .iter()
             .flat_map(|s| resolver.destination_addrs(s))
             .collect();
-        let cap_piece = |dsts: Vec<Addr>, cap_map, to_self, src: &Vec<Addr>| Piece {
+        let cap_piece = |dsts: Vec<Addr>, cap_map, to_self, src: &Arc<[Addr]>| Piece {
             origin,
             src: src.clone(),
             protocols: None,
@@ -1024,7 +1101,12 @@ fn grant_pieces(
                 .iter()
                 .flat_map(|s| resolver.destination_addrs(&Selector::parse(&s.value)))
                 .collect();
-            out.push(cap_piece(reversed_dst, companion_map, false, &reversed_src));
+            out.push(cap_piece(
+                reversed_dst,
+                companion_map,
+                false,
+                &cache.intern(reversed_src),
+            ));
         }
     }
 }
