@@ -533,14 +533,6 @@ impl<K: Hash + Eq> FastSet<K> {
         self.map.remove(key).is_some()
     }
 
-    /// The stored key equal to `key`.
-    pub fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<&K>
-    where
-        K: Borrow<Q>,
-    {
-        self.map.get_key_value(key).map(|(k, _)| k)
-    }
-
     pub fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
         self.map.retain(|k, _| keep(k));
     }

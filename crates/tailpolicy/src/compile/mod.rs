@@ -387,16 +387,20 @@ impl SourceKeys {
     }
 
     /// The number of `list`, numbering it next when it is new.
-    fn number(&mut self, list: &Arc<[Addr]>) -> u32 {
+    fn number(
+        &mut self,
+        list: &(impl Into<Arc<[Addr]>> + Clone + std::ops::Deref<Target = [Addr]>),
+    ) -> u32 {
         let hash = Self::hash(list);
         if let Some(key) = self.find(hash, list) {
             return key;
         }
         let key = self.len() as u32;
+        let list: Arc<[Addr]> = list.clone().into();
         if self.first.contains_key(&hash) {
-            self.collided.push((hash, Arc::clone(list), key));
+            self.collided.push((hash, list, key));
         } else {
-            self.first.insert(hash, (Arc::clone(list), key));
+            self.first.insert(hash, (list, key));
         }
         key
     }
@@ -495,7 +499,7 @@ impl<'a> Compiled<'a> {
         // the first of them; destinations are concatenated without de-duplication, as
         // Tailscale does.
         let mut merged: HashMap<(u32, Option<Vec<u8>>), usize> = HashMap::default();
-        let mut extra_keys: HashMap<Vec<WireKey>, u32> = HashMap::default();
+        let mut extra_keys = SourceKeys::default();
         for (piece, rule) in self.reduced(index) {
             if rule.cap.is_some() {
                 rules.push(rule);
@@ -526,12 +530,7 @@ impl<'a> Compiled<'a> {
     /// The number of the wire form of `rule.src`, for a rule that piece `piece` gave: the
     /// piece's own for network pieces (whose rules keep the piece's sources), otherwise
     /// looked up, or numbered in `extra` when no piece has that source list.
-    fn src_key(
-        &self,
-        piece: usize,
-        rule: &NodeRule,
-        extra: &mut HashMap<Vec<WireKey>, u32>,
-    ) -> u32 {
+    fn src_key(&self, piece: usize, rule: &NodeRule, extra: &mut SourceKeys) -> u32 {
         if let Some(Piece {
             kind: PieceKind::Network { .. },
             ..
@@ -543,9 +542,8 @@ impl<'a> Compiled<'a> {
         if let Some(key) = self.index.src_keys.get(&rule.src) {
             return key;
         }
-        let wire: Vec<WireKey> = rule.src.iter().map(WireKey::of).collect();
-        let next = (self.index.src_keys.len() + extra.len()) as u32;
-        *extra.entry(wire).or_insert(next)
+        // Numbered after the pieces' lists.
+        self.index.src_keys.len() as u32 + extra.number(&rule.src)
     }
 
     /// What node `index` receives from each piece, in piece order, with the piece's index:
@@ -858,9 +856,6 @@ struct SelectorCache<'r, 'a> {
     resolver: &'r Resolver<'a>,
     sources: HashMap<String, Vec<Addr>>,
     destinations: HashMap<String, Vec<Addr>>,
-    /// Rules' source lists, one allocation per distinct list: many rules name the same
-    /// groups, and the pieces live as long as the compiled policy.
-    source_lists: HashSet<Arc<[Addr]>>,
 }
 
 impl<'r, 'a> SelectorCache<'r, 'a> {
@@ -869,18 +864,7 @@ impl<'r, 'a> SelectorCache<'r, 'a> {
             resolver,
             sources: HashMap::default(),
             destinations: HashMap::default(),
-            source_lists: HashSet::default(),
         }
-    }
-
-    /// `list` as the shared copy of an equal list already seen, or as a new one.
-    fn intern(&mut self, list: Vec<Addr>) -> Arc<[Addr]> {
-        if let Some(shared) = self.source_lists.get(list.as_slice()) {
-            return Arc::clone(shared);
-        }
-        let shared: Arc<[Addr]> = list.into();
-        self.source_lists.insert(Arc::clone(&shared));
-        shared
     }
 
     /// [`Resolver::source_addrs`] of the selector written `text`.
@@ -910,7 +894,7 @@ fn sources(cache: &mut SelectorCache<'_, '_>, src: &[crate::model::Str]) -> Arc<
             }
         }
     }
-    cache.intern(out)
+    out.into()
 }
 
 fn destinations(
@@ -1105,7 +1089,7 @@ fn grant_pieces(
                 reversed_dst,
                 companion_map,
                 false,
-                &cache.intern(reversed_src),
+                &reversed_src.into(),
             ));
         }
     }
