@@ -12,7 +12,7 @@ mod peers;
 mod ssh;
 mod wire;
 
-use crate::text::Trimmed;
+use crate::text::{Trimmed, items};
 
 use crate::fasthash::{FastMap as HashMap, FastSet as HashSet};
 use std::hash::{Hash, Hasher};
@@ -221,12 +221,12 @@ impl Index {
             ..Index::default()
         };
         let mut wide: Vec<((u32, u32), &Addr)> = Vec::new();
-        let mut node_addrs: Vec<(IpAddr, usize)> = resolver
-            .nodes
-            .iter()
-            .enumerate()
-            .flat_map(|(i, n)| n.addrs.iter().map(move |a| (*a, i)))
-            .collect();
+        let mut node_addrs: Vec<(IpAddr, usize)> = Vec::new();
+        for (i, node) in resolver.nodes.iter().enumerate() {
+            for addr in &node.addrs {
+                node_addrs.push((*addr, i));
+            }
+        }
         node_addrs.sort_unstable();
         // The nodes with an address in `first..=last`.
         let holding = |first: IpAddr, last: IpAddr| {
@@ -451,7 +451,7 @@ impl<'a> Compiled<'a> {
                 via: Vec::new(),
             });
         }
-        for (index, grant) in policy.grants.iter().flat_map(|l| l.iter()).enumerate() {
+        for (index, grant) in items(&policy.grants).iter().enumerate() {
             let origin = Origin {
                 section: Section::Grants,
                 index,
@@ -459,7 +459,7 @@ impl<'a> Compiled<'a> {
             };
             grant_pieces(&mut cache, origin, grant, &mut pieces);
         }
-        for (index, rule) in policy.acls.iter().flat_map(|l| l.iter()).enumerate() {
+        for (index, rule) in items(&policy.acls).iter().enumerate() {
             let origin = Origin {
                 section: Section::Acls,
                 index,
@@ -551,16 +551,18 @@ impl<'a> Compiled<'a> {
     /// can be delivered to the node are looked at (single addresses by table lookup: the
     /// node's own, those inside its approved routes, and internet ones on an exit node).
     pub fn reduced(&self, index: usize) -> Vec<(usize, NodeRule)> {
-        self.delivered(index)
-            .into_iter()
-            .filter_map(|(p, delivered)| match delivered {
+        let mut out = Vec::new();
+        for (p, delivered) in self.delivered(index) {
+            match delivered {
                 Delivered::Network(dsts) => {
-                    let piece = self.pieces.get(p)?;
-                    Some((p, network_rule(piece, dsts.into_iter().cloned().collect())))
+                    if let Some(piece) = self.pieces.get(p) {
+                        out.push((p, network_rule(piece, dsts.into_iter().cloned().collect())));
+                    }
                 }
-                Delivered::Rule(rule) => Some((p, rule)),
-            })
-            .collect()
+                Delivered::Rule(rule) => out.push((p, rule)),
+            }
+        }
+        out
     }
 
     /// Does the source list of piece `piece` hold `ip`? (A set lookup, built on first use and
@@ -610,11 +612,14 @@ impl<'a> Compiled<'a> {
                     continue;
                 }
                 let via_only = !piece.via.is_empty();
-                let kept: Vec<&(Addr, PortRange)> = group
-                    .iter()
-                    .filter_map(|&(_, e)| dsts.get(e as usize))
-                    .filter(|(addr, _)| delivers_to(addr, node, via_only))
-                    .collect();
+                let mut kept: Vec<&(Addr, PortRange)> = Vec::new();
+                for &(_, e) in group {
+                    if let Some(dst) = dsts.get(e as usize)
+                        && delivers_to(&dst.0, node, via_only)
+                    {
+                        kept.push(dst);
+                    }
+                }
                 if !kept.is_empty() {
                     out.push((p as usize, Delivered::Network(kept)));
                 }
@@ -696,10 +701,12 @@ impl<'a> Compiled<'a> {
                 if src.is_empty() {
                     return Vec::new();
                 }
-                let dsts = node
-                    .host_nets()
-                    .flat_map(|net| ports.iter().map(move |p| (Addr::Net(net), *p)))
-                    .collect();
+                let mut dsts = Vec::new();
+                for net in node.host_nets() {
+                    for p in ports {
+                        dsts.push((Addr::Net(net), *p));
+                    }
+                }
                 vec![NodeRule {
                     origins: vec![piece.origin],
                     src,
@@ -766,14 +773,20 @@ impl<'a> Compiled<'a> {
             }
         };
         let same_user = self.index.by_login.get(login).map(Vec::as_slice);
-        same_user
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|&i| self.resolver.nodes.get(i))
-            .flat_map(|n| n.addrs.iter().copied())
-            .filter(|a| src_set.contains(*a))
-            .map(|a| Addr::Net(a.into()))
-            .collect()
+        let mut out = Vec::new();
+        for &i in same_user.unwrap_or_default() {
+            for &addr in self
+                .resolver
+                .nodes
+                .get(i)
+                .map_or(&[] as &[IpAddr], |n| n.addrs.as_slice())
+            {
+                if src_set.contains(addr) {
+                    out.push(Addr::Net(addr.into()));
+                }
+            }
+        }
+        out
     }
 
     /// Every node's rules in wire form, keyed by node name.
@@ -902,11 +915,13 @@ fn destinations(
     text: &str,
     ports: &[PortRange],
 ) -> Vec<(Addr, PortRange)> {
-    cache
-        .destination_addrs(text)
-        .iter()
-        .flat_map(|addr| ports.iter().map(move |p| (addr.clone(), *p)))
-        .collect()
+    let mut out = Vec::new();
+    for addr in cache.destination_addrs(text) {
+        for p in ports {
+            out.push((addr.clone(), *p));
+        }
+    }
+    out
 }
 
 fn acl_pieces(
@@ -988,7 +1003,7 @@ fn grant_pieces(
 
     // One piece per distinct protocol, grouping that protocol's ports in entry order.
     let mut by_protocol: Vec<(Option<u8>, Vec<PortRange>)> = Vec::new();
-    for entry in grant.ip.iter().flat_map(|l| l.iter()) {
+    for entry in items(&grant.ip) {
         let Ok(ip) = parse_grant_ip(entry.value.trimmed()) else {
             continue;
         };
@@ -1039,10 +1054,10 @@ fn grant_pieces(
                 .map(|(k, v)| (k.value.clone(), v.clone()))
                 .collect(),
         );
-        let cap_dsts: Vec<Addr> = selectors
-            .iter()
-            .flat_map(|s| resolver.destination_addrs(s))
-            .collect();
+        let mut cap_dsts: Vec<Addr> = Vec::new();
+        for selector in &selectors {
+            cap_dsts.extend(resolver.destination_addrs(selector));
+        }
         let cap_piece = |dsts: Vec<Addr>, cap_map, to_self, src: &Arc<[Addr]>| Piece {
             origin,
             src: src.clone(),
@@ -1080,11 +1095,10 @@ fn grant_pieces(
             if reversed_src.is_empty() {
                 continue;
             }
-            let reversed_dst: Vec<Addr> = grant
-                .src
-                .iter()
-                .flat_map(|s| resolver.destination_addrs(&Selector::parse(&s.value)))
-                .collect();
+            let mut reversed_dst: Vec<Addr> = Vec::new();
+            for s in grant.src.iter() {
+                reversed_dst.extend(resolver.destination_addrs(&Selector::parse(&s.value)));
+            }
             out.push(cap_piece(
                 reversed_dst,
                 companion_map,
