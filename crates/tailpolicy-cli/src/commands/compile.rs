@@ -10,7 +10,7 @@ use tailpolicy::NodeOutput;
 
 use crate::CompileArgs;
 use crate::exit::ExitStatus;
-use crate::input::policy::load;
+use crate::input::policy::{Loaded, load};
 
 pub fn run(
     args: &CompileArgs,
@@ -21,7 +21,12 @@ pub fn run(
         Ok(loaded) => loaded,
         Err(status) => return Ok(status),
     };
-    let inventory = loaded.inventory.clone().unwrap_or_default();
+    // The policy's text is not needed past validation: dropped before compiling, and the
+    // inventory moved rather than copied (peak memory is the loaded input).
+    let Loaded {
+        policy, inventory, ..
+    } = loaded;
+    let inventory = inventory.unwrap_or_default();
     if let Some(name) = args.node.iter().find(|n| inventory.node(n).is_none()) {
         writeln!(err, "error: the inventory has no node `{name}`")?;
         return Ok(ExitStatus::Failure);
@@ -29,7 +34,7 @@ pub fn run(
     let mut writer = NodesWriter::new(out);
     if args.node.is_empty() {
         let mut result = Ok(());
-        tailpolicy::compile_each(&loaded.policy, &inventory, |name, output| {
+        tailpolicy::compile_each(&policy, &inventory, |name, output| {
             if result.is_ok() {
                 result = writer.node(name, &output);
             }
@@ -40,7 +45,7 @@ pub fn run(
         let mut names: Vec<&str> = args.node.iter().map(String::as_str).collect();
         names.sort_unstable();
         names.dedup();
-        for (name, output) in tailpolicy::compile_nodes(&loaded.policy, &inventory, &names) {
+        for (name, output) in tailpolicy::compile_nodes(&policy, &inventory, &names) {
             if let Some(output) = output {
                 writer.node(&name, &output)?;
             }

@@ -12,11 +12,12 @@ mod peers;
 mod ssh;
 mod wire;
 
-use crate::text::Trimmed;
+use crate::text::{Trimmed, items};
 
 use crate::fasthash::{FastMap as HashMap, FastSet as HashSet};
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
-use std::sync::{LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use serde::Serialize;
 
@@ -78,8 +79,9 @@ pub enum PieceKind {
 #[derive(Debug, Clone)]
 pub struct Piece {
     pub origin: Origin,
-    /// `SrcIPs` entries.
-    pub src: Vec<Addr>,
+    /// `SrcIPs` entries, shared by every piece of one rule (a rule with many destinations
+    /// would otherwise hold its source list once per destination).
+    pub src: Arc<[Addr]>,
     /// `None`: the client default protocols.
     pub protocols: Option<Vec<u8>>,
     pub kind: PieceKind,
@@ -90,7 +92,7 @@ pub struct Piece {
 impl Piece {
     /// The addresses of `src` as a set.
     pub fn src_set(&self) -> IpSet {
-        crate::resolve::union_of(&self.src)
+        crate::resolve::union_of(self.src.iter())
     }
 }
 
@@ -198,8 +200,8 @@ struct Index {
     self_src: Vec<Option<IpSet>>,
     /// Per piece: a number shared by the pieces whose `SrcIPs` are written alike.
     src_key: Vec<u32>,
-    /// Source lists, as their wire form would be written, and their numbers.
-    src_keys: HashMap<Vec<WireKey>, u32>,
+    /// Source lists, numbered by their wire form.
+    src_keys: SourceKeys,
     /// Per source-list number: the sources as sorted ranges, built on first use by queries.
     src_sets: Vec<OnceLock<Ranges>>,
     /// Untagged nodes by owner login, in inventory order.
@@ -219,12 +221,12 @@ impl Index {
             ..Index::default()
         };
         let mut wide: Vec<((u32, u32), &Addr)> = Vec::new();
-        let mut node_addrs: Vec<(IpAddr, usize)> = resolver
-            .nodes
-            .iter()
-            .enumerate()
-            .flat_map(|(i, n)| n.addrs.iter().map(move |a| (*a, i)))
-            .collect();
+        let mut node_addrs: Vec<(IpAddr, usize)> = Vec::new();
+        for (i, node) in resolver.nodes.iter().enumerate() {
+            for addr in &node.addrs {
+                node_addrs.push((*addr, i));
+            }
+        }
         node_addrs.sort_unstable();
         // The nodes with an address in `first..=last`.
         let holding = |first: IpAddr, last: IpAddr| {
@@ -238,14 +240,10 @@ impl Index {
             // The pieces of one rule follow each other and share their sources: one lookup
             // per rule.
             let key = match previous {
-                Some((src, key)) if src == piece.src.as_slice() => key,
-                _ => {
-                    let wire: Vec<WireKey> = piece.src.iter().map(WireKey::of).collect();
-                    let next = index.src_keys.len() as u32;
-                    *index.src_keys.entry(wire).or_insert(next)
-                }
+                Some((src, key)) if src == &*piece.src => key,
+                _ => index.src_keys.number(&piece.src),
             };
-            previous = Some((piece.src.as_slice(), key));
+            previous = Some((&*piece.src, key));
             index.src_key.push(key);
             match &piece.kind {
                 PieceKind::Network { dsts } => {
@@ -339,6 +337,75 @@ impl Index {
     }
 }
 
+/// The pieces' source lists numbered by their wire form (two lists written alike share a
+/// number), holding the pieces' own shared lists rather than a second copy of each: by
+/// the hash of the wire form, compared element by element through [`WireKey::of`].
+#[derive(Clone, Default)]
+struct SourceKeys {
+    /// The first list seen with each hash, and its number.
+    first: HashMap<u64, (Arc<[Addr]>, u32)>,
+    /// Lists whose hash an earlier, different list already took (rare).
+    collided: Vec<(u64, Arc<[Addr]>, u32)>,
+}
+
+impl SourceKeys {
+    fn len(&self) -> usize {
+        self.first.len() + self.collided.len()
+    }
+
+    fn hash(list: &[Addr]) -> u64 {
+        let mut hasher = crate::fasthash::Fnv::default();
+        list.len().hash(&mut hasher);
+        for addr in list {
+            WireKey::of(addr).hash(&mut hasher);
+        }
+        hasher.finish()
+    }
+
+    fn alike(a: &[Addr], b: &[Addr]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| WireKey::of(x) == WireKey::of(y))
+    }
+
+    fn find(&self, hash: u64, list: &[Addr]) -> Option<u32> {
+        match self.first.get(&hash) {
+            Some((seen, key)) if Self::alike(seen, list) => Some(*key),
+            Some(_) => self
+                .collided
+                .iter()
+                .find(|(h, seen, _)| *h == hash && Self::alike(seen, list))
+                .map(|(_, _, key)| *key),
+            None => None,
+        }
+    }
+
+    /// The number of a list written like `list`.
+    fn get(&self, list: &[Addr]) -> Option<u32> {
+        self.find(Self::hash(list), list)
+    }
+
+    /// The number of `list`, numbering it next when it is new.
+    fn number(
+        &mut self,
+        list: &(impl Into<Arc<[Addr]>> + Clone + std::ops::Deref<Target = [Addr]>),
+    ) -> u32 {
+        let hash = Self::hash(list);
+        if let Some(key) = self.find(hash, list) {
+            return key;
+        }
+        let key = self.len() as u32;
+        let list: Arc<[Addr]> = list.clone().into();
+        if self.first.contains_key(&hash) {
+            self.collided.push((hash, list, key));
+        } else {
+            self.first.insert(hash, (list, key));
+        }
+        key
+    }
+}
+
 /// An address as [`Addr::wire`] writes it, without writing it: two lists are written alike
 /// exactly when their keys are equal (a host prefix and a one-address range are both a bare
 /// IP; a prefix is written truncated). Formatting every source list to compare them was a
@@ -376,7 +443,7 @@ impl<'a> Compiled<'a> {
                     index: 0,
                     span: policy.span,
                 },
-                src: resolver.wildcard_sources(),
+                src: resolver.wildcard_sources().into(),
                 protocols: None,
                 kind: PieceKind::Network {
                     dsts: vec![(Addr::Any, PortRange::ALL)],
@@ -384,7 +451,7 @@ impl<'a> Compiled<'a> {
                 via: Vec::new(),
             });
         }
-        for (index, grant) in policy.grants.iter().flat_map(|l| l.iter()).enumerate() {
+        for (index, grant) in items(&policy.grants).iter().enumerate() {
             let origin = Origin {
                 section: Section::Grants,
                 index,
@@ -392,7 +459,7 @@ impl<'a> Compiled<'a> {
             };
             grant_pieces(&mut cache, origin, grant, &mut pieces);
         }
-        for (index, rule) in policy.acls.iter().flat_map(|l| l.iter()).enumerate() {
+        for (index, rule) in items(&policy.acls).iter().enumerate() {
             let origin = Origin {
                 section: Section::Acls,
                 index,
@@ -432,7 +499,7 @@ impl<'a> Compiled<'a> {
         // the first of them; destinations are concatenated without de-duplication, as
         // Tailscale does.
         let mut merged: HashMap<(u32, Option<Vec<u8>>), usize> = HashMap::default();
-        let mut extra_keys: HashMap<Vec<WireKey>, u32> = HashMap::default();
+        let mut extra_keys = SourceKeys::default();
         for (piece, rule) in self.reduced(index) {
             if rule.cap.is_some() {
                 rules.push(rule);
@@ -463,12 +530,7 @@ impl<'a> Compiled<'a> {
     /// The number of the wire form of `rule.src`, for a rule that piece `piece` gave: the
     /// piece's own for network pieces (whose rules keep the piece's sources), otherwise
     /// looked up, or numbered in `extra` when no piece has that source list.
-    fn src_key(
-        &self,
-        piece: usize,
-        rule: &NodeRule,
-        extra: &mut HashMap<Vec<WireKey>, u32>,
-    ) -> u32 {
+    fn src_key(&self, piece: usize, rule: &NodeRule, extra: &mut SourceKeys) -> u32 {
         if let Some(Piece {
             kind: PieceKind::Network { .. },
             ..
@@ -477,12 +539,11 @@ impl<'a> Compiled<'a> {
         {
             return key;
         }
-        let wire: Vec<WireKey> = rule.src.iter().map(WireKey::of).collect();
-        if let Some(&key) = self.index.src_keys.get(&wire) {
+        if let Some(key) = self.index.src_keys.get(&rule.src) {
             return key;
         }
-        let next = (self.index.src_keys.len() + extra.len()) as u32;
-        *extra.entry(wire).or_insert(next)
+        // Numbered after the pieces' lists.
+        self.index.src_keys.len() as u32 + extra.number(&rule.src)
     }
 
     /// What node `index` receives from each piece, in piece order, with the piece's index:
@@ -490,16 +551,18 @@ impl<'a> Compiled<'a> {
     /// can be delivered to the node are looked at (single addresses by table lookup: the
     /// node's own, those inside its approved routes, and internet ones on an exit node).
     pub fn reduced(&self, index: usize) -> Vec<(usize, NodeRule)> {
-        self.delivered(index)
-            .into_iter()
-            .filter_map(|(p, delivered)| match delivered {
+        let mut out = Vec::new();
+        for (p, delivered) in self.delivered(index) {
+            match delivered {
                 Delivered::Network(dsts) => {
-                    let piece = self.pieces.get(p)?;
-                    Some((p, network_rule(piece, dsts.into_iter().cloned().collect())))
+                    if let Some(piece) = self.pieces.get(p) {
+                        out.push((p, network_rule(piece, dsts.into_iter().cloned().collect())));
+                    }
                 }
-                Delivered::Rule(rule) => Some((p, rule)),
-            })
-            .collect()
+                Delivered::Rule(rule) => out.push((p, rule)),
+            }
+        }
+        out
     }
 
     /// Does the source list of piece `piece` hold `ip`? (A set lookup, built on first use and
@@ -549,11 +612,14 @@ impl<'a> Compiled<'a> {
                     continue;
                 }
                 let via_only = !piece.via.is_empty();
-                let kept: Vec<&(Addr, PortRange)> = group
-                    .iter()
-                    .filter_map(|&(_, e)| dsts.get(e as usize))
-                    .filter(|(addr, _)| delivers_to(addr, node, via_only))
-                    .collect();
+                let mut kept: Vec<&(Addr, PortRange)> = Vec::new();
+                for &(_, e) in group {
+                    if let Some(dst) = dsts.get(e as usize)
+                        && delivers_to(&dst.0, node, via_only)
+                    {
+                        kept.push(dst);
+                    }
+                }
                 if !kept.is_empty() {
                     out.push((p as usize, Delivered::Network(kept)));
                 }
@@ -635,10 +701,12 @@ impl<'a> Compiled<'a> {
                 if src.is_empty() {
                     return Vec::new();
                 }
-                let dsts = node
-                    .host_nets()
-                    .flat_map(|net| ports.iter().map(move |p| (Addr::Net(net), *p)))
-                    .collect();
+                let mut dsts = Vec::new();
+                for net in node.host_nets() {
+                    for p in ports {
+                        dsts.push((Addr::Net(net), *p));
+                    }
+                }
                 vec![NodeRule {
                     origins: vec![piece.origin],
                     src,
@@ -669,7 +737,7 @@ impl<'a> Compiled<'a> {
                     .iter()
                     .any(|addr| node.addrs.iter().any(|a| addr.contains(*a)))
                 {
-                    piece.src.clone()
+                    piece.src.to_vec()
                 } else {
                     return Vec::new();
                 };
@@ -705,14 +773,20 @@ impl<'a> Compiled<'a> {
             }
         };
         let same_user = self.index.by_login.get(login).map(Vec::as_slice);
-        same_user
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|&i| self.resolver.nodes.get(i))
-            .flat_map(|n| n.addrs.iter().copied())
-            .filter(|a| src_set.contains(*a))
-            .map(|a| Addr::Net(a.into()))
-            .collect()
+        let mut out = Vec::new();
+        for &i in same_user.unwrap_or_default() {
+            for &addr in self
+                .resolver
+                .nodes
+                .get(i)
+                .map_or(&[] as &[IpAddr], |n| n.addrs.as_slice())
+            {
+                if src_set.contains(addr) {
+                    out.push(Addr::Net(addr.into()));
+                }
+            }
+        }
+        out
     }
 
     /// Every node's rules in wire form, keyed by node name.
@@ -738,7 +812,7 @@ impl<'a> Compiled<'a> {
 fn network_rule(piece: &Piece, dsts: Vec<(Addr, PortRange)>) -> NodeRule {
     NodeRule {
         origins: vec![piece.origin],
-        src: piece.src.clone(),
+        src: piece.src.to_vec(),
         protocols: piece.protocols.clone(),
         dsts,
         cap: None,
@@ -823,7 +897,7 @@ impl<'r, 'a> SelectorCache<'r, 'a> {
     }
 }
 
-fn sources(cache: &mut SelectorCache<'_, '_>, src: &[crate::model::Str]) -> Vec<Addr> {
+fn sources(cache: &mut SelectorCache<'_, '_>, src: &[crate::model::Str]) -> Arc<[Addr]> {
     let mut out: Vec<Addr> = Vec::new();
     let mut seen: HashSet<Addr> = HashSet::default();
     for text in src {
@@ -833,7 +907,7 @@ fn sources(cache: &mut SelectorCache<'_, '_>, src: &[crate::model::Str]) -> Vec<
             }
         }
     }
-    out
+    out.into()
 }
 
 fn destinations(
@@ -841,11 +915,13 @@ fn destinations(
     text: &str,
     ports: &[PortRange],
 ) -> Vec<(Addr, PortRange)> {
-    cache
-        .destination_addrs(text)
-        .iter()
-        .flat_map(|addr| ports.iter().map(move |p| (addr.clone(), *p)))
-        .collect()
+    let mut out = Vec::new();
+    for addr in cache.destination_addrs(text) {
+        for p in ports {
+            out.push((addr.clone(), *p));
+        }
+    }
+    out
 }
 
 fn acl_pieces(
@@ -927,7 +1003,7 @@ fn grant_pieces(
 
     // One piece per distinct protocol, grouping that protocol's ports in entry order.
     let mut by_protocol: Vec<(Option<u8>, Vec<PortRange>)> = Vec::new();
-    for entry in grant.ip.iter().flat_map(|l| l.iter()) {
+    for entry in items(&grant.ip) {
         let Ok(ip) = parse_grant_ip(entry.value.trimmed()) else {
             continue;
         };
@@ -978,11 +1054,11 @@ fn grant_pieces(
                 .map(|(k, v)| (k.value.clone(), v.clone()))
                 .collect(),
         );
-        let cap_dsts: Vec<Addr> = selectors
-            .iter()
-            .flat_map(|s| resolver.destination_addrs(s))
-            .collect();
-        let cap_piece = |dsts: Vec<Addr>, cap_map, to_self, src: &Vec<Addr>| Piece {
+        let mut cap_dsts: Vec<Addr> = Vec::new();
+        for selector in &selectors {
+            cap_dsts.extend(resolver.destination_addrs(selector));
+        }
+        let cap_piece = |dsts: Vec<Addr>, cap_map, to_self, src: &Arc<[Addr]>| Piece {
             origin,
             src: src.clone(),
             protocols: None,
@@ -1019,12 +1095,16 @@ fn grant_pieces(
             if reversed_src.is_empty() {
                 continue;
             }
-            let reversed_dst: Vec<Addr> = grant
-                .src
-                .iter()
-                .flat_map(|s| resolver.destination_addrs(&Selector::parse(&s.value)))
-                .collect();
-            out.push(cap_piece(reversed_dst, companion_map, false, &reversed_src));
+            let mut reversed_dst: Vec<Addr> = Vec::new();
+            for s in grant.src.iter() {
+                reversed_dst.extend(resolver.destination_addrs(&Selector::parse(&s.value)));
+            }
+            out.push(cap_piece(
+                reversed_dst,
+                companion_map,
+                false,
+                &reversed_src.into(),
+            ));
         }
     }
 }

@@ -283,13 +283,14 @@ impl Compiled<'_> {
                 }
                 _ => {
                     // Delivered to the devices of a user with a device among the sources.
-                    let inside_routes = me.subnet_routes.iter().flat_map(|route| {
-                        holding(route.network(), route.broadcast())
-                            .iter()
-                            .filter_map(|&(_, i)| nodes.get(i))
-                    });
+                    let mut inside: Vec<&NodeInfo> = vec![me];
+                    for route in &me.subnet_routes {
+                        for &(_, i) in holding(route.network(), route.broadcast()) {
+                            inside.extend(nodes.get(i));
+                        }
+                    }
                     let mut logins: Vec<&String> = Vec::new();
-                    for node in std::iter::once(me).chain(inside_routes) {
+                    for node in inside {
                         if let Some(login) = node.login.as_ref().filter(|_| !node.is_tagged())
                             && !logins.contains(&login)
                         {
@@ -702,10 +703,12 @@ impl Compiled<'_> {
     ) -> (Vec<(usize, IpNet)>, Vec<usize>) {
         let mut offers = Vec::new();
         let mut via_candidates = Vec::new();
-        let my_pieces: Vec<(usize, &Piece)> = mine
-            .iter()
-            .filter_map(|&p| Some((p, self.pieces.get(p)?)))
-            .collect();
+        let mut my_pieces: Vec<(usize, &Piece)> = Vec::new();
+        for &p in mine {
+            if let Some(piece) = self.pieces.get(p) {
+                my_pieces.push((p, piece));
+            }
+        }
         let sending = self.routes_sending(viewer, context);
         // Which routes a piece's destinations overlap, worked out once per piece (a piece
         // naming thousands of addresses is in the analysis of thousands of nodes).

@@ -514,14 +514,20 @@ impl Compiled<'_> {
     }
 
     fn principals(&self, sources: &[usize]) -> Vec<SshPrincipal> {
-        sources
-            .iter()
-            .filter_map(|&i| self.resolver.nodes.get(i))
-            .flat_map(|n| n.addrs.iter())
-            .map(|a| SshPrincipal {
-                node_ip: a.to_string(),
-            })
-            .collect()
+        let mut out = Vec::new();
+        for &i in sources {
+            for addr in self
+                .resolver
+                .nodes
+                .get(i)
+                .map_or(&[] as &[std::net::IpAddr], |n| n.addrs.as_slice())
+            {
+                out.push(SshPrincipal {
+                    node_ip: addr.to_string(),
+                });
+            }
+        }
+        out
     }
 
     /// What happens when node `src_node` opens an SSH session to `dst_node` as `login`,
