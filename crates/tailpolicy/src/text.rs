@@ -56,14 +56,3 @@ mod tests {
         }
     }
 }
-
-/// The items of an optional policy list (`acls`, `grants`, a grant's `ip` ...), empty when
-/// it is absent: a plain slice loop instead of `iter().flat_map(List::iter)`, whose
-/// flattening adapter was inlined at every use (module size).
-#[inline]
-pub(crate) fn items<T>(list: &Option<crate::model::List<T>>) -> &[T] {
-    match list {
-        Some(list) => &list.items,
-        None => &[],
-    }
-}
