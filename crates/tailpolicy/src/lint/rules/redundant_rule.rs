@@ -318,6 +318,47 @@ impl Access {
     }
 }
 
+/// A bitmap over `0..n`, kept clear between uses: sorts and deduplicates long index lists in
+/// one pass over the map (`n / 64` words) instead of a comparison sort.
+struct Marks {
+    words: Vec<u64>,
+}
+
+impl Marks {
+    fn new(n: usize) -> Self {
+        Self {
+            words: vec![0; n.div_ceil(64)],
+        }
+    }
+
+    /// `list` sorted, without repeats (the same as `sort_unstable` then `dedup`).
+    fn sort_unique(&mut self, list: &mut Vec<usize>) {
+        // Short lists sort faster than a pass over the whole map.
+        let capacity = self.words.len().saturating_mul(64);
+        if list.len() < 32
+            || list.len().saturating_mul(8) < self.words.len()
+            || list.iter().any(|&i| i >= capacity)
+        {
+            list.sort_unstable();
+            list.dedup();
+            return;
+        }
+        for &i in list.iter() {
+            if let Some(word) = self.words.get_mut(i / 64) {
+                *word |= 1 << (i % 64);
+            }
+        }
+        list.clear();
+        for (at, word) in self.words.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                list.push(at * 64 + bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+        }
+    }
+}
+
 /// Work done and allowed, in units of [`Access::size`] and index entries visited.
 struct Budget {
     left: usize,
@@ -399,6 +440,8 @@ fn check(cx: &mut RuleContext<'_>) {
         .flat_map(|(i, b)| b.iter().map(move |a| (i, a)))
         .collect();
     let index = Index::new(blocks.iter().map(|(_, a)| *a));
+    let mut marks = Marks::new(blocks.len());
+    let mut class_marks = Marks::new(index.classes.len());
 
     // Later duplicates are flagged, the first of equal rules is kept.
     let mut redundant: Vec<(Origin, Vec<Origin>)> = Vec::new();
@@ -417,13 +460,12 @@ fn check(cx: &mut RuleContext<'_>) {
         let mut covered = true;
         for block in own {
             candidates.clear();
-            index.overlapping(block, &mut candidates, budget.left);
+            index.overlapping(block, &mut candidates, budget.left, &mut class_marks);
             if !budget.spend(candidates.len()) {
                 covered = false;
                 break;
             }
-            candidates.sort_unstable();
-            candidates.dedup();
+            marks.sort_unique(&mut candidates);
             let cover: Vec<(usize, &Access)> = candidates
                 .iter()
                 .filter_map(|&i| blocks.get(i))
@@ -494,9 +536,13 @@ impl Memo<'_, '_> {
         let resolver = self.resolver;
         let mut sets = src.iter().map(|s| {
             let text = s.value.trimmed();
-            Rc::clone(self.sources.entry(text.to_owned()).or_insert_with(|| {
-                Rc::new(union_of(&resolver.source_addrs(&Selector::parse(text))))
-            }))
+            // Look up before allocating a key: most selectors repeat.
+            if let Some(set) = self.sources.get(text) {
+                return Rc::clone(set);
+            }
+            let set = Rc::new(union_of(&resolver.source_addrs(&Selector::parse(text))));
+            self.sources.insert(text.to_owned(), Rc::clone(&set));
+            set
         });
         let first = sets.next().unwrap_or_default();
         sets.fold(first, |all, set| Rc::new(all.union(&set)))
@@ -504,11 +550,14 @@ impl Memo<'_, '_> {
 
     fn destination(&mut self, text: &str) -> Rc<IpSet> {
         let resolver = self.resolver;
-        Rc::clone(self.destinations.entry(text.to_owned()).or_insert_with(|| {
-            Rc::new(union_of(
-                &resolver.destination_addrs(&Selector::parse(text)),
-            ))
-        }))
+        if let Some(set) = self.destinations.get(text) {
+            return Rc::clone(set);
+        }
+        let set = Rc::new(union_of(
+            &resolver.destination_addrs(&Selector::parse(text)),
+        ));
+        self.destinations.insert(text.to_owned(), Rc::clone(&set));
+        set
     }
 }
 
@@ -721,7 +770,8 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<
             inventory.nodes.push(Node {
                 tags: vec![tag.clone()],
                 ipv4: Some(fresh(&mut used)),
-                ..Node::named(format!("{tag} (stand-in)"))
+                // Nameless: only addresses and identities are read here.
+                ..Node::named(String::new())
             });
         }
     }
@@ -737,7 +787,7 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<
         inventory.nodes.push(Node {
             user: Some(owner),
             ipv4: Some(ip),
-            ..Node::named(format!("{login} (stand-in)"))
+            ..Node::named(String::new())
         });
         have_user.insert(login, vec![IpAddr::V4(ip)]);
     }
@@ -813,12 +863,12 @@ impl Index {
 
     /// Appends the blocks whose destinations and ports may overlap `access` (with repeats).
     /// Stops past `limit` blocks.
-    fn overlapping(&self, access: &Access, out: &mut Vec<usize>, limit: usize) {
+    fn overlapping(&self, access: &Access, out: &mut Vec<usize>, limit: usize, marks: &mut Marks) {
         let (Some(&(first, _)), Some(&(_, last))) = (access.ports.first(), access.ports.last())
         else {
             return;
         };
-        for class in self.dst.overlapping(&access.dst, limit) {
+        for class in self.dst.overlapping(&access.dst, limit, marks) {
             let Some(ports) = self.classes.get(class) else {
                 continue;
             };
@@ -878,7 +928,7 @@ impl DstIndex {
     }
 
     /// Sets that overlap `dst` (stops past `limit`).
-    fn overlapping(&self, dst: &IpSet, limit: usize) -> Vec<usize> {
+    fn overlapping(&self, dst: &IpSet, limit: usize, marks: &mut Marks) -> Vec<usize> {
         let mut out = Vec::new();
         for range in dst.ranges() {
             let (family, first) = key(range.first());
@@ -896,8 +946,7 @@ impl DstIndex {
                 }
             }
         }
-        out.sort_unstable();
-        out.dedup();
+        marks.sort_unique(&mut out);
         out
     }
 }
@@ -914,7 +963,6 @@ fn covered_by(
     // Blocks alike but for their ports act as one: thousands of rules on one destination,
     // each with its own port, are subtracted at once. A block with more port ranges than
     // `block` stays alone: comparing with it costs a binary search per range of `block`.
-    type Owners<'b> = Vec<(usize, &'b [(u16, u16)])>;
     // Most redundant rules sit inside one broader rule: look for it first, cheaply.
     for &(owner, other) in cover {
         if !budget.spend(1) {
@@ -928,51 +976,85 @@ fn covered_by(
     // Keyed by the sets' addresses (rules naming the same selectors share them), mixed
     // into one word; a collision only keeps two blocks apart.
     let mut group_of: FastMap<u64, usize> = FastMap::default();
-    let mut members: Vec<(Vec<&Access>, Owners<'_>)> = Vec::new();
-    for &(owner, access) in cover {
+    // Each group's first block, and each cover block's group: the groups are then laid out
+    // in one array (a counting sort) rather than a pair of vectors each.
+    let mut heads: Vec<&Access> = Vec::new();
+    let mut group_ids: Vec<usize> = Vec::with_capacity(cover.len());
+    for &(_, access) in cover {
         if !budget.spend(1) {
             return false;
         }
         let alone = access.ports.len() > block.ports.len();
         let key = group_key(access);
-        let at = group_of.get(&key).copied().filter(|&at| {
-            !alone
-                && members
-                    .get(at)
-                    .and_then(|(list, _)| list.first())
-                    .is_some_and(|first| alike(first, access))
-        });
-        match at.and_then(|at| members.get_mut(at)) {
-            Some((list, owners)) => {
-                list.push(access);
-                owners.push((owner, &access.ports));
-            }
+        let at = group_of
+            .get(&key)
+            .copied()
+            .filter(|&at| !alone && heads.get(at).is_some_and(|first| alike(first, access)));
+        let group = match at {
+            Some(at) => at,
             None => {
                 if !alone {
-                    group_of.entry(key).or_insert(members.len());
+                    group_of.entry(key).or_insert(heads.len());
                 }
-                members.push((vec![access], vec![(owner, &access.ports)]));
+                heads.push(access);
+                heads.len() - 1
             }
+        };
+        group_ids.push(group);
+    }
+    // `ends[g]`: where group `g` ends in the laid-out order; members keep their order.
+    let mut ends = vec![0usize; heads.len()];
+    for &group in &group_ids {
+        if let Some(end) = ends.get_mut(group) {
+            *end += 1;
         }
     }
-    let mut groups: Vec<(Cow<'_, Access>, Owners<'_>)> = Vec::with_capacity(members.len());
-    for (list, owners) in members {
-        let merged = match &list[..] {
-            [one] => Cow::Borrowed(*one),
-            [first, ..] => {
-                let ports: Vec<(u16, u16)> =
-                    list.iter().flat_map(|a| a.ports.iter().copied()).collect();
-                if !budget.spend(ports.len()) {
-                    return false;
-                }
-                Cow::Owned(Access {
-                    ports: normalize_ports(ports),
-                    ..(*first).clone()
-                })
+    let mut total = 0;
+    for end in &mut ends {
+        total += *end;
+        *end = total;
+    }
+    let mut cursor: Vec<usize> = Vec::with_capacity(ends.len());
+    cursor.push(0);
+    cursor.extend(ends.iter().take(ends.len().saturating_sub(1)).copied());
+    let mut laid: Vec<Owner<'_>> = vec![(0, &[]); cover.len()];
+    let mut laid_access: Vec<Option<&Access>> = vec![None; cover.len()];
+    for (&(owner, access), &group) in cover.iter().zip(&group_ids) {
+        if let Some(at) = cursor.get_mut(group) {
+            if let Some(slot) = laid.get_mut(*at) {
+                *slot = (owner, &access.ports);
             }
-            [] => continue,
+            if let Some(slot) = laid_access.get_mut(*at) {
+                *slot = Some(access);
+            }
+            *at += 1;
+        }
+    }
+    type Owner<'b> = (usize, &'b [(u16, u16)]);
+    let mut groups: Vec<(Cow<'_, Access>, &[Owner<'_>])> = Vec::with_capacity(heads.len());
+    let mut start = 0;
+    for (&head, &end) in heads.iter().zip(&ends) {
+        let owners = laid.get(start..end).unwrap_or_default();
+        let merged = if end - start == 1 {
+            Cow::Borrowed(head)
+        } else {
+            let ports: Vec<(u16, u16)> = laid_access
+                .get(start..end)
+                .unwrap_or_default()
+                .iter()
+                .flatten()
+                .flat_map(|a| a.ports.iter().copied())
+                .collect();
+            if !budget.spend(ports.len()) {
+                return false;
+            }
+            Cow::Owned(Access {
+                ports: normalize_ports(ports),
+                ..head.clone()
+            })
         };
         groups.push((merged, owners));
+        start = end;
     }
     let mut residual = vec![block.clone()];
     for (merged, owners) in &groups {
