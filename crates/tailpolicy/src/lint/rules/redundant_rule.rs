@@ -331,6 +331,24 @@ impl Marks {
         }
     }
 
+    /// Marks `i` (ignored past the map's end: sized for every index by construction).
+    fn set(&mut self, i: usize) {
+        if let Some(word) = self.words.get_mut(i / 64) {
+            *word |= 1 << (i % 64);
+        }
+    }
+
+    /// Appends the marked indices to `out`, ascending, and clears the map.
+    fn drain_into(&mut self, out: &mut Vec<usize>) {
+        for (at, word) in self.words.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                out.push(at * 64 + bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+        }
+    }
+
     /// `list` sorted, without repeats (the same as `sort_unstable` then `dedup`).
     fn sort_unique(&mut self, list: &mut Vec<usize>) {
         // Short lists sort faster than a pass over the whole map.
@@ -344,18 +362,10 @@ impl Marks {
             return;
         }
         for &i in list.iter() {
-            if let Some(word) = self.words.get_mut(i / 64) {
-                *word |= 1 << (i % 64);
-            }
+            self.set(i);
         }
         list.clear();
-        for (at, word) in self.words.iter_mut().enumerate() {
-            let mut bits = std::mem::take(word);
-            while bits != 0 {
-                list.push(at * 64 + bits.trailing_zeros() as usize);
-                bits &= bits - 1;
-            }
-        }
+        self.drain_into(list);
     }
 }
 
@@ -441,7 +451,11 @@ fn check(cx: &mut RuleContext<'_>) {
         .collect();
     let index = Index::new(blocks.iter().map(|(_, a)| *a));
     let mut marks = Marks::new(blocks.len());
-    let mut class_marks = Marks::new(index.classes.len());
+    let mut lookups = Lookups {
+        classes: FastMap::default(),
+        marks: Marks::new(index.classes.len()),
+        scratch: Vec::new(),
+    };
 
     // Later duplicates are flagged, the first of equal rules is kept.
     let mut redundant: Vec<(Origin, Vec<Origin>)> = Vec::new();
@@ -460,7 +474,7 @@ fn check(cx: &mut RuleContext<'_>) {
         let mut covered = true;
         for block in own {
             candidates.clear();
-            index.overlapping(block, &mut candidates, budget.left, &mut class_marks);
+            index.overlapping(block, &mut candidates, budget.left, &mut lookups);
             if !budget.spend(candidates.len()) {
                 covered = false;
                 break;
@@ -863,12 +877,50 @@ impl Index {
 
     /// Appends the blocks whose destinations and ports may overlap `access` (with repeats).
     /// Stops past `limit` blocks.
-    fn overlapping(&self, access: &Access, out: &mut Vec<usize>, limit: usize, marks: &mut Marks) {
+    fn overlapping(
+        &self,
+        access: &Access,
+        out: &mut Vec<usize>,
+        limit: usize,
+        lookups: &mut Lookups,
+    ) {
         let (Some(&(first, _)), Some(&(_, last))) = (access.ports.first(), access.ports.last())
         else {
             return;
         };
-        for class in self.dst.overlapping(&access.dst, limit, marks) {
+        // Blocks naming the same destinations ask the same question: a complete answer is
+        // kept (keyed by the set's address: every block asked about lives as long as this
+        // index) and reused while within the limit.
+        let key = Rc::as_ptr(&access.dst);
+        match lookups.classes.get(&key) {
+            Some((matched, classes)) if *matched <= limit => {
+                self.blocks_of(classes, first, last, out, limit);
+            }
+            _ => {
+                let mut classes = std::mem::take(&mut lookups.scratch);
+                let matched =
+                    self.dst
+                        .overlapping(&access.dst, limit, &mut lookups.marks, &mut classes);
+                self.blocks_of(&classes, first, last, out, limit);
+                if matched <= limit {
+                    lookups.classes.insert(key, (matched, classes));
+                } else {
+                    lookups.scratch = classes;
+                }
+            }
+        }
+    }
+
+    /// The blocks of `classes` whose port hulls meet `first..=last` (stops past `limit`).
+    fn blocks_of(
+        &self,
+        classes: &[usize],
+        first: u16,
+        last: u16,
+        out: &mut Vec<usize>,
+        limit: usize,
+    ) {
+        for &class in classes {
             let Some(ports) = self.classes.get(class) else {
                 continue;
             };
@@ -886,6 +938,14 @@ impl Index {
             }
         }
     }
+}
+
+/// What [`Index::overlapping`] keeps between lookups: complete answers of [`DstIndex`]
+/// by destination set, with the number of matches each took.
+struct Lookups {
+    classes: FastMap<*const IpSet, (usize, Vec<usize>)>,
+    marks: Marks,
+    scratch: Vec<usize>,
 }
 
 /// Destination sets by their address ranges, in buckets by width as in [`PortIndex`]: a
@@ -927,9 +987,17 @@ impl DstIndex {
         Self { buckets }
     }
 
-    /// Sets that overlap `dst` (stops past `limit`).
-    fn overlapping(&self, dst: &IpSet, limit: usize, marks: &mut Marks) -> Vec<usize> {
-        let mut out = Vec::new();
+    /// Sets that overlap `dst`, ascending, into `out`; stops past `limit` matches, counting
+    /// a set once per range it meets. Returns that count: no more than `limit` means the
+    /// answer is complete.
+    fn overlapping(
+        &self,
+        dst: &IpSet,
+        limit: usize,
+        marks: &mut Marks,
+        out: &mut Vec<usize>,
+    ) -> usize {
+        let mut matched = 0usize;
         for range in dst.ranges() {
             let (family, first) = key(range.first());
             let (_, last) = key(range.last());
@@ -937,17 +1005,19 @@ impl DstIndex {
                 let from = (family, first.saturating_sub(*widest));
                 let start = list.partition_point(|&(f, a, _, _)| (f, a) < from);
                 for &(f, a, b, index) in list.get(start..).unwrap_or_default() {
-                    if f != family || a > last || out.len() > limit {
+                    if f != family || a > last || matched > limit {
                         break;
                     }
                     if b >= first {
-                        out.push(index);
+                        matched += 1;
+                        marks.set(index);
                     }
                 }
             }
         }
-        marks.sort_unique(&mut out);
-        out
+        out.clear();
+        marks.drain_into(out);
+        matched
     }
 }
 
