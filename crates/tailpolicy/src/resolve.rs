@@ -143,12 +143,20 @@ impl GroupMembers {
 
 impl<'a> Resolver<'a> {
     pub fn new(policy: &'a Policy, inventory: &Inventory) -> Self {
+        Self::with_extra_nodes(policy, inventory, Vec::new())
+    }
+
+    /// As [`new`](Self::new), with `extra` nodes after the inventory's, given in resolved
+    /// form (the redundant-rule lint's stand-in devices, built without an inventory copy).
+    pub fn with_extra_nodes(
+        policy: &'a Policy,
+        inventory: &Inventory,
+        extra: Vec<NodeInfo>,
+    ) -> Self {
         let users = UserIndex::new(inventory);
-        let nodes: Vec<NodeInfo> = inventory
-            .nodes
-            .iter()
-            .map(|n| node_info(n, &users))
-            .collect();
+        let mut nodes: Vec<NodeInfo> = Vec::with_capacity(inventory.nodes.len() + extra.len());
+        nodes.extend(inventory.nodes.iter().map(|n| node_info(n, &users)));
+        nodes.extend(extra);
         let groups = policy
             .groups
             .iter()
@@ -296,9 +304,9 @@ impl<'a> Resolver<'a> {
     /// through `by_tag` and `by_login`, ascending. `None` when the nodes must be scanned
     /// (other selectors, and headscale's bare `name@` logins).
     fn matching_nodes(&self, selector: &Selector<'_>) -> Option<Vec<usize>> {
-        let logins = |logins: &mut dyn Iterator<Item = String>| {
+        let logins = |logins: &mut dyn Iterator<Item = &str>| {
             let mut out: Vec<usize> = logins
-                .filter_map(|l| self.by_login.get(&l))
+                .filter_map(|l| self.by_login.get(l))
                 .flatten()
                 .copied()
                 .collect();
@@ -318,12 +326,20 @@ impl<'a> Resolver<'a> {
                 if user.ends_with('@') {
                     return None;
                 }
-                Some(logins(&mut std::iter::once(user.to_ascii_lowercase())))
+                // Copied only when it has an uppercase letter.
+                let lower;
+                let user = if user.bytes().any(|b| b.is_ascii_uppercase()) {
+                    lower = user.to_ascii_lowercase();
+                    lower.as_str()
+                } else {
+                    user
+                };
+                Some(logins(&mut std::iter::once(user)))
             }
             Selector::Group(group) => match self.groups.get(group) {
                 None => Some(Vec::new()),
                 Some(members) if members.bare.is_empty() => {
-                    Some(logins(&mut members.logins.iter().cloned()))
+                    Some(logins(&mut members.logins.iter().map(String::as_str)))
                 }
                 Some(_) => None,
             },

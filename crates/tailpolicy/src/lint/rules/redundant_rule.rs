@@ -1,5 +1,5 @@
 use std::borrow::Cow;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
 
 use crate::addr::IpSet;
@@ -11,7 +11,7 @@ use crate::lint::registry::declare_rule;
 use crate::model::{AclRule, Grant, Policy, Str};
 use crate::ports::{parse_port_spec, split_destination_and_port};
 use crate::proto::{DEFAULT_PROTOCOLS, parse_grant_ip, parse_protocol};
-use crate::resolve::{Resolver, union_of};
+use crate::resolve::{NodeInfo, Resolver, union_of};
 use crate::selector::{Autogroup, Selector};
 use crate::text::Trimmed;
 
@@ -384,14 +384,19 @@ impl Budget {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let base = cx.inventory().cloned().unwrap_or_default();
-    let (inventory, outsiders) = stand_ins(policy, &base);
     if policy.acls.is_none() && policy.grants.is_none() {
         return;
     }
+    let empty = Inventory::default();
+    let base = cx.inventory().unwrap_or(&empty);
+    let StandIns {
+        inventory,
+        extra,
+        outsiders,
+    } = stand_ins(policy, base);
     // Blocks are built from the policy with every selector resolved once (as the compiler
     // would, without writing each rule's sources out address by address).
-    let resolver = Resolver::new(policy, &inventory);
+    let resolver = Resolver::with_extra_nodes(policy, inventory.as_ref().unwrap_or(base), extra);
     let mut memo = Memo {
         resolver: &resolver,
         sources: FastMap::default(),
@@ -704,16 +709,27 @@ fn outside_tailnet(login: &str) -> bool {
         .is_some_and(|(_, domain)| domain.eq_ignore_ascii_case("tailscale"))
 }
 
-/// `base` plus one stand-in device for every tag and named user that has none, and one for
-/// an unnamed member (linear in their number); and the addresses of every identity outside
-/// the tailnet ([`outside_tailnet`]).
-fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<IpAddr>)>) {
-    let mut tags: Vec<String> = policy
+/// The devices the rule resolves against besides the inventory's, and the addresses of
+/// every identity outside the tailnet ([`outside_tailnet`]).
+struct StandIns {
+    /// The inventory with user stand-ins added, when it has users (a stand-in's owner may
+    /// be one of them, resolved as for any device); `None` leaves the inventory as it is.
+    inventory: Option<Inventory>,
+    /// Stand-ins built directly in resolved form: tags, and users of an inventory without
+    /// users.
+    extra: Vec<NodeInfo>,
+    outsiders: Vec<(String, Vec<IpAddr>)>,
+}
+
+/// One stand-in device, with one address, for every tag and named user that has none, and
+/// one for an unnamed member (linear in their number).
+fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
+    let mut tags: Vec<&str> = policy
         .tag_owners
         .iter()
-        .map(|t| t.name.value.trimmed().to_ascii_lowercase())
+        .map(|t| t.name.value.trimmed())
         .collect();
-    let mut users: Vec<String> = policy
+    let users = policy
         .groups
         .iter()
         .flat_map(|g| g.values.iter())
@@ -733,13 +749,14 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<
         )
         .map(|s| s.value.trimmed())
         .filter(|s| s.contains('@') && matches!(Selector::parse(s), Selector::User(_)))
-        .map(str::to_ascii_lowercase)
-        .collect();
-    users.push("someone-else@tailpolicy.invalid".to_owned());
-    let mut inventory = base.clone();
+        .map(lowercase)
+        .chain(std::iter::once(Cow::Borrowed(
+            "someone-else@tailpolicy.invalid",
+        )));
     let mut used: FastSet<Ipv4Addr> = base.nodes.iter().filter_map(|n| n.ipv4).collect();
     let mut have_tag: FastSet<String> = FastSet::default();
-    let mut have_user: FastMap<String, Vec<IpAddr>> = FastMap::default();
+    // A user's first device's addresses.
+    let mut have_user: FastMap<String, (Option<Ipv4Addr>, Option<Ipv6Addr>)> = FastMap::default();
     let by_login: FastMap<String, &crate::inventory::User> = base
         .users
         .iter()
@@ -748,12 +765,6 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<
     let by_name: FastMap<&str, &crate::inventory::User> =
         base.users.iter().map(|u| (u.name.as_str(), u)).collect();
     for node in &base.nodes {
-        let addrs: Vec<IpAddr> = node
-            .ipv4
-            .map(IpAddr::V4)
-            .into_iter()
-            .chain(node.ipv6.map(IpAddr::V6))
-            .collect();
         match (&node.tags[..], &node.user) {
             ([tag], _) => {
                 have_tag.insert(tag.to_ascii_lowercase());
@@ -762,7 +773,9 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<
                 let login = by_name
                     .get(owner.as_str())
                     .map_or(owner.as_str(), |u| u.login());
-                have_user.entry(login.to_ascii_lowercase()).or_insert(addrs);
+                have_user
+                    .entry(login.to_ascii_lowercase())
+                    .or_insert((node.ipv4, node.ipv6));
             }
             _ => {}
         }
@@ -777,41 +790,87 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<
         used.insert(ip);
         ip
     };
-    tags.sort_unstable();
-    tags.dedup();
+    let device = |ip: Ipv4Addr, login: Option<String>, tags: Vec<String>| NodeInfo {
+        // Nameless: only addresses and identities are read here.
+        name: String::new(),
+        addrs: vec![IpAddr::V4(ip)],
+        login,
+        user_id: None,
+        roles: Vec::new(),
+        tags,
+        subnet_routes: Vec::new(),
+        advertised: Vec::new(),
+        exit_node: false,
+        auto_approved: Vec::new(),
+        primary_routes: Vec::new(),
+        shared: false,
+    };
+    let mut extra = Vec::new();
+    // Sorted by their lowercase form, as the stand-ins' addresses are handed out.
+    tags.sort_unstable_by(|a, b| {
+        a.bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    });
+    let mut previous: Option<&str> = None;
     for tag in tags {
-        if have_tag.insert(tag.clone()) {
-            inventory.nodes.push(Node {
-                tags: vec![tag.clone()],
-                ipv4: Some(fresh(&mut used)),
-                // Nameless: only addresses and identities are read here.
-                ..Node::named(String::new())
-            });
+        if previous.is_some_and(|p| p.eq_ignore_ascii_case(tag)) {
+            continue;
         }
+        previous = Some(tag);
+        let tag = tag.to_ascii_lowercase();
+        if have_tag.contains(&tag) {
+            continue;
+        }
+        have_tag.insert(tag.clone());
+        extra.push(device(fresh(&mut used), None, vec![tag]));
     }
-    let mut outsiders = Vec::new();
+    // With users in the inventory, a stand-in's owner may be one of them: those stand-ins
+    // are devices of the inventory, resolved as any other.
+    let mut inventory = (!base.users.is_empty()).then(|| base.clone());
     for login in users {
-        if have_user.contains_key(&login) {
+        if have_user.contains_key(login.as_ref()) {
             continue;
         }
         let ip = fresh(&mut used);
-        let owner = by_login
-            .get(&login)
-            .map_or(login.clone(), |u| u.name.clone());
-        inventory.nodes.push(Node {
-            user: Some(owner),
-            ipv4: Some(ip),
-            ..Node::named(String::new())
-        });
-        have_user.insert(login, vec![IpAddr::V4(ip)]);
+        let login = login.into_owned();
+        match &mut inventory {
+            Some(inventory) => {
+                let owner = by_login
+                    .get(&login)
+                    .map_or(login.clone(), |u| u.name.clone());
+                inventory.nodes.push(Node {
+                    user: Some(owner),
+                    ipv4: Some(ip),
+                    ..Node::named(String::new())
+                });
+            }
+            None => extra.push(device(ip, Some(login.clone()), Vec::new())),
+        }
+        have_user.insert(login, (Some(ip), None));
     }
-    for (login, addrs) in have_user {
+    let mut outsiders = Vec::new();
+    for (login, (v4, v6)) in have_user {
         if outside_tailnet(&login) {
-            outsiders.push((login, addrs));
+            let addrs = v4.map(IpAddr::V4).into_iter().chain(v6.map(IpAddr::V6));
+            outsiders.push((login, addrs.collect()));
         }
     }
     outsiders.sort_unstable();
-    (inventory, outsiders)
+    StandIns {
+        inventory,
+        extra,
+        outsiders,
+    }
+}
+
+/// `text` in lowercase, copied only when it has an uppercase letter.
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Blocks by destination, then by ports: blocks with the same destinations form a class;
