@@ -1,5 +1,6 @@
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::Sub;
 use std::rc::Rc;
 
 use crate::addr::IpSet;
@@ -980,6 +981,9 @@ impl Index {
         limit: usize,
     ) {
         for &class in classes {
+            if out.len() > limit {
+                return;
+            }
             let Some(ports) = self.classes.get(class) else {
                 continue;
             };
@@ -1007,43 +1011,91 @@ struct Lookups {
     scratch: Vec<usize>,
 }
 
-/// Destination sets by their address ranges, in buckets by width as in [`PortIndex`]: a
-/// lookup visits the ranges that overlap, plus few others, however wide some sets are.
+/// Destination sets by their address ranges, per address family, in buckets by width as
+/// in [`PortIndex`]: a lookup visits the ranges that overlap, plus few others, however wide
+/// some sets are.
 struct DstIndex {
-    /// Per width bucket: the widest range in it and `(family, first, last, set)`, sorted.
-    buckets: Vec<(u128, Vec<AddrEntry>)>,
+    v4: Vec<Bucket<u32>>,
+    v6: Vec<Bucket<u128>>,
 }
 
-/// `(family, first address, last address, set)`.
-type AddrEntry = (u8, u128, u128, usize);
+/// The widest range in a bucket, and `(first address, last address, set)`, sorted.
+type Bucket<T> = (T, Vec<(T, T, usize)>);
 
-fn key(ip: IpAddr) -> (u8, u128) {
-    match ip {
-        IpAddr::V4(v4) => (4, u128::from(u32::from(v4))),
-        IpAddr::V6(v6) => (6, u128::from(v6)),
+/// Puts `(first, last, set)` in its bucket (by the bit length of its width).
+fn bucket_entry<T: Copy + Ord + Sub<Output = T> + Into<u128>>(
+    buckets: &mut [Bucket<T>],
+    first: T,
+    last: T,
+    set: usize,
+) {
+    let width = last - first;
+    let bucket = usize::try_from(u128::BITS - width.into().leading_zeros()).unwrap_or(128);
+    if let Some((widest, list)) = buckets.get_mut(bucket) {
+        *widest = (*widest).max(width);
+        list.push((first, last, set));
+    }
+}
+
+fn finish<T: Ord>(buckets: &mut Vec<Bucket<T>>) {
+    buckets.retain(|(_, list)| !list.is_empty());
+    for (_, list) in buckets {
+        list.sort_unstable();
+    }
+}
+
+/// Counts (and marks) the sets of `buckets` with a range overlapping `first..=last`, bucket
+/// by bucket, until `matched` passes `limit`.
+fn scan<T: Copy + Ord + Default + Sub<Output = T>>(
+    buckets: &[Bucket<T>],
+    first: T,
+    last: T,
+    limit: usize,
+    matched: &mut usize,
+    marks: &mut Marks,
+) {
+    for (widest, list) in buckets {
+        if *matched > limit {
+            return;
+        }
+        let from = if first > *widest {
+            first - *widest
+        } else {
+            T::default()
+        };
+        let start = list.partition_point(|&(a, _, _)| a < from);
+        for &(a, b, index) in list.get(start..).unwrap_or_default() {
+            if a > last || *matched > limit {
+                break;
+            }
+            if b >= first {
+                *matched += 1;
+                marks.set(index);
+            }
+        }
     }
 }
 
 impl DstIndex {
     fn new<'a>(sets: impl Iterator<Item = &'a IpSet>) -> Self {
-        let mut buckets: Vec<(u128, Vec<AddrEntry>)> = (0..=128).map(|_| (0, Vec::new())).collect();
+        let mut v4: Vec<Bucket<u32>> = (0..=128).map(|_| (0, Vec::new())).collect();
+        let mut v6: Vec<Bucket<u128>> = (0..=128).map(|_| (0, Vec::new())).collect();
         for (index, set) in sets.enumerate() {
             for range in set.ranges() {
-                let (family, first) = key(range.first());
-                let (_, last) = key(range.last());
-                let width = last - first;
-                let bucket = usize::try_from(u128::BITS - width.leading_zeros()).unwrap_or(128);
-                if let Some((widest, list)) = buckets.get_mut(bucket) {
-                    *widest = (*widest).max(width);
-                    list.push((family, first, last, index));
+                match (range.first(), range.last()) {
+                    (IpAddr::V4(a), IpAddr::V4(b)) => {
+                        bucket_entry(&mut v4, u32::from(a), u32::from(b), index);
+                    }
+                    (IpAddr::V6(a), IpAddr::V6(b)) => {
+                        bucket_entry(&mut v6, u128::from(a), u128::from(b), index);
+                    }
+                    _ => {}
                 }
             }
         }
-        buckets.retain(|(_, list)| !list.is_empty());
-        for (_, list) in &mut buckets {
-            list.sort_unstable();
-        }
-        Self { buckets }
+        finish(&mut v4);
+        finish(&mut v6);
+        Self { v4, v6 }
     }
 
     /// Sets that overlap `dst`, ascending, into `out`; stops past `limit` matches, counting
@@ -1058,20 +1110,19 @@ impl DstIndex {
     ) -> usize {
         let mut matched = 0usize;
         for range in dst.ranges() {
-            let (family, first) = key(range.first());
-            let (_, last) = key(range.last());
-            for (widest, list) in &self.buckets {
-                let from = (family, first.saturating_sub(*widest));
-                let start = list.partition_point(|&(f, a, _, _)| (f, a) < from);
-                for &(f, a, b, index) in list.get(start..).unwrap_or_default() {
-                    if f != family || a > last || matched > limit {
-                        break;
-                    }
-                    if b >= first {
-                        matched += 1;
-                        marks.set(index);
-                    }
+            if matched > limit {
+                break;
+            }
+            match (range.first(), range.last()) {
+                (IpAddr::V4(a), IpAddr::V4(b)) => {
+                    let (a, b) = (u32::from(a), u32::from(b));
+                    scan(&self.v4, a, b, limit, &mut matched, marks);
                 }
+                (IpAddr::V6(a), IpAddr::V6(b)) => {
+                    let (a, b) = (u128::from(a), u128::from(b));
+                    scan(&self.v6, a, b, limit, &mut matched, marks);
+                }
+                _ => {}
             }
         }
         out.clear();
