@@ -467,6 +467,7 @@ fn check(cx: &mut RuleContext<'_>) {
     let mut redundant: Vec<(Origin, Vec<Origin>)> = Vec::new();
     let mut removed = vec![false; origins.len()];
     let mut candidates = Vec::new();
+    let mut cover: Vec<(usize, &Access)> = Vec::new();
     for (position, (origin, own)) in origins.iter().enumerate().rev() {
         let Some(own) = own else { continue };
         if own.is_empty() {
@@ -486,14 +487,16 @@ fn check(cx: &mut RuleContext<'_>) {
                 break;
             }
             marks.sort_unique(&mut candidates);
-            let cover: Vec<(usize, &Access)> = candidates
-                .iter()
-                .filter_map(|&i| blocks.get(i))
-                .filter(|(owner, _)| {
-                    *owner != position && !removed.get(*owner).copied().unwrap_or(false)
-                })
-                .map(|(owner, access)| (*owner, *access))
-                .collect();
+            cover.clear();
+            cover.extend(
+                candidates
+                    .iter()
+                    .filter_map(|&i| blocks.get(i))
+                    .filter(|(owner, _)| {
+                        *owner != position && !removed.get(*owner).copied().unwrap_or(false)
+                    })
+                    .map(|(owner, access)| (*owner, *access)),
+            );
             if !covered_by(block, &cover, &mut used, &mut budget) {
                 covered = false;
                 break;
@@ -1229,21 +1232,25 @@ fn covered_by(
                 return false;
             }
             Cow::Owned(Access {
+                src: Rc::clone(&head.src),
+                dst: Rc::clone(&head.dst),
                 ports: normalize_ports(ports),
-                ..head.clone()
+                protocols: head.protocols,
             })
         };
         groups.push((merged, owners));
         start = end;
     }
+    // Two buffers, swapped after each group.
     let mut residual = vec![block.clone()];
+    let mut next: Vec<Access> = Vec::new();
     for (merged, owners) in &groups {
         if residual.is_empty() {
             break;
         }
-        let mut next = Vec::with_capacity(residual.len());
+        next.clear();
         let mut touched = false;
-        for piece in residual {
+        for piece in residual.drain(..) {
             let cost = piece.size() + merged.src.range_count() + merged.dst.range_count();
             if !budget.spend(cost) {
                 return false;
@@ -1261,7 +1268,7 @@ fn covered_by(
             }
             used.extend(first_holders(&block.ports, owners));
         }
-        residual = next;
+        std::mem::swap(&mut residual, &mut next);
         if residual.len() > RESIDUAL_LIMIT {
             return false;
         }
