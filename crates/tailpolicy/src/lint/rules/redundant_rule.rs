@@ -547,15 +547,17 @@ fn check(cx: &mut RuleContext<'_>) {
 }
 
 /// Address sets of selectors, resolved once per selector text.
+/// Keyed by the selector's text in the policy (copied only for a destination that is not
+/// written as it reads, such as a bracketed IPv6 address).
 struct Memo<'r, 'p> {
     resolver: &'r Resolver<'p>,
-    sources: FastMap<String, Rc<IpSet>>,
-    destinations: FastMap<String, Rc<IpSet>>,
+    sources: FastMap<&'p str, Rc<IpSet>>,
+    destinations: FastMap<Cow<'p, str>, Rc<IpSet>>,
 }
 
-impl Memo<'_, '_> {
+impl<'p> Memo<'_, 'p> {
     /// The union of the sources of `src`.
-    fn sources(&mut self, src: &[Str]) -> Rc<IpSet> {
+    fn sources(&mut self, src: &'p [Str]) -> Rc<IpSet> {
         let resolver = self.resolver;
         let mut sets = src.iter().map(|s| {
             let text = s.value.trimmed();
@@ -564,29 +566,29 @@ impl Memo<'_, '_> {
                 return Rc::clone(set);
             }
             let set = Rc::new(union_of(&resolver.source_addrs(&Selector::parse(text))));
-            self.sources.insert(text.to_owned(), Rc::clone(&set));
+            self.sources.insert(text, Rc::clone(&set));
             set
         });
         let first = sets.next().unwrap_or_default();
         sets.fold(first, |all, set| Rc::new(all.union(&set)))
     }
 
-    fn destination(&mut self, text: &str) -> Rc<IpSet> {
+    fn destination(&mut self, text: Cow<'p, str>) -> Rc<IpSet> {
         let resolver = self.resolver;
-        if let Some(set) = self.destinations.get(text) {
+        if let Some(set) = self.destinations.get(text.as_ref()) {
             return Rc::clone(set);
         }
         let set = Rc::new(union_of(
-            &resolver.destination_addrs(&Selector::parse(text)),
+            &resolver.destination_addrs(&Selector::parse(&text)),
         ));
-        self.destinations.insert(text.to_owned(), Rc::clone(&set));
+        self.destinations.insert(text, Rc::clone(&set));
         set
     }
 }
 
 /// An ACL's blocks: one per destination entry, entries with the same ports sharing one;
 /// `None` with an `autogroup:self` destination.
-fn acl_blocks(memo: &mut Memo<'_, '_>, rule: &AclRule) -> Option<Vec<Access>> {
+fn acl_blocks<'p>(memo: &mut Memo<'_, 'p>, rule: &'p AclRule) -> Option<Vec<Access>> {
     let protocols = match &rule.proto {
         Some(p) => Protocols::of(&[parse_protocol(p.value.trimmed()).ok()?.number()]),
         None => Protocols::of(&DEFAULT_PROTOCOLS),
@@ -601,7 +603,10 @@ fn acl_blocks(memo: &mut Memo<'_, '_>, rule: &AclRule) -> Option<Vec<Access>> {
         }
         let ports = parse_port_spec(spec).ok()?;
         let ports = normalize_ports(ports.iter().map(|r| (r.first, r.last)).collect());
-        let dst = memo.destination(alias.trimmed());
+        let dst = memo.destination(match alias {
+            Cow::Borrowed(alias) => Cow::Borrowed(alias.trimmed()),
+            Cow::Owned(alias) => Cow::Owned(alias.trimmed().to_owned()),
+        });
         match by_ports.get(&ports).and_then(|&at| out.get_mut(at)) {
             Some(block) => block.dst = Rc::new(block.dst.union(&dst)),
             None => {
@@ -620,7 +625,7 @@ fn acl_blocks(memo: &mut Memo<'_, '_>, rule: &AclRule) -> Option<Vec<Access>> {
 }
 
 /// A grant's blocks: one per protocol; `None` with `via`, `app` or `autogroup:self`.
-fn grant_blocks(memo: &mut Memo<'_, '_>, grant: &Grant) -> Option<Vec<Access>> {
+fn grant_blocks<'p>(memo: &mut Memo<'_, 'p>, grant: &'p Grant) -> Option<Vec<Access>> {
     let has_app = grant
         .app
         .as_ref()
@@ -634,7 +639,7 @@ fn grant_blocks(memo: &mut Memo<'_, '_>, grant: &Grant) -> Option<Vec<Access>> {
         if Selector::parse(text) == Selector::Autogroup(Autogroup::SelfDevices) {
             return None;
         }
-        let set = memo.destination(text);
+        let set = memo.destination(Cow::Borrowed(text));
         dst = if dst.is_empty() {
             set
         } else {
@@ -728,10 +733,10 @@ struct StandIns {
 /// One stand-in device, with one address, for every tag and named user that has none, and
 /// one for an unnamed member (linear in their number).
 fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
-    let mut tags: Vec<&str> = policy
+    let mut tags: Vec<Cow<'_, str>> = policy
         .tag_owners
         .iter()
-        .map(|t| t.name.value.trimmed())
+        .map(|t| lowercase(t.name.value.trimmed()))
         .collect();
     let users = policy
         .groups
@@ -810,22 +815,13 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
         shared: false,
     };
     let mut extra = Vec::new();
-    // Sorted by their lowercase form, as the stand-ins' addresses are handed out.
-    tags.sort_unstable_by(|a, b| {
-        a.bytes()
-            .map(|c| c.to_ascii_lowercase())
-            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
-    });
-    let mut previous: Option<&str> = None;
+    tags.sort_unstable();
+    tags.dedup();
     for tag in tags {
-        if previous.is_some_and(|p| p.eq_ignore_ascii_case(tag)) {
+        if have_tag.contains(tag.as_ref()) {
             continue;
         }
-        previous = Some(tag);
-        let tag = tag.to_ascii_lowercase();
-        if have_tag.contains(&tag) {
-            continue;
-        }
+        let tag = tag.into_owned();
         have_tag.insert(tag.clone());
         extra.push(device(fresh(&mut used), None, vec![tag]));
     }
