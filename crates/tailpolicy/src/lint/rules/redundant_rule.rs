@@ -458,10 +458,17 @@ fn check(cx: &mut RuleContext<'_>) {
     let index = Index::new(blocks.iter().map(|(_, a)| *a));
     let mut marks = Marks::new(blocks.len());
     let mut lookups = Lookups {
-        classes: FastMap::default(),
+        classes: vec![None; index.classes.len()],
         marks: Marks::new(index.classes.len()),
         scratch: Vec::new(),
     };
+    // Where each origin's blocks start in `blocks`.
+    let mut first_block = Vec::with_capacity(origins.len());
+    let mut count = 0;
+    for (_, own) in &origins {
+        first_block.push(count);
+        count += own.as_ref().map_or(0, Vec::len);
+    }
 
     // Later duplicates are flagged, the first of equal rules is kept.
     let mut redundant: Vec<(Origin, Vec<Origin>)> = Vec::new();
@@ -479,9 +486,10 @@ fn check(cx: &mut RuleContext<'_>) {
         };
         let mut used: Vec<usize> = Vec::new();
         let mut covered = true;
-        for block in own {
+        let first = first_block.get(position).copied().unwrap_or(0);
+        for (id, block) in (first..).zip(own) {
             candidates.clear();
-            index.overlapping(block, &mut candidates, budget.left, &mut lookups);
+            index.overlapping(id, block, &mut candidates, budget.left, &mut lookups);
             if !budget.spend(candidates.len()) {
                 covered = false;
                 break;
@@ -878,6 +886,8 @@ fn lowercase(text: &str) -> Cow<'_, str> {
 struct Index {
     dst: DstIndex,
     classes: Vec<PortIndex>,
+    /// Each block's class.
+    class_of_block: Vec<usize>,
 }
 
 /// The blocks of one class by the hull of their ports `(first, last, block)`, in buckets
@@ -897,12 +907,14 @@ impl Index {
         let mut class_of: FastMap<&IpSet, usize> = FastMap::default();
         let mut classes: Vec<PortIndex> = Vec::new();
         let mut dsts: Vec<&IpSet> = Vec::new();
+        let mut class_of_block = Vec::new();
         for (block, access) in blocks.enumerate() {
             let class = *class_of.entry(&access.dst).or_insert_with(|| {
                 classes.push(PortIndex::default());
                 dsts.push(&access.dst);
                 classes.len() - 1
             });
+            class_of_block.push(class);
             let Some(ports) = classes.get_mut(class) else {
                 continue;
             };
@@ -931,13 +943,15 @@ impl Index {
         Self {
             dst: DstIndex::new(dsts.into_iter()),
             classes,
+            class_of_block,
         }
     }
 
-    /// Appends the blocks whose destinations and ports may overlap `access` (with repeats).
-    /// Stops past `limit` blocks.
+    /// Appends the blocks whose destinations and ports may overlap `access`, block `id` of
+    /// this index (with repeats). Stops past `limit` blocks.
     fn overlapping(
         &self,
+        id: usize,
         access: &Access,
         out: &mut Vec<usize>,
         limit: usize,
@@ -947,11 +961,13 @@ impl Index {
         else {
             return;
         };
-        // Blocks naming the same destinations ask the same question: a complete answer is
-        // kept (keyed by the set's address: every block asked about lives as long as this
-        // index) and reused while within the limit.
-        let key = Rc::as_ptr(&access.dst);
-        match lookups.classes.get(&key) {
+        // Blocks of one class (the same destinations) ask the same question: a complete
+        // answer is kept and reused while within the limit.
+        let class = self.class_of_block.get(id).copied();
+        let kept = class
+            .and_then(|c| lookups.classes.get(c))
+            .and_then(Option::as_ref);
+        match kept {
             Some((matched, classes)) if *matched <= limit => {
                 self.blocks_of(classes, first, last, out, limit);
             }
@@ -961,10 +977,9 @@ impl Index {
                     self.dst
                         .overlapping(&access.dst, limit, &mut lookups.marks, &mut classes);
                 self.blocks_of(&classes, first, last, out, limit);
-                if matched <= limit {
-                    lookups.classes.insert(key, (matched, classes));
-                } else {
-                    lookups.scratch = classes;
+                match class.and_then(|c| lookups.classes.get_mut(c)) {
+                    Some(slot) if matched <= limit => *slot = Some((matched, classes)),
+                    _ => lookups.scratch = classes,
                 }
             }
         }
@@ -1003,9 +1018,9 @@ impl Index {
 }
 
 /// What [`Index::overlapping`] keeps between lookups: complete answers of [`DstIndex`]
-/// by destination set, with the number of matches each took.
+/// by class, with the number of matches each took.
 struct Lookups {
-    classes: FastMap<*const IpSet, (usize, Vec<usize>)>,
+    classes: Vec<Option<(usize, Vec<usize>)>>,
     marks: Marks,
     scratch: Vec<usize>,
 }
