@@ -300,6 +300,54 @@ impl<'a> Resolver<'a> {
         nodes.flat_map(|n| n.host_nets().map(Addr::Net)).collect()
     }
 
+    /// The addresses of [`matching_node_addrs`](Self::matching_node_addrs) as a set, built
+    /// without the list.
+    fn matching_node_set(&self, selector: &Selector<'_>) -> IpSet {
+        match self.matching_nodes(selector) {
+            Some(indices) => indices
+                .iter()
+                .filter_map(|&i| self.nodes.get(i))
+                .flat_map(NodeInfo::host_nets)
+                .collect(),
+            None => self
+                .nodes
+                .iter()
+                .filter(|n| self.node_matches(selector, n))
+                .flat_map(NodeInfo::host_nets)
+                .collect(),
+        }
+    }
+
+    /// `union_of(&self.source_addrs(selector))`, without the list for selectors of nodes.
+    pub fn source_set(&self, selector: &Selector<'_>) -> IpSet {
+        match selector {
+            Selector::Wildcard
+            | Selector::Autogroup(Autogroup::DangerAll | Autogroup::Internet)
+            | Selector::Prefix(_)
+            | Selector::Host(_)
+            | Selector::HostRef(_)
+            | Selector::Range(..)
+            | Selector::IpSet(_) => union_of(&self.source_addrs(selector)),
+            _ => self.matching_node_set(selector),
+        }
+    }
+
+    /// `union_of(&self.destination_addrs(selector))`, without the list for selectors of
+    /// nodes.
+    pub fn destination_set(&self, selector: &Selector<'_>) -> IpSet {
+        match selector {
+            Selector::Wildcard
+            | Selector::Prefix(_)
+            | Selector::Host(_)
+            | Selector::HostRef(_)
+            | Selector::Autogroup(Autogroup::Internet | Autogroup::SelfDevices)
+            | Selector::Range(..)
+            | Selector::IpSet(_)
+            | Selector::Service(_) => union_of(&self.destination_addrs(selector)),
+            _ => self.matching_node_set(selector),
+        }
+    }
+
     /// For tags, users and groups: the indices of the nodes `node_matches` accepts, found
     /// through `by_tag` and `by_login`, ascending. `None` when the nodes must be scanned
     /// (other selectors, and headscale's bare `name@` logins).

@@ -12,7 +12,7 @@ use crate::lint::registry::declare_rule;
 use crate::model::{AclRule, Grant, Policy, Str};
 use crate::ports::{parse_port_spec, split_destination_and_port};
 use crate::proto::{DEFAULT_PROTOCOLS, parse_grant_ip, parse_protocol};
-use crate::resolve::{NodeInfo, Resolver, union_of};
+use crate::resolve::{NodeInfo, Resolver};
 use crate::selector::{Autogroup, Selector};
 use crate::text::Trimmed;
 
@@ -573,7 +573,7 @@ impl<'p> Memo<'_, 'p> {
             if let Some(set) = self.sources.get(text) {
                 return Rc::clone(set);
             }
-            let set = Rc::new(union_of(&resolver.source_addrs(&Selector::parse(text))));
+            let set = Rc::new(resolver.source_set(&Selector::parse(text)));
             self.sources.insert(text, Rc::clone(&set));
             set
         });
@@ -586,9 +586,7 @@ impl<'p> Memo<'_, 'p> {
         if let Some(set) = self.destinations.get(text.as_ref()) {
             return Rc::clone(set);
         }
-        let set = Rc::new(union_of(
-            &resolver.destination_addrs(&Selector::parse(&text)),
-        ));
+        let set = Rc::new(resolver.destination_set(&Selector::parse(&text)));
         self.destinations.insert(text, Rc::clone(&set));
         set
     }
