@@ -290,32 +290,34 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// The nodes [`node_matches`](Self::node_matches) accepts, in node order.
+    fn matching<'s>(
+        &'s self,
+        selector: &'s Selector<'_>,
+    ) -> Box<dyn Iterator<Item = &'s NodeInfo> + 's> {
+        match self.matching_nodes(selector) {
+            Some(indices) => Box::new(indices.into_iter().filter_map(|i| self.nodes.get(i))),
+            None => Box::new(
+                self.nodes
+                    .iter()
+                    .filter(move |n| self.node_matches(selector, n)),
+            ),
+        }
+    }
+
     /// The addresses of the nodes [`node_matches`](Self::node_matches) accepts, in node order.
     fn matching_node_addrs(&self, selector: &Selector<'_>) -> Vec<Addr> {
-        let indices = self.matching_nodes(selector);
-        let nodes: Box<dyn Iterator<Item = &NodeInfo>> = match &indices {
-            Some(indices) => Box::new(indices.iter().filter_map(|&i| self.nodes.get(i))),
-            None => Box::new(self.nodes.iter().filter(|n| self.node_matches(selector, n))),
-        };
-        nodes.flat_map(|n| n.host_nets().map(Addr::Net)).collect()
+        self.matching(selector)
+            .flat_map(|n| n.host_nets().map(Addr::Net))
+            .collect()
     }
 
     /// The addresses of [`matching_node_addrs`](Self::matching_node_addrs) as a set, built
     /// without the list.
     fn matching_node_set(&self, selector: &Selector<'_>) -> IpSet {
-        match self.matching_nodes(selector) {
-            Some(indices) => indices
-                .iter()
-                .filter_map(|&i| self.nodes.get(i))
-                .flat_map(NodeInfo::host_nets)
-                .collect(),
-            None => self
-                .nodes
-                .iter()
-                .filter(|n| self.node_matches(selector, n))
-                .flat_map(NodeInfo::host_nets)
-                .collect(),
-        }
+        self.matching(selector)
+            .flat_map(NodeInfo::host_nets)
+            .collect()
     }
 
     /// `union_of(&self.source_addrs(selector))`, without the list for selectors of nodes.
