@@ -143,12 +143,20 @@ impl GroupMembers {
 
 impl<'a> Resolver<'a> {
     pub fn new(policy: &'a Policy, inventory: &Inventory) -> Self {
+        Self::with_extra_nodes(policy, inventory, Vec::new())
+    }
+
+    /// As [`new`](Self::new), with `extra` nodes after the inventory's, given in resolved
+    /// form (the redundant-rule lint's stand-in devices, built without an inventory copy).
+    pub fn with_extra_nodes(
+        policy: &'a Policy,
+        inventory: &Inventory,
+        extra: Vec<NodeInfo>,
+    ) -> Self {
         let users = UserIndex::new(inventory);
-        let nodes: Vec<NodeInfo> = inventory
-            .nodes
-            .iter()
-            .map(|n| node_info(n, &users))
-            .collect();
+        let mut nodes: Vec<NodeInfo> = Vec::with_capacity(inventory.nodes.len() + extra.len());
+        nodes.extend(inventory.nodes.iter().map(|n| node_info(n, &users)));
+        nodes.extend(extra);
         let groups = policy
             .groups
             .iter()
@@ -282,23 +290,73 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// The nodes [`node_matches`](Self::node_matches) accepts, in node order.
+    fn matching<'s>(
+        &'s self,
+        selector: &'s Selector<'_>,
+    ) -> Box<dyn Iterator<Item = &'s NodeInfo> + 's> {
+        match self.matching_nodes(selector) {
+            Some(indices) => Box::new(indices.into_iter().filter_map(|i| self.nodes.get(i))),
+            None => Box::new(
+                self.nodes
+                    .iter()
+                    .filter(move |n| self.node_matches(selector, n)),
+            ),
+        }
+    }
+
     /// The addresses of the nodes [`node_matches`](Self::node_matches) accepts, in node order.
     fn matching_node_addrs(&self, selector: &Selector<'_>) -> Vec<Addr> {
-        let indices = self.matching_nodes(selector);
-        let nodes: Box<dyn Iterator<Item = &NodeInfo>> = match &indices {
-            Some(indices) => Box::new(indices.iter().filter_map(|&i| self.nodes.get(i))),
-            None => Box::new(self.nodes.iter().filter(|n| self.node_matches(selector, n))),
-        };
-        nodes.flat_map(|n| n.host_nets().map(Addr::Net)).collect()
+        self.matching(selector)
+            .flat_map(|n| n.host_nets().map(Addr::Net))
+            .collect()
+    }
+
+    /// The addresses of [`matching_node_addrs`](Self::matching_node_addrs) as a set, built
+    /// without the list.
+    fn matching_node_set(&self, selector: &Selector<'_>) -> IpSet {
+        self.matching(selector)
+            .flat_map(NodeInfo::host_nets)
+            .collect()
+    }
+
+    /// `union_of(&self.source_addrs(selector))`, without the list for selectors of nodes.
+    pub fn source_set(&self, selector: &Selector<'_>) -> IpSet {
+        match selector {
+            Selector::Wildcard
+            | Selector::Autogroup(Autogroup::DangerAll | Autogroup::Internet)
+            | Selector::Prefix(_)
+            | Selector::Host(_)
+            | Selector::HostRef(_)
+            | Selector::Range(..)
+            | Selector::IpSet(_) => union_of(&self.source_addrs(selector)),
+            _ => self.matching_node_set(selector),
+        }
+    }
+
+    /// `union_of(&self.destination_addrs(selector))`, without the list for selectors of
+    /// nodes.
+    pub fn destination_set(&self, selector: &Selector<'_>) -> IpSet {
+        match selector {
+            Selector::Wildcard
+            | Selector::Prefix(_)
+            | Selector::Host(_)
+            | Selector::HostRef(_)
+            | Selector::Autogroup(Autogroup::Internet | Autogroup::SelfDevices)
+            | Selector::Range(..)
+            | Selector::IpSet(_)
+            | Selector::Service(_) => union_of(&self.destination_addrs(selector)),
+            _ => self.matching_node_set(selector),
+        }
     }
 
     /// For tags, users and groups: the indices of the nodes `node_matches` accepts, found
     /// through `by_tag` and `by_login`, ascending. `None` when the nodes must be scanned
     /// (other selectors, and headscale's bare `name@` logins).
     fn matching_nodes(&self, selector: &Selector<'_>) -> Option<Vec<usize>> {
-        let logins = |logins: &mut dyn Iterator<Item = String>| {
+        let logins = |logins: &mut dyn Iterator<Item = &str>| {
             let mut out: Vec<usize> = logins
-                .filter_map(|l| self.by_login.get(&l))
+                .filter_map(|l| self.by_login.get(l))
                 .flatten()
                 .copied()
                 .collect();
@@ -318,12 +376,20 @@ impl<'a> Resolver<'a> {
                 if user.ends_with('@') {
                     return None;
                 }
-                Some(logins(&mut std::iter::once(user.to_ascii_lowercase())))
+                // Copied only when it has an uppercase letter.
+                let lower;
+                let user = if user.bytes().any(|b| b.is_ascii_uppercase()) {
+                    lower = user.to_ascii_lowercase();
+                    lower.as_str()
+                } else {
+                    user
+                };
+                Some(logins(&mut std::iter::once(user)))
             }
             Selector::Group(group) => match self.groups.get(group) {
                 None => Some(Vec::new()),
                 Some(members) if members.bare.is_empty() => {
-                    Some(logins(&mut members.logins.iter().cloned()))
+                    Some(logins(&mut members.logins.iter().map(String::as_str)))
                 }
                 Some(_) => None,
             },

@@ -1,5 +1,6 @@
 use std::borrow::Cow;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::Sub;
 use std::rc::Rc;
 
 use crate::addr::IpSet;
@@ -11,7 +12,7 @@ use crate::lint::registry::declare_rule;
 use crate::model::{AclRule, Grant, Policy, Str};
 use crate::ports::{parse_port_spec, split_destination_and_port};
 use crate::proto::{DEFAULT_PROTOCOLS, parse_grant_ip, parse_protocol};
-use crate::resolve::{Resolver, union_of};
+use crate::resolve::{NodeInfo, Resolver};
 use crate::selector::{Autogroup, Selector};
 use crate::text::Trimmed;
 
@@ -318,6 +319,57 @@ impl Access {
     }
 }
 
+/// A bitmap over `0..n`, kept clear between uses: sorts and deduplicates long index lists in
+/// one pass over the map (`n / 64` words) instead of a comparison sort.
+struct Marks {
+    words: Vec<u64>,
+}
+
+impl Marks {
+    fn new(n: usize) -> Self {
+        Self {
+            words: vec![0; n.div_ceil(64)],
+        }
+    }
+
+    /// Marks `i` (ignored past the map's end: sized for every index by construction).
+    fn set(&mut self, i: usize) {
+        if let Some(word) = self.words.get_mut(i / 64) {
+            *word |= 1 << (i % 64);
+        }
+    }
+
+    /// Appends the marked indices to `out`, ascending, and clears the map.
+    fn drain_into(&mut self, out: &mut Vec<usize>) {
+        for (at, word) in self.words.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                out.push(at * 64 + bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+        }
+    }
+
+    /// `list` sorted, without repeats (the same as `sort_unstable` then `dedup`).
+    fn sort_unique(&mut self, list: &mut Vec<usize>) {
+        // Short lists sort faster than a pass over the whole map.
+        let capacity = self.words.len().saturating_mul(64);
+        if list.len() < 32
+            || list.len().saturating_mul(8) < self.words.len()
+            || list.iter().any(|&i| i >= capacity)
+        {
+            list.sort_unstable();
+            list.dedup();
+            return;
+        }
+        for &i in list.iter() {
+            self.set(i);
+        }
+        list.clear();
+        self.drain_into(list);
+    }
+}
+
 /// Work done and allowed, in units of [`Access::size`] and index entries visited.
 struct Budget {
     left: usize,
@@ -333,14 +385,19 @@ impl Budget {
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let base = cx.inventory().cloned().unwrap_or_default();
-    let (inventory, outsiders) = stand_ins(policy, &base);
     if policy.acls.is_none() && policy.grants.is_none() {
         return;
     }
+    let empty = Inventory::default();
+    let base = cx.inventory().unwrap_or(&empty);
+    let StandIns {
+        inventory,
+        extra,
+        outsiders,
+    } = stand_ins(policy, base);
     // Blocks are built from the policy with every selector resolved once (as the compiler
     // would, without writing each rule's sources out address by address).
-    let resolver = Resolver::new(policy, &inventory);
+    let resolver = Resolver::with_extra_nodes(policy, inventory.as_ref().unwrap_or(base), extra);
     let mut memo = Memo {
         resolver: &resolver,
         sources: FastMap::default(),
@@ -399,11 +456,25 @@ fn check(cx: &mut RuleContext<'_>) {
         .flat_map(|(i, b)| b.iter().map(move |a| (i, a)))
         .collect();
     let index = Index::new(blocks.iter().map(|(_, a)| *a));
+    let mut marks = Marks::new(blocks.len());
+    let mut lookups = Lookups {
+        classes: vec![None; index.classes.len()],
+        marks: Marks::new(index.classes.len()),
+        scratch: Vec::new(),
+    };
+    // Where each origin's blocks start in `blocks`.
+    let mut first_block = Vec::with_capacity(origins.len());
+    let mut count = 0;
+    for (_, own) in &origins {
+        first_block.push(count);
+        count += own.as_ref().map_or(0, Vec::len);
+    }
 
     // Later duplicates are flagged, the first of equal rules is kept.
     let mut redundant: Vec<(Origin, Vec<Origin>)> = Vec::new();
     let mut removed = vec![false; origins.len()];
     let mut candidates = Vec::new();
+    let mut cover: Vec<(usize, &Access)> = Vec::new();
     for (position, (origin, own)) in origins.iter().enumerate().rev() {
         let Some(own) = own else { continue };
         if own.is_empty() {
@@ -415,23 +486,25 @@ fn check(cx: &mut RuleContext<'_>) {
         };
         let mut used: Vec<usize> = Vec::new();
         let mut covered = true;
-        for block in own {
+        let first = first_block.get(position).copied().unwrap_or(0);
+        for (id, block) in (first..).zip(own) {
             candidates.clear();
-            index.overlapping(block, &mut candidates, budget.left);
+            index.overlapping(id, block, &mut candidates, budget.left, &mut lookups);
             if !budget.spend(candidates.len()) {
                 covered = false;
                 break;
             }
-            candidates.sort_unstable();
-            candidates.dedup();
-            let cover: Vec<(usize, &Access)> = candidates
-                .iter()
-                .filter_map(|&i| blocks.get(i))
-                .filter(|(owner, _)| {
-                    *owner != position && !removed.get(*owner).copied().unwrap_or(false)
-                })
-                .map(|(owner, access)| (*owner, *access))
-                .collect();
+            marks.sort_unique(&mut candidates);
+            cover.clear();
+            cover.extend(
+                candidates
+                    .iter()
+                    .filter_map(|&i| blocks.get(i))
+                    .filter(|(owner, _)| {
+                        *owner != position && !removed.get(*owner).copied().unwrap_or(false)
+                    })
+                    .map(|(owner, access)| (*owner, *access)),
+            );
             if !covered_by(block, &cover, &mut used, &mut budget) {
                 covered = false;
                 break;
@@ -482,39 +555,46 @@ fn check(cx: &mut RuleContext<'_>) {
 }
 
 /// Address sets of selectors, resolved once per selector text.
+/// Keyed by the selector's text in the policy (copied only for a destination that is not
+/// written as it reads, such as a bracketed IPv6 address).
 struct Memo<'r, 'p> {
     resolver: &'r Resolver<'p>,
-    sources: FastMap<String, Rc<IpSet>>,
-    destinations: FastMap<String, Rc<IpSet>>,
+    sources: FastMap<&'p str, Rc<IpSet>>,
+    destinations: FastMap<Cow<'p, str>, Rc<IpSet>>,
 }
 
-impl Memo<'_, '_> {
+impl<'p> Memo<'_, 'p> {
     /// The union of the sources of `src`.
-    fn sources(&mut self, src: &[Str]) -> Rc<IpSet> {
+    fn sources(&mut self, src: &'p [Str]) -> Rc<IpSet> {
         let resolver = self.resolver;
         let mut sets = src.iter().map(|s| {
             let text = s.value.trimmed();
-            Rc::clone(self.sources.entry(text.to_owned()).or_insert_with(|| {
-                Rc::new(union_of(&resolver.source_addrs(&Selector::parse(text))))
-            }))
+            // Look up before allocating a key: most selectors repeat.
+            if let Some(set) = self.sources.get(text) {
+                return Rc::clone(set);
+            }
+            let set = Rc::new(resolver.source_set(&Selector::parse(text)));
+            self.sources.insert(text, Rc::clone(&set));
+            set
         });
         let first = sets.next().unwrap_or_default();
         sets.fold(first, |all, set| Rc::new(all.union(&set)))
     }
 
-    fn destination(&mut self, text: &str) -> Rc<IpSet> {
+    fn destination(&mut self, text: Cow<'p, str>) -> Rc<IpSet> {
         let resolver = self.resolver;
-        Rc::clone(self.destinations.entry(text.to_owned()).or_insert_with(|| {
-            Rc::new(union_of(
-                &resolver.destination_addrs(&Selector::parse(text)),
-            ))
-        }))
+        if let Some(set) = self.destinations.get(text.as_ref()) {
+            return Rc::clone(set);
+        }
+        let set = Rc::new(resolver.destination_set(&Selector::parse(&text)));
+        self.destinations.insert(text, Rc::clone(&set));
+        set
     }
 }
 
 /// An ACL's blocks: one per destination entry, entries with the same ports sharing one;
 /// `None` with an `autogroup:self` destination.
-fn acl_blocks(memo: &mut Memo<'_, '_>, rule: &AclRule) -> Option<Vec<Access>> {
+fn acl_blocks<'p>(memo: &mut Memo<'_, 'p>, rule: &'p AclRule) -> Option<Vec<Access>> {
     let protocols = match &rule.proto {
         Some(p) => Protocols::of(&[parse_protocol(p.value.trimmed()).ok()?.number()]),
         None => Protocols::of(&DEFAULT_PROTOCOLS),
@@ -529,7 +609,10 @@ fn acl_blocks(memo: &mut Memo<'_, '_>, rule: &AclRule) -> Option<Vec<Access>> {
         }
         let ports = parse_port_spec(spec).ok()?;
         let ports = normalize_ports(ports.iter().map(|r| (r.first, r.last)).collect());
-        let dst = memo.destination(alias.trimmed());
+        let dst = memo.destination(match alias {
+            Cow::Borrowed(alias) => Cow::Borrowed(alias.trimmed()),
+            Cow::Owned(alias) => Cow::Owned(alias.trimmed().to_owned()),
+        });
         match by_ports.get(&ports).and_then(|&at| out.get_mut(at)) {
             Some(block) => block.dst = Rc::new(block.dst.union(&dst)),
             None => {
@@ -548,7 +631,7 @@ fn acl_blocks(memo: &mut Memo<'_, '_>, rule: &AclRule) -> Option<Vec<Access>> {
 }
 
 /// A grant's blocks: one per protocol; `None` with `via`, `app` or `autogroup:self`.
-fn grant_blocks(memo: &mut Memo<'_, '_>, grant: &Grant) -> Option<Vec<Access>> {
+fn grant_blocks<'p>(memo: &mut Memo<'_, 'p>, grant: &'p Grant) -> Option<Vec<Access>> {
     let has_app = grant
         .app
         .as_ref()
@@ -562,7 +645,7 @@ fn grant_blocks(memo: &mut Memo<'_, '_>, grant: &Grant) -> Option<Vec<Access>> {
         if Selector::parse(text) == Selector::Autogroup(Autogroup::SelfDevices) {
             return None;
         }
-        let set = memo.destination(text);
+        let set = memo.destination(Cow::Borrowed(text));
         dst = if dst.is_empty() {
             set
         } else {
@@ -641,16 +724,27 @@ fn outside_tailnet(login: &str) -> bool {
         .is_some_and(|(_, domain)| domain.eq_ignore_ascii_case("tailscale"))
 }
 
-/// `base` plus one stand-in device for every tag and named user that has none, and one for
-/// an unnamed member (linear in their number); and the addresses of every identity outside
-/// the tailnet ([`outside_tailnet`]).
-fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<IpAddr>)>) {
-    let mut tags: Vec<String> = policy
+/// The devices the rule resolves against besides the inventory's, and the addresses of
+/// every identity outside the tailnet ([`outside_tailnet`]).
+struct StandIns {
+    /// The inventory with user stand-ins added, when it has users (a stand-in's owner may
+    /// be one of them, resolved as for any device); `None` leaves the inventory as it is.
+    inventory: Option<Inventory>,
+    /// Stand-ins built directly in resolved form: tags, and users of an inventory without
+    /// users.
+    extra: Vec<NodeInfo>,
+    outsiders: Vec<(String, Vec<IpAddr>)>,
+}
+
+/// One stand-in device, with one address, for every tag and named user that has none, and
+/// one for an unnamed member (linear in their number).
+fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
+    let mut tags: Vec<Cow<'_, str>> = policy
         .tag_owners
         .iter()
-        .map(|t| t.name.value.trimmed().to_ascii_lowercase())
+        .map(|t| lowercase(t.name.value.trimmed()))
         .collect();
-    let mut users: Vec<String> = policy
+    let users = policy
         .groups
         .iter()
         .flat_map(|g| g.values.iter())
@@ -670,13 +764,14 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<
         )
         .map(|s| s.value.trimmed())
         .filter(|s| s.contains('@') && matches!(Selector::parse(s), Selector::User(_)))
-        .map(str::to_ascii_lowercase)
-        .collect();
-    users.push("someone-else@tailpolicy.invalid".to_owned());
-    let mut inventory = base.clone();
+        .map(lowercase)
+        .chain(std::iter::once(Cow::Borrowed(
+            "someone-else@tailpolicy.invalid",
+        )));
     let mut used: FastSet<Ipv4Addr> = base.nodes.iter().filter_map(|n| n.ipv4).collect();
     let mut have_tag: FastSet<String> = FastSet::default();
-    let mut have_user: FastMap<String, Vec<IpAddr>> = FastMap::default();
+    // A user's first device's addresses.
+    let mut have_user: FastMap<String, (Option<Ipv4Addr>, Option<Ipv6Addr>)> = FastMap::default();
     let by_login: FastMap<String, &crate::inventory::User> = base
         .users
         .iter()
@@ -685,12 +780,6 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<
     let by_name: FastMap<&str, &crate::inventory::User> =
         base.users.iter().map(|u| (u.name.as_str(), u)).collect();
     for node in &base.nodes {
-        let addrs: Vec<IpAddr> = node
-            .ipv4
-            .map(IpAddr::V4)
-            .into_iter()
-            .chain(node.ipv6.map(IpAddr::V6))
-            .collect();
         match (&node.tags[..], &node.user) {
             ([tag], _) => {
                 have_tag.insert(tag.to_ascii_lowercase());
@@ -699,7 +788,9 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<
                 let login = by_name
                     .get(owner.as_str())
                     .map_or(owner.as_str(), |u| u.login());
-                have_user.entry(login.to_ascii_lowercase()).or_insert(addrs);
+                have_user
+                    .entry(login.to_ascii_lowercase())
+                    .or_insert((node.ipv4, node.ipv6));
             }
             _ => {}
         }
@@ -714,40 +805,78 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<
         used.insert(ip);
         ip
     };
+    let device = |ip: Ipv4Addr, login: Option<String>, tags: Vec<String>| NodeInfo {
+        // Nameless: only addresses and identities are read here.
+        name: String::new(),
+        addrs: vec![IpAddr::V4(ip)],
+        login,
+        user_id: None,
+        roles: Vec::new(),
+        tags,
+        subnet_routes: Vec::new(),
+        advertised: Vec::new(),
+        exit_node: false,
+        auto_approved: Vec::new(),
+        primary_routes: Vec::new(),
+        shared: false,
+    };
+    let mut extra = Vec::new();
     tags.sort_unstable();
     tags.dedup();
     for tag in tags {
-        if have_tag.insert(tag.clone()) {
-            inventory.nodes.push(Node {
-                tags: vec![tag.clone()],
-                ipv4: Some(fresh(&mut used)),
-                ..Node::named(format!("{tag} (stand-in)"))
-            });
+        if have_tag.contains(tag.as_ref()) {
+            continue;
         }
+        let tag = tag.into_owned();
+        have_tag.insert(tag.clone());
+        extra.push(device(fresh(&mut used), None, vec![tag]));
     }
-    let mut outsiders = Vec::new();
+    // With users in the inventory, a stand-in's owner may be one of them: those stand-ins
+    // are devices of the inventory, resolved as any other.
+    let mut inventory = (!base.users.is_empty()).then(|| base.clone());
     for login in users {
-        if have_user.contains_key(&login) {
+        if have_user.contains_key(login.as_ref()) {
             continue;
         }
         let ip = fresh(&mut used);
-        let owner = by_login
-            .get(&login)
-            .map_or(login.clone(), |u| u.name.clone());
-        inventory.nodes.push(Node {
-            user: Some(owner),
-            ipv4: Some(ip),
-            ..Node::named(format!("{login} (stand-in)"))
-        });
-        have_user.insert(login, vec![IpAddr::V4(ip)]);
+        let login = login.into_owned();
+        match &mut inventory {
+            Some(inventory) => {
+                let owner = by_login
+                    .get(&login)
+                    .map_or(login.clone(), |u| u.name.clone());
+                inventory.nodes.push(Node {
+                    user: Some(owner),
+                    ipv4: Some(ip),
+                    ..Node::named(String::new())
+                });
+            }
+            None => extra.push(device(ip, Some(login.clone()), Vec::new())),
+        }
+        have_user.insert(login, (Some(ip), None));
     }
-    for (login, addrs) in have_user {
+    let mut outsiders = Vec::new();
+    for (login, (v4, v6)) in have_user {
         if outside_tailnet(&login) {
-            outsiders.push((login, addrs));
+            let addrs = v4.map(IpAddr::V4).into_iter().chain(v6.map(IpAddr::V6));
+            outsiders.push((login, addrs.collect()));
         }
     }
     outsiders.sort_unstable();
-    (inventory, outsiders)
+    StandIns {
+        inventory,
+        extra,
+        outsiders,
+    }
+}
+
+/// `text` in lowercase, copied only when it has an uppercase letter.
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Blocks by destination, then by ports: blocks with the same destinations form a class;
@@ -755,6 +884,8 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> (Inventory, Vec<(String, Vec<
 struct Index {
     dst: DstIndex,
     classes: Vec<PortIndex>,
+    /// Each block's class.
+    class_of_block: Vec<usize>,
 }
 
 /// The blocks of one class by the hull of their ports `(first, last, block)`, in buckets
@@ -774,12 +905,14 @@ impl Index {
         let mut class_of: FastMap<&IpSet, usize> = FastMap::default();
         let mut classes: Vec<PortIndex> = Vec::new();
         let mut dsts: Vec<&IpSet> = Vec::new();
+        let mut class_of_block = Vec::new();
         for (block, access) in blocks.enumerate() {
             let class = *class_of.entry(&access.dst).or_insert_with(|| {
                 classes.push(PortIndex::default());
                 dsts.push(&access.dst);
                 classes.len() - 1
             });
+            class_of_block.push(class);
             let Some(ports) = classes.get_mut(class) else {
                 continue;
             };
@@ -808,17 +941,61 @@ impl Index {
         Self {
             dst: DstIndex::new(dsts.into_iter()),
             classes,
+            class_of_block,
         }
     }
 
-    /// Appends the blocks whose destinations and ports may overlap `access` (with repeats).
-    /// Stops past `limit` blocks.
-    fn overlapping(&self, access: &Access, out: &mut Vec<usize>, limit: usize) {
+    /// Appends the blocks whose destinations and ports may overlap `access`, block `id` of
+    /// this index (with repeats). Stops past `limit` blocks.
+    fn overlapping(
+        &self,
+        id: usize,
+        access: &Access,
+        out: &mut Vec<usize>,
+        limit: usize,
+        lookups: &mut Lookups,
+    ) {
         let (Some(&(first, _)), Some(&(_, last))) = (access.ports.first(), access.ports.last())
         else {
             return;
         };
-        for class in self.dst.overlapping(&access.dst, limit) {
+        // Blocks of one class (the same destinations) ask the same question: a complete
+        // answer is kept and reused while within the limit.
+        let class = self.class_of_block.get(id).copied();
+        let kept = class
+            .and_then(|c| lookups.classes.get(c))
+            .and_then(Option::as_ref);
+        match kept {
+            Some((matched, classes)) if *matched <= limit => {
+                self.blocks_of(classes, first, last, out, limit);
+            }
+            _ => {
+                let mut classes = std::mem::take(&mut lookups.scratch);
+                let matched =
+                    self.dst
+                        .overlapping(&access.dst, limit, &mut lookups.marks, &mut classes);
+                self.blocks_of(&classes, first, last, out, limit);
+                match class.and_then(|c| lookups.classes.get_mut(c)) {
+                    Some(slot) if matched <= limit => *slot = Some((matched, classes)),
+                    _ => lookups.scratch = classes,
+                }
+            }
+        }
+    }
+
+    /// The blocks of `classes` whose port hulls meet `first..=last` (stops past `limit`).
+    fn blocks_of(
+        &self,
+        classes: &[usize],
+        first: u16,
+        last: u16,
+        out: &mut Vec<usize>,
+        limit: usize,
+    ) {
+        for &class in classes {
+            if out.len() > limit {
+                return;
+            }
             let Some(ports) = self.classes.get(class) else {
                 continue;
             };
@@ -838,67 +1015,131 @@ impl Index {
     }
 }
 
-/// Destination sets by their address ranges, in buckets by width as in [`PortIndex`]: a
-/// lookup visits the ranges that overlap, plus few others, however wide some sets are.
-struct DstIndex {
-    /// Per width bucket: the widest range in it and `(family, first, last, set)`, sorted.
-    buckets: Vec<(u128, Vec<AddrEntry>)>,
+/// What [`Index::overlapping`] keeps between lookups: complete answers of [`DstIndex`]
+/// by class, with the number of matches each took.
+struct Lookups {
+    classes: Vec<Option<(usize, Vec<usize>)>>,
+    marks: Marks,
+    scratch: Vec<usize>,
 }
 
-/// `(family, first address, last address, set)`.
-type AddrEntry = (u8, u128, u128, usize);
+/// Destination sets by their address ranges, per address family, in buckets by width as
+/// in [`PortIndex`]: a lookup visits the ranges that overlap, plus few others, however wide
+/// some sets are.
+struct DstIndex {
+    v4: Vec<Bucket<u32>>,
+    v6: Vec<Bucket<u128>>,
+}
 
-fn key(ip: IpAddr) -> (u8, u128) {
-    match ip {
-        IpAddr::V4(v4) => (4, u128::from(u32::from(v4))),
-        IpAddr::V6(v6) => (6, u128::from(v6)),
+/// The widest range in a bucket, and `(first address, last address, set)`, sorted.
+type Bucket<T> = (T, Vec<(T, T, usize)>);
+
+/// Puts `(first, last, set)` in its bucket (by the bit length of its width).
+fn bucket_entry<T: Copy + Ord + Sub<Output = T> + Into<u128>>(
+    buckets: &mut [Bucket<T>],
+    first: T,
+    last: T,
+    set: usize,
+) {
+    let width = last - first;
+    let bucket = usize::try_from(u128::BITS - width.into().leading_zeros()).unwrap_or(128);
+    if let Some((widest, list)) = buckets.get_mut(bucket) {
+        *widest = (*widest).max(width);
+        list.push((first, last, set));
+    }
+}
+
+fn finish<T: Ord>(buckets: &mut Vec<Bucket<T>>) {
+    buckets.retain(|(_, list)| !list.is_empty());
+    for (_, list) in buckets {
+        list.sort_unstable();
+    }
+}
+
+/// Counts (and marks) the sets of `buckets` with a range overlapping `first..=last`, bucket
+/// by bucket, until `matched` passes `limit`.
+fn scan<T: Copy + Ord + Default + Sub<Output = T>>(
+    buckets: &[Bucket<T>],
+    first: T,
+    last: T,
+    limit: usize,
+    matched: &mut usize,
+    marks: &mut Marks,
+) {
+    for (widest, list) in buckets {
+        if *matched > limit {
+            return;
+        }
+        let from = if first > *widest {
+            first - *widest
+        } else {
+            T::default()
+        };
+        let start = list.partition_point(|&(a, _, _)| a < from);
+        for &(a, b, index) in list.get(start..).unwrap_or_default() {
+            if a > last || *matched > limit {
+                break;
+            }
+            if b >= first {
+                *matched += 1;
+                marks.set(index);
+            }
+        }
     }
 }
 
 impl DstIndex {
     fn new<'a>(sets: impl Iterator<Item = &'a IpSet>) -> Self {
-        let mut buckets: Vec<(u128, Vec<AddrEntry>)> = (0..=128).map(|_| (0, Vec::new())).collect();
+        let mut v4: Vec<Bucket<u32>> = (0..=128).map(|_| (0, Vec::new())).collect();
+        let mut v6: Vec<Bucket<u128>> = (0..=128).map(|_| (0, Vec::new())).collect();
         for (index, set) in sets.enumerate() {
             for range in set.ranges() {
-                let (family, first) = key(range.first());
-                let (_, last) = key(range.last());
-                let width = last - first;
-                let bucket = usize::try_from(u128::BITS - width.leading_zeros()).unwrap_or(128);
-                if let Some((widest, list)) = buckets.get_mut(bucket) {
-                    *widest = (*widest).max(width);
-                    list.push((family, first, last, index));
+                match (range.first(), range.last()) {
+                    (IpAddr::V4(a), IpAddr::V4(b)) => {
+                        bucket_entry(&mut v4, u32::from(a), u32::from(b), index);
+                    }
+                    (IpAddr::V6(a), IpAddr::V6(b)) => {
+                        bucket_entry(&mut v6, u128::from(a), u128::from(b), index);
+                    }
+                    _ => {}
                 }
             }
         }
-        buckets.retain(|(_, list)| !list.is_empty());
-        for (_, list) in &mut buckets {
-            list.sort_unstable();
-        }
-        Self { buckets }
+        finish(&mut v4);
+        finish(&mut v6);
+        Self { v4, v6 }
     }
 
-    /// Sets that overlap `dst` (stops past `limit`).
-    fn overlapping(&self, dst: &IpSet, limit: usize) -> Vec<usize> {
-        let mut out = Vec::new();
+    /// Sets that overlap `dst`, ascending, into `out`; stops past `limit` matches, counting
+    /// a set once per range it meets. Returns that count: no more than `limit` means the
+    /// answer is complete.
+    fn overlapping(
+        &self,
+        dst: &IpSet,
+        limit: usize,
+        marks: &mut Marks,
+        out: &mut Vec<usize>,
+    ) -> usize {
+        let mut matched = 0usize;
         for range in dst.ranges() {
-            let (family, first) = key(range.first());
-            let (_, last) = key(range.last());
-            for (widest, list) in &self.buckets {
-                let from = (family, first.saturating_sub(*widest));
-                let start = list.partition_point(|&(f, a, _, _)| (f, a) < from);
-                for &(f, a, b, index) in list.get(start..).unwrap_or_default() {
-                    if f != family || a > last || out.len() > limit {
-                        break;
-                    }
-                    if b >= first {
-                        out.push(index);
-                    }
+            if matched > limit {
+                break;
+            }
+            match (range.first(), range.last()) {
+                (IpAddr::V4(a), IpAddr::V4(b)) => {
+                    let (a, b) = (u32::from(a), u32::from(b));
+                    scan(&self.v4, a, b, limit, &mut matched, marks);
                 }
+                (IpAddr::V6(a), IpAddr::V6(b)) => {
+                    let (a, b) = (u128::from(a), u128::from(b));
+                    scan(&self.v6, a, b, limit, &mut matched, marks);
+                }
+                _ => {}
             }
         }
-        out.sort_unstable();
-        out.dedup();
-        out
+        out.clear();
+        marks.drain_into(out);
+        matched
     }
 }
 
@@ -914,7 +1155,6 @@ fn covered_by(
     // Blocks alike but for their ports act as one: thousands of rules on one destination,
     // each with its own port, are subtracted at once. A block with more port ranges than
     // `block` stays alone: comparing with it costs a binary search per range of `block`.
-    type Owners<'b> = Vec<(usize, &'b [(u16, u16)])>;
     // Most redundant rules sit inside one broader rule: look for it first, cheaply.
     for &(owner, other) in cover {
         if !budget.spend(1) {
@@ -928,60 +1168,98 @@ fn covered_by(
     // Keyed by the sets' addresses (rules naming the same selectors share them), mixed
     // into one word; a collision only keeps two blocks apart.
     let mut group_of: FastMap<u64, usize> = FastMap::default();
-    let mut members: Vec<(Vec<&Access>, Owners<'_>)> = Vec::new();
-    for &(owner, access) in cover {
+    // Each group's first block, and each cover block's group: the groups are then laid out
+    // in one array (a counting sort) rather than a pair of vectors each.
+    let mut heads: Vec<&Access> = Vec::new();
+    let mut group_ids: Vec<usize> = Vec::with_capacity(cover.len());
+    for &(_, access) in cover {
         if !budget.spend(1) {
             return false;
         }
         let alone = access.ports.len() > block.ports.len();
         let key = group_key(access);
-        let at = group_of.get(&key).copied().filter(|&at| {
-            !alone
-                && members
-                    .get(at)
-                    .and_then(|(list, _)| list.first())
-                    .is_some_and(|first| alike(first, access))
-        });
-        match at.and_then(|at| members.get_mut(at)) {
-            Some((list, owners)) => {
-                list.push(access);
-                owners.push((owner, &access.ports));
-            }
+        let at = group_of
+            .get(&key)
+            .copied()
+            .filter(|&at| !alone && heads.get(at).is_some_and(|first| alike(first, access)));
+        let group = match at {
+            Some(at) => at,
             None => {
                 if !alone {
-                    group_of.entry(key).or_insert(members.len());
+                    group_of.entry(key).or_insert(heads.len());
                 }
-                members.push((vec![access], vec![(owner, &access.ports)]));
+                heads.push(access);
+                heads.len() - 1
             }
+        };
+        group_ids.push(group);
+    }
+    // `ends[g]`: where group `g` ends in the laid-out order; members keep their order.
+    let mut ends = vec![0usize; heads.len()];
+    for &group in &group_ids {
+        if let Some(end) = ends.get_mut(group) {
+            *end += 1;
         }
     }
-    let mut groups: Vec<(Cow<'_, Access>, Owners<'_>)> = Vec::with_capacity(members.len());
-    for (list, owners) in members {
-        let merged = match &list[..] {
-            [one] => Cow::Borrowed(*one),
-            [first, ..] => {
-                let ports: Vec<(u16, u16)> =
-                    list.iter().flat_map(|a| a.ports.iter().copied()).collect();
-                if !budget.spend(ports.len()) {
-                    return false;
-                }
-                Cow::Owned(Access {
-                    ports: normalize_ports(ports),
-                    ..(*first).clone()
-                })
+    let mut total = 0;
+    for end in &mut ends {
+        total += *end;
+        *end = total;
+    }
+    let mut cursor: Vec<usize> = Vec::with_capacity(ends.len());
+    cursor.push(0);
+    cursor.extend(ends.iter().take(ends.len().saturating_sub(1)).copied());
+    let mut laid: Vec<Owner<'_>> = vec![(0, &[]); cover.len()];
+    let mut laid_access: Vec<Option<&Access>> = vec![None; cover.len()];
+    for (&(owner, access), &group) in cover.iter().zip(&group_ids) {
+        if let Some(at) = cursor.get_mut(group) {
+            if let Some(slot) = laid.get_mut(*at) {
+                *slot = (owner, &access.ports);
             }
-            [] => continue,
+            if let Some(slot) = laid_access.get_mut(*at) {
+                *slot = Some(access);
+            }
+            *at += 1;
+        }
+    }
+    type Owner<'b> = (usize, &'b [(u16, u16)]);
+    let mut groups: Vec<(Cow<'_, Access>, &[Owner<'_>])> = Vec::with_capacity(heads.len());
+    let mut start = 0;
+    for (&head, &end) in heads.iter().zip(&ends) {
+        let owners = laid.get(start..end).unwrap_or_default();
+        let merged = if end - start == 1 {
+            Cow::Borrowed(head)
+        } else {
+            let ports: Vec<(u16, u16)> = laid_access
+                .get(start..end)
+                .unwrap_or_default()
+                .iter()
+                .flatten()
+                .flat_map(|a| a.ports.iter().copied())
+                .collect();
+            if !budget.spend(ports.len()) {
+                return false;
+            }
+            Cow::Owned(Access {
+                src: Rc::clone(&head.src),
+                dst: Rc::clone(&head.dst),
+                ports: normalize_ports(ports),
+                protocols: head.protocols,
+            })
         };
         groups.push((merged, owners));
+        start = end;
     }
+    // Two buffers, swapped after each group.
     let mut residual = vec![block.clone()];
+    let mut next: Vec<Access> = Vec::new();
     for (merged, owners) in &groups {
         if residual.is_empty() {
             break;
         }
-        let mut next = Vec::with_capacity(residual.len());
+        next.clear();
         let mut touched = false;
-        for piece in residual {
+        for piece in residual.drain(..) {
             let cost = piece.size() + merged.src.range_count() + merged.dst.range_count();
             if !budget.spend(cost) {
                 return false;
@@ -999,7 +1277,7 @@ fn covered_by(
             }
             used.extend(first_holders(&block.ports, owners));
         }
-        residual = next;
+        std::mem::swap(&mut residual, &mut next);
         if residual.len() > RESIDUAL_LIMIT {
             return false;
         }
