@@ -14,7 +14,7 @@ use crate::ports::{parse_port_spec, split_destination_and_port};
 use crate::proto::{DEFAULT_PROTOCOLS, parse_grant_ip, parse_protocol};
 use crate::resolve::{NodeInfo, Resolver};
 use crate::selector::{Autogroup, Selector};
-use crate::text::Trimmed;
+use crate::text::{Trimmed, items};
 
 declare_rule! {
     /// ### What it does
@@ -406,7 +406,7 @@ fn check(cx: &mut RuleContext<'_>) {
     // Per origin, grants first as the compiler orders them: its blocks of access, or
     // `None` when it cannot be judged.
     let mut origins: Vec<(Origin, Option<Vec<Access>>)> = Vec::new();
-    for (index, grant) in policy.grants.iter().flat_map(|l| l.iter()).enumerate() {
+    for (index, grant) in items(&policy.grants).iter().enumerate() {
         let origin = Origin {
             section: Section::Grants,
             index,
@@ -414,7 +414,7 @@ fn check(cx: &mut RuleContext<'_>) {
         };
         origins.push((origin, grant_blocks(&mut memo, grant)));
     }
-    for (index, rule) in policy.acls.iter().flat_map(|l| l.iter()).enumerate() {
+    for (index, rule) in items(&policy.acls).iter().enumerate() {
         let origin = Origin {
             section: Section::Acls,
             index,
@@ -432,11 +432,13 @@ fn check(cx: &mut RuleContext<'_>) {
         for (origin, blocks) in &mut origins {
             let Some(blocks) = blocks else { continue };
             let src = rule_sources(policy, origin);
-            let unnamed: IpSet = outsiders
-                .iter()
-                .filter(|(login, _)| !src.iter().any(|s| names(&groups, s, login)))
-                .flat_map(|(_, addrs)| addrs.iter().map(|a| ipnet::IpNet::from(*a)))
-                .collect();
+            let mut nets: Vec<ipnet::IpNet> = Vec::new();
+            for (login, addrs) in &outsiders {
+                if !src.iter().any(|s| names(&groups, s, login)) {
+                    nets.extend(addrs.iter().map(|a| ipnet::IpNet::from(*a)));
+                }
+            }
+            let unnamed = IpSet::from_nets(nets);
             if unnamed.is_empty() {
                 continue;
             }
@@ -449,12 +451,12 @@ fn check(cx: &mut RuleContext<'_>) {
 
     // Every block, indexed by destination and ports so each rule meets only the blocks
     // that overlap it.
-    let blocks: Vec<(usize, &Access)> = origins
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (_, b))| b.as_ref().map(|b| (i, b)))
-        .flat_map(|(i, b)| b.iter().map(move |a| (i, a)))
-        .collect();
+    let mut blocks: Vec<(usize, &Access)> = Vec::new();
+    for (i, (_, origin_blocks)) in origins.iter().enumerate() {
+        for access in origin_blocks.iter().flatten() {
+            blocks.push((i, access));
+        }
+    }
     let index = Index::new(blocks.iter().map(|(_, a)| *a));
     let mut marks = Marks::new(blocks.len());
     let mut lookups = Lookups {
@@ -496,15 +498,14 @@ fn check(cx: &mut RuleContext<'_>) {
             }
             marks.sort_unique(&mut candidates);
             cover.clear();
-            cover.extend(
-                candidates
-                    .iter()
-                    .filter_map(|&i| blocks.get(i))
-                    .filter(|(owner, _)| {
-                        *owner != position && !removed.get(*owner).copied().unwrap_or(false)
-                    })
-                    .map(|(owner, access)| (*owner, *access)),
-            );
+            for &i in &candidates {
+                if let Some(&(owner, access)) = blocks.get(i)
+                    && owner != position
+                    && !removed.get(owner).copied().unwrap_or(false)
+                {
+                    cover.push((owner, access));
+                }
+            }
             if !covered_by(block, &cover, &mut used, &mut budget) {
                 covered = false;
                 break;
@@ -516,10 +517,12 @@ fn check(cx: &mut RuleContext<'_>) {
             }
             used.sort_unstable();
             used.dedup();
-            let mut covering: Vec<Origin> = used
-                .iter()
-                .filter_map(|&i| origins.get(i).map(|(o, _)| *o))
-                .collect();
+            let mut covering: Vec<Origin> = Vec::new();
+            for &i in &used {
+                if let Some((o, _)) = origins.get(i) {
+                    covering.push(*o);
+                }
+            }
             covering.sort_by_key(|o| (o.section != Section::Acls, o.index));
             redundant.push((*origin, covering));
         }
@@ -654,7 +657,7 @@ fn grant_blocks<'p>(memo: &mut Memo<'_, 'p>, grant: &'p Grant) -> Option<Vec<Acc
     }
     let src = memo.sources(&grant.src.items);
     let mut by_protocol: Vec<(Option<u8>, Ports)> = Vec::new();
-    for entry in grant.ip.iter().flat_map(|l| l.iter()) {
+    for entry in items(&grant.ip) {
         let ip = parse_grant_ip(entry.value.trimmed()).ok()?;
         let key = ip.proto.map(|p| p.number());
         let ranges = ip.ports.iter().map(|r| (r.first, r.last));
@@ -744,30 +747,25 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
         .iter()
         .map(|t| lowercase(t.name.value.trimmed()))
         .collect();
-    let users = policy
-        .groups
-        .iter()
-        .flat_map(|g| g.values.iter())
-        .chain(
-            policy
-                .acls
-                .iter()
-                .flat_map(|l| l.iter())
-                .flat_map(|r| r.src.iter()),
-        )
-        .chain(
-            policy
-                .grants
-                .iter()
-                .flat_map(|l| l.iter())
-                .flat_map(|g| g.src.iter()),
-        )
-        .map(|s| s.value.trimmed())
-        .filter(|s| s.contains('@') && matches!(Selector::parse(s), Selector::User(_)))
-        .map(lowercase)
-        .chain(std::iter::once(Cow::Borrowed(
-            "someone-else@tailpolicy.invalid",
-        )));
+    // Users named in groups and in rules' sources, then one unnamed member.
+    let mut named: Vec<&Str> = Vec::new();
+    for group in &policy.groups {
+        named.extend(group.values.iter());
+    }
+    for rule in items(&policy.acls) {
+        named.extend(rule.src.iter());
+    }
+    for grant in items(&policy.grants) {
+        named.extend(grant.src.iter());
+    }
+    let mut users: Vec<Cow<'_, str>> = Vec::new();
+    for s in named {
+        let s = s.value.trimmed();
+        if s.contains('@') && matches!(Selector::parse(s), Selector::User(_)) {
+            users.push(lowercase(s));
+        }
+    }
+    users.push(Cow::Borrowed("someone-else@tailpolicy.invalid"));
     let mut used: FastSet<Ipv4Addr> = base.nodes.iter().filter_map(|n| n.ipv4).collect();
     let mut have_tag: FastSet<String> = FastSet::default();
     // A user's first device's addresses.
@@ -858,8 +856,10 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
     let mut outsiders = Vec::new();
     for (login, (v4, v6)) in have_user {
         if outside_tailnet(&login) {
-            let addrs = v4.map(IpAddr::V4).into_iter().chain(v6.map(IpAddr::V6));
-            outsiders.push((login, addrs.collect()));
+            let mut addrs = Vec::new();
+            addrs.extend(v4.map(IpAddr::V4));
+            addrs.extend(v6.map(IpAddr::V6));
+            outsiders.push((login, addrs));
         }
     }
     outsiders.sort_unstable();
@@ -1230,13 +1230,15 @@ fn covered_by(
         let merged = if end - start == 1 {
             Cow::Borrowed(head)
         } else {
-            let ports: Vec<(u16, u16)> = laid_access
+            let mut ports: Vec<(u16, u16)> = Vec::new();
+            for access in laid_access
                 .get(start..end)
                 .unwrap_or_default()
                 .iter()
                 .flatten()
-                .flat_map(|a| a.ports.iter().copied())
-                .collect();
+            {
+                ports.extend_from_slice(&access.ports);
+            }
             if !budget.spend(ports.len()) {
                 return false;
             }
