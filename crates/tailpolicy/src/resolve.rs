@@ -290,34 +290,49 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// The nodes [`node_matches`](Self::node_matches) accepts, in node order.
-    fn matching<'s>(
-        &'s self,
-        selector: &'s Selector<'_>,
-    ) -> Box<dyn Iterator<Item = &'s NodeInfo> + 's> {
+    /// The nodes [`node_matches`](Self::node_matches) accepts, in node order (a list, not
+    /// a boxed iterator: one body, no adapter code per caller).
+    fn matching(&self, selector: &Selector<'_>) -> Vec<&NodeInfo> {
+        let mut out = Vec::new();
         match self.matching_nodes(selector) {
-            Some(indices) => Box::new(indices.into_iter().filter_map(|i| self.nodes.get(i))),
-            None => Box::new(
-                self.nodes
-                    .iter()
-                    .filter(move |n| self.node_matches(selector, n)),
-            ),
+            Some(indices) => {
+                for i in indices {
+                    out.extend(self.nodes.get(i));
+                }
+            }
+            None => {
+                for node in &self.nodes {
+                    if self.node_matches(selector, node) {
+                        out.push(node);
+                    }
+                }
+            }
         }
+        out
+    }
+
+    /// The host prefixes of the nodes [`node_matches`](Self::node_matches) accepts, in node
+    /// order.
+    fn matching_host_nets(&self, selector: &Selector<'_>) -> Vec<IpNet> {
+        let mut out = Vec::new();
+        for node in self.matching(selector) {
+            out.extend(node.host_nets());
+        }
+        out
     }
 
     /// The addresses of the nodes [`node_matches`](Self::node_matches) accepts, in node order.
     fn matching_node_addrs(&self, selector: &Selector<'_>) -> Vec<Addr> {
-        self.matching(selector)
-            .flat_map(|n| n.host_nets().map(Addr::Net))
+        self.matching_host_nets(selector)
+            .into_iter()
+            .map(Addr::Net)
             .collect()
     }
 
     /// The addresses of [`matching_node_addrs`](Self::matching_node_addrs) as a set, built
     /// without the list.
     fn matching_node_set(&self, selector: &Selector<'_>) -> IpSet {
-        self.matching(selector)
-            .flat_map(NodeInfo::host_nets)
-            .collect()
+        IpSet::from_nets(self.matching_host_nets(selector))
     }
 
     /// `union_of(&self.source_addrs(selector))`, without the list for selectors of nodes.
@@ -355,11 +370,12 @@ impl<'a> Resolver<'a> {
     /// (other selectors, and headscale's bare `name@` logins).
     fn matching_nodes(&self, selector: &Selector<'_>) -> Option<Vec<usize>> {
         let logins = |logins: &mut dyn Iterator<Item = &str>| {
-            let mut out: Vec<usize> = logins
-                .filter_map(|l| self.by_login.get(l))
-                .flatten()
-                .copied()
-                .collect();
+            let mut out: Vec<usize> = Vec::new();
+            for login in logins {
+                if let Some(nodes) = self.by_login.get(login) {
+                    out.extend_from_slice(nodes);
+                }
+            }
             out.sort_unstable();
             out.dedup();
             out
@@ -619,12 +635,9 @@ fn node_info(node: &Node, users: &UserIndex<'_>) -> NodeInfo {
         (None, Some(owner)) => Some(owner.to_ascii_lowercase()),
         (None, None) => None,
     };
-    let addrs = node
-        .ipv4
-        .map(IpAddr::V4)
-        .into_iter()
-        .chain(node.ipv6.map(IpAddr::V6))
-        .collect();
+    let mut addrs = Vec::new();
+    addrs.extend(node.ipv4.map(IpAddr::V4));
+    addrs.extend(node.ipv6.map(IpAddr::V6));
     NodeInfo {
         name: node.name.clone(),
         addrs,

@@ -157,10 +157,11 @@ impl Lowerer {
         rule.dst = self.string_list_or_default(fields.get("dst").or(fields.get("ports")), "dst");
         rule.proto = self.string(fields.get("proto"), "proto");
         rule.src_posture = self.strings(fields.get("srcPosture"), "srcPosture");
-        rule.legacy_keys = ["users", "ports"]
-            .iter()
-            .filter_map(|k| fields.member(k).map(|m| m.key_span))
-            .collect();
+        for key in ["users", "ports"] {
+            if let Some(member) = fields.member(key) {
+                rule.legacy_keys.push(member.key_span);
+            }
+        }
         rule
     }
 
@@ -234,12 +235,14 @@ impl Lowerer {
     /// the capability's consumer.
     fn app_connectors(&mut self, app: &CapMap) -> Vec<AppConnector> {
         let mut out = Vec::new();
-        let values = app
-            .entries
-            .iter()
-            .filter(|(name, _)| name.value.trim_ascii() == APP_CONNECTORS)
-            .filter_map(|(_, v)| v.as_array())
-            .flatten();
+        let mut values = Vec::new();
+        for (name, value) in &app.entries {
+            if name.value.trim_ascii() == APP_CONNECTORS
+                && let Some(array) = value.as_array()
+            {
+                values.extend(array);
+            }
+        }
         for value in values {
             let Some(members) = value.as_object() else {
                 continue;
