@@ -122,14 +122,10 @@ pub struct RuleRef {
 impl RuleRef {
     pub fn new(origin: &Origin, lines: &LineIndex<'_>, encoding: PositionEncoding) -> Self {
         let (start, end) = lines.span(origin.span, encoding);
-        let section = match origin.section {
-            Section::Acls => "acls",
-            Section::Grants => "grants",
-        };
         RuleRef {
             section: origin.section,
             index: origin.index,
-            label: format!("{section}[{}]", origin.index),
+            label: origin.label(),
             line: start.line,
             column: start.column,
             end_line: end.line,

@@ -2,7 +2,6 @@
 
 use std::io::{self, Write};
 
-use tailpolicy::compile::Section;
 use tailpolicy::output::{ReachEntry, SshOutput};
 use tailpolicy::policy_tests::{Assertion, Block};
 use tailpolicy::query::{Answer, Condition, MemberAnswer};
@@ -25,9 +24,8 @@ pub fn write_answer(source: &Source<'_>, answer: &Answer, out: &mut impl Write) 
         let first_line = rule_summary(source.text(), origin.span);
         writeln!(
             out,
-            "  {}[{}] at line {line}, column {column}: {first_line}",
-            section_name(origin.section),
-            origin.index
+            "  {} at line {line}, column {column}: {first_line}",
+            origin.label()
         )?;
     }
     Ok(())
@@ -69,13 +67,6 @@ fn rule_summary(text: &str, span: tailpolicy::Span) -> String {
         format!("{cut}...")
     } else {
         one_line
-    }
-}
-
-pub fn section_name(section: Section) -> &'static str {
-    match section {
-        Section::Acls => "acls",
-        Section::Grants => "grants",
     }
 }
 

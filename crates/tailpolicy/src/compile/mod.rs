@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::addr::{IpRange, IpSet, internet};
 use crate::inventory::Inventory;
-use crate::model::{AclRule, Grant, Policy};
+use crate::model::{AclRule, Grant, List, Policy, Str};
 use crate::ports::{PortRange, parse_port_spec, split_destination_and_port};
 use crate::proto::{parse_grant_ip, parse_protocol};
 use crate::resolve::{Addr, NodeInfo, Resolver};
@@ -49,6 +49,16 @@ pub enum Section {
     Grants,
 }
 
+impl Section {
+    /// The section's key in the policy file: `acls` or `grants`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Acls => "acls",
+            Section::Grants => "grants",
+        }
+    }
+}
+
 /// The policy rule a piece of filter came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct Origin {
@@ -57,6 +67,59 @@ pub struct Origin {
     pub index: usize,
     #[serde(skip)]
     pub span: Span,
+}
+
+impl Origin {
+    /// `acls[0]`, `grants[3]`: how answers and findings name the rule.
+    pub fn label(&self) -> String {
+        format!("{}[{}]", self.section.name(), self.index)
+    }
+
+    /// The rule this origin points at in `policy` (`None` for the allow-all policy's
+    /// origin, which names no written rule).
+    pub fn rule_in<'p>(&self, policy: &'p Policy) -> Option<RuleAt<'p>> {
+        match self.section {
+            Section::Acls => items(&policy.acls).get(self.index).map(RuleAt::Acl),
+            Section::Grants => items(&policy.grants).get(self.index).map(RuleAt::Grant),
+        }
+    }
+}
+
+/// An ACL or a grant, for the fields both have.
+#[derive(Debug, Clone, Copy)]
+pub enum RuleAt<'p> {
+    Acl(&'p AclRule),
+    Grant(&'p Grant),
+}
+
+impl<'p> RuleAt<'p> {
+    pub fn src(self) -> &'p List<Str> {
+        match self {
+            RuleAt::Acl(rule) => &rule.src,
+            RuleAt::Grant(grant) => &grant.src,
+        }
+    }
+
+    pub fn dst(self) -> &'p List<Str> {
+        match self {
+            RuleAt::Acl(rule) => &rule.dst,
+            RuleAt::Grant(grant) => &grant.dst,
+        }
+    }
+
+    pub fn src_posture(self) -> &'p [Str] {
+        match self {
+            RuleAt::Acl(rule) => &rule.src_posture,
+            RuleAt::Grant(grant) => &grant.src_posture,
+        }
+    }
+
+    pub fn span(self) -> Span {
+        match self {
+            RuleAt::Acl(rule) => rule.span,
+            RuleAt::Grant(grant) => grant.span,
+        }
+    }
 }
 
 /// What a piece grants at its destinations.

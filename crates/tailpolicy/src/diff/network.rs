@@ -540,46 +540,17 @@ impl<'c, 'p> SelectorSets<'c, 'p> {
 
     /// The source selectors of rule `origin` as written (`*` for the allow-all policy).
     pub(super) fn texts(&self, origin: &Origin) -> Vec<String> {
-        let policy = self.compiled.resolver.policy;
-        let list = match origin.section {
-            Section::Acls => policy
-                .acls
-                .as_ref()
-                .and_then(|l| l.items.get(origin.index))
-                .map(|r| &r.src),
-            Section::Grants => policy
-                .grants
-                .as_ref()
-                .and_then(|l| l.items.get(origin.index))
-                .map(|g| &g.src),
-        };
-        match list {
-            Some(list) => list
-                .items
-                .iter()
-                .map(|s| s.value.trim().to_owned())
-                .collect(),
+        match origin.rule_in(self.compiled.resolver.policy) {
+            Some(rule) => written(rule.src()),
             None => vec!["*".to_owned()],
         }
     }
 
     /// The destination selectors of grant `origin` as written (none for an ACL).
     pub(super) fn dst_texts(&self, origin: &Origin) -> Vec<String> {
-        let policy = self.compiled.resolver.policy;
-        match origin.section {
-            Section::Grants => policy
-                .grants
-                .as_ref()
-                .and_then(|l| l.items.get(origin.index))
-                .map(|g| {
-                    g.dst
-                        .items
-                        .iter()
-                        .map(|s| s.value.trim().to_owned())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            Section::Acls => Vec::new(),
+        match origin.rule_in(self.compiled.resolver.policy) {
+            Some(rule @ crate::compile::RuleAt::Grant(_)) => written(rule.dst()),
+            _ => Vec::new(),
         }
     }
 
@@ -968,24 +939,12 @@ pub(super) fn counterpart(origin: &Origin, this: &Policy, other: &Policy) -> Opt
     fn texts(list: &crate::model::List<crate::model::Str>) -> Vec<&str> {
         list.items.iter().map(|s| s.value.trim()).collect()
     }
-    match origin.section {
-        Section::Acls => {
-            let a = this.acls.as_ref()?.items.get(origin.index)?;
-            let b = other.acls.as_ref()?.items.get(origin.index)?;
-            (texts(&a.src) == texts(&b.src) || texts(&a.dst) == texts(&b.dst)).then_some(Origin {
-                span: b.span,
-                ..*origin
-            })
-        }
-        Section::Grants => {
-            let a = this.grants.as_ref()?.items.get(origin.index)?;
-            let b = other.grants.as_ref()?.items.get(origin.index)?;
-            (texts(&a.src) == texts(&b.src) || texts(&a.dst) == texts(&b.dst)).then_some(Origin {
-                span: b.span,
-                ..*origin
-            })
-        }
-    }
+    let a = origin.rule_in(this)?;
+    let b = origin.rule_in(other)?;
+    (texts(a.src()) == texts(b.src()) || texts(a.dst()) == texts(b.dst())).then_some(Origin {
+        span: b.span(),
+        ..*origin
+    })
 }
 
 fn rows(facts: Vec<Fact>, old: &Compiled<'_>, new: &Compiled<'_>) -> Vec<(bool, NetworkRow)> {
@@ -1054,4 +1013,12 @@ fn rows(facts: Vec<Fact>, old: &Compiled<'_>, new: &Compiled<'_>) -> Vec<(bool, 
             ))
     });
     rows
+}
+
+/// A selector list's entries as written, trimmed.
+fn written(list: &crate::model::List<crate::model::Str>) -> Vec<String> {
+    list.items
+        .iter()
+        .map(|s| s.value.trim().to_owned())
+        .collect()
 }

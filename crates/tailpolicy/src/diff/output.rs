@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{Diff, Row};
-use crate::compile::{Origin, Section, SshOrigin, SshVerdict};
+use crate::compile::{Origin, SshOrigin, SshVerdict};
 use crate::span::{LineIndex, PositionEncoding, Span};
 
 /// Both sides' names and line indexes, for rule references.
@@ -27,14 +27,10 @@ impl Sides<'_> {
     /// The reference to a network rule on one side.
     pub fn rule(&self, old: bool, origin: &Origin) -> DiffRule {
         let (line, column) = self.position(old, origin.span);
-        let section = match origin.section {
-            Section::Acls => "acls",
-            Section::Grants => "grants",
-        };
         DiffRule {
-            section,
+            section: origin.section.name(),
             index: origin.index,
-            label: format!("{section}[{}]", origin.index),
+            label: origin.label(),
             line,
             column,
         }

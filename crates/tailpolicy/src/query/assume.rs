@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::addr::internet;
-use crate::compile::{Compiled, Origin, PieceKind, Section};
+use crate::compile::{Compiled, Origin, PieceKind};
 use crate::inventory::{Inventory, Node, User};
 use crate::model::{Policy, Str};
 use crate::ports::split_destination_and_port;
@@ -51,18 +51,7 @@ impl Condition {
 pub(crate) fn posture_condition(policy: &Policy, matches: &[Origin]) -> Option<Condition> {
     let mut parts = Vec::new();
     for origin in matches {
-        let own = match origin.section {
-            Section::Acls => policy
-                .acls
-                .as_ref()
-                .and_then(|l| l.items.get(origin.index))
-                .map(|r| &r.src_posture),
-            Section::Grants => policy
-                .grants
-                .as_ref()
-                .and_then(|l| l.items.get(origin.index))
-                .map(|r| &r.src_posture),
-        }?;
+        let own = origin.rule_in(policy)?.src_posture();
         let postures = if own.is_empty() {
             &policy.default_src_posture
         } else {
@@ -81,7 +70,7 @@ pub(crate) fn posture_condition(policy: &Policy, matches: &[Origin]) -> Option<C
         parts.push(format!(
             "{} ({}'s {from})",
             names.join(" or "),
-            super::evaluate::describe(origin)
+            origin.label()
         ));
     }
     (!parts.is_empty()).then(|| Condition {

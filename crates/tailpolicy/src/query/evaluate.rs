@@ -175,7 +175,7 @@ pub(super) fn evaluate(
                 let tags: Vec<String> = piece.via.iter().map(|t| format!("`{t}`")).collect();
                 format!(
                     "denied: {} allows it only via a router tagged {}, and no such router has an approved route for {}",
-                    describe(&piece.origin),
+                    piece.origin.label(),
                     tags.join(" or "),
                     dst.ip
                 )
@@ -280,17 +280,9 @@ pub(super) fn describe_all(origins: &[Origin]) -> String {
         if i > 0 {
             out.push_str(", ");
         }
-        out.push_str(&describe(origin));
+        out.push_str(&origin.label());
     }
     out
-}
-
-pub(super) fn describe(origin: &Origin) -> String {
-    let section = match origin.section {
-        crate::compile::Section::Acls => "acls",
-        crate::compile::Section::Grants => "grants",
-    };
-    format!("{section}[{}]", origin.index)
 }
 
 /// Why a rule delivered to the receiver does not admit the packet, ranked by closeness.
@@ -322,7 +314,7 @@ pub(super) fn near_miss_reason(
     if best.is_some_and(|best| rank <= best) {
         return None;
     }
-    let rule_name = describe(&piece.origin);
+    let rule_name = piece.origin.label();
     let why = match rank {
         1 => format!(
             "{rule_name} covers the destination but not the source {}",

@@ -529,12 +529,12 @@ fn check(cx: &mut RuleContext<'_>) {
     }
     redundant.reverse();
     for (origin, covering) in redundant {
-        let names: Vec<String> = covering.iter().map(name).collect();
+        let names: Vec<String> = covering.iter().map(Origin::label).collect();
         let mut diagnostic = cx
             .diagnostic(
                 format!(
                     "{} adds no access: {} already {} everything it allows",
-                    name(&origin),
+                    origin.label(),
                     names.join(", "),
                     if names.len() == 1 {
                         "allows"
@@ -550,7 +550,7 @@ fn check(cx: &mut RuleContext<'_>) {
         for other in &covering {
             diagnostic = diagnostic.with_secondary(
                 super::head(other.span),
-                format!("{} covers it", name(other)),
+                format!("{} covers it", other.label()),
             );
         }
         cx.push(diagnostic);
@@ -687,19 +687,9 @@ fn grant_blocks<'p>(memo: &mut Memo<'_, 'p>, grant: &'p Grant) -> Option<Vec<Acc
 
 /// The `src` list of the rule an origin points at.
 fn rule_sources<'p>(policy: &'p Policy, origin: &Origin) -> &'p [Str] {
-    let list = match origin.section {
-        Section::Acls => policy
-            .acls
-            .as_ref()
-            .and_then(|l| l.items.get(origin.index))
-            .map(|r| &r.src),
-        Section::Grants => policy
-            .grants
-            .as_ref()
-            .and_then(|l| l.items.get(origin.index))
-            .map(|g| &g.src),
-    };
-    list.map_or(&[], |l| &l.items[..])
+    origin
+        .rule_in(policy)
+        .map_or(&[], |rule| rule.src().items.as_slice())
 }
 
 /// Does source `s` name the user `login` itself (not as a member of the tailnet)?
@@ -1285,14 +1275,6 @@ fn covered_by(
         }
     }
     residual.is_empty()
-}
-
-fn name(origin: &Origin) -> String {
-    let section = match origin.section {
-        Section::Acls => "acls",
-        Section::Grants => "grants",
-    };
-    format!("{section}[{}]", origin.index)
 }
 
 #[cfg(test)]
