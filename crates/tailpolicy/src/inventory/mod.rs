@@ -717,19 +717,8 @@ fn optional_parsed<T: std::str::FromStr>(
 
 fn prefixes(value: &Value, path: Path<'_>) -> Result<Vec<IpNet>, Diagnostic> {
     list(value, path, |item, path| {
-        parsed::<NetText>(item, path, "an IP prefix such as `10.0.0.0/24`").map(|n| n.0)
+        parsed(item, path, "an IP prefix such as `10.0.0.0/24`")
     })
-}
-
-/// A prefix read as `IpNet::from_str` reads it, by [`crate::addr::parse_net`] (module size).
-struct NetText(IpNet);
-
-impl std::str::FromStr for NetText {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, ()> {
-        crate::addr::parse_net(s).map(NetText).ok_or(())
-    }
 }
 
 /// The `name` every user and node has, or an error at the object that lacks it.
