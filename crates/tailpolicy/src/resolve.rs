@@ -2,7 +2,7 @@
 //! inventory (policy-semantics §3.4).
 
 use crate::fasthash::{FastMap as HashMap, FastSet as HashSet};
-use crate::text::Trimmed;
+use crate::text::{Trimmed, ascii_lowercase};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -126,12 +126,7 @@ struct GroupMembers {
 impl GroupMembers {
     /// True when some member matches `login` ([`login_matches`] of any member).
     fn matches(&self, login: &str) -> bool {
-        let whole = if login.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.logins.contains(&login.to_ascii_lowercase())
-        } else {
-            self.logins.contains(login)
-        };
-        whole
+        self.logins.contains(ascii_lowercase(login).as_ref())
             || self.bare.iter().any(|name| {
                 login
                     .split('@')
@@ -139,6 +134,13 @@ impl GroupMembers {
                     .is_some_and(|l| l.eq_ignore_ascii_case(name))
             })
     }
+}
+
+/// A selector's addresses: its own (a prefix, a host, `*`, ...), or those of the nodes that
+/// match it, which callers gather as a list or straight into a set.
+enum Resolution {
+    Addrs(Vec<Addr>),
+    Nodes,
 }
 
 impl<'a> Resolver<'a> {
@@ -337,31 +339,18 @@ impl<'a> Resolver<'a> {
 
     /// `union_of(&self.source_addrs(selector))`, without the list for selectors of nodes.
     pub fn source_set(&self, selector: &Selector<'_>) -> IpSet {
-        match selector {
-            Selector::Wildcard
-            | Selector::Autogroup(Autogroup::DangerAll | Autogroup::Internet)
-            | Selector::Prefix(_)
-            | Selector::Host(_)
-            | Selector::HostRef(_)
-            | Selector::Range(..)
-            | Selector::IpSet(_) => union_of(&self.source_addrs(selector)),
-            _ => self.matching_node_set(selector),
+        match self.source_resolution(selector) {
+            Resolution::Addrs(addrs) => union_of(&addrs),
+            Resolution::Nodes => self.matching_node_set(selector),
         }
     }
 
     /// `union_of(&self.destination_addrs(selector))`, without the list for selectors of
     /// nodes.
     pub fn destination_set(&self, selector: &Selector<'_>) -> IpSet {
-        match selector {
-            Selector::Wildcard
-            | Selector::Prefix(_)
-            | Selector::Host(_)
-            | Selector::HostRef(_)
-            | Selector::Autogroup(Autogroup::Internet | Autogroup::SelfDevices)
-            | Selector::Range(..)
-            | Selector::IpSet(_)
-            | Selector::Service(_) => union_of(&self.destination_addrs(selector)),
-            _ => self.matching_node_set(selector),
+        match self.destination_resolution(selector) {
+            Resolution::Addrs(addrs) => union_of(&addrs),
+            Resolution::Nodes => self.matching_node_set(selector),
         }
     }
 
@@ -392,15 +381,8 @@ impl<'a> Resolver<'a> {
                 if user.ends_with('@') {
                     return None;
                 }
-                // Copied only when it has an uppercase letter.
-                let lower;
-                let user = if user.bytes().any(|b| b.is_ascii_uppercase()) {
-                    lower = user.to_ascii_lowercase();
-                    lower.as_str()
-                } else {
-                    user
-                };
-                Some(logins(&mut std::iter::once(user)))
+                let user = ascii_lowercase(user);
+                Some(logins(&mut std::iter::once(user.as_ref())))
             }
             Selector::Group(group) => match self.groups.get(group) {
                 None => Some(Vec::new()),
@@ -459,7 +441,15 @@ impl<'a> Resolver<'a> {
 
     /// The `SrcIPs` entries for one source selector, in Tailscale's form.
     pub fn source_addrs(&self, selector: &Selector<'_>) -> Vec<Addr> {
-        match selector {
+        match self.source_resolution(selector) {
+            Resolution::Addrs(addrs) => addrs,
+            Resolution::Nodes => self.matching_node_addrs(selector),
+        }
+    }
+
+    /// What `selector` stands for as a source: addresses of its own, or the matching nodes'.
+    fn source_resolution(&self, selector: &Selector<'_>) -> Resolution {
+        Resolution::Addrs(match selector {
             Selector::Wildcard => self.wildcard_sources(),
             Selector::Autogroup(Autogroup::DangerAll) => vec![Addr::Any],
             Selector::Prefix(net) => vec![Addr::Net(*net)],
@@ -469,8 +459,8 @@ impl<'a> Resolver<'a> {
             Selector::Range(..) | Selector::IpSet(_) | Selector::Autogroup(Autogroup::Internet) => {
                 set_addrs(&self.address_set(selector))
             }
-            _ => self.matching_node_addrs(selector),
-        }
+            _ => return Resolution::Nodes,
+        })
     }
 
     /// `*` as a source: the tailnet ranges plus every approved subnet route.
@@ -489,7 +479,16 @@ impl<'a> Resolver<'a> {
 
     /// The `DstPorts.IP` entries for one destination selector (not `autogroup:self`).
     pub fn destination_addrs(&self, selector: &Selector<'_>) -> Vec<Addr> {
-        match selector {
+        match self.destination_resolution(selector) {
+            Resolution::Addrs(addrs) => addrs,
+            Resolution::Nodes => self.matching_node_addrs(selector),
+        }
+    }
+
+    /// What `selector` stands for as a destination: addresses of its own, or the matching
+    /// nodes'.
+    fn destination_resolution(&self, selector: &Selector<'_>) -> Resolution {
+        Resolution::Addrs(match selector {
             Selector::Wildcard => vec![Addr::Any],
             Selector::Prefix(net) => vec![Addr::Net(*net)],
             Selector::Host(name) | Selector::HostRef(name) => {
@@ -501,8 +500,8 @@ impl<'a> Resolver<'a> {
             }
             Selector::Range(..) | Selector::IpSet(_) => set_addrs(&self.address_set(selector)),
             Selector::Autogroup(Autogroup::SelfDevices) | Selector::Service(_) => Vec::new(),
-            _ => self.matching_node_addrs(selector),
-        }
+            _ => return Resolution::Nodes,
+        })
     }
 
     /// Would `autoApprovers` approve `route` advertised by `node`?

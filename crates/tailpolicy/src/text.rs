@@ -31,6 +31,16 @@ pub(crate) fn items<T>(list: &Option<crate::model::List<T>>) -> &[T] {
     }
 }
 
+/// `text` in ASCII lower case, copied only when it has an upper-case letter (names are
+/// almost always written in lower case already).
+pub(crate) fn ascii_lowercase(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Trimmed;

@@ -304,7 +304,7 @@ impl Index {
             // per rule.
             let key = match previous {
                 Some((src, key)) if src == &*piece.src => key,
-                _ => index.src_keys.number(&piece.src),
+                _ => index.src_keys.number(&piece.src, || Arc::clone(&piece.src)),
             };
             previous = Some((&*piece.src, key));
             index.src_key.push(key);
@@ -449,21 +449,18 @@ impl SourceKeys {
         self.find(Self::hash(list), list)
     }
 
-    /// The number of `list`, numbering it next when it is new.
-    fn number(
-        &mut self,
-        list: &(impl Into<Arc<[Addr]>> + Clone + std::ops::Deref<Target = [Addr]>),
-    ) -> u32 {
+    /// The number of `list`, numbering it next when it is new and storing `keep()`, the
+    /// shared copy of it.
+    fn number(&mut self, list: &[Addr], keep: impl FnOnce() -> Arc<[Addr]>) -> u32 {
         let hash = Self::hash(list);
         if let Some(key) = self.find(hash, list) {
             return key;
         }
         let key = self.len() as u32;
-        let list: Arc<[Addr]> = list.clone().into();
         if self.first.contains_key(&hash) {
-            self.collided.push((hash, list, key));
+            self.collided.push((hash, keep(), key));
         } else {
-            self.first.insert(hash, (list, key));
+            self.first.insert(hash, (keep(), key));
         }
         key
     }
@@ -606,7 +603,7 @@ impl<'a> Compiled<'a> {
             return key;
         }
         // Numbered after the pieces' lists.
-        self.index.src_keys.len() as u32 + extra.number(&rule.src)
+        self.index.src_keys.len() as u32 + extra.number(&rule.src, || rule.src.as_slice().into())
     }
 
     /// What node `index` receives from each piece, in piece order, with the piece's index:

@@ -269,14 +269,8 @@ impl LintConfig {
     /// True when `tag` (any case) matches one of the CI-runner patterns.
     pub fn is_ci_tag(&self, tag: &str) -> bool {
         let tag = tag.trimmed();
-        let lower;
-        let tag = if tag.bytes().any(|b| b.is_ascii_uppercase()) {
-            lower = tag.to_ascii_lowercase();
-            &lower
-        } else {
-            tag
-        };
-        self.ci_tag_patterns.iter().any(|p| glob_match(p, tag))
+        let tag = crate::text::ascii_lowercase(tag);
+        self.ci_tag_patterns.iter().any(|p| glob_match(p, &tag))
     }
 }
 

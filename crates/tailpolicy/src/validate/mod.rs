@@ -170,11 +170,8 @@ impl<'p> Validator<'p> {
 
     pub(crate) fn tag_defined(&self, tag: &str) -> bool {
         // Tags compare case-insensitively; most are written in lower case already.
-        if tag.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.tags.contains(&tag.to_ascii_lowercase())
-        } else {
-            self.tags.contains(tag)
-        }
+        self.tags
+            .contains(crate::text::ascii_lowercase(tag).as_ref())
     }
 
     pub(crate) fn group_defined(&self, group: &str) -> bool {

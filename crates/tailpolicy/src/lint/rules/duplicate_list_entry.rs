@@ -67,8 +67,8 @@ fn normalize(text: &str) -> Cow<'_, str> {
     let is_tag = text
         .get(..4)
         .is_some_and(|p| p.eq_ignore_ascii_case("tag:"));
-    if is_tag && text.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(text.to_ascii_lowercase())
+    if is_tag {
+        crate::text::ascii_lowercase(text)
     } else {
         Cow::Borrowed(text)
     }

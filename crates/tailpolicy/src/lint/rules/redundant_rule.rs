@@ -14,7 +14,7 @@ use crate::ports::{parse_port_spec, split_destination_and_port};
 use crate::proto::{DEFAULT_PROTOCOLS, parse_grant_ip, parse_protocol};
 use crate::resolve::{NodeInfo, Resolver};
 use crate::selector::{Autogroup, Selector};
-use crate::text::{Trimmed, items};
+use crate::text::{Trimmed, ascii_lowercase, items};
 
 declare_rule! {
     /// ### What it does
@@ -735,7 +735,7 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
     let mut tags: Vec<Cow<'_, str>> = policy
         .tag_owners
         .iter()
-        .map(|t| lowercase(t.name.value.trimmed()))
+        .map(|t| ascii_lowercase(t.name.value.trimmed()))
         .collect();
     // Users named in groups and in rules' sources, then one unnamed member.
     let mut named: Vec<&Str> = Vec::new();
@@ -752,7 +752,7 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
     for s in named {
         let s = s.value.trimmed();
         if s.contains('@') && matches!(Selector::parse(s), Selector::User(_)) {
-            users.push(lowercase(s));
+            users.push(ascii_lowercase(s));
         }
     }
     users.push(Cow::Borrowed("someone-else@tailpolicy.invalid"));
@@ -861,14 +861,6 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
 }
 
 /// `text` in lowercase, copied only when it has an uppercase letter.
-fn lowercase(text: &str) -> Cow<'_, str> {
-    if text.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(text.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
 /// Blocks by destination, then by ports: blocks with the same destinations form a class;
 /// classes are found by address ([`DstIndex`]), blocks within a class by port range.
 struct Index {
