@@ -6,3 +6,8 @@
 //! `wasm/README.md` describes when each loads.
 
 pub use tailpolicy::ffi_review::*;
+
+/// The main module's allocator (`wasm/src/lib.rs`).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: rlsf::SmallGlobalTlsf = rlsf::SmallGlobalTlsf::new();
