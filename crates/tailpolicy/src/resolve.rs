@@ -157,30 +157,28 @@ impl<'a> Resolver<'a> {
     ) -> Self {
         let users = UserIndex::new(inventory);
         let mut nodes: Vec<NodeInfo> = Vec::with_capacity(inventory.nodes.len() + extra.len());
-        nodes.extend(inventory.nodes.iter().map(|n| node_info(n, &users)));
+        for node in &inventory.nodes {
+            nodes.push(node_info(node, &users));
+        }
         nodes.extend(extra);
-        let groups = policy
-            .groups
-            .iter()
-            .map(|g| {
-                let mut members = GroupMembers::default();
-                for member in g.values.iter() {
-                    let member = member.value.trimmed().to_ascii_lowercase();
-                    if let Some(name) = member.strip_suffix('@') {
-                        members.bare.push(name.to_owned());
-                    }
-                    members.logins.insert(member);
+        let mut groups = HashMap::default();
+        for g in &policy.groups {
+            let mut members = GroupMembers::default();
+            for member in g.values.iter() {
+                let member = member.value.trimmed().to_ascii_lowercase();
+                if let Some(name) = member.strip_suffix('@') {
+                    members.bare.push(name.to_owned());
                 }
-                (g.name.value.as_str(), members)
-            })
-            .collect();
-        let hosts = policy
-            .hosts
-            .iter()
-            .filter_map(|h| {
-                parse_prefix(h.value.value.trimmed()).map(|p| (h.name.value.as_str(), p))
-            })
-            .collect();
+                members.logins.insert(member);
+            }
+            groups.insert(g.name.value.as_str(), members);
+        }
+        let mut hosts = HashMap::default();
+        for h in &policy.hosts {
+            if let Some(prefix) = parse_prefix(h.value.value.trimmed()) {
+                hosts.insert(h.name.value.as_str(), prefix);
+            }
+        }
         let mut by_login: HashMap<String, Vec<usize>> = HashMap::default();
         let mut by_tag: HashMap<String, Vec<usize>> = HashMap::default();
         for (i, node) in nodes.iter().enumerate() {
@@ -241,6 +239,15 @@ impl<'a> Resolver<'a> {
 
     pub fn host(&self, name: &str) -> Option<IpNet> {
         self.hosts.get(name).copied()
+    }
+
+    /// A host alias as wire entries: its prefix, or none when it is not defined.
+    fn host_addrs(&self, name: &str) -> Vec<Addr> {
+        let mut out = Vec::new();
+        if let Some(net) = self.host(name) {
+            out.push(Addr::Net(net));
+        }
+        out
     }
 
     /// Does a user-identity selector name the owner of `node`?
@@ -325,10 +332,11 @@ impl<'a> Resolver<'a> {
 
     /// The addresses of the nodes [`node_matches`](Self::node_matches) accepts, in node order.
     fn matching_node_addrs(&self, selector: &Selector<'_>) -> Vec<Addr> {
-        self.matching_host_nets(selector)
-            .into_iter()
-            .map(Addr::Net)
-            .collect()
+        let mut out = Vec::new();
+        for net in self.matching_host_nets(selector) {
+            out.push(Addr::Net(net));
+        }
+        out
     }
 
     /// The addresses of [`matching_node_addrs`](Self::matching_node_addrs) as a set, built
@@ -453,9 +461,7 @@ impl<'a> Resolver<'a> {
             Selector::Wildcard => self.wildcard_sources(),
             Selector::Autogroup(Autogroup::DangerAll) => vec![Addr::Any],
             Selector::Prefix(net) => vec![Addr::Net(*net)],
-            Selector::Host(name) | Selector::HostRef(name) => {
-                self.host(name).map(Addr::Net).into_iter().collect()
-            }
+            Selector::Host(name) | Selector::HostRef(name) => self.host_addrs(name),
             Selector::Range(..) | Selector::IpSet(_) | Selector::Autogroup(Autogroup::Internet) => {
                 set_addrs(&self.address_set(selector))
             }
@@ -491,12 +497,14 @@ impl<'a> Resolver<'a> {
         Resolution::Addrs(match selector {
             Selector::Wildcard => vec![Addr::Any],
             Selector::Prefix(net) => vec![Addr::Net(*net)],
-            Selector::Host(name) | Selector::HostRef(name) => {
-                self.host(name).map(Addr::Net).into_iter().collect()
-            }
+            Selector::Host(name) | Selector::HostRef(name) => self.host_addrs(name),
             // Tailscale writes the internet as address ranges, never prefixes [capture routes-b17].
             Selector::Autogroup(Autogroup::Internet) => {
-                internet().ranges().map(Addr::Range).collect()
+                let mut out = Vec::new();
+                for range in internet().ranges() {
+                    out.push(Addr::Range(range));
+                }
+                out
             }
             Selector::Range(..) | Selector::IpSet(_) => set_addrs(&self.address_set(selector)),
             Selector::Autogroup(Autogroup::SelfDevices) | Selector::Service(_) => Vec::new(),
@@ -540,14 +548,13 @@ pub fn union_of<'a>(addrs: impl IntoIterator<Item = &'a Addr> + Clone) -> IpSet 
     if addrs.clone().into_iter().any(|a| *a == Addr::Any) {
         return IpSet::all();
     }
-    let mut set: IpSet = addrs
-        .clone()
-        .into_iter()
-        .filter_map(|addr| match addr {
-            Addr::Net(net) => Some(*net),
-            _ => None,
-        })
-        .collect();
+    let mut nets = Vec::new();
+    for addr in addrs.clone() {
+        if let Addr::Net(net) = addr {
+            nets.push(*net);
+        }
+    }
+    let mut set = IpSet::from_nets(nets);
     for addr in addrs {
         if let Addr::Range(range) = addr {
             set.insert_range(*range);
@@ -558,12 +565,14 @@ pub fn union_of<'a>(addrs: impl IntoIterator<Item = &'a Addr> + Clone) -> IpSet 
 
 /// A set as wire entries: one per maximal range (CIDR-aligned ranges as prefixes).
 pub fn set_addrs(set: &IpSet) -> Vec<Addr> {
-    set.ranges()
-        .map(|r| match r.as_net() {
+    let mut out = Vec::new();
+    for r in set.ranges() {
+        out.push(match r.as_net() {
             Some(net) => Addr::Net(net),
             None => Addr::Range(r),
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 fn login_matches(selector: &str, login: &str) -> bool {
@@ -635,27 +644,35 @@ fn node_info(node: &Node, users: &UserIndex<'_>) -> NodeInfo {
         (None, None) => None,
     };
     let mut addrs = Vec::new();
-    addrs.extend(node.ipv4.map(IpAddr::V4));
-    addrs.extend(node.ipv6.map(IpAddr::V6));
+    if let Some(v4) = node.ipv4 {
+        addrs.push(IpAddr::V4(v4));
+    }
+    if let Some(v6) = node.ipv6 {
+        addrs.push(IpAddr::V6(v6));
+    }
+    let mut tags = Vec::with_capacity(node.tags.len());
+    for tag in &node.tags {
+        tags.push(tag.trimmed().to_ascii_lowercase());
+    }
+    let mut subnet_routes = Vec::new();
+    let mut exit_node = false;
+    for route in &node.approved_routes {
+        if is_exit_route(route) {
+            exit_node = true;
+        } else {
+            subnet_routes.push(*route);
+        }
+    }
     NodeInfo {
         name: node.name.clone(),
         addrs,
         login: if node.tags.is_empty() { login } else { None },
         user_id: user.map(|u| u.id),
         roles: user.map(|u| u.roles.clone()).unwrap_or_default(),
-        tags: node
-            .tags
-            .iter()
-            .map(|t| t.trimmed().to_ascii_lowercase())
-            .collect(),
-        subnet_routes: node
-            .approved_routes
-            .iter()
-            .filter(|r| !is_exit_route(r))
-            .copied()
-            .collect(),
+        tags,
+        subnet_routes,
         advertised: node.routable_ips.clone(),
-        exit_node: node.approved_routes.iter().any(is_exit_route),
+        exit_node,
         primary_routes: node.primary_routes.clone(),
         auto_approved: Vec::new(),
         shared: node.shared || user.is_some_and(|u| u.shared),

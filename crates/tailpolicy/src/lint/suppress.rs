@@ -31,15 +31,14 @@ struct Suppression {
 /// about the comments themselves.
 pub(crate) fn apply(found: Vec<Diagnostic>, ctx: &LintContext<'_>) -> Vec<Diagnostic> {
     let mut meta = Vec::new();
-    let suppressions: Vec<Suppression> = ctx
-        .comments
-        .iter()
-        .filter_map(|&comment| parse(ctx, comment, &mut meta))
-        .collect();
-    let mut used: Vec<Vec<bool>> = suppressions
-        .iter()
-        .map(|s| vec![false; s.rules.len()])
-        .collect();
+    let mut suppressions: Vec<Suppression> = Vec::new();
+    let mut used: Vec<Vec<bool>> = Vec::new();
+    for &comment in ctx.comments {
+        if let Some(suppression) = parse(ctx, comment, &mut meta) {
+            used.push(vec![false; suppression.rules.len()]);
+            suppressions.push(suppression);
+        }
+    }
 
     // Suppressions by the line they apply to, and the start of every line: each finding
     // costs two lookups, not a pass over the comments or back through the text.

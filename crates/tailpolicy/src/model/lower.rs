@@ -456,17 +456,31 @@ impl Lowerer {
         self.string_list_or_default(value, what).items
     }
 
+    /// The items of an array, or `None` (reported) when `value` is not one: the
+    /// non-generic half of [`Self::list`].
+    fn array<'v>(&mut self, value: &'v Value, what: &str) -> Option<&'v [Value]> {
+        let items = value.as_array();
+        if items.is_none() {
+            self.wrong_type(value, &format!("`{what}`"), "an array");
+        }
+        items
+    }
+
+    /// Each item read by `item` (a plain loop into a `Vec` of the exact size: no adapter
+    /// code per item type in the WASM module, no regrowing on large policies).
     fn list<T>(
         &mut self,
         value: &Value,
         what: &str,
-        mut item: impl FnMut(&mut Self, &Value) -> Option<T>,
+        item: fn(&mut Self, &Value) -> Option<T>,
     ) -> Option<List<T>> {
-        let Some(items) = value.as_array() else {
-            self.wrong_type(value, &format!("`{what}`"), "an array");
-            return None;
-        };
-        let items = items.iter().filter_map(|v| item(self, v)).collect();
+        let values = self.array(value, what)?;
+        let mut items = Vec::with_capacity(values.len());
+        for v in values {
+            if let Some(x) = item(self, v) {
+                items.push(x);
+            }
+        }
         Some(List {
             span: value.span,
             items,
@@ -477,7 +491,7 @@ impl Lowerer {
         &mut self,
         value: Option<&Value>,
         what: &str,
-        item: impl FnMut(&mut Self, &Value) -> Option<T>,
+        item: fn(&mut Self, &Value) -> Option<T>,
     ) -> Vec<T> {
         value
             .and_then(|v| self.list(v, what, item))

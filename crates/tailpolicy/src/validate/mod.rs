@@ -60,43 +60,50 @@ pub(crate) struct Validator<'p> {
 
 impl<'p> Validator<'p> {
     fn new(policy: &'p Policy, inventory: Option<&Inventory>) -> Self {
+        // Plain loops: one `collect` per table type was adapter code in the WASM module.
+        let mut groups = HashMap::default();
+        for g in &policy.groups {
+            groups.insert(g.name.value.as_str(), g);
+        }
+        let mut tags = HashSet::default();
+        for t in &policy.tag_owners {
+            tags.insert(t.name.value.trimmed().to_ascii_lowercase());
+        }
+        let mut hosts = HashMap::default();
+        for h in &policy.hosts {
+            hosts.insert(h.name.value.as_str(), h);
+        }
+        let mut ipsets = HashMap::default();
+        for set in &policy.ipsets {
+            ipsets.insert(set.name.value.as_str(), set);
+        }
+        let mut postures = HashSet::default();
+        for p in &policy.postures {
+            postures.insert(p.name.value.as_str());
+        }
+        // A partial user list (`tailscale status`, API devices) decides neither who
+        // exists nor, without explicit domains, which domains the tailnet has.
+        let domains = inventory
+            .filter(|inv| !inv.unknown.users || inv.tailnet.domains.is_some())
+            .map(Inventory::associated_domains);
+        let known_users = inventory.filter(|inv| !inv.unknown.users).map(|inv| {
+            let mut logins = Vec::with_capacity(inv.users.len());
+            for user in &inv.users {
+                logins.push(user.login().to_owned());
+            }
+            logins
+        });
         Self {
             policy,
             diagnostics: Vec::new(),
-            groups: policy
-                .groups
-                .iter()
-                .map(|g| (g.name.value.as_str(), g))
-                .collect(),
-            tags: policy
-                .tag_owners
-                .iter()
-                .map(|t| t.name.value.trimmed().to_ascii_lowercase())
-                .collect(),
-            hosts: policy
-                .hosts
-                .iter()
-                .map(|h| (h.name.value.as_str(), h))
-                .collect(),
-            ipsets: policy
-                .ipsets
-                .iter()
-                .map(|s| (s.name.value.as_str(), s))
-                .collect(),
-            postures: policy
-                .postures
-                .iter()
-                .map(|p| p.name.value.as_str())
-                .collect(),
-            // A partial user list (`tailscale status`, API devices) decides neither who
-            // exists nor, without explicit domains, which domains the tailnet has.
-            domains: inventory
-                .filter(|inv| !inv.unknown.users || inv.tailnet.domains.is_some())
-                .map(Inventory::associated_domains),
+            groups,
+            tags,
+            hosts,
+            ipsets,
+            postures,
+            domains,
             member_spellings: Vec::new(),
-            known_users: inventory
-                .filter(|inv| !inv.unknown.users)
-                .map(|inv| inv.users.iter().map(|u| u.login().to_owned()).collect()),
+            known_users,
         }
     }
 

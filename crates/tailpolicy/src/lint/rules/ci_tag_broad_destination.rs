@@ -44,25 +44,22 @@ fn check(cx: &mut RuleContext<'_>) {
         if !rule.src.iter().any(|s| ci_tag(cx, s).is_some()) {
             continue;
         }
-        let dsts: Vec<(String, &Str)> = rule
-            .dst
-            .iter()
-            .filter_map(|d| {
-                let (alias, _) = split_destination_and_port(d.value.trimmed()).ok()?;
-                Some((alias.into_owned(), d))
-            })
-            .collect();
+        let mut dsts: Vec<(String, &Str)> = Vec::with_capacity(rule.dst.items.len());
+        for d in rule.dst.iter() {
+            if let Ok((alias, _)) = split_destination_and_port(d.value.trimmed()) {
+                dsts.push((alias.into_owned(), d));
+            }
+        }
         report(cx, &rule.src, &dsts);
     }
     for grant in crate::text::items(&policy.grants).iter() {
         if !grant.src.iter().any(|s| ci_tag(cx, s).is_some()) {
             continue;
         }
-        let dsts: Vec<(String, &Str)> = grant
-            .dst
-            .iter()
-            .map(|d| (d.value.trimmed().to_owned(), d))
-            .collect();
+        let mut dsts: Vec<(String, &Str)> = Vec::with_capacity(grant.dst.items.len());
+        for d in grant.dst.iter() {
+            dsts.push((d.value.trimmed().to_owned(), d));
+        }
         report(cx, &grant.src, &dsts);
     }
 }

@@ -64,11 +64,10 @@ pub(super) fn broad_groups<'a>(
         if !seen.insert(name) {
             continue;
         }
-        let mut members: Vec<String> = group
-            .values
-            .iter()
-            .map(|m| m.value.trimmed().to_ascii_lowercase())
-            .collect();
+        let mut members: Vec<String> = Vec::with_capacity(group.values.items.len());
+        for m in group.values.iter() {
+            members.push(m.value.trimmed().to_ascii_lowercase());
+        }
         members.sort_unstable();
         members.dedup();
         let why = if members.len() > ctx.config.broad_group_size {
@@ -100,7 +99,12 @@ pub(super) fn report_unused<'a>(
     used_name: impl Fn(&Reference<'a>) -> Option<&'a str>,
     help: &str,
 ) {
-    let used: FastSet<&str> = cx.references.iter().filter_map(used_name).collect();
+    let mut used: FastSet<&str> = FastSet::default();
+    for reference in cx.references {
+        if let Some(name) = used_name(reference) {
+            used.insert(name);
+        }
+    }
     for name in names {
         let text = name.value.trimmed();
         if !used.contains(text) {

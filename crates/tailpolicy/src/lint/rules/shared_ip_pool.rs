@@ -47,11 +47,10 @@ fn check(cx: &mut RuleContext<'_>) {
         if entry.ip_pool.is_empty() {
             continue;
         }
-        let mut targets: Vec<String> = entry
-            .target
-            .iter()
-            .map(|t| t.value.trimmed().to_ascii_lowercase())
-            .collect();
+        let mut targets: Vec<String> = Vec::with_capacity(entry.target.items.len());
+        for t in entry.target.iter() {
+            targets.push(t.value.trimmed().to_ascii_lowercase());
+        }
         targets.sort_unstable();
         targets.dedup();
         for pool in &entry.ip_pool {

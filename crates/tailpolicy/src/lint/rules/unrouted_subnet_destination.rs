@@ -64,15 +64,14 @@ fn check(cx: &mut RuleContext<'_>) {
             destinations.push((entry.value.trimmed().into(), entry.span));
         }
     }
-    let tailnet: IpSet = [IpNet::V4(CGNAT_V4), IpNet::V6(TAILNET_V6)]
-        .into_iter()
-        .collect();
+    let tailnet = IpSet::from_nets(vec![IpNet::V4(CGNAT_V4), IpNet::V6(TAILNET_V6)]);
     let internet = internet();
-    let hosts: crate::fasthash::FastMap<&str, IpNet> = policy
-        .hosts
-        .iter()
-        .filter_map(|h| parse_prefix(h.value.value.trimmed()).map(|p| (h.name.value.trimmed(), p)))
-        .collect();
+    let mut hosts: crate::fasthash::FastMap<&str, IpNet> = crate::fasthash::FastMap::default();
+    for h in &policy.hosts {
+        if let Some(prefix) = parse_prefix(h.value.value.trimmed()) {
+            hosts.insert(h.name.value.trimmed(), prefix);
+        }
+    }
     for (text, span) in destinations {
         let Some(prefix) = literal_prefix(&hosts, &text) else {
             continue;
@@ -120,7 +119,11 @@ fn carried_routes(cx: &RuleContext<'_>) -> Routes {
     }
     prefixes.retain(|prefix| prefix.prefix_len() > 0);
     let set = IpSet::from_nets(prefixes);
-    Routes(set.ranges().collect())
+    let mut ranges = Vec::new();
+    for range in set.ranges() {
+        ranges.push(range);
+    }
+    Routes(ranges)
 }
 
 /// Disjoint ranges in ascending order (IPv4 before IPv6, as [`IpSet::ranges`] gives them).

@@ -56,20 +56,18 @@ const SENSITIVE_WORDS: &[&str] = &[
 
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
-    let tested: FastSet<String> = policy
-        .tests
-        .iter()
-        .filter_map(|t| t.src.as_ref())
-        .map(|s| s.value.trimmed().to_ascii_lowercase())
-        .collect();
-    let hosts: FastMap<&str, IpAddr> = policy
-        .hosts
-        .iter()
-        .filter_map(|h| {
-            let ip = h.value.value.trimmed().parse::<IpAddr>().ok()?;
-            Some((h.name.value.trimmed(), ip))
-        })
-        .collect();
+    let mut tested: FastSet<String> = FastSet::default();
+    for test in &policy.tests {
+        if let Some(src) = &test.src {
+            tested.insert(src.value.trimmed().to_ascii_lowercase());
+        }
+    }
+    let mut hosts: FastMap<&str, IpAddr> = FastMap::default();
+    for h in &policy.hosts {
+        if let Ok(ip) = h.value.value.trimmed().parse::<IpAddr>() {
+            hosts.insert(h.name.value.trimmed(), ip);
+        }
+    }
     let mut findings = Findings {
         tested,
         seen: FastSet::default(),

@@ -44,20 +44,16 @@ declare_rule! {
 fn check(cx: &mut RuleContext<'_>) {
     let policy = cx.policy;
     // Tags used outside their own `tagOwners` entry, lowercased, collected once.
-    let used_names: crate::fasthash::FastSet<String> = cx
-        .references
-        .iter()
-        .filter_map(|r| match r.selector {
-            // Only a tag's own `tagOwners` entry does not count; a `services` approver
-            // under a tag key of the same name (`"tag:k8s": ["tag:k8s"]`) does.
-            Selector::Tag(t)
-                if !(r.place == Place::TagOwner && r.owner.is_some_and(|o| tag_eq(o, t))) =>
-            {
-                Some(t.trimmed().to_ascii_lowercase())
-            }
-            _ => None,
-        })
-        .collect();
+    let mut used_names: crate::fasthash::FastSet<String> = crate::fasthash::FastSet::default();
+    for r in cx.references {
+        // Only a tag's own `tagOwners` entry does not count; a `services` approver under a
+        // tag key of the same name (`"tag:k8s": ["tag:k8s"]`) does.
+        if let Selector::Tag(t) = r.selector
+            && !(r.place == Place::TagOwner && r.owner.is_some_and(|o| tag_eq(o, t)))
+        {
+            used_names.insert(t.trimmed().to_ascii_lowercase());
+        }
+    }
     for entry in &policy.tag_owners {
         let name = entry.name.value.trimmed();
         let used = used_names.contains(&name.to_ascii_lowercase());
