@@ -247,6 +247,24 @@ impl Protocols {
         self.0 == [0; 4]
     }
 
+    /// The lowest protocol number in the set.
+    fn lowest(self) -> Option<u8> {
+        let mut base = 0u32;
+        for word in self.0 {
+            if word != 0 {
+                return u8::try_from(base + word.trailing_zeros()).ok();
+            }
+            base += 64;
+        }
+        None
+    }
+
+    fn has(self, n: u8) -> bool {
+        self.0
+            .get(usize::from(n / 64))
+            .is_some_and(|word| word & (1 << (n % 64)) != 0)
+    }
+
     fn intersects(self, other: Self) -> bool {
         self.0.iter().zip(other.0).any(|(a, b)| a & b != 0)
     }
@@ -492,7 +510,9 @@ fn check(cx: &mut RuleContext<'_>) {
         for (id, block) in (first..).zip(own) {
             candidates.clear();
             index.overlapping(id, block, &mut candidates, budget.left, &mut lookups);
-            if !budget.spend(candidates.len()) {
+            if !budget.spend(candidates.len())
+                || !witnessed(block, &candidates, &blocks, &removed, position)
+            {
                 covered = false;
                 break;
             }
@@ -569,19 +589,26 @@ struct Memo<'r, 'p> {
 impl<'p> Memo<'_, 'p> {
     /// The union of the sources of `src`.
     fn sources(&mut self, src: &'p [Str]) -> Rc<IpSet> {
-        let resolver = self.resolver;
-        let mut sets = src.iter().map(|s| {
+        let mut sets: Vec<Rc<IpSet>> = Vec::with_capacity(src.len());
+        for s in src {
             let text = s.value.trimmed();
             // Look up before allocating a key: most selectors repeat.
-            if let Some(set) = self.sources.get(text) {
-                return Rc::clone(set);
-            }
-            let set = Rc::new(resolver.source_set(&Selector::parse(text)));
-            self.sources.insert(text, Rc::clone(&set));
-            set
-        });
-        let first = sets.next().unwrap_or_default();
-        sets.fold(first, |all, set| Rc::new(all.union(&set)))
+            let set = match self.sources.get(text) {
+                Some(set) => Rc::clone(set),
+                None => {
+                    let set = Rc::new(self.resolver.source_set(&Selector::parse(text)));
+                    self.sources.insert(text, Rc::clone(&set));
+                    set
+                }
+            };
+            sets.push(set);
+        }
+        // One selector: its set, shared with the other rules naming it.
+        if sets.len() == 1 {
+            return sets.pop().unwrap_or_default();
+        }
+        let all: Vec<&IpSet> = sets.iter().map(|s| s.as_ref()).collect();
+        Rc::new(IpSet::union_all(&all))
     }
 
     fn destination(&mut self, text: Cow<'p, str>) -> Rc<IpSet> {
@@ -860,68 +887,43 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
     }
 }
 
-/// `text` in lowercase, copied only when it has an uppercase letter.
 /// Blocks by destination, then by ports: blocks with the same destinations form a class;
 /// classes are found by address ([`DstIndex`]), blocks within a class by port range.
 struct Index {
     dst: DstIndex,
-    classes: Vec<PortIndex>,
+    /// Per class, its blocks by the hull of their ports, in buckets by width as in
+    /// [`DstIndex`] (a destination listing thousands of ports is one entry).
+    classes: Vec<Vec<Bucket<u32>>>,
     /// Each block's class.
     class_of_block: Vec<usize>,
 }
 
-/// The blocks of one class by the hull of their ports `(first, last, block)`, in buckets
-/// by width (a hull of width `w` goes to bucket `bits(w)`), each sorted by first port: a
-/// hull overlapping `p..=q` in a bucket starts in `p - widest..=q`, so a lookup visits
-/// little beyond its answer.
-#[derive(Default)]
-struct PortIndex {
-    buckets: Vec<(u16, Vec<PortEntry>)>,
-}
-
-/// `(first port, last port, block)`.
-type PortEntry = (u16, u16, usize);
-
 impl Index {
     fn new<'a>(blocks: impl Iterator<Item = &'a Access>) -> Self {
         let mut class_of: FastMap<&IpSet, usize> = FastMap::default();
-        let mut classes: Vec<PortIndex> = Vec::new();
+        let mut classes: Vec<Vec<Bucket<u32>>> = Vec::new();
         let mut dsts: Vec<&IpSet> = Vec::new();
         let mut class_of_block = Vec::new();
         for (block, access) in blocks.enumerate() {
             let class = *class_of.entry(&access.dst).or_insert_with(|| {
-                classes.push(PortIndex::default());
+                classes.push(buckets(17));
                 dsts.push(&access.dst);
                 classes.len() - 1
             });
             class_of_block.push(class);
-            let Some(ports) = classes.get_mut(class) else {
-                continue;
-            };
-            if ports.buckets.is_empty() {
-                ports.buckets = (0..=16).map(|_| (0, Vec::new())).collect();
-            }
-            // A block is indexed once, by the hull of its ports: a destination listing
-            // thousands of ports is one entry, not thousands.
-            let (Some(&(first, _)), Some(&(_, last))) = (access.ports.first(), access.ports.last())
-            else {
-                continue;
-            };
-            let width = last - first;
-            let bucket = usize::try_from(u16::BITS - width.leading_zeros()).unwrap_or(16);
-            if let Some((widest, list)) = ports.buckets.get_mut(bucket) {
-                *widest = (*widest).max(width);
-                list.push((first, last, block));
+            if let (Some(ports), Some(&(first, _)), Some(&(_, last))) = (
+                classes.get_mut(class),
+                access.ports.first(),
+                access.ports.last(),
+            ) {
+                bucket_entry(ports, u32::from(first), u32::from(last), block);
             }
         }
         for class in &mut classes {
-            class.buckets.retain(|(_, list)| !list.is_empty());
-            for (_, list) in &mut class.buckets {
-                list.sort_unstable();
-            }
+            finish(class);
         }
         Self {
-            dst: DstIndex::new(dsts.into_iter()),
+            dst: DstIndex::new(&dsts),
             classes,
             class_of_block,
         }
@@ -974,27 +976,48 @@ impl Index {
         out: &mut Vec<usize>,
         limit: usize,
     ) {
+        let mut matched = out.len();
         for &class in classes {
-            if out.len() > limit {
-                return;
-            }
-            let Some(ports) = self.classes.get(class) else {
-                continue;
-            };
-            for (widest, list) in &ports.buckets {
-                let from = first.saturating_sub(*widest);
-                let start = list.partition_point(|e| e.0 < from);
-                for &(a, b, block) in list.get(start..).unwrap_or_default() {
-                    if a > last || out.len() > limit {
-                        break;
-                    }
-                    if b >= first {
-                        out.push(block);
-                    }
-                }
+            if let Some(ports) = self.classes.get(class) {
+                scan(ports, first.into(), last.into(), limit, &mut matched, out);
             }
         }
     }
+}
+
+/// Whether one of `candidates`, a block of another rule still in play, holds one point of
+/// `access` (its lowest addresses, first port and protocol). Most rules add access: for
+/// them this settles it without the full comparison, which would fail too.
+fn witnessed(
+    access: &Access,
+    candidates: &[usize],
+    blocks: &[(usize, &Access)],
+    removed: &[bool],
+    position: usize,
+) -> bool {
+    let (Some(src), Some(dst), Some(&(port, _)), Some(protocol)) = (
+        access.src.lowest(),
+        access.dst.lowest(),
+        access.ports.first(),
+        access.protocols.lowest(),
+    ) else {
+        return true;
+    };
+    for &i in candidates {
+        if let Some(&(owner, other)) = blocks.get(i)
+            && owner != position
+            && !removed.get(owner).copied().unwrap_or(false)
+            && other.protocols.has(protocol)
+            && from(&other.ports, port)
+                .first()
+                .is_some_and(|r| r.0 <= port)
+            && other.dst.contains(dst)
+            && other.src.contains(src)
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// What [`Index::overlapping`] keeps between lookups: complete answers of [`DstIndex`]
@@ -1005,29 +1028,39 @@ struct Lookups {
     scratch: Vec<usize>,
 }
 
-/// Destination sets by their address ranges, per address family, in buckets by width as
-/// in [`PortIndex`]: a lookup visits the ranges that overlap, plus few others, however wide
-/// some sets are.
+/// Destination sets by their address ranges, per address family, in buckets by width: a
+/// range of width `w` goes to bucket `bits(w)`, each bucket sorted by first address, so a
+/// range overlapping `p..=q` in a bucket starts in `p - widest..=q` and a lookup visits
+/// the ranges that overlap, plus few others, however wide some sets are.
 struct DstIndex {
     v4: Vec<Bucket<u32>>,
     v6: Vec<Bucket<u128>>,
 }
 
-/// The widest range in a bucket, and `(first address, last address, set)`, sorted.
+/// The widest range in a bucket, and `(first, last, item)`, sorted.
 type Bucket<T> = (T, Vec<(T, T, usize)>);
 
-/// Puts `(first, last, set)` in its bucket (by the bit length of its width).
+/// Empty buckets for widths of up to `count - 1` bits.
+fn buckets<T: Default>(count: usize) -> Vec<Bucket<T>> {
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        out.push((T::default(), Vec::new()));
+    }
+    out
+}
+
+/// Puts `(first, last, item)` in its bucket (by the bit length of its width).
 fn bucket_entry<T: Copy + Ord + Sub<Output = T> + Into<u128>>(
     buckets: &mut [Bucket<T>],
     first: T,
     last: T,
-    set: usize,
+    item: usize,
 ) {
     let width = last - first;
     let bucket = usize::try_from(u128::BITS - width.into().leading_zeros()).unwrap_or(128);
     if let Some((widest, list)) = buckets.get_mut(bucket) {
         *widest = (*widest).max(width);
-        list.push((first, last, set));
+        list.push((first, last, item));
     }
 }
 
@@ -1038,15 +1071,15 @@ fn finish<T: Ord>(buckets: &mut Vec<Bucket<T>>) {
     }
 }
 
-/// Counts (and marks) the sets of `buckets` with a range overlapping `first..=last`, bucket
-/// by bucket, until `matched` passes `limit`.
+/// Appends the items of `buckets` with a range overlapping `first..=last`, bucket by
+/// bucket, counting them in `matched`, until it passes `limit`.
 fn scan<T: Copy + Ord + Default + Sub<Output = T>>(
     buckets: &[Bucket<T>],
     first: T,
     last: T,
     limit: usize,
     matched: &mut usize,
-    marks: &mut Marks,
+    out: &mut Vec<usize>,
 ) {
     for (widest, list) in buckets {
         if *matched > limit {
@@ -1058,33 +1091,28 @@ fn scan<T: Copy + Ord + Default + Sub<Output = T>>(
             T::default()
         };
         let start = list.partition_point(|&(a, _, _)| a < from);
-        for &(a, b, index) in list.get(start..).unwrap_or_default() {
+        for &(a, b, item) in list.get(start..).unwrap_or_default() {
             if a > last || *matched > limit {
                 break;
             }
             if b >= first {
                 *matched += 1;
-                marks.set(index);
+                out.push(item);
             }
         }
     }
 }
 
 impl DstIndex {
-    fn new<'a>(sets: impl Iterator<Item = &'a IpSet>) -> Self {
-        let mut v4: Vec<Bucket<u32>> = (0..=128).map(|_| (0, Vec::new())).collect();
-        let mut v6: Vec<Bucket<u128>> = (0..=128).map(|_| (0, Vec::new())).collect();
-        for (index, set) in sets.enumerate() {
-            for range in set.ranges() {
-                match (range.first(), range.last()) {
-                    (IpAddr::V4(a), IpAddr::V4(b)) => {
-                        bucket_entry(&mut v4, u32::from(a), u32::from(b), index);
-                    }
-                    (IpAddr::V6(a), IpAddr::V6(b)) => {
-                        bucket_entry(&mut v6, u128::from(a), u128::from(b), index);
-                    }
-                    _ => {}
-                }
+    fn new(sets: &[&IpSet]) -> Self {
+        let mut v4 = buckets(33);
+        let mut v6 = buckets(129);
+        for (index, set) in sets.iter().enumerate() {
+            for &(a, b) in set.v4_ranges() {
+                bucket_entry(&mut v4, a, b, index);
+            }
+            for &(a, b) in set.v6_ranges() {
+                bucket_entry(&mut v6, a, b, index);
             }
         }
         finish(&mut v4);
@@ -1103,24 +1131,14 @@ impl DstIndex {
         out: &mut Vec<usize>,
     ) -> usize {
         let mut matched = 0usize;
-        for range in dst.ranges() {
-            if matched > limit {
-                break;
-            }
-            match (range.first(), range.last()) {
-                (IpAddr::V4(a), IpAddr::V4(b)) => {
-                    let (a, b) = (u32::from(a), u32::from(b));
-                    scan(&self.v4, a, b, limit, &mut matched, marks);
-                }
-                (IpAddr::V6(a), IpAddr::V6(b)) => {
-                    let (a, b) = (u128::from(a), u128::from(b));
-                    scan(&self.v6, a, b, limit, &mut matched, marks);
-                }
-                _ => {}
-            }
-        }
         out.clear();
-        marks.drain_into(out);
+        for &(a, b) in dst.v4_ranges() {
+            scan(&self.v4, a, b, limit, &mut matched, out);
+        }
+        for &(a, b) in dst.v6_ranges() {
+            scan(&self.v6, a, b, limit, &mut matched, out);
+        }
+        marks.sort_unique(out);
         matched
     }
 }
