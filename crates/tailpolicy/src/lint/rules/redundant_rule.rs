@@ -582,7 +582,8 @@ fn check(cx: &mut RuleContext<'_>) {
 /// written as it reads, such as a bracketed IPv6 address).
 struct Memo<'r, 'p> {
     resolver: &'r Resolver<'p>,
-    sources: FastMap<&'p str, Rc<IpSet>>,
+    // One key type for both maps: one copy of the map's code (module size).
+    sources: FastMap<Cow<'p, str>, Rc<IpSet>>,
     destinations: FastMap<Cow<'p, str>, Rc<IpSet>>,
 }
 
@@ -597,7 +598,7 @@ impl<'p> Memo<'_, 'p> {
                 Some(set) => Rc::clone(set),
                 None => {
                     let set = Rc::new(self.resolver.source_set(&Selector::parse(text)));
-                    self.sources.insert(text, Rc::clone(&set));
+                    self.sources.insert(Cow::Borrowed(text), Rc::clone(&set));
                     set
                 }
             };
@@ -1194,50 +1195,36 @@ fn covered_by(
         };
         group_ids.push(group);
     }
-    // `ends[g]`: where group `g` ends in the laid-out order; members keep their order.
-    let mut ends = vec![0usize; heads.len()];
-    for &group in &group_ids {
-        if let Some(end) = ends.get_mut(group) {
-            *end += 1;
-        }
+    // Each group's members together, in order: a sort by group, then position.
+    let mut order: Vec<(usize, usize)> = Vec::with_capacity(cover.len());
+    for (at, &group) in group_ids.iter().enumerate() {
+        order.push((group, at));
     }
-    let mut total = 0;
-    for end in &mut ends {
-        total += *end;
-        *end = total;
-    }
-    let mut cursor: Vec<usize> = Vec::with_capacity(ends.len());
-    cursor.push(0);
-    cursor.extend(ends.iter().take(ends.len().saturating_sub(1)).copied());
-    let mut laid: Vec<Owner<'_>> = vec![(0, &[]); cover.len()];
-    let mut laid_access: Vec<Option<&Access>> = vec![None; cover.len()];
-    for (&(owner, access), &group) in cover.iter().zip(&group_ids) {
-        if let Some(at) = cursor.get_mut(group) {
-            if let Some(slot) = laid.get_mut(*at) {
-                *slot = (owner, &access.ports);
-            }
-            if let Some(slot) = laid_access.get_mut(*at) {
-                *slot = Some(access);
-            }
-            *at += 1;
-        }
-    }
+    order.sort_unstable();
     type Owner<'b> = (usize, &'b [(u16, u16)]);
+    let mut laid: Vec<Owner<'_>> = Vec::with_capacity(cover.len());
+    for &(_, at) in &order {
+        if let Some(&(owner, access)) = cover.get(at) {
+            laid.push((owner, &access.ports));
+        }
+    }
     let mut groups: Vec<(Cow<'_, Access>, &[Owner<'_>])> = Vec::with_capacity(heads.len());
     let mut start = 0;
-    for (&head, &end) in heads.iter().zip(&ends) {
+    while let (Some(&(group, _)), Some(&head)) = (
+        order.get(start),
+        order.get(start).and_then(|&(group, _)| heads.get(group)),
+    ) {
+        let mut end = start + 1;
+        while order.get(end).is_some_and(|e| e.0 == group) {
+            end += 1;
+        }
         let owners = laid.get(start..end).unwrap_or_default();
         let merged = if end - start == 1 {
             Cow::Borrowed(head)
         } else {
             let mut ports: Vec<(u16, u16)> = Vec::new();
-            for access in laid_access
-                .get(start..end)
-                .unwrap_or_default()
-                .iter()
-                .flatten()
-            {
-                ports.extend_from_slice(&access.ports);
+            for &(_, own) in owners {
+                ports.extend_from_slice(own);
             }
             if !budget.spend(ports.len()) {
                 return false;
