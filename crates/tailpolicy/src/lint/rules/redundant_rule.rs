@@ -10,7 +10,7 @@ use crate::inventory::{Inventory, Node};
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::model::{AclRule, Grant, Policy, Str};
-use crate::ports::{parse_port_spec, split_destination_and_port};
+use crate::ports::{PortRange, parse_port_spec, split_destination_and_port};
 use crate::proto::{DEFAULT_PROTOCOLS, parse_grant_ip, parse_protocol};
 use crate::resolve::{NodeInfo, Resolver};
 use crate::selector::{Autogroup, Selector};
@@ -211,12 +211,13 @@ fn first_holders(ports: &[(u16, u16)], owners: &[(usize, &[(u16, u16)])]) -> Vec
             *flag = true;
         }
     }
-    owners
-        .iter()
-        .zip(named)
-        .filter(|(_, named)| *named)
-        .map(|((owner, _), _)| *owner)
-        .collect()
+    let mut out = Vec::new();
+    for (&(owner, _), named) in owners.iter().zip(named) {
+        if named {
+            out.push(owner);
+        }
+    }
+    out
 }
 
 /// A block of access: sources × destinations × ports × protocols.
@@ -453,7 +454,9 @@ fn check(cx: &mut RuleContext<'_>) {
             let mut nets: Vec<ipnet::IpNet> = Vec::new();
             for (login, addrs) in &outsiders {
                 if !src.iter().any(|s| names(&groups, s, login)) {
-                    nets.extend(addrs.iter().map(|a| ipnet::IpNet::from(*a)));
+                    for &addr in addrs {
+                        nets.push(ipnet::IpNet::from(addr));
+                    }
                 }
             }
             let unnamed = IpSet::from_nets(nets);
@@ -463,7 +466,7 @@ fn check(cx: &mut RuleContext<'_>) {
             for block in blocks.iter_mut() {
                 block.src = Rc::new(block.src.difference(&unnamed));
             }
-            blocks.retain(|b| !b.src.is_empty());
+            drop_empty(blocks);
         }
     }
 
@@ -639,7 +642,9 @@ fn acl_blocks<'p>(memo: &mut Memo<'_, 'p>, rule: &'p AclRule) -> Option<Vec<Acce
             return None;
         }
         let ports = parse_port_spec(spec).ok()?;
-        let ports = normalize_ports(ports.iter().map(|r| (r.first, r.last)).collect());
+        let mut pairs = Vec::with_capacity(ports.len());
+        push_ports(&ports, &mut pairs);
+        let ports = normalize_ports(pairs);
         let dst = memo.destination(match alias {
             Cow::Borrowed(alias) => Cow::Borrowed(alias.trimmed()),
             Cow::Owned(alias) => Cow::Owned(alias.trimmed().to_owned()),
@@ -657,7 +662,7 @@ fn acl_blocks<'p>(memo: &mut Memo<'_, 'p>, rule: &'p AclRule) -> Option<Vec<Acce
             }
         }
     }
-    out.retain(|b| !b.src.is_empty() && !b.dst.is_empty());
+    drop_empty(&mut out);
     Some(out)
 }
 
@@ -688,29 +693,43 @@ fn grant_blocks<'p>(memo: &mut Memo<'_, 'p>, grant: &'p Grant) -> Option<Vec<Acc
     for entry in items(&grant.ip) {
         let ip = parse_grant_ip(entry.value.trimmed()).ok()?;
         let key = ip.proto.map(|p| p.number());
-        let ranges = ip.ports.iter().map(|r| (r.first, r.last));
         match by_protocol.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, ports)) => ports.extend(ranges),
-            None => by_protocol.push((key, ranges.collect())),
+            Some((_, ports)) => push_ports(&ip.ports, ports),
+            None => {
+                let mut ports = Vec::new();
+                push_ports(&ip.ports, &mut ports);
+                by_protocol.push((key, ports));
+            }
         }
     }
     if src.is_empty() || dst.is_empty() {
         return Some(Vec::new());
     }
-    Some(
-        by_protocol
-            .into_iter()
-            .map(|(protocol, ports)| Access {
-                src: Rc::clone(&src),
-                dst: Rc::clone(&dst),
-                ports: normalize_ports(ports),
-                protocols: match protocol {
-                    Some(p) => Protocols::of(&[p]),
-                    None => Protocols::of(&DEFAULT_PROTOCOLS),
-                },
-            })
-            .collect(),
-    )
+    let mut out = Vec::with_capacity(by_protocol.len());
+    for (protocol, ports) in by_protocol {
+        out.push(Access {
+            src: Rc::clone(&src),
+            dst: Rc::clone(&dst),
+            ports: normalize_ports(ports),
+            protocols: match protocol {
+                Some(p) => Protocols::of(&[p]),
+                None => Protocols::of(&DEFAULT_PROTOCOLS),
+            },
+        });
+    }
+    Some(out)
+}
+
+/// Appends `ranges` as `(first, last)` pairs.
+fn push_ports(ranges: &[PortRange], out: &mut Ports) {
+    for r in ranges {
+        out.push((r.first, r.last));
+    }
+}
+
+/// Drops the blocks without sources or destinations (one `retain`, one copy of its code).
+fn drop_empty(blocks: &mut Vec<Access>) {
+    blocks.retain(|b| !b.src.is_empty() && !b.dst.is_empty());
 }
 
 /// The `src` list of the rule an origin points at.
