@@ -443,11 +443,10 @@ fn check(cx: &mut RuleContext<'_>) {
     }
     // Identities outside the tailnet count only where a rule names them.
     if !outsiders.is_empty() {
-        let groups: FastMap<&str, &[Str]> = policy
-            .groups
-            .iter()
-            .map(|g| (g.name.value.trimmed(), &g.values.items[..]))
-            .collect();
+        let mut groups: FastMap<&str, &[Str]> = FastMap::default();
+        for g in &policy.groups {
+            groups.insert(g.name.value.trimmed(), &g.values.items[..]);
+        }
         for (origin, blocks) in &mut origins {
             let Some(blocks) = blocks else { continue };
             let src = rule_sources(policy, origin);
@@ -503,7 +502,10 @@ fn check(cx: &mut RuleContext<'_>) {
         if own.is_empty() {
             continue;
         }
-        let size: usize = own.iter().map(Access::size).sum();
+        let mut size = 0;
+        for block in own {
+            size += block.size();
+        }
         let mut budget = Budget {
             left: size.saturating_mul(BUDGET_PER_UNIT) + BUDGET_PER_RULE,
         };
@@ -552,7 +554,10 @@ fn check(cx: &mut RuleContext<'_>) {
     }
     redundant.reverse();
     for (origin, covering) in redundant {
-        let names: Vec<String> = covering.iter().map(Origin::label).collect();
+        let mut names: Vec<String> = Vec::with_capacity(covering.len());
+        for other in &covering {
+            names.push(other.label());
+        }
         let mut diagnostic = cx
             .diagnostic(
                 format!(
@@ -611,7 +616,10 @@ impl<'p> Memo<'_, 'p> {
         if sets.len() == 1 {
             return sets.pop().unwrap_or_default();
         }
-        let all: Vec<&IpSet> = sets.iter().map(|s| s.as_ref()).collect();
+        let mut all: Vec<&IpSet> = Vec::with_capacity(sets.len());
+        for set in &sets {
+            all.push(set);
+        }
         Rc::new(IpSet::union_all(&all))
     }
 
@@ -779,11 +787,10 @@ struct StandIns {
 /// One stand-in device, with one address, for every tag and named user that has none, and
 /// one for an unnamed member (linear in their number).
 fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
-    let mut tags: Vec<Cow<'_, str>> = policy
-        .tag_owners
-        .iter()
-        .map(|t| ascii_lowercase(t.name.value.trimmed()))
-        .collect();
+    let mut tags: Vec<Cow<'_, str>> = Vec::with_capacity(policy.tag_owners.len());
+    for t in &policy.tag_owners {
+        tags.push(ascii_lowercase(t.name.value.trimmed()));
+    }
     // Users named in groups and in rules' sources, then one unnamed member.
     let mut named: Vec<&Str> = Vec::new();
     for group in &policy.groups {
@@ -803,17 +810,21 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
         }
     }
     users.push(Cow::Borrowed("someone-else@tailpolicy.invalid"));
-    let mut used: FastSet<Ipv4Addr> = base.nodes.iter().filter_map(|n| n.ipv4).collect();
+    let mut used: FastSet<Ipv4Addr> = FastSet::default();
+    for node in &base.nodes {
+        if let Some(ip) = node.ipv4 {
+            used.insert(ip);
+        }
+    }
     let mut have_tag: FastSet<String> = FastSet::default();
     // A user's first device's addresses.
     let mut have_user: FastMap<String, (Option<Ipv4Addr>, Option<Ipv6Addr>)> = FastMap::default();
-    let by_login: FastMap<String, &crate::inventory::User> = base
-        .users
-        .iter()
-        .map(|u| (u.login().to_ascii_lowercase(), u))
-        .collect();
-    let by_name: FastMap<&str, &crate::inventory::User> =
-        base.users.iter().map(|u| (u.name.as_str(), u)).collect();
+    let mut by_login: FastMap<String, &crate::inventory::User> = FastMap::default();
+    let mut by_name: FastMap<&str, &crate::inventory::User> = FastMap::default();
+    for u in &base.users {
+        by_login.insert(u.login().to_ascii_lowercase(), u);
+        by_name.insert(u.name.as_str(), u);
+    }
     for node in &base.nodes {
         match (&node.tags[..], &node.user) {
             ([tag], _) => {
