@@ -615,6 +615,41 @@ impl IpSet {
         }
     }
 
+    /// The maximal IPv4 ranges as integers, ascending (no conversion to [`IpRange`]: for
+    /// indexes that sort and compare ranges as they are stored).
+    pub(crate) fn v4_ranges(&self) -> &[(u32, u32)] {
+        &self.v4
+    }
+
+    /// The maximal IPv6 ranges as integers, ascending (as [`v4_ranges`](Self::v4_ranges)).
+    pub(crate) fn v6_ranges(&self) -> &[(u128, u128)] {
+        &self.v6
+    }
+
+    /// The lowest address, IPv4 first.
+    pub(crate) fn lowest(&self) -> Option<IpAddr> {
+        match (self.v4.first(), self.v6.first()) {
+            (Some(&(a, _)), _) => Some(IpAddr::V4(Ipv4Addr::from(a))),
+            (None, Some(&(a, _))) => Some(IpAddr::V6(Ipv6Addr::from(a))),
+            (None, None) => None,
+        }
+    }
+
+    /// The union of `sets`, normalised once: a fold of [`union`](Self::union) copies the
+    /// growing set at every step.
+    pub(crate) fn union_all(sets: &[&IpSet]) -> IpSet {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for set in sets {
+            v4.extend_from_slice(&set.v4);
+            v6.extend_from_slice(&set.v6);
+        }
+        IpSet {
+            v4: normalize(v4),
+            v6: normalize(v6),
+        }
+    }
+
     /// The number of maximal ranges.
     pub fn range_count(&self) -> usize {
         self.v4.len() + self.v6.len()

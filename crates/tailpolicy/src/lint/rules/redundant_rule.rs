@@ -10,7 +10,7 @@ use crate::inventory::{Inventory, Node};
 use crate::lint::RuleContext;
 use crate::lint::registry::declare_rule;
 use crate::model::{AclRule, Grant, Policy, Str};
-use crate::ports::{parse_port_spec, split_destination_and_port};
+use crate::ports::{PortRange, parse_port_spec, split_destination_and_port};
 use crate::proto::{DEFAULT_PROTOCOLS, parse_grant_ip, parse_protocol};
 use crate::resolve::{NodeInfo, Resolver};
 use crate::selector::{Autogroup, Selector};
@@ -211,12 +211,13 @@ fn first_holders(ports: &[(u16, u16)], owners: &[(usize, &[(u16, u16)])]) -> Vec
             *flag = true;
         }
     }
-    owners
-        .iter()
-        .zip(named)
-        .filter(|(_, named)| *named)
-        .map(|((owner, _), _)| *owner)
-        .collect()
+    let mut out = Vec::new();
+    for (&(owner, _), named) in owners.iter().zip(named) {
+        if named {
+            out.push(owner);
+        }
+    }
+    out
 }
 
 /// A block of access: sources × destinations × ports × protocols.
@@ -245,6 +246,24 @@ impl Protocols {
 
     fn is_empty(self) -> bool {
         self.0 == [0; 4]
+    }
+
+    /// The lowest protocol number in the set.
+    fn lowest(self) -> Option<u8> {
+        let mut base = 0u32;
+        for word in self.0 {
+            if word != 0 {
+                return u8::try_from(base + word.trailing_zeros()).ok();
+            }
+            base += 64;
+        }
+        None
+    }
+
+    fn has(self, n: u8) -> bool {
+        self.0
+            .get(usize::from(n / 64))
+            .is_some_and(|word| word & (1 << (n % 64)) != 0)
     }
 
     fn intersects(self, other: Self) -> bool {
@@ -424,18 +443,19 @@ fn check(cx: &mut RuleContext<'_>) {
     }
     // Identities outside the tailnet count only where a rule names them.
     if !outsiders.is_empty() {
-        let groups: FastMap<&str, &[Str]> = policy
-            .groups
-            .iter()
-            .map(|g| (g.name.value.trimmed(), &g.values.items[..]))
-            .collect();
+        let mut groups: FastMap<&str, &[Str]> = FastMap::default();
+        for g in &policy.groups {
+            groups.insert(g.name.value.trimmed(), &g.values.items[..]);
+        }
         for (origin, blocks) in &mut origins {
             let Some(blocks) = blocks else { continue };
             let src = rule_sources(policy, origin);
             let mut nets: Vec<ipnet::IpNet> = Vec::new();
             for (login, addrs) in &outsiders {
                 if !src.iter().any(|s| names(&groups, s, login)) {
-                    nets.extend(addrs.iter().map(|a| ipnet::IpNet::from(*a)));
+                    for &addr in addrs {
+                        nets.push(ipnet::IpNet::from(addr));
+                    }
                 }
             }
             let unnamed = IpSet::from_nets(nets);
@@ -445,7 +465,7 @@ fn check(cx: &mut RuleContext<'_>) {
             for block in blocks.iter_mut() {
                 block.src = Rc::new(block.src.difference(&unnamed));
             }
-            blocks.retain(|b| !b.src.is_empty());
+            drop_empty(blocks);
         }
     }
 
@@ -482,7 +502,10 @@ fn check(cx: &mut RuleContext<'_>) {
         if own.is_empty() {
             continue;
         }
-        let size: usize = own.iter().map(Access::size).sum();
+        let mut size = 0;
+        for block in own {
+            size += block.size();
+        }
         let mut budget = Budget {
             left: size.saturating_mul(BUDGET_PER_UNIT) + BUDGET_PER_RULE,
         };
@@ -492,7 +515,9 @@ fn check(cx: &mut RuleContext<'_>) {
         for (id, block) in (first..).zip(own) {
             candidates.clear();
             index.overlapping(id, block, &mut candidates, budget.left, &mut lookups);
-            if !budget.spend(candidates.len()) {
+            if !budget.spend(candidates.len())
+                || !witnessed(block, &candidates, &blocks, &removed, position)
+            {
                 covered = false;
                 break;
             }
@@ -529,7 +554,10 @@ fn check(cx: &mut RuleContext<'_>) {
     }
     redundant.reverse();
     for (origin, covering) in redundant {
-        let names: Vec<String> = covering.iter().map(Origin::label).collect();
+        let mut names: Vec<String> = Vec::with_capacity(covering.len());
+        for other in &covering {
+            names.push(other.label());
+        }
         let mut diagnostic = cx
             .diagnostic(
                 format!(
@@ -562,26 +590,37 @@ fn check(cx: &mut RuleContext<'_>) {
 /// written as it reads, such as a bracketed IPv6 address).
 struct Memo<'r, 'p> {
     resolver: &'r Resolver<'p>,
-    sources: FastMap<&'p str, Rc<IpSet>>,
+    // One key type for both maps: one copy of the map's code (module size).
+    sources: FastMap<Cow<'p, str>, Rc<IpSet>>,
     destinations: FastMap<Cow<'p, str>, Rc<IpSet>>,
 }
 
 impl<'p> Memo<'_, 'p> {
     /// The union of the sources of `src`.
     fn sources(&mut self, src: &'p [Str]) -> Rc<IpSet> {
-        let resolver = self.resolver;
-        let mut sets = src.iter().map(|s| {
+        let mut sets: Vec<Rc<IpSet>> = Vec::with_capacity(src.len());
+        for s in src {
             let text = s.value.trimmed();
             // Look up before allocating a key: most selectors repeat.
-            if let Some(set) = self.sources.get(text) {
-                return Rc::clone(set);
-            }
-            let set = Rc::new(resolver.source_set(&Selector::parse(text)));
-            self.sources.insert(text, Rc::clone(&set));
-            set
-        });
-        let first = sets.next().unwrap_or_default();
-        sets.fold(first, |all, set| Rc::new(all.union(&set)))
+            let set = match self.sources.get(text) {
+                Some(set) => Rc::clone(set),
+                None => {
+                    let set = Rc::new(self.resolver.source_set(&Selector::parse(text)));
+                    self.sources.insert(Cow::Borrowed(text), Rc::clone(&set));
+                    set
+                }
+            };
+            sets.push(set);
+        }
+        // One selector: its set, shared with the other rules naming it.
+        if sets.len() == 1 {
+            return sets.pop().unwrap_or_default();
+        }
+        let mut all: Vec<&IpSet> = Vec::with_capacity(sets.len());
+        for set in &sets {
+            all.push(set);
+        }
+        Rc::new(IpSet::union_all(&all))
     }
 
     fn destination(&mut self, text: Cow<'p, str>) -> Rc<IpSet> {
@@ -611,7 +650,9 @@ fn acl_blocks<'p>(memo: &mut Memo<'_, 'p>, rule: &'p AclRule) -> Option<Vec<Acce
             return None;
         }
         let ports = parse_port_spec(spec).ok()?;
-        let ports = normalize_ports(ports.iter().map(|r| (r.first, r.last)).collect());
+        let mut pairs = Vec::with_capacity(ports.len());
+        push_ports(&ports, &mut pairs);
+        let ports = normalize_ports(pairs);
         let dst = memo.destination(match alias {
             Cow::Borrowed(alias) => Cow::Borrowed(alias.trimmed()),
             Cow::Owned(alias) => Cow::Owned(alias.trimmed().to_owned()),
@@ -629,7 +670,7 @@ fn acl_blocks<'p>(memo: &mut Memo<'_, 'p>, rule: &'p AclRule) -> Option<Vec<Acce
             }
         }
     }
-    out.retain(|b| !b.src.is_empty() && !b.dst.is_empty());
+    drop_empty(&mut out);
     Some(out)
 }
 
@@ -660,29 +701,43 @@ fn grant_blocks<'p>(memo: &mut Memo<'_, 'p>, grant: &'p Grant) -> Option<Vec<Acc
     for entry in items(&grant.ip) {
         let ip = parse_grant_ip(entry.value.trimmed()).ok()?;
         let key = ip.proto.map(|p| p.number());
-        let ranges = ip.ports.iter().map(|r| (r.first, r.last));
         match by_protocol.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, ports)) => ports.extend(ranges),
-            None => by_protocol.push((key, ranges.collect())),
+            Some((_, ports)) => push_ports(&ip.ports, ports),
+            None => {
+                let mut ports = Vec::new();
+                push_ports(&ip.ports, &mut ports);
+                by_protocol.push((key, ports));
+            }
         }
     }
     if src.is_empty() || dst.is_empty() {
         return Some(Vec::new());
     }
-    Some(
-        by_protocol
-            .into_iter()
-            .map(|(protocol, ports)| Access {
-                src: Rc::clone(&src),
-                dst: Rc::clone(&dst),
-                ports: normalize_ports(ports),
-                protocols: match protocol {
-                    Some(p) => Protocols::of(&[p]),
-                    None => Protocols::of(&DEFAULT_PROTOCOLS),
-                },
-            })
-            .collect(),
-    )
+    let mut out = Vec::with_capacity(by_protocol.len());
+    for (protocol, ports) in by_protocol {
+        out.push(Access {
+            src: Rc::clone(&src),
+            dst: Rc::clone(&dst),
+            ports: normalize_ports(ports),
+            protocols: match protocol {
+                Some(p) => Protocols::of(&[p]),
+                None => Protocols::of(&DEFAULT_PROTOCOLS),
+            },
+        });
+    }
+    Some(out)
+}
+
+/// Appends `ranges` as `(first, last)` pairs.
+fn push_ports(ranges: &[PortRange], out: &mut Ports) {
+    for r in ranges {
+        out.push((r.first, r.last));
+    }
+}
+
+/// Drops the blocks without sources or destinations (one `retain`, one copy of its code).
+fn drop_empty(blocks: &mut Vec<Access>) {
+    blocks.retain(|b| !b.src.is_empty() && !b.dst.is_empty());
 }
 
 /// The `src` list of the rule an origin points at.
@@ -732,11 +787,10 @@ struct StandIns {
 /// One stand-in device, with one address, for every tag and named user that has none, and
 /// one for an unnamed member (linear in their number).
 fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
-    let mut tags: Vec<Cow<'_, str>> = policy
-        .tag_owners
-        .iter()
-        .map(|t| ascii_lowercase(t.name.value.trimmed()))
-        .collect();
+    let mut tags: Vec<Cow<'_, str>> = Vec::with_capacity(policy.tag_owners.len());
+    for t in &policy.tag_owners {
+        tags.push(ascii_lowercase(t.name.value.trimmed()));
+    }
     // Users named in groups and in rules' sources, then one unnamed member.
     let mut named: Vec<&Str> = Vec::new();
     for group in &policy.groups {
@@ -756,17 +810,21 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
         }
     }
     users.push(Cow::Borrowed("someone-else@tailpolicy.invalid"));
-    let mut used: FastSet<Ipv4Addr> = base.nodes.iter().filter_map(|n| n.ipv4).collect();
+    let mut used: FastSet<Ipv4Addr> = FastSet::default();
+    for node in &base.nodes {
+        if let Some(ip) = node.ipv4 {
+            used.insert(ip);
+        }
+    }
     let mut have_tag: FastSet<String> = FastSet::default();
     // A user's first device's addresses.
     let mut have_user: FastMap<String, (Option<Ipv4Addr>, Option<Ipv6Addr>)> = FastMap::default();
-    let by_login: FastMap<String, &crate::inventory::User> = base
-        .users
-        .iter()
-        .map(|u| (u.login().to_ascii_lowercase(), u))
-        .collect();
-    let by_name: FastMap<&str, &crate::inventory::User> =
-        base.users.iter().map(|u| (u.name.as_str(), u)).collect();
+    let mut by_login: FastMap<String, &crate::inventory::User> = FastMap::default();
+    let mut by_name: FastMap<&str, &crate::inventory::User> = FastMap::default();
+    for u in &base.users {
+        by_login.insert(u.login().to_ascii_lowercase(), u);
+        by_name.insert(u.name.as_str(), u);
+    }
     for node in &base.nodes {
         match (&node.tags[..], &node.user) {
             ([tag], _) => {
@@ -860,68 +918,43 @@ fn stand_ins(policy: &Policy, base: &Inventory) -> StandIns {
     }
 }
 
-/// `text` in lowercase, copied only when it has an uppercase letter.
 /// Blocks by destination, then by ports: blocks with the same destinations form a class;
 /// classes are found by address ([`DstIndex`]), blocks within a class by port range.
 struct Index {
     dst: DstIndex,
-    classes: Vec<PortIndex>,
+    /// Per class, its blocks by the hull of their ports, in buckets by width as in
+    /// [`DstIndex`] (a destination listing thousands of ports is one entry).
+    classes: Vec<Vec<Bucket<u32>>>,
     /// Each block's class.
     class_of_block: Vec<usize>,
 }
 
-/// The blocks of one class by the hull of their ports `(first, last, block)`, in buckets
-/// by width (a hull of width `w` goes to bucket `bits(w)`), each sorted by first port: a
-/// hull overlapping `p..=q` in a bucket starts in `p - widest..=q`, so a lookup visits
-/// little beyond its answer.
-#[derive(Default)]
-struct PortIndex {
-    buckets: Vec<(u16, Vec<PortEntry>)>,
-}
-
-/// `(first port, last port, block)`.
-type PortEntry = (u16, u16, usize);
-
 impl Index {
     fn new<'a>(blocks: impl Iterator<Item = &'a Access>) -> Self {
         let mut class_of: FastMap<&IpSet, usize> = FastMap::default();
-        let mut classes: Vec<PortIndex> = Vec::new();
+        let mut classes: Vec<Vec<Bucket<u32>>> = Vec::new();
         let mut dsts: Vec<&IpSet> = Vec::new();
         let mut class_of_block = Vec::new();
         for (block, access) in blocks.enumerate() {
             let class = *class_of.entry(&access.dst).or_insert_with(|| {
-                classes.push(PortIndex::default());
+                classes.push(buckets(17));
                 dsts.push(&access.dst);
                 classes.len() - 1
             });
             class_of_block.push(class);
-            let Some(ports) = classes.get_mut(class) else {
-                continue;
-            };
-            if ports.buckets.is_empty() {
-                ports.buckets = (0..=16).map(|_| (0, Vec::new())).collect();
-            }
-            // A block is indexed once, by the hull of its ports: a destination listing
-            // thousands of ports is one entry, not thousands.
-            let (Some(&(first, _)), Some(&(_, last))) = (access.ports.first(), access.ports.last())
-            else {
-                continue;
-            };
-            let width = last - first;
-            let bucket = usize::try_from(u16::BITS - width.leading_zeros()).unwrap_or(16);
-            if let Some((widest, list)) = ports.buckets.get_mut(bucket) {
-                *widest = (*widest).max(width);
-                list.push((first, last, block));
+            if let (Some(ports), Some(&(first, _)), Some(&(_, last))) = (
+                classes.get_mut(class),
+                access.ports.first(),
+                access.ports.last(),
+            ) {
+                bucket_entry(ports, u32::from(first), u32::from(last), block);
             }
         }
         for class in &mut classes {
-            class.buckets.retain(|(_, list)| !list.is_empty());
-            for (_, list) in &mut class.buckets {
-                list.sort_unstable();
-            }
+            finish(class);
         }
         Self {
-            dst: DstIndex::new(dsts.into_iter()),
+            dst: DstIndex::new(&dsts),
             classes,
             class_of_block,
         }
@@ -974,27 +1007,48 @@ impl Index {
         out: &mut Vec<usize>,
         limit: usize,
     ) {
+        let mut matched = out.len();
         for &class in classes {
-            if out.len() > limit {
-                return;
-            }
-            let Some(ports) = self.classes.get(class) else {
-                continue;
-            };
-            for (widest, list) in &ports.buckets {
-                let from = first.saturating_sub(*widest);
-                let start = list.partition_point(|e| e.0 < from);
-                for &(a, b, block) in list.get(start..).unwrap_or_default() {
-                    if a > last || out.len() > limit {
-                        break;
-                    }
-                    if b >= first {
-                        out.push(block);
-                    }
-                }
+            if let Some(ports) = self.classes.get(class) {
+                scan(ports, first.into(), last.into(), limit, &mut matched, out);
             }
         }
     }
+}
+
+/// Whether one of `candidates`, a block of another rule still in play, holds one point of
+/// `access` (its lowest addresses, first port and protocol). Most rules add access: for
+/// them this settles it without the full comparison, which would fail too.
+fn witnessed(
+    access: &Access,
+    candidates: &[usize],
+    blocks: &[(usize, &Access)],
+    removed: &[bool],
+    position: usize,
+) -> bool {
+    let (Some(src), Some(dst), Some(&(port, _)), Some(protocol)) = (
+        access.src.lowest(),
+        access.dst.lowest(),
+        access.ports.first(),
+        access.protocols.lowest(),
+    ) else {
+        return true;
+    };
+    for &i in candidates {
+        if let Some(&(owner, other)) = blocks.get(i)
+            && owner != position
+            && !removed.get(owner).copied().unwrap_or(false)
+            && other.protocols.has(protocol)
+            && from(&other.ports, port)
+                .first()
+                .is_some_and(|r| r.0 <= port)
+            && other.dst.contains(dst)
+            && other.src.contains(src)
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// What [`Index::overlapping`] keeps between lookups: complete answers of [`DstIndex`]
@@ -1005,29 +1059,39 @@ struct Lookups {
     scratch: Vec<usize>,
 }
 
-/// Destination sets by their address ranges, per address family, in buckets by width as
-/// in [`PortIndex`]: a lookup visits the ranges that overlap, plus few others, however wide
-/// some sets are.
+/// Destination sets by their address ranges, per address family, in buckets by width: a
+/// range of width `w` goes to bucket `bits(w)`, each bucket sorted by first address, so a
+/// range overlapping `p..=q` in a bucket starts in `p - widest..=q` and a lookup visits
+/// the ranges that overlap, plus few others, however wide some sets are.
 struct DstIndex {
     v4: Vec<Bucket<u32>>,
     v6: Vec<Bucket<u128>>,
 }
 
-/// The widest range in a bucket, and `(first address, last address, set)`, sorted.
+/// The widest range in a bucket, and `(first, last, item)`, sorted.
 type Bucket<T> = (T, Vec<(T, T, usize)>);
 
-/// Puts `(first, last, set)` in its bucket (by the bit length of its width).
+/// Empty buckets for widths of up to `count - 1` bits.
+fn buckets<T: Default>(count: usize) -> Vec<Bucket<T>> {
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        out.push((T::default(), Vec::new()));
+    }
+    out
+}
+
+/// Puts `(first, last, item)` in its bucket (by the bit length of its width).
 fn bucket_entry<T: Copy + Ord + Sub<Output = T> + Into<u128>>(
     buckets: &mut [Bucket<T>],
     first: T,
     last: T,
-    set: usize,
+    item: usize,
 ) {
     let width = last - first;
     let bucket = usize::try_from(u128::BITS - width.into().leading_zeros()).unwrap_or(128);
     if let Some((widest, list)) = buckets.get_mut(bucket) {
         *widest = (*widest).max(width);
-        list.push((first, last, set));
+        list.push((first, last, item));
     }
 }
 
@@ -1038,15 +1102,15 @@ fn finish<T: Ord>(buckets: &mut Vec<Bucket<T>>) {
     }
 }
 
-/// Counts (and marks) the sets of `buckets` with a range overlapping `first..=last`, bucket
-/// by bucket, until `matched` passes `limit`.
+/// Appends the items of `buckets` with a range overlapping `first..=last`, bucket by
+/// bucket, counting them in `matched`, until it passes `limit`.
 fn scan<T: Copy + Ord + Default + Sub<Output = T>>(
     buckets: &[Bucket<T>],
     first: T,
     last: T,
     limit: usize,
     matched: &mut usize,
-    marks: &mut Marks,
+    out: &mut Vec<usize>,
 ) {
     for (widest, list) in buckets {
         if *matched > limit {
@@ -1058,33 +1122,28 @@ fn scan<T: Copy + Ord + Default + Sub<Output = T>>(
             T::default()
         };
         let start = list.partition_point(|&(a, _, _)| a < from);
-        for &(a, b, index) in list.get(start..).unwrap_or_default() {
+        for &(a, b, item) in list.get(start..).unwrap_or_default() {
             if a > last || *matched > limit {
                 break;
             }
             if b >= first {
                 *matched += 1;
-                marks.set(index);
+                out.push(item);
             }
         }
     }
 }
 
 impl DstIndex {
-    fn new<'a>(sets: impl Iterator<Item = &'a IpSet>) -> Self {
-        let mut v4: Vec<Bucket<u32>> = (0..=128).map(|_| (0, Vec::new())).collect();
-        let mut v6: Vec<Bucket<u128>> = (0..=128).map(|_| (0, Vec::new())).collect();
-        for (index, set) in sets.enumerate() {
-            for range in set.ranges() {
-                match (range.first(), range.last()) {
-                    (IpAddr::V4(a), IpAddr::V4(b)) => {
-                        bucket_entry(&mut v4, u32::from(a), u32::from(b), index);
-                    }
-                    (IpAddr::V6(a), IpAddr::V6(b)) => {
-                        bucket_entry(&mut v6, u128::from(a), u128::from(b), index);
-                    }
-                    _ => {}
-                }
+    fn new(sets: &[&IpSet]) -> Self {
+        let mut v4 = buckets(33);
+        let mut v6 = buckets(129);
+        for (index, set) in sets.iter().enumerate() {
+            for &(a, b) in set.v4_ranges() {
+                bucket_entry(&mut v4, a, b, index);
+            }
+            for &(a, b) in set.v6_ranges() {
+                bucket_entry(&mut v6, a, b, index);
             }
         }
         finish(&mut v4);
@@ -1103,24 +1162,14 @@ impl DstIndex {
         out: &mut Vec<usize>,
     ) -> usize {
         let mut matched = 0usize;
-        for range in dst.ranges() {
-            if matched > limit {
-                break;
-            }
-            match (range.first(), range.last()) {
-                (IpAddr::V4(a), IpAddr::V4(b)) => {
-                    let (a, b) = (u32::from(a), u32::from(b));
-                    scan(&self.v4, a, b, limit, &mut matched, marks);
-                }
-                (IpAddr::V6(a), IpAddr::V6(b)) => {
-                    let (a, b) = (u128::from(a), u128::from(b));
-                    scan(&self.v6, a, b, limit, &mut matched, marks);
-                }
-                _ => {}
-            }
-        }
         out.clear();
-        marks.drain_into(out);
+        for &(a, b) in dst.v4_ranges() {
+            scan(&self.v4, a, b, limit, &mut matched, out);
+        }
+        for &(a, b) in dst.v6_ranges() {
+            scan(&self.v6, a, b, limit, &mut matched, out);
+        }
+        marks.sort_unique(out);
         matched
     }
 }
@@ -1176,50 +1225,36 @@ fn covered_by(
         };
         group_ids.push(group);
     }
-    // `ends[g]`: where group `g` ends in the laid-out order; members keep their order.
-    let mut ends = vec![0usize; heads.len()];
-    for &group in &group_ids {
-        if let Some(end) = ends.get_mut(group) {
-            *end += 1;
-        }
+    // Each group's members together, in order: a sort by group, then position.
+    let mut order: Vec<(usize, usize)> = Vec::with_capacity(cover.len());
+    for (at, &group) in group_ids.iter().enumerate() {
+        order.push((group, at));
     }
-    let mut total = 0;
-    for end in &mut ends {
-        total += *end;
-        *end = total;
-    }
-    let mut cursor: Vec<usize> = Vec::with_capacity(ends.len());
-    cursor.push(0);
-    cursor.extend(ends.iter().take(ends.len().saturating_sub(1)).copied());
-    let mut laid: Vec<Owner<'_>> = vec![(0, &[]); cover.len()];
-    let mut laid_access: Vec<Option<&Access>> = vec![None; cover.len()];
-    for (&(owner, access), &group) in cover.iter().zip(&group_ids) {
-        if let Some(at) = cursor.get_mut(group) {
-            if let Some(slot) = laid.get_mut(*at) {
-                *slot = (owner, &access.ports);
-            }
-            if let Some(slot) = laid_access.get_mut(*at) {
-                *slot = Some(access);
-            }
-            *at += 1;
-        }
-    }
+    order.sort_unstable();
     type Owner<'b> = (usize, &'b [(u16, u16)]);
+    let mut laid: Vec<Owner<'_>> = Vec::with_capacity(cover.len());
+    for &(_, at) in &order {
+        if let Some(&(owner, access)) = cover.get(at) {
+            laid.push((owner, &access.ports));
+        }
+    }
     let mut groups: Vec<(Cow<'_, Access>, &[Owner<'_>])> = Vec::with_capacity(heads.len());
     let mut start = 0;
-    for (&head, &end) in heads.iter().zip(&ends) {
+    while let (Some(&(group, _)), Some(&head)) = (
+        order.get(start),
+        order.get(start).and_then(|&(group, _)| heads.get(group)),
+    ) {
+        let mut end = start + 1;
+        while order.get(end).is_some_and(|e| e.0 == group) {
+            end += 1;
+        }
         let owners = laid.get(start..end).unwrap_or_default();
         let merged = if end - start == 1 {
             Cow::Borrowed(head)
         } else {
             let mut ports: Vec<(u16, u16)> = Vec::new();
-            for access in laid_access
-                .get(start..end)
-                .unwrap_or_default()
-                .iter()
-                .flatten()
-            {
-                ports.extend_from_slice(&access.ports);
+            for &(_, own) in owners {
+                ports.extend_from_slice(own);
             }
             if !budget.spend(ports.len()) {
                 return false;
