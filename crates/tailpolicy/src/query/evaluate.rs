@@ -73,37 +73,57 @@ pub(super) fn contains(addrs: &[Addr], ip: IpAddr) -> bool {
     addrs.iter().any(|a| a.contains(ip))
 }
 
-/// A rule as one node receives it, for one query: whether its sources hold the query's
-/// source, its protocols and its destinations.
+/// A rule as one node receives it, looked at for traffic from one source: whether its
+/// sources hold that source, its protocols and its destinations.
 pub(super) struct RuleView<'r> {
+    pub(super) piece: &'r Piece,
+    /// The node that receives it.
+    pub(super) receiver: usize,
     pub(super) cap: bool,
     pub(super) src_ok: bool,
     pub(super) protocols: Option<&'r [u8]>,
-    pub(super) dsts: Vec<&'r (Addr, crate::ports::PortRange)>,
+    pub(super) dsts: &'r [&'r (Addr, crate::ports::PortRange)],
 }
 
-impl<'r> RuleView<'r> {
-    /// What `node` receives from piece `piece`, looked at for traffic from `src`.
-    pub(super) fn new(
-        compiled: &Compiled<'_>,
-        piece: usize,
-        delivered: &'r Delivered<'r>,
-        protocols: Option<&'r [u8]>,
-        src: IpAddr,
-    ) -> Self {
-        match delivered {
-            Delivered::Network(dsts) => RuleView {
-                cap: false,
-                src_ok: compiled.src_contains(piece, src),
-                protocols,
-                dsts: dsts.clone(),
-            },
-            Delivered::Rule(rule) => RuleView {
-                cap: rule.cap.is_some(),
-                src_ok: contains(&rule.src, src),
-                protocols: rule.protocols.as_deref(),
-                dsts: rule.dsts.iter().collect(),
-            },
+/// Every rule delivered to each of `receivers`, in order, looked at for traffic from `src`:
+/// the one walk of the compiled rules that queries, listings and the policy's tests share
+/// (one body behind a `dyn` callback, not one copy per caller: module size).
+pub(super) fn each_rule(
+    compiled: &Compiled<'_>,
+    receivers: &[usize],
+    src: IpAddr,
+    f: &mut dyn FnMut(&RuleView<'_>),
+) {
+    for &receiver in receivers {
+        for (index, delivered) in compiled.delivered(receiver) {
+            let Some(piece) = compiled.pieces.get(index) else {
+                continue;
+            };
+            let mut refs = Vec::new();
+            let view = match &delivered {
+                Delivered::Network(dsts) => RuleView {
+                    piece,
+                    receiver,
+                    cap: false,
+                    src_ok: compiled.src_contains(index, src),
+                    protocols: piece.protocols.as_deref(),
+                    dsts,
+                },
+                Delivered::Rule(rule) => {
+                    for dst in &rule.dsts {
+                        refs.push(dst);
+                    }
+                    RuleView {
+                        piece,
+                        receiver,
+                        cap: rule.cap.is_some(),
+                        src_ok: contains(&rule.src, src),
+                        protocols: rule.protocols.as_deref(),
+                        dsts: &refs,
+                    }
+                }
+            };
+            f(&view);
         }
     }
 }
@@ -206,39 +226,26 @@ pub(super) fn evaluate(
         return answer;
     }
     let mut near_miss: Option<(u8, String)> = None;
-    for &receiver in &receivers {
-        let Some(node) = compiled.resolver.nodes.get(receiver) else {
-            continue;
-        };
-        for (index, delivered) in compiled.delivered(receiver) {
-            let Some(piece) = compiled.pieces.get(index) else {
-                continue;
-            };
-            let rule = RuleView::new(
-                compiled,
-                index,
-                &delivered,
-                piece.protocols.as_deref(),
-                src.ip,
-            );
-            if admits(&rule, dst.ip, port, protocol) {
-                if !answer.matches.contains(&piece.origin) {
-                    answer.matches.push(piece.origin);
-                }
-                answer.via_node.get_or_insert_with(|| node.name.clone());
-            } else if let Some(miss) = near_miss_reason(
-                &rule,
-                piece,
-                src,
-                dst.ip,
-                port,
-                protocol,
-                near_miss.as_ref().map(|(rank, _)| *rank),
-            ) {
-                near_miss = Some(miss);
+    let nodes = &compiled.resolver.nodes;
+    each_rule(compiled, &receivers, src.ip, &mut |rule| {
+        if admits(rule, dst.ip, port, protocol) {
+            if !answer.matches.contains(&rule.piece.origin) {
+                answer.matches.push(rule.piece.origin);
             }
+            if answer.via_node.is_none() {
+                answer.via_node = nodes.get(rule.receiver).map(|n| n.name.clone());
+            }
+        } else if let Some(miss) = near_miss_reason(
+            rule,
+            src,
+            dst.ip,
+            port,
+            protocol,
+            near_miss.as_ref().map(|(rank, _)| *rank),
+        ) {
+            near_miss = Some(miss);
         }
-    }
+    });
     sort_origins(&mut answer.matches);
     answer.allowed = !answer.matches.is_empty();
     let carrier = answer.via_node.clone();
@@ -288,7 +295,6 @@ pub(super) fn describe_all(origins: &[Origin]) -> String {
 /// Why a rule delivered to the receiver does not admit the packet, ranked by closeness.
 pub(super) fn near_miss_reason(
     rule: &RuleView<'_>,
-    piece: &Piece,
     src: &Endpoint,
     dst: IpAddr,
     port: u16,
@@ -314,7 +320,7 @@ pub(super) fn near_miss_reason(
     if best.is_some_and(|best| rank <= best) {
         return None;
     }
-    let rule_name = piece.origin.label();
+    let rule_name = rule.piece.origin.label();
     let why = match rank {
         1 => format!(
             "{rule_name} covers the destination but not the source {}",

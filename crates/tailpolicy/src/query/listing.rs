@@ -17,7 +17,7 @@ use crate::text::Trimmed;
 use super::assume::{Part, posture_condition};
 use super::{
     Condition, Endpoint, QueryError, Reach, Resolved, RuleView, Simulator, describe_ports,
-    device_conditions, protocol_names, receivers,
+    device_conditions, each_rule, protocol_names, receivers,
 };
 
 /// One allowing rule for a pair of endpoints: its protocols and a destination port range.
@@ -30,33 +30,27 @@ struct Grant {
 /// Every rule delivered to `receivers` that lets `src` send to `dst`, with its ports.
 fn grants(compiled: &Compiled<'_>, src: &Endpoint, dst: IpAddr, receivers: &[usize]) -> Vec<Grant> {
     let mut out = Vec::new();
-    for &receiver in receivers {
-        for (index, delivered) in compiled.delivered(receiver) {
-            let Some(piece) = compiled.pieces.get(index) else {
-                continue;
-            };
-            let rule = RuleView::new(
-                compiled,
-                index,
-                &delivered,
-                piece.protocols.as_deref(),
-                src.ip,
-            );
-            if rule.cap || !rule.src_ok {
-                continue;
-            }
-            for (addr, ports) in &rule.dsts {
-                if addr.contains(dst) {
-                    out.push(Grant {
-                        origin: piece.origin,
-                        protocols: rule.protocols.map(<[u8]>::to_vec),
-                        ports: *ports,
-                    });
-                }
+    each_rule(compiled, receivers, src.ip, &mut |rule| {
+        if rule.cap || !rule.src_ok {
+            return;
+        }
+        for (addr, ports) in rule.dsts {
+            if addr.contains(dst) {
+                out.push(Grant::of(rule, *ports));
             }
         }
-    }
+    });
     out
+}
+
+impl Grant {
+    fn of(rule: &RuleView<'_>, ports: PortRange) -> Self {
+        Grant {
+            origin: rule.piece.origin,
+            protocols: rule.protocols.map(<[u8]>::to_vec),
+            ports,
+        }
+    }
 }
 
 /// Lines being gathered: one per (name, addr, protocols, conditions), ports merged.
@@ -179,34 +173,19 @@ impl Simulator<'_> {
                 carried.insert_set(&internet().difference(&routed));
             }
             let carried = carried.difference(&own);
-            for (piece, delivered) in compiled.delivered(index) {
-                let Some(p) = compiled.pieces.get(piece) else {
-                    continue;
-                };
-                let rule = RuleView::new(
-                    compiled,
-                    piece,
-                    &delivered,
-                    p.protocols.as_deref(),
-                    resolved.src.ip,
-                );
+            each_rule(compiled, &[index], resolved.src.ip, &mut |rule| {
                 if rule.cap || !rule.src_ok {
-                    continue;
+                    return;
                 }
-                for (addr, ports) in &rule.dsts {
+                for (addr, ports) in rule.dsts {
                     let part = addr.to_set().intersection(&carried);
-                    if part.is_empty() {
-                        continue;
+                    if !part.is_empty() {
+                        let text: Vec<String> = set_addrs(&part).iter().map(Addr::wire).collect();
+                        let grant = Grant::of(rule, *ports);
+                        self.add_line(&mut lines, &node.name, Some(text.join(",")), &grant, &[]);
                     }
-                    let text: Vec<String> = set_addrs(&part).iter().map(Addr::wire).collect();
-                    let grant = Grant {
-                        origin: p.origin,
-                        protocols: rule.protocols.map(<[u8]>::to_vec),
-                        ports: *ports,
-                    };
-                    self.add_line(&mut lines, &node.name, Some(text.join(",")), &grant, &[]);
                 }
-            }
+            });
         }
         if !self.facts.nodes || !self.facts.routes {
             for target in self.rule_targets(Part::Dst) {
@@ -286,32 +265,31 @@ impl Simulator<'_> {
             .iter()
             .map(|g| (g.origin, g.ports.first, g.ports.last))
             .collect();
-        for assumption in self.assumptions(&resolved, [Part::Src, Part::Dst]) {
-            let Ok(alternative) = self.resolve(src, dst, &assumption) else {
-                continue;
-            };
-            let more: Vec<Grant> = self
-                .pair_grants(&alternative)
-                .into_iter()
-                .filter(|g| !known.contains(&(g.origin, g.ports.first, g.ports.last)))
-                .collect();
-            if more.is_empty() {
-                continue;
-            }
-            let origins: Vec<Origin> = more.iter().map(|g| g.origin).collect();
+        let mut more = Vec::new();
+        let assumed = self.first_alternative(
+            &resolved,
+            [Part::Src, Part::Dst],
+            src,
+            dst,
+            &mut |alternative| {
+                for grant in self.pair_grants(&alternative.resolved) {
+                    if !known.contains(&(grant.origin, grant.ports.first, grant.ports.last)) {
+                        more.push(grant);
+                    }
+                }
+                for grant in &more {
+                    alternative.matches.push(grant.origin);
+                }
+                !more.is_empty()
+            },
+        );
+        if let Some(assumed) = assumed {
             let mut conditions = Vec::new();
             device_conditions(&resolved, &mut conditions);
-            conditions.extend(self.conditions(
-                &assumption,
-                &alternative,
-                &origins,
-                src,
-                resolved.dst.ip,
-            ));
+            conditions.extend(assumed);
             for grant in &more {
                 self.add_line(lines, name, None, grant, &conditions);
             }
-            break;
         }
     }
 

@@ -130,6 +130,17 @@ struct Resolved<'s, 'p> {
     compiled: std::borrow::Cow<'s, Compiled<'p>>,
 }
 
+/// One set of assumptions tried by [`Simulator::first_alternative`], with its resolution;
+/// the callback that accepts it leaves the rules that allow more in `matches`.
+// A `dyn FnMut(&mut Alternative) -> bool` has the signature of callbacks the module
+// already calls indirectly: a new one keeps wasm-bindgen's unused closure shims alive
+// (1.7 KB).
+struct Alternative<'a, 's, 'p> {
+    assumption: &'a [Assumption],
+    resolved: Resolved<'s, 'p>,
+    matches: Vec<Origin>,
+}
+
 /// Lookups into the simulator's inventory, so that resolving an endpoint does not scan
 /// every node.
 struct Lookup {
@@ -250,29 +261,58 @@ impl<'p> Simulator<'p> {
         want: crate::compile::SshVerdict,
     ) -> Option<Condition> {
         let resolved = self.resolve(src, dst, &[]).ok()?;
-        for assumption in self.assumptions(&resolved, [Part::SshSrc, Part::SshDst]) {
+        let login = login.trimmed();
+        let conditions = self.first_alternative(
+            &resolved,
+            [Part::SshSrc, Part::SshDst],
+            src,
+            dst,
+            &mut |alternative| {
+                let r = &alternative.resolved;
+                let (Some(s), Some(d)) = (r.src.node, r.dst.node) else {
+                    return false;
+                };
+                r.compiled.ssh_decision(s, d, login).verdict == want
+            },
+        )?;
+        let mut texts = Vec::new();
+        for c in &conditions {
+            texts.push(c.text.as_str());
+        }
+        Some(Condition {
+            kind: conditions.first().map_or("owner", |c| c.kind),
+            text: texts.join(" and "),
+        })
+    }
+
+    /// Tries the sets of assumptions for `parts` in order, each on its own resolution of
+    /// `src` to `dst`, until `found` gives the rules that allow more under one; returns that
+    /// set's conditions. One loop for queries, listings and `sshTests` (module size).
+    fn first_alternative(
+        &self,
+        resolved: &Resolved<'_, '_>,
+        parts: [Part; 2],
+        src: &str,
+        dst: &str,
+        found: &mut dyn FnMut(&mut Alternative<'_, '_, 'p>) -> bool,
+    ) -> Option<Vec<Condition>> {
+        for assumption in self.assumptions(resolved, parts) {
             let Ok(alternative) = self.resolve(src, dst, &assumption) else {
                 continue;
             };
-            let (Some(s), Some(d)) = (alternative.src.node, alternative.dst.node) else {
-                continue;
+            let mut alternative = Alternative {
+                assumption: &assumption,
+                resolved: alternative,
+                matches: Vec::new(),
             };
-            if alternative
-                .compiled
-                .ssh_decision(s, d, login.trimmed())
-                .verdict
-                == want
-            {
-                let conditions =
-                    self.conditions(&assumption, &alternative, &[], src, resolved.dst.ip);
-                return Some(Condition {
-                    kind: conditions.first().map_or("owner", |c| c.kind),
-                    text: conditions
-                        .iter()
-                        .map(|c| c.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" and "),
-                });
+            if found(&mut alternative) {
+                return Some(self.conditions(
+                    &assumption,
+                    &alternative.resolved,
+                    &alternative.matches,
+                    src,
+                    resolved.dst.ip,
+                ));
             }
         }
         None
@@ -569,37 +609,42 @@ impl<'p> Simulator<'p> {
         let mut answer = ask(&resolved);
         if !answer.allowed {
             let mut explained = false;
-            for assumption in self.assumptions(&resolved, [Part::Src, Part::Dst]) {
-                let routes = assumption.iter().any(Assumption::routes);
-                let Ok(alternative) = self.resolve(src, host, &assumption) else {
-                    continue;
-                };
-                let mut other = ask(&alternative);
-                if !other.allowed {
-                    // Without any router the denial says only that; a router's denial names
-                    // the rules.
-                    if routes && !explained {
-                        answer.explanation = other.explanation;
-                        explained = true;
+            let mut allowing = None;
+            let denial = &mut answer.explanation;
+            let conditions = self.first_alternative(
+                &resolved,
+                [Part::Src, Part::Dst],
+                src,
+                host,
+                &mut |alternative| {
+                    let routes = alternative.assumption.iter().any(Assumption::routes);
+                    let mut other = ask(&alternative.resolved);
+                    if !other.allowed {
+                        // Without any router the denial says only that; a router's denial
+                        // names the rules.
+                        if routes && !explained {
+                            *denial = std::mem::take(&mut other.explanation);
+                            explained = true;
+                        }
+                        return false;
                     }
-                    continue;
-                }
-                let conditions = self.conditions(
-                    &assumption,
-                    &alternative,
-                    &other.matches,
-                    src,
-                    resolved.dst.ip,
-                );
+                    if routes {
+                        other.via_node = None;
+                    }
+                    alternative.matches = other.matches.clone();
+                    allowing = Some(other);
+                    true
+                },
+            );
+            if let (Some(conditions), Some(mut other)) = (conditions, allowing) {
                 let rules = describe_all(&other.matches);
-                let texts: Vec<&str> = conditions.iter().map(|c| c.text.as_str()).collect();
-                other.explanation = format!("allowed by {rules} if {}", texts.join(" and "));
-                if routes {
-                    other.via_node = None;
+                let mut texts = Vec::new();
+                for c in &conditions {
+                    texts.push(c.text.as_str());
                 }
+                other.explanation = format!("allowed by {rules} if {}", texts.join(" and "));
                 other.conditions.extend(conditions);
                 answer = other;
-                break;
             }
         }
         if answer.allowed {
