@@ -61,7 +61,10 @@ pub(crate) fn posture_condition(policy: &Policy, matches: &[Origin]) -> Option<C
             // This rule allows it from any device.
             return None;
         }
-        let names: Vec<String> = postures.iter().map(|p| format!("`{}`", p.value)).collect();
+        let mut names: Vec<String> = Vec::new();
+        for p in postures {
+            names.push(format!("`{}`", p.value));
+        }
         let from = if own.is_empty() {
             "defaultSrcPosture"
         } else {

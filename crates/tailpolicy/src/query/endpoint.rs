@@ -354,7 +354,13 @@ pub(super) fn unused_tailnet_ip(inventory: &mut Overlay<'_>) -> Ipv4Addr {
 
 /// The highest tailnet IPv4 address none of `nodes` uses.
 pub(super) fn free_tailnet_ip<'n>(nodes: impl Iterator<Item = &'n Node>) -> Ipv4Addr {
-    highest_free(nodes.filter_map(|n| n.ipv4).map(u32::from).collect())
+    let mut used = Vec::new();
+    for n in nodes {
+        if let Some(v4) = n.ipv4 {
+            used.push(u32::from(v4));
+        }
+    }
+    highest_free(used)
 }
 
 // A sorted `Vec` rather than a hash set, and out of the generic caller: smaller module.

@@ -133,23 +133,33 @@ pub(super) fn admits(rule: &RuleView<'_>, dst: IpAddr, port: u16, protocol: Prot
     if rule.cap || !rule.src_ok {
         return false;
     }
+    for (addr, ports) in rule.dsts {
+        if addr.contains(dst) && port_admits(rule.protocols, ports, port, protocol) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Does an entry over `protocols` (`None`: TCP, UDP and ICMP) with `ports` admit a packet
+/// of `protocol` to `port`? ICMP is allowed whenever a rule lets the source reach the
+/// address; a protocol without ports needs all of them. One body for rules and services.
+pub(super) fn port_admits(
+    protocols: Option<&[u8]>,
+    ports: &crate::ports::PortRange,
+    port: u16,
+    protocol: Protocol,
+) -> bool {
     let number = protocol.number();
-    // ICMP is allowed whenever any rule lets the source reach the address.
     if number == 1 || number == 58 {
-        return rule.dsts.iter().any(|(addr, _)| addr.contains(dst));
+        return true;
     }
-    let protocols: &[u8] = rule.protocols.unwrap_or(&DEFAULT_PROTOCOLS);
-    if !protocols.contains(&number) {
-        return false;
-    }
-    rule.dsts.iter().any(|(addr, ports)| {
-        addr.contains(dst)
-            && if protocol.supports_ports() {
-                ports.contains(port)
-            } else {
-                ports.is_all()
-            }
-    })
+    protocols.unwrap_or(&DEFAULT_PROTOCOLS).contains(&number)
+        && if protocol.supports_ports() {
+            ports.contains(port)
+        } else {
+            ports.is_all()
+        }
 }
 
 #[expect(
@@ -304,8 +314,13 @@ pub(super) fn near_miss_reason(
     if rule.cap {
         return None;
     }
-    let dst_entries: Vec<_> = rule.dsts.iter().filter(|(a, _)| a.contains(dst)).collect();
-    if dst_entries.is_empty() {
+    let mut dst_ports = Vec::new();
+    for (addr, ports) in rule.dsts {
+        if addr.contains(dst) {
+            dst_ports.push(ports);
+        }
+    }
+    if dst_ports.is_empty() {
         return None;
     }
     let protocols: &[u8] = rule.protocols.unwrap_or(&DEFAULT_PROTOCOLS);
@@ -334,10 +349,10 @@ pub(super) fn near_miss_reason(
             )
         }
         _ => {
-            let ports: Vec<String> = dst_entries
-                .iter()
-                .map(|(_, p)| port_text(p.first, p.last))
-                .collect();
+            let mut ports: Vec<String> = Vec::new();
+            for p in dst_ports {
+                ports.push(port_text(p.first, p.last));
+            }
             format!(
                 "{rule_name} allows the source to the destination on port(s) {} but not {port}",
                 ports.join(",")

@@ -136,8 +136,12 @@ impl Simulator<'_> {
         let mut routes = Vec::new();
         let mut own = Vec::new();
         for n in nodes {
-            routes.extend(n.subnet_routes.iter().map(|r| Addr::Net(*r)));
-            own.extend(n.addrs.iter().map(|a| ipnet::IpNet::from(*a)));
+            for r in &n.subnet_routes {
+                routes.push(Addr::Net(*r));
+            }
+            for a in &n.addrs {
+                own.push(ipnet::IpNet::from(*a));
+            }
         }
         let routed: IpSet = union_of(routes.iter());
         let own = IpSet::from_nets(own);

@@ -448,10 +448,14 @@ impl<'p> Simulator<'p> {
             if !tests {
                 out.push(Assumption::Router(None));
             }
-            out.extend(via.iter().cloned().map(|t| Assumption::Router(Some(t))));
+            for t in &via {
+                out.push(Assumption::Router(Some(t.clone())));
+            }
             if !tests && assume::in_internet(ip) {
                 out.push(Assumption::ExitNode(None));
-                out.extend(via.into_iter().map(|t| Assumption::ExitNode(Some(t))));
+                for t in via {
+                    out.push(Assumption::ExitNode(Some(t)));
+                }
             }
         }
         out
@@ -533,13 +537,12 @@ impl<'p> Simulator<'p> {
             }
             Selector::Autogroup(a) if a.is_role() && self.facts.roles => {
                 let role = a.role().unwrap_or_default();
-                let users: Vec<String> = self
-                    .inventory
-                    .users
-                    .iter()
-                    .filter(|u| u.roles.iter().any(|r| r == role))
-                    .map(|u| u.login().to_owned())
-                    .collect();
+                let mut users: Vec<String> = Vec::new();
+                for u in &self.inventory.users {
+                    if u.roles.iter().any(|r| r == role) {
+                        users.push(u.login().to_owned());
+                    }
+                }
                 if users.is_empty() {
                     vec![src.to_owned()]
                 } else {
