@@ -16,10 +16,11 @@ pub(super) fn describe_ports(mut ranges: Vec<(u32, u32)>) -> Vec<String> {
         }
     }
     let port = |n: u32| u16::try_from(n).unwrap_or(u16::MAX);
-    merged
-        .into_iter()
-        .map(|(a, b)| port_text(port(a), port(b)))
-        .collect()
+    let mut out = Vec::new();
+    for (a, b) in merged {
+        out.push(port_text(port(a), port(b)));
+    }
+    out
 }
 
 pub(super) fn port_text(first: u16, last: u16) -> String {
@@ -31,11 +32,11 @@ pub(super) fn port_text(first: u16, last: u16) -> String {
 }
 
 pub(super) fn protocol_names(protocols: Option<&[u8]>) -> Vec<String> {
-    protocols
-        .unwrap_or(&DEFAULT_PROTOCOLS)
-        .iter()
-        .map(|n| Protocol::from_number(*n).to_string())
-        .collect()
+    let mut out = Vec::new();
+    for n in protocols.unwrap_or(&DEFAULT_PROTOCOLS) {
+        out.push(Protocol::from_number(*n).to_string());
+    }
+    out
 }
 
 /// The nodes a packet to `dst` is delivered to: the node itself, else the routers with an
@@ -202,7 +203,10 @@ pub(super) fn evaluate(
                 && dsts.iter().any(|(a, _)| a.contains(dst.ip))
                 && piece.src.iter().any(|a| a.contains(src.ip));
             fits.then(|| {
-                let tags: Vec<String> = piece.via.iter().map(|t| format!("`{t}`")).collect();
+                let mut tags: Vec<String> = Vec::new();
+                for t in &piece.via {
+                    tags.push(format!("`{t}`"));
+                }
                 format!(
                     "denied: {} allows it only via a router tagged {}, and no such router has an approved route for {}",
                     piece.origin.label(),

@@ -102,13 +102,12 @@ impl Lines {
     }
 
     fn finish(self) -> Vec<Reach> {
-        self.lines
-            .into_iter()
-            .map(|(mut reach, ports)| {
-                reach.ports = describe_ports(ports);
-                reach
-            })
-            .collect()
+        let mut out = Vec::new();
+        for (mut reach, ports) in self.lines {
+            reach.ports = describe_ports(ports);
+            out.push(reach);
+        }
+        out
     }
 }
 
@@ -184,7 +183,10 @@ impl Simulator<'_> {
                 for (addr, ports) in rule.dsts {
                     let part = addr.to_set().intersection(&carried);
                     if !part.is_empty() {
-                        let text: Vec<String> = set_addrs(&part).iter().map(Addr::wire).collect();
+                        let mut text: Vec<String> = Vec::new();
+                        for a in &set_addrs(&part) {
+                            text.push(a.wire());
+                        }
                         let grant = Grant::of(rule, *ports);
                         self.add_line(&mut lines, &node.name, Some(text.join(",")), &grant, &[]);
                     }
@@ -230,14 +232,12 @@ impl Simulator<'_> {
             let Ok(members) = self.members(&source) else {
                 continue;
             };
-            let per_member = members
-                .iter()
-                .map(|member| {
-                    let mut lines = Lines::default();
-                    self.add_pair(&mut lines, member, &host, &source);
-                    lines.finish()
-                })
-                .collect();
+            let mut per_member = Vec::new();
+            for member in &members {
+                let mut lines = Lines::default();
+                self.add_pair(&mut lines, member, &host, &source);
+                per_member.push(lines.finish());
+            }
             out.extend(merge_members(&members, per_member));
         }
         if let Some(port) = port {
@@ -265,10 +265,10 @@ impl Simulator<'_> {
         for grant in &found {
             self.add_line(lines, name, None, grant, &conditions);
         }
-        let known: Vec<(Origin, u16, u16)> = found
-            .iter()
-            .map(|g| (g.origin, g.ports.first, g.ports.last))
-            .collect();
+        let mut known: Vec<(Origin, u16, u16)> = Vec::new();
+        for g in &found {
+            known.push((g.origin, g.ports.first, g.ports.last));
+        }
         let mut more = Vec::new();
         let assumed = self.first_alternative(
             &resolved,
@@ -333,15 +333,14 @@ impl Simulator<'_> {
             Part::Src | Part::SshSrc => Part::Src,
             Part::Dst | Part::SshDst => Part::Dst,
         };
-        let mut texts: Vec<String> = super::assume::part_values(policy, part)
-            .into_iter()
-            .filter_map(|(value, acl_dst)| match acl_dst {
-                true => split_destination_and_port(value.trimmed())
-                    .ok()
-                    .map(|(host, _)| host.into_owned()),
-                false => Some(value.trimmed().to_owned()),
-            })
-            .collect();
+        let mut texts: Vec<String> = Vec::new();
+        for (value, acl_dst) in super::assume::part_values(policy, part) {
+            if !acl_dst {
+                texts.push(value.trimmed().to_owned());
+            } else if let Ok((host, _)) = split_destination_and_port(value.trimmed()) {
+                texts.push(host.into_owned());
+            }
+        }
         if policy.acls.is_none() && policy.grants.is_none() {
             texts.push("*".to_owned());
         }
@@ -387,12 +386,12 @@ fn merge_members(members: &[String], per_member: Vec<Vec<Reach>>) -> Vec<Reach> 
             }
         }
     }
-    out.into_iter()
-        .map(|(mut line, who)| {
-            if who.len() < members.len() {
-                line.members = who;
-            }
-            line
-        })
-        .collect()
+    let mut merged = Vec::new();
+    for (mut line, who) in out {
+        if who.len() < members.len() {
+            line.members = who;
+        }
+        merged.push(line);
+    }
+    merged
 }

@@ -381,10 +381,11 @@ impl<'p> Simulator<'p> {
         src: &str,
         dst: IpAddr,
     ) -> Vec<Condition> {
-        assumption
-            .iter()
-            .map(|a| a.condition(self.policy, &resolved.compiled, matches, src, dst))
-            .collect()
+        let mut out = Vec::new();
+        for a in assumption {
+            out.push(a.condition(self.policy, &resolved.compiled, matches, src, dst));
+        }
+        out
     }
 
     /// The sets of assumptions worth trying when the known facts deny a query, one at a
@@ -398,7 +399,10 @@ impl<'p> Simulator<'p> {
             Assumption::DstIs(_) => 2,
             Assumption::Router(_) | Assumption::ExitNode(_) => 3,
         };
-        let mut out: Vec<Vec<Assumption>> = single.iter().map(|a| vec![a.clone()]).collect();
+        let mut out: Vec<Vec<Assumption>> = Vec::new();
+        for a in &single {
+            out.push(vec![a.clone()]);
+        }
         for (i, a) in single.iter().enumerate() {
             for b in single.iter().skip(i + 1) {
                 if kind(a) != kind(b) && out.len() < MAX_ASSUMPTIONS {
@@ -417,27 +421,21 @@ impl<'p> Simulator<'p> {
         let dst = resolved.dst.node.and_then(|i| nodes.get(i));
         let [src_part, dst_part] = parts;
         if !self.facts.roles && src.is_some_and(|n| n.login.is_some() && n.roles.is_empty()) {
-            out.extend(
-                assume::named_roles(self.policy, src_part)
-                    .into_iter()
-                    .map(Assumption::SrcRole),
-            );
+            for role in assume::named_roles(self.policy, src_part) {
+                out.push(Assumption::SrcRole(role));
+            }
         }
         let bare = |n: &NodeInfo| n.login.is_none() && !n.is_tagged();
         if !self.facts.nodes {
             if resolved.src.hypothetical && src.is_some_and(bare) && resolved.src.address {
-                out.extend(
-                    assume::named_identities(self.policy, src_part)
-                        .into_iter()
-                        .map(Assumption::SrcIs),
-                );
+                for id in assume::named_identities(self.policy, src_part) {
+                    out.push(Assumption::SrcIs(id));
+                }
             }
             if resolved.dst.hypothetical && dst.is_some_and(bare) && resolved.dst.address {
-                out.extend(
-                    assume::named_identities(self.policy, dst_part)
-                        .into_iter()
-                        .map(Assumption::DstIs),
-                );
+                for id in assume::named_identities(self.policy, dst_part) {
+                    out.push(Assumption::DstIs(id));
+                }
             }
         }
         let ip = resolved.dst.ip;
@@ -472,12 +470,11 @@ impl<'p> Simulator<'p> {
         let logins = || -> Vec<String> {
             if self.facts.nodes && !self.inventory.unknown.users && !self.inventory.users.is_empty()
             {
-                return self
-                    .inventory
-                    .users
-                    .iter()
-                    .map(|u| u.login().to_owned())
-                    .collect();
+                let mut out = Vec::new();
+                for u in &self.inventory.users {
+                    out.push(u.login().to_owned());
+                }
+                return out;
             }
             let mut out: Vec<String> = Vec::new();
             let mut ids = assume::named_identities(self.policy, Part::Src);
@@ -501,11 +498,10 @@ impl<'p> Simulator<'p> {
                     .iter()
                     .find(|g| g.name.value == group)
                     .ok_or_else(|| QueryError::UnknownSource(src.to_owned()))?;
-                let members: Vec<String> = entry
-                    .values
-                    .iter()
-                    .map(|m| m.value.trimmed().to_owned())
-                    .collect();
+                let mut members: Vec<String> = Vec::new();
+                for m in entry.values.iter() {
+                    members.push(m.value.trimmed().to_owned());
+                }
                 if members.is_empty() {
                     return Err(QueryError::EmptyGroup(group.to_owned()));
                 }
@@ -524,12 +520,10 @@ impl<'p> Simulator<'p> {
                 users
             }
             Selector::Autogroup(Autogroup::Tagged) => {
-                let tags: Vec<String> = self
-                    .policy
-                    .tag_owners
-                    .iter()
-                    .map(|t| t.name.value.trimmed().to_owned())
-                    .collect();
+                let mut tags: Vec<String> = Vec::new();
+                for t in self.policy.tag_owners.iter() {
+                    tags.push(t.name.value.trimmed().to_owned());
+                }
                 if tags.is_empty() {
                     return Err(QueryError::UnknownSource(src.to_owned()));
                 }
