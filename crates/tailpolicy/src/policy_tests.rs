@@ -141,7 +141,9 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
                     } else {
                         nodes_for(&compiled, &d.value)
                     };
-                destinations.extend(nodes.into_iter().map(|n| (n, d)));
+                for n in nodes {
+                    destinations.push((n, d));
+                }
             }
             for (logins, want, expect) in [
                 (&test.accept, SshVerdict::Accept, "accept"),
@@ -174,7 +176,10 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
 pub fn diagnostics(assertions: &[Assertion]) -> Vec<Diagnostic> {
     // Two plain loops, failures first (module size: no adapter chain).
     let mut out = Vec::new();
-    for a in assertions.iter().filter(|a| !a.passed) {
+    for a in assertions {
+        if a.passed {
+            continue;
+        }
         let (code, block) = match a.block {
             Block::Tests => (codes::TEST_FAILED, "tests"),
             Block::SshTests => (codes::SSH_TEST_FAILED, "sshTests"),
@@ -266,10 +271,12 @@ fn acl_assertion(
     });
     let passed = undetermined.is_some() || allowed_by.is_some() == expect_allowed;
     let proto_label = protocols.join("/");
-    let rules = allowed_by
-        .as_ref()
-        .map(|answer| answer.matches.iter().map(|m| m.span).collect())
-        .unwrap_or_default();
+    let mut rules = Vec::new();
+    if let Some(answer) = &allowed_by {
+        for m in &answer.matches {
+            rules.push(m.span);
+        }
+    }
     let detail = match (&allowed_by, expect_allowed) {
         (Some(answer), _) => format!(
             "{} ({proto_label}, from {}{} to {}), {}",
@@ -430,10 +437,10 @@ fn ssh_assertion<'s>(
             }
         }
     }
-    let targets: Vec<&str> = destinations
-        .iter()
-        .map(|(_, d)| d.value.trimmed())
-        .collect();
+    let mut targets: Vec<&str> = Vec::new();
+    for (_, d) in destinations {
+        targets.push(d.value.trimmed());
+    }
     Assertion {
         block: Block::SshTests,
         index,

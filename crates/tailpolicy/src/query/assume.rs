@@ -268,14 +268,20 @@ fn approvers(policy: &Policy, prefix: Option<&IpNet>) -> String {
     let approvers = &policy.auto_approvers;
     let mut names: Vec<&Str> = Vec::new();
     match prefix {
-        None => names.extend(approvers.exit_node.iter()),
+        None => {
+            for name in approvers.exit_node.iter() {
+                names.push(name);
+            }
+        }
         Some(prefix) => {
             for entry in approvers.routes.iter() {
                 let covers = parse_prefix(entry.name.value.trimmed()).is_some_and(|key| {
                     key.prefix_len() > 0 && key.trunc().contains(&prefix.trunc())
                 });
                 if covers {
-                    names.extend(entry.values.iter());
+                    for name in entry.values.iter() {
+                        names.push(name);
+                    }
                 }
             }
         }

@@ -64,12 +64,12 @@ impl<'i> Overlay<'i> {
                 .iter()
                 .any(|r| r.prefix_len() > 0 && r.contains(&ip))
         };
-        self.lookup
-            .advertisers
-            .iter()
-            .filter_map(|&i| self.base.nodes.get(i))
-            .any(holds)
-            || self.added.iter().any(holds)
+        for &i in &self.lookup.advertisers {
+            if self.base.nodes.get(i).is_some_and(holds) {
+                return true;
+            }
+        }
+        self.added.iter().any(holds)
     }
 
     /// The first added node (index in the overlay) that fits; the base's nodes are found

@@ -64,14 +64,17 @@ struct Lines {
 impl Lines {
     fn add(&mut self, name: &str, addr: Option<String>, grant: &Grant, conditions: &[Condition]) {
         let protocols = protocol_names(grant.protocols.as_deref());
-        let lines = &self.lines;
-        let found = self.by_name.get(name).and_then(|of_name| {
-            of_name.iter().copied().find(|&i| {
-                lines.get(i).is_some_and(|(r, _)| {
-                    r.addr == addr && r.protocols == protocols && r.conditions == conditions
-                })
-            })
-        });
+        let mut found = None;
+        for &i in self.by_name.get(name).map_or(&[][..], Vec::as_slice) {
+            if let Some((r, _)) = self.lines.get(i)
+                && r.addr == addr
+                && r.protocols == protocols
+                && r.conditions == conditions
+            {
+                found = Some(i);
+                break;
+            }
+        }
         let at = match found {
             Some(at) => at,
             None => {
@@ -378,11 +381,20 @@ fn merge_members(members: &[String], per_member: Vec<Vec<Reach>>) -> Vec<Reach> 
         return per_member.into_iter().next().unwrap_or_default();
     }
     let mut out: Vec<(Reach, Vec<String>)> = Vec::new();
-    for (member, lines) in members.iter().zip(per_member) {
+    let mut per_member = per_member.into_iter();
+    for member in members {
+        let Some(lines) = per_member.next() else {
+            break;
+        };
         for line in lines {
-            match out.iter_mut().find(|(r, _)| *r == line) {
-                Some((_, who)) => who.push(super::member_label(member)),
-                None => out.push((line, vec![super::member_label(member)])),
+            let label = super::member_label(member);
+            match out.iter().position(|(r, _)| *r == line) {
+                Some(at) => {
+                    if let Some((_, who)) = out.get_mut(at) {
+                        who.push(label);
+                    }
+                }
+                None => out.push((line, vec![label])),
             }
         }
     }
