@@ -309,12 +309,13 @@ impl PolicySession {
                 session.simulator.reachable_to(name)
             };
             match listed {
-                Ok(reach) => ReachListing::Listed(
-                    reach
-                        .into_iter()
-                        .map(|r| ReachEntry::new(r, &session.lines, encoding))
-                        .collect(),
-                ),
+                Ok(reach) => {
+                    let mut entries = Vec::new();
+                    for r in reach {
+                        entries.push(ReachEntry::new(r, &session.lines, encoding));
+                    }
+                    ReachListing::Listed(entries)
+                }
                 Err(error) => ReachListing::Failed(error.to_string()),
             }
         })

@@ -65,11 +65,17 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
     let base = inventory.cloned().unwrap_or_default();
     let mut identities: Vec<&str> = Vec::new();
     for test in &policy.tests {
-        identities.extend(test.src.iter().map(|s| s.value.as_str()));
+        if let Some(src) = &test.src {
+            identities.push(src.value.as_str());
+        }
     }
     for test in &policy.ssh_tests {
-        identities.extend(test.src.iter().map(|s| s.value.as_str()));
-        identities.extend(test.dst.iter().map(|d| d.value.as_str()));
+        if let Some(src) = &test.src {
+            identities.push(src.value.as_str());
+        }
+        for d in test.dst.iter() {
+            identities.push(d.value.as_str());
+        }
     }
     let augmented = with_identities(policy, &base, identities);
     let mut out = Vec::new();
@@ -135,7 +141,9 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
                     } else {
                         nodes_for(&compiled, &d.value)
                     };
-                destinations.extend(nodes.into_iter().map(|n| (n, d)));
+                for n in nodes {
+                    destinations.push((n, d));
+                }
             }
             for (logins, want, expect) in [
                 (&test.accept, SshVerdict::Accept, "accept"),
@@ -168,7 +176,10 @@ pub fn run(policy: &Policy, inventory: Option<&Inventory>) -> Vec<Assertion> {
 pub fn diagnostics(assertions: &[Assertion]) -> Vec<Diagnostic> {
     // Two plain loops, failures first (module size: no adapter chain).
     let mut out = Vec::new();
-    for a in assertions.iter().filter(|a| !a.passed) {
+    for a in assertions {
+        if a.passed {
+            continue;
+        }
         let (code, block) = match a.block {
             Block::Tests => (codes::TEST_FAILED, "tests"),
             Block::SshTests => (codes::SSH_TEST_FAILED, "sshTests"),
@@ -250,20 +261,22 @@ fn acl_assertion(
     // Allowed only on a condition the tests decide on (a role, the device at an address):
     // the outcome is undetermined, not a failure.
     let undetermined = allowed_by.as_ref().and_then(|answer| {
-        let texts: Vec<&str> = answer
-            .conditions
-            .iter()
-            .filter(|c| c.decides_tests())
-            .map(|c| c.text.as_str())
-            .collect();
+        let mut texts: Vec<&str> = Vec::new();
+        for c in &answer.conditions {
+            if c.decides_tests() {
+                texts.push(c.text.as_str());
+            }
+        }
         (!texts.is_empty()).then(|| texts.join(" and "))
     });
     let passed = undetermined.is_some() || allowed_by.is_some() == expect_allowed;
     let proto_label = protocols.join("/");
-    let rules = allowed_by
-        .as_ref()
-        .map(|answer| answer.matches.iter().map(|m| m.span).collect())
-        .unwrap_or_default();
+    let mut rules = Vec::new();
+    if let Some(answer) = &allowed_by {
+        for m in &answer.matches {
+            rules.push(m.span);
+        }
+    }
     let detail = match (&allowed_by, expect_allowed) {
         (Some(answer), _) => format!(
             "{} ({proto_label}, from {}{} to {}), {}",
@@ -392,10 +405,12 @@ fn ssh_assertion<'s>(
             }
             // Between addresses whose devices' owners are unknown the verdict depends on
             // who they are (the same user for `autogroup:self`, a role, a tag).
-            let unknown: Vec<&str> = [src.value.trimmed(), dst.value.trimmed()]
-                .into_iter()
-                .filter(|text| unowned(text))
-                .collect();
+            let mut unknown: Vec<&str> = Vec::new();
+            for text in [src.value.trimmed(), dst.value.trimmed()] {
+                if unowned(text) {
+                    unknown.push(text);
+                }
+            }
             if decision.verdict != want
                 && failure.is_none()
                 && undetermined.is_none()
@@ -422,10 +437,10 @@ fn ssh_assertion<'s>(
             }
         }
     }
-    let targets: Vec<&str> = destinations
-        .iter()
-        .map(|(_, d)| d.value.trimmed())
-        .collect();
+    let mut targets: Vec<&str> = Vec::new();
+    for (_, d) in destinations {
+        targets.push(d.value.trimmed());
+    }
     Assertion {
         block: Block::SshTests,
         index,

@@ -356,7 +356,10 @@ impl Compiled<'_> {
             index,
             span: rule.span,
         };
-        let accept_env: Vec<String> = rule.accept_env.iter().map(|e| e.value.clone()).collect();
+        let mut accept_env: Vec<String> = Vec::new();
+        for e in rule.accept_env.iter() {
+            accept_env.push(e.value.clone());
+        }
         let emit = |group: &Group<'_>, out: &mut Vec<SshRuleOut>| {
             if group.nodes.is_empty() {
                 return;
@@ -383,12 +386,15 @@ impl Compiled<'_> {
             }
         };
 
-        let selectors: Vec<Selector<'_>> =
-            rule.dst.iter().map(|d| Selector::parse(&d.value)).collect();
+        let selectors = parsed(&rule.dst.items);
         let self_selector = Selector::Autogroup(Autogroup::SelfDevices);
         let has_self = selectors.contains(&self_selector);
-        let others: Vec<&Selector<'_>> =
-            selectors.iter().filter(|s| **s != self_selector).collect();
+        let mut others: Vec<&Selector<'_>> = Vec::new();
+        for s in &selectors {
+            if *s != self_selector {
+                others.push(s);
+            }
+        }
         let has_localpart = !users.localpart_domains.is_empty();
 
         if has_self
@@ -434,14 +440,16 @@ impl Compiled<'_> {
     /// sources name: a user's device once, a tagged device once per tag named (directly or
     /// through `autogroup:tagged`). Naming an identity twice does not repeat it.
     fn ssh_sources(&self, rule: &SshRule) -> Vec<usize> {
-        let selectors: Vec<Selector<'_>> =
-            rule.src.iter().map(|s| Selector::parse(&s.value)).collect();
+        let selectors = parsed(&rule.src.items);
         let mut out = Vec::new();
         for (index, node) in self.resolver.nodes.iter().enumerate() {
             let times = if node.is_tagged() {
-                let named = distinct_tags(node)
-                    .filter(|tag| selectors.iter().any(|s| names_tag(s, tag)))
-                    .count();
+                let mut named = 0;
+                for tag in distinct_tags(node) {
+                    if selectors.iter().any(|s| names_tag(s, tag)) {
+                        named += 1;
+                    }
+                }
                 // A tagged device named by address only (not valid in `ssh`) counts once.
                 if named == 0
                     && selectors
@@ -459,23 +467,26 @@ impl Compiled<'_> {
                         .any(|s| self.resolver.node_matches(s, node)),
                 )
             };
-            out.extend(std::iter::repeat_n(index, times));
+            for _ in 0..times {
+                out.push(index);
+            }
         }
         out
     }
 
     /// The sources owned (untagged) by `login`.
     fn user_group<'n>(&self, sources: &[usize], login: &'n str) -> Group<'n> {
-        let nodes = sources
-            .iter()
-            .copied()
-            .filter(|&i| {
-                self.resolver
-                    .nodes
-                    .get(i)
-                    .is_some_and(|n| !n.is_tagged() && n.login.as_deref() == Some(login))
-            })
-            .collect();
+        let mut nodes = Vec::new();
+        for &i in sources {
+            if self
+                .resolver
+                .nodes
+                .get(i)
+                .is_some_and(|n| !n.is_tagged() && n.login.as_deref() == Some(login))
+            {
+                nodes.push(i);
+            }
+        }
         Group {
             login: Some(login),
             nodes,
@@ -502,10 +513,10 @@ impl Compiled<'_> {
             }
         }
         owners.sort();
-        let mut groups: Vec<Group<'_>> = owners
-            .into_iter()
-            .map(|(_, login)| self.user_group(sources, login))
-            .collect();
+        let mut groups: Vec<Group<'_>> = Vec::new();
+        for (_, login) in owners {
+            groups.push(self.user_group(sources, login));
+        }
         groups.push(Group {
             login: None,
             nodes: rest,
@@ -560,11 +571,23 @@ impl Compiled<'_> {
 }
 
 /// The node's tags, each once.
-fn distinct_tags(node: &NodeInfo) -> impl Iterator<Item = &str> {
-    let mut tags: Vec<&str> = node.tags.iter().map(String::as_str).collect();
+fn distinct_tags(node: &NodeInfo) -> Vec<&str> {
+    let mut tags: Vec<&str> = Vec::new();
+    for t in &node.tags {
+        tags.push(t);
+    }
     tags.sort_unstable();
     tags.dedup();
-    tags.into_iter()
+    tags
+}
+
+/// A rule side's selectors, parsed.
+fn parsed(texts: &[crate::model::Str]) -> Vec<Selector<'_>> {
+    let mut out = Vec::new();
+    for t in texts {
+        out.push(Selector::parse(&t.value));
+    }
+    out
 }
 
 /// Does a source selector name the identity `tag` (lowercase)?

@@ -61,7 +61,10 @@ pub(crate) fn posture_condition(policy: &Policy, matches: &[Origin]) -> Option<C
             // This rule allows it from any device.
             return None;
         }
-        let names: Vec<String> = postures.iter().map(|p| format!("`{}`", p.value)).collect();
+        let mut names: Vec<String> = Vec::new();
+        for p in postures {
+            names.push(format!("`{}`", p.value));
+        }
         let from = if own.is_empty() {
             "defaultSrcPosture"
         } else {
@@ -265,14 +268,20 @@ fn approvers(policy: &Policy, prefix: Option<&IpNet>) -> String {
     let approvers = &policy.auto_approvers;
     let mut names: Vec<&Str> = Vec::new();
     match prefix {
-        None => names.extend(approvers.exit_node.iter()),
+        None => {
+            for name in approvers.exit_node.iter() {
+                names.push(name);
+            }
+        }
         Some(prefix) => {
             for entry in approvers.routes.iter() {
                 let covers = parse_prefix(entry.name.value.trimmed()).is_some_and(|key| {
                     key.prefix_len() > 0 && key.trunc().contains(&prefix.trunc())
                 });
                 if covers {
-                    names.extend(entry.values.iter());
+                    for name in entry.values.iter() {
+                        names.push(name);
+                    }
                 }
             }
         }
@@ -283,17 +292,15 @@ fn approvers(policy: &Policy, prefix: Option<&IpNet>) -> String {
             None => "no `autoApprovers.exitNode` entry approves one, so an admin must".to_owned(),
         };
     }
-    let who: Vec<String> = names
-        .iter()
-        .map(|n| {
-            let n = n.value.trimmed();
-            if n.starts_with("tag:") {
-                format!("tagged `{n}`")
-            } else {
-                format!("of `{n}`")
-            }
-        })
-        .collect();
+    let mut who: Vec<String> = Vec::new();
+    for n in &names {
+        let n = n.value.trimmed();
+        who.push(if n.starts_with("tag:") {
+            format!("tagged `{n}`")
+        } else {
+            format!("of `{n}`")
+        });
+    }
     let what = if prefix.is_some() {
         "routers"
     } else {
@@ -381,13 +388,13 @@ pub(crate) fn named_identities(policy: &Policy, part: Part) -> Vec<Identity> {
             Selector::Tag(tag) => push(Identity::Tag(tag.to_ascii_lowercase())),
             Selector::User(user) => push(Identity::User(user.to_owned())),
             Selector::Group(group) => {
-                for member in policy
-                    .groups
-                    .iter()
-                    .filter(|g| g.name.value == group)
-                    .flat_map(|g| g.values.iter())
-                {
-                    push(Identity::User(member.value.trimmed().to_owned()));
+                for g in policy.groups.iter() {
+                    if g.name.value != group {
+                        continue;
+                    }
+                    for member in g.values.iter() {
+                        push(Identity::User(member.value.trimmed().to_owned()));
+                    }
                 }
             }
             Selector::Autogroup(Autogroup::Member) => push(Identity::User(MEMBER.to_owned())),
@@ -399,14 +406,15 @@ pub(crate) fn named_identities(policy: &Policy, part: Part) -> Vec<Identity> {
 
 /// The selector texts of one part of every rule (hosts without their ports).
 fn selectors(policy: &Policy, part: Part) -> Vec<String> {
-    part_values(policy, part)
-        .into_iter()
-        .map(|(value, acl_dst)| match acl_dst {
+    let mut out = Vec::new();
+    for (value, acl_dst) in part_values(policy, part) {
+        out.push(match acl_dst {
             true => split_destination_and_port(value.trimmed())
                 .map_or_else(|_| value.to_owned(), |(host, _)| host.into_owned()),
             false => value.to_owned(),
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 /// The texts of one part of every rule as written, each with whether it is an ACL

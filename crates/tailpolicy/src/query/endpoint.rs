@@ -64,12 +64,12 @@ impl<'i> Overlay<'i> {
                 .iter()
                 .any(|r| r.prefix_len() > 0 && r.contains(&ip))
         };
-        self.lookup
-            .advertisers
-            .iter()
-            .filter_map(|&i| self.base.nodes.get(i))
-            .any(holds)
-            || self.added.iter().any(holds)
+        for &i in &self.lookup.advertisers {
+            if self.base.nodes.get(i).is_some_and(holds) {
+                return true;
+            }
+        }
+        self.added.iter().any(holds)
     }
 
     /// The first added node (index in the overlay) that fits; the base's nodes are found
@@ -354,7 +354,13 @@ pub(super) fn unused_tailnet_ip(inventory: &mut Overlay<'_>) -> Ipv4Addr {
 
 /// The highest tailnet IPv4 address none of `nodes` uses.
 pub(super) fn free_tailnet_ip<'n>(nodes: impl Iterator<Item = &'n Node>) -> Ipv4Addr {
-    highest_free(nodes.filter_map(|n| n.ipv4).map(u32::from).collect())
+    let mut used = Vec::new();
+    for n in nodes {
+        if let Some(v4) = n.ipv4 {
+            used.push(u32::from(v4));
+        }
+    }
+    highest_free(used)
 }
 
 // A sorted `Vec` rather than a hash set, and out of the generic caller: smaller module.

@@ -16,10 +16,11 @@ pub(super) fn describe_ports(mut ranges: Vec<(u32, u32)>) -> Vec<String> {
         }
     }
     let port = |n: u32| u16::try_from(n).unwrap_or(u16::MAX);
-    merged
-        .into_iter()
-        .map(|(a, b)| port_text(port(a), port(b)))
-        .collect()
+    let mut out = Vec::new();
+    for (a, b) in merged {
+        out.push(port_text(port(a), port(b)));
+    }
+    out
 }
 
 pub(super) fn port_text(first: u16, last: u16) -> String {
@@ -31,11 +32,11 @@ pub(super) fn port_text(first: u16, last: u16) -> String {
 }
 
 pub(super) fn protocol_names(protocols: Option<&[u8]>) -> Vec<String> {
-    protocols
-        .unwrap_or(&DEFAULT_PROTOCOLS)
-        .iter()
-        .map(|n| Protocol::from_number(*n).to_string())
-        .collect()
+    let mut out = Vec::new();
+    for n in protocols.unwrap_or(&DEFAULT_PROTOCOLS) {
+        out.push(Protocol::from_number(*n).to_string());
+    }
+    out
 }
 
 /// The nodes a packet to `dst` is delivered to: the node itself, else the routers with an
@@ -73,37 +74,57 @@ pub(super) fn contains(addrs: &[Addr], ip: IpAddr) -> bool {
     addrs.iter().any(|a| a.contains(ip))
 }
 
-/// A rule as one node receives it, for one query: whether its sources hold the query's
-/// source, its protocols and its destinations.
+/// A rule as one node receives it, looked at for traffic from one source: whether its
+/// sources hold that source, its protocols and its destinations.
 pub(super) struct RuleView<'r> {
+    pub(super) piece: &'r Piece,
+    /// The node that receives it.
+    pub(super) receiver: usize,
     pub(super) cap: bool,
     pub(super) src_ok: bool,
     pub(super) protocols: Option<&'r [u8]>,
-    pub(super) dsts: Vec<&'r (Addr, crate::ports::PortRange)>,
+    pub(super) dsts: &'r [&'r (Addr, crate::ports::PortRange)],
 }
 
-impl<'r> RuleView<'r> {
-    /// What `node` receives from piece `piece`, looked at for traffic from `src`.
-    pub(super) fn new(
-        compiled: &Compiled<'_>,
-        piece: usize,
-        delivered: &'r Delivered<'r>,
-        protocols: Option<&'r [u8]>,
-        src: IpAddr,
-    ) -> Self {
-        match delivered {
-            Delivered::Network(dsts) => RuleView {
-                cap: false,
-                src_ok: compiled.src_contains(piece, src),
-                protocols,
-                dsts: dsts.clone(),
-            },
-            Delivered::Rule(rule) => RuleView {
-                cap: rule.cap.is_some(),
-                src_ok: contains(&rule.src, src),
-                protocols: rule.protocols.as_deref(),
-                dsts: rule.dsts.iter().collect(),
-            },
+/// Every rule delivered to each of `receivers`, in order, looked at for traffic from `src`:
+/// the one walk of the compiled rules that queries, listings and the policy's tests share
+/// (one body behind a `dyn` callback, not one copy per caller: module size).
+pub(super) fn each_rule(
+    compiled: &Compiled<'_>,
+    receivers: &[usize],
+    src: IpAddr,
+    f: &mut dyn FnMut(&RuleView<'_>),
+) {
+    for &receiver in receivers {
+        for (index, delivered) in compiled.delivered(receiver) {
+            let Some(piece) = compiled.pieces.get(index) else {
+                continue;
+            };
+            let mut refs = Vec::new();
+            let view = match &delivered {
+                Delivered::Network(dsts) => RuleView {
+                    piece,
+                    receiver,
+                    cap: false,
+                    src_ok: compiled.src_contains(index, src),
+                    protocols: piece.protocols.as_deref(),
+                    dsts,
+                },
+                Delivered::Rule(rule) => {
+                    for dst in &rule.dsts {
+                        refs.push(dst);
+                    }
+                    RuleView {
+                        piece,
+                        receiver,
+                        cap: rule.cap.is_some(),
+                        src_ok: contains(&rule.src, src),
+                        protocols: rule.protocols.as_deref(),
+                        dsts: &refs,
+                    }
+                }
+            };
+            f(&view);
         }
     }
 }
@@ -113,23 +134,33 @@ pub(super) fn admits(rule: &RuleView<'_>, dst: IpAddr, port: u16, protocol: Prot
     if rule.cap || !rule.src_ok {
         return false;
     }
+    for (addr, ports) in rule.dsts {
+        if addr.contains(dst) && port_admits(rule.protocols, ports, port, protocol) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Does an entry over `protocols` (`None`: TCP, UDP and ICMP) with `ports` admit a packet
+/// of `protocol` to `port`? ICMP is allowed whenever a rule lets the source reach the
+/// address; a protocol without ports needs all of them. One body for rules and services.
+pub(super) fn port_admits(
+    protocols: Option<&[u8]>,
+    ports: &crate::ports::PortRange,
+    port: u16,
+    protocol: Protocol,
+) -> bool {
     let number = protocol.number();
-    // ICMP is allowed whenever any rule lets the source reach the address.
     if number == 1 || number == 58 {
-        return rule.dsts.iter().any(|(addr, _)| addr.contains(dst));
+        return true;
     }
-    let protocols: &[u8] = rule.protocols.unwrap_or(&DEFAULT_PROTOCOLS);
-    if !protocols.contains(&number) {
-        return false;
-    }
-    rule.dsts.iter().any(|(addr, ports)| {
-        addr.contains(dst)
-            && if protocol.supports_ports() {
-                ports.contains(port)
-            } else {
-                ports.is_all()
-            }
-    })
+    protocols.unwrap_or(&DEFAULT_PROTOCOLS).contains(&number)
+        && if protocol.supports_ports() {
+            ports.contains(port)
+        } else {
+            ports.is_all()
+        }
 }
 
 #[expect(
@@ -172,7 +203,10 @@ pub(super) fn evaluate(
                 && dsts.iter().any(|(a, _)| a.contains(dst.ip))
                 && piece.src.iter().any(|a| a.contains(src.ip));
             fits.then(|| {
-                let tags: Vec<String> = piece.via.iter().map(|t| format!("`{t}`")).collect();
+                let mut tags: Vec<String> = Vec::new();
+                for t in &piece.via {
+                    tags.push(format!("`{t}`"));
+                }
                 format!(
                     "denied: {} allows it only via a router tagged {}, and no such router has an approved route for {}",
                     piece.origin.label(),
@@ -206,39 +240,26 @@ pub(super) fn evaluate(
         return answer;
     }
     let mut near_miss: Option<(u8, String)> = None;
-    for &receiver in &receivers {
-        let Some(node) = compiled.resolver.nodes.get(receiver) else {
-            continue;
-        };
-        for (index, delivered) in compiled.delivered(receiver) {
-            let Some(piece) = compiled.pieces.get(index) else {
-                continue;
-            };
-            let rule = RuleView::new(
-                compiled,
-                index,
-                &delivered,
-                piece.protocols.as_deref(),
-                src.ip,
-            );
-            if admits(&rule, dst.ip, port, protocol) {
-                if !answer.matches.contains(&piece.origin) {
-                    answer.matches.push(piece.origin);
-                }
-                answer.via_node.get_or_insert_with(|| node.name.clone());
-            } else if let Some(miss) = near_miss_reason(
-                &rule,
-                piece,
-                src,
-                dst.ip,
-                port,
-                protocol,
-                near_miss.as_ref().map(|(rank, _)| *rank),
-            ) {
-                near_miss = Some(miss);
+    let nodes = &compiled.resolver.nodes;
+    each_rule(compiled, &receivers, src.ip, &mut |rule| {
+        if admits(rule, dst.ip, port, protocol) {
+            if !answer.matches.contains(&rule.piece.origin) {
+                answer.matches.push(rule.piece.origin);
             }
+            if answer.via_node.is_none() {
+                answer.via_node = nodes.get(rule.receiver).map(|n| n.name.clone());
+            }
+        } else if let Some(miss) = near_miss_reason(
+            rule,
+            src,
+            dst.ip,
+            port,
+            protocol,
+            near_miss.as_ref().map(|(rank, _)| *rank),
+        ) {
+            near_miss = Some(miss);
         }
-    }
+    });
     sort_origins(&mut answer.matches);
     answer.allowed = !answer.matches.is_empty();
     let carrier = answer.via_node.clone();
@@ -288,7 +309,6 @@ pub(super) fn describe_all(origins: &[Origin]) -> String {
 /// Why a rule delivered to the receiver does not admit the packet, ranked by closeness.
 pub(super) fn near_miss_reason(
     rule: &RuleView<'_>,
-    piece: &Piece,
     src: &Endpoint,
     dst: IpAddr,
     port: u16,
@@ -298,8 +318,13 @@ pub(super) fn near_miss_reason(
     if rule.cap {
         return None;
     }
-    let dst_entries: Vec<_> = rule.dsts.iter().filter(|(a, _)| a.contains(dst)).collect();
-    if dst_entries.is_empty() {
+    let mut dst_ports = Vec::new();
+    for (addr, ports) in rule.dsts {
+        if addr.contains(dst) {
+            dst_ports.push(ports);
+        }
+    }
+    if dst_ports.is_empty() {
         return None;
     }
     let protocols: &[u8] = rule.protocols.unwrap_or(&DEFAULT_PROTOCOLS);
@@ -314,7 +339,7 @@ pub(super) fn near_miss_reason(
     if best.is_some_and(|best| rank <= best) {
         return None;
     }
-    let rule_name = piece.origin.label();
+    let rule_name = rule.piece.origin.label();
     let why = match rank {
         1 => format!(
             "{rule_name} covers the destination but not the source {}",
@@ -328,10 +353,10 @@ pub(super) fn near_miss_reason(
             )
         }
         _ => {
-            let ports: Vec<String> = dst_entries
-                .iter()
-                .map(|(_, p)| port_text(p.first, p.last))
-                .collect();
+            let mut ports: Vec<String> = Vec::new();
+            for p in dst_ports {
+                ports.push(port_text(p.first, p.last));
+            }
             format!(
                 "{rule_name} allows the source to the destination on port(s) {} but not {port}",
                 ports.join(",")

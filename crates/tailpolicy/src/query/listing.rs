@@ -17,7 +17,7 @@ use crate::text::Trimmed;
 use super::assume::{Part, posture_condition};
 use super::{
     Condition, Endpoint, QueryError, Reach, Resolved, RuleView, Simulator, describe_ports,
-    device_conditions, protocol_names, receivers,
+    device_conditions, each_rule, protocol_names, receivers,
 };
 
 /// One allowing rule for a pair of endpoints: its protocols and a destination port range.
@@ -30,33 +30,27 @@ struct Grant {
 /// Every rule delivered to `receivers` that lets `src` send to `dst`, with its ports.
 fn grants(compiled: &Compiled<'_>, src: &Endpoint, dst: IpAddr, receivers: &[usize]) -> Vec<Grant> {
     let mut out = Vec::new();
-    for &receiver in receivers {
-        for (index, delivered) in compiled.delivered(receiver) {
-            let Some(piece) = compiled.pieces.get(index) else {
-                continue;
-            };
-            let rule = RuleView::new(
-                compiled,
-                index,
-                &delivered,
-                piece.protocols.as_deref(),
-                src.ip,
-            );
-            if rule.cap || !rule.src_ok {
-                continue;
-            }
-            for (addr, ports) in &rule.dsts {
-                if addr.contains(dst) {
-                    out.push(Grant {
-                        origin: piece.origin,
-                        protocols: rule.protocols.map(<[u8]>::to_vec),
-                        ports: *ports,
-                    });
-                }
+    each_rule(compiled, receivers, src.ip, &mut |rule| {
+        if rule.cap || !rule.src_ok {
+            return;
+        }
+        for (addr, ports) in rule.dsts {
+            if addr.contains(dst) {
+                out.push(Grant::of(rule, *ports));
             }
         }
-    }
+    });
     out
+}
+
+impl Grant {
+    fn of(rule: &RuleView<'_>, ports: PortRange) -> Self {
+        Grant {
+            origin: rule.piece.origin,
+            protocols: rule.protocols.map(<[u8]>::to_vec),
+            ports,
+        }
+    }
 }
 
 /// Lines being gathered: one per (name, addr, protocols, conditions), ports merged.
@@ -70,14 +64,17 @@ struct Lines {
 impl Lines {
     fn add(&mut self, name: &str, addr: Option<String>, grant: &Grant, conditions: &[Condition]) {
         let protocols = protocol_names(grant.protocols.as_deref());
-        let lines = &self.lines;
-        let found = self.by_name.get(name).and_then(|of_name| {
-            of_name.iter().copied().find(|&i| {
-                lines.get(i).is_some_and(|(r, _)| {
-                    r.addr == addr && r.protocols == protocols && r.conditions == conditions
-                })
-            })
-        });
+        let mut found = None;
+        for &i in self.by_name.get(name).map_or(&[][..], Vec::as_slice) {
+            if let Some((r, _)) = self.lines.get(i)
+                && r.addr == addr
+                && r.protocols == protocols
+                && r.conditions == conditions
+            {
+                found = Some(i);
+                break;
+            }
+        }
         let at = match found {
             Some(at) => at,
             None => {
@@ -108,13 +105,12 @@ impl Lines {
     }
 
     fn finish(self) -> Vec<Reach> {
-        self.lines
-            .into_iter()
-            .map(|(mut reach, ports)| {
-                reach.ports = describe_ports(ports);
-                reach
-            })
-            .collect()
+        let mut out = Vec::new();
+        for (mut reach, ports) in self.lines {
+            reach.ports = describe_ports(ports);
+            out.push(reach);
+        }
+        out
     }
 }
 
@@ -142,8 +138,12 @@ impl Simulator<'_> {
         let mut routes = Vec::new();
         let mut own = Vec::new();
         for n in nodes {
-            routes.extend(n.subnet_routes.iter().map(|r| Addr::Net(*r)));
-            own.extend(n.addrs.iter().map(|a| ipnet::IpNet::from(*a)));
+            for r in &n.subnet_routes {
+                routes.push(Addr::Net(*r));
+            }
+            for a in &n.addrs {
+                own.push(ipnet::IpNet::from(*a));
+            }
         }
         let routed: IpSet = union_of(routes.iter());
         let own = IpSet::from_nets(own);
@@ -179,34 +179,22 @@ impl Simulator<'_> {
                 carried.insert_set(&internet().difference(&routed));
             }
             let carried = carried.difference(&own);
-            for (piece, delivered) in compiled.delivered(index) {
-                let Some(p) = compiled.pieces.get(piece) else {
-                    continue;
-                };
-                let rule = RuleView::new(
-                    compiled,
-                    piece,
-                    &delivered,
-                    p.protocols.as_deref(),
-                    resolved.src.ip,
-                );
+            each_rule(compiled, &[index], resolved.src.ip, &mut |rule| {
                 if rule.cap || !rule.src_ok {
-                    continue;
+                    return;
                 }
-                for (addr, ports) in &rule.dsts {
+                for (addr, ports) in rule.dsts {
                     let part = addr.to_set().intersection(&carried);
-                    if part.is_empty() {
-                        continue;
+                    if !part.is_empty() {
+                        let mut text: Vec<String> = Vec::new();
+                        for a in &set_addrs(&part) {
+                            text.push(a.wire());
+                        }
+                        let grant = Grant::of(rule, *ports);
+                        self.add_line(&mut lines, &node.name, Some(text.join(",")), &grant, &[]);
                     }
-                    let text: Vec<String> = set_addrs(&part).iter().map(Addr::wire).collect();
-                    let grant = Grant {
-                        origin: p.origin,
-                        protocols: rule.protocols.map(<[u8]>::to_vec),
-                        ports: *ports,
-                    };
-                    self.add_line(&mut lines, &node.name, Some(text.join(",")), &grant, &[]);
                 }
-            }
+            });
         }
         if !self.facts.nodes || !self.facts.routes {
             for target in self.rule_targets(Part::Dst) {
@@ -247,14 +235,12 @@ impl Simulator<'_> {
             let Ok(members) = self.members(&source) else {
                 continue;
             };
-            let per_member = members
-                .iter()
-                .map(|member| {
-                    let mut lines = Lines::default();
-                    self.add_pair(&mut lines, member, &host, &source);
-                    lines.finish()
-                })
-                .collect();
+            let mut per_member = Vec::new();
+            for member in &members {
+                let mut lines = Lines::default();
+                self.add_pair(&mut lines, member, &host, &source);
+                per_member.push(lines.finish());
+            }
             out.extend(merge_members(&members, per_member));
         }
         if let Some(port) = port {
@@ -282,36 +268,35 @@ impl Simulator<'_> {
         for grant in &found {
             self.add_line(lines, name, None, grant, &conditions);
         }
-        let known: Vec<(Origin, u16, u16)> = found
-            .iter()
-            .map(|g| (g.origin, g.ports.first, g.ports.last))
-            .collect();
-        for assumption in self.assumptions(&resolved, [Part::Src, Part::Dst]) {
-            let Ok(alternative) = self.resolve(src, dst, &assumption) else {
-                continue;
-            };
-            let more: Vec<Grant> = self
-                .pair_grants(&alternative)
-                .into_iter()
-                .filter(|g| !known.contains(&(g.origin, g.ports.first, g.ports.last)))
-                .collect();
-            if more.is_empty() {
-                continue;
-            }
-            let origins: Vec<Origin> = more.iter().map(|g| g.origin).collect();
+        let mut known: Vec<(Origin, u16, u16)> = Vec::new();
+        for g in &found {
+            known.push((g.origin, g.ports.first, g.ports.last));
+        }
+        let mut more = Vec::new();
+        let assumed = self.first_alternative(
+            &resolved,
+            [Part::Src, Part::Dst],
+            src,
+            dst,
+            &mut |alternative| {
+                for grant in self.pair_grants(&alternative.resolved) {
+                    if !known.contains(&(grant.origin, grant.ports.first, grant.ports.last)) {
+                        more.push(grant);
+                    }
+                }
+                for grant in &more {
+                    alternative.matches.push(grant.origin);
+                }
+                !more.is_empty()
+            },
+        );
+        if let Some(assumed) = assumed {
             let mut conditions = Vec::new();
             device_conditions(&resolved, &mut conditions);
-            conditions.extend(self.conditions(
-                &assumption,
-                &alternative,
-                &origins,
-                src,
-                resolved.dst.ip,
-            ));
+            conditions.extend(assumed);
             for grant in &more {
                 self.add_line(lines, name, None, grant, &conditions);
             }
-            break;
         }
     }
 
@@ -351,15 +336,14 @@ impl Simulator<'_> {
             Part::Src | Part::SshSrc => Part::Src,
             Part::Dst | Part::SshDst => Part::Dst,
         };
-        let mut texts: Vec<String> = super::assume::part_values(policy, part)
-            .into_iter()
-            .filter_map(|(value, acl_dst)| match acl_dst {
-                true => split_destination_and_port(value.trimmed())
-                    .ok()
-                    .map(|(host, _)| host.into_owned()),
-                false => Some(value.trimmed().to_owned()),
-            })
-            .collect();
+        let mut texts: Vec<String> = Vec::new();
+        for (value, acl_dst) in super::assume::part_values(policy, part) {
+            if !acl_dst {
+                texts.push(value.trimmed().to_owned());
+            } else if let Ok((host, _)) = split_destination_and_port(value.trimmed()) {
+                texts.push(host.into_owned());
+            }
+        }
         if policy.acls.is_none() && policy.grants.is_none() {
             texts.push("*".to_owned());
         }
@@ -397,20 +381,29 @@ fn merge_members(members: &[String], per_member: Vec<Vec<Reach>>) -> Vec<Reach> 
         return per_member.into_iter().next().unwrap_or_default();
     }
     let mut out: Vec<(Reach, Vec<String>)> = Vec::new();
-    for (member, lines) in members.iter().zip(per_member) {
+    let mut per_member = per_member.into_iter();
+    for member in members {
+        let Some(lines) = per_member.next() else {
+            break;
+        };
         for line in lines {
-            match out.iter_mut().find(|(r, _)| *r == line) {
-                Some((_, who)) => who.push(super::member_label(member)),
-                None => out.push((line, vec![super::member_label(member)])),
+            let label = super::member_label(member);
+            match out.iter().position(|(r, _)| *r == line) {
+                Some(at) => {
+                    if let Some((_, who)) = out.get_mut(at) {
+                        who.push(label);
+                    }
+                }
+                None => out.push((line, vec![label])),
             }
         }
     }
-    out.into_iter()
-        .map(|(mut line, who)| {
-            if who.len() < members.len() {
-                line.members = who;
-            }
-            line
-        })
-        .collect()
+    let mut merged = Vec::new();
+    for (mut line, who) in out {
+        if who.len() < members.len() {
+            line.members = who;
+        }
+        merged.push(line);
+    }
+    merged
 }

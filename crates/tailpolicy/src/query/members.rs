@@ -64,10 +64,11 @@ pub(super) fn members_explanation(src: &str, answers: &[(&str, bool, &str)]) -> 
 
 /// `(member, allowed, explanation)` of each answer, for [`members_explanation`].
 pub(super) fn explained<A: Explained>(answers: &[(String, A)]) -> Vec<(&str, bool, &str)> {
-    answers
-        .iter()
-        .map(|(m, a)| (m.as_str(), a.allowed(), a.explanation()))
-        .collect()
+    let mut out = Vec::new();
+    for (m, a) in answers {
+        out.push((m.as_str(), a.allowed(), a.explanation()));
+    }
+    out
 }
 
 /// What [`explained`] reads of a query or SSH answer.
@@ -139,15 +140,14 @@ pub(super) fn aggregate(src: &str, mut answers: Vec<(String, Answer)>) -> Answer
         }
     }
     sort_origins(&mut combined.matches);
-    combined.members = answers
-        .into_iter()
-        .map(|(member, a)| MemberAnswer {
+    for (member, a) in answers {
+        combined.members.push(MemberAnswer {
             member: member_label(&member),
             allowed: a.allowed,
             conditions: a.conditions,
             explanation: a.explanation,
-        })
-        .collect();
+        });
+    }
     combined
 }
 

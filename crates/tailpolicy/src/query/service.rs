@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use crate::compile::{Compiled, Origin, Section};
 use crate::inventory::{Inventory, Service};
 use crate::ports::{PortRange, parse_acl_destination};
-use crate::proto::{DEFAULT_PROTOCOLS, Protocol, parse_grant_ip, parse_protocol};
+use crate::proto::{Protocol, parse_grant_ip, parse_protocol};
 use crate::text::Trimmed;
 
 use super::Condition;
@@ -96,17 +96,14 @@ pub(crate) fn serves(service: &Service, port: u16, protocol: Protocol) -> bool {
 /// Does an entry with protocol `proto` (`None`: TCP, UDP and ICMP) and `ports` admit the
 /// packet? ICMP needs no port.
 fn admits(proto: Option<Protocol>, ports: &[PortRange], port: u16, protocol: Protocol) -> bool {
-    let number = protocol.number();
-    let icmp = number == 1 || number == 58;
-    let protocols: Vec<u8> = proto.map_or(DEFAULT_PROTOCOLS.to_vec(), |p| vec![p.number()]);
-    (icmp || protocols.contains(&number))
-        && ports.iter().any(|r| {
-            icmp || if protocol.supports_ports() {
-                r.contains(port)
-            } else {
-                r.is_all()
-            }
-        })
+    let one = proto.map(|p| [p.number()]);
+    let protocols = one.as_ref().map(<[u8; 1]>::as_slice);
+    for range in ports {
+        if super::port_admits(protocols, range, port, protocol) {
+            return true;
+        }
+    }
+    false
 }
 
 /// What a service answer holds on: an approved host of the service (and, when the
