@@ -81,10 +81,10 @@ fn lists(policy: &Policy) -> Vec<&[Str]> {
     }
     let mut out: Vec<&[Str]> = Vec::new();
     for rule in crate::text::items(&policy.acls).iter() {
-        out.extend([list(&rule.src), list(&rule.dst), &rule.src_posture]);
+        out.extend_from_slice(&[list(&rule.src), list(&rule.dst), &rule.src_posture]);
     }
     for grant in crate::text::items(&policy.grants).iter() {
-        out.extend([
+        out.extend_from_slice(&[
             list(&grant.src),
             list(&grant.dst),
             &grant.via,
@@ -95,7 +95,7 @@ fn lists(policy: &Policy) -> Vec<&[Str]> {
         }
     }
     for rule in &policy.ssh {
-        out.extend([
+        out.extend_from_slice(&[
             list(&rule.src),
             list(&rule.dst),
             &rule.accept_env,
@@ -120,13 +120,13 @@ fn lists(policy: &Policy) -> Vec<&[Str]> {
     out.push(&policy.auto_approvers.exit_node);
     out.push(&policy.default_src_posture);
     for attr in &policy.node_attrs {
-        out.extend([list(&attr.target), &attr.attr, &attr.ip_pool]);
+        out.extend_from_slice(&[list(&attr.target), &attr.attr, &attr.ip_pool]);
     }
     for test in &policy.tests {
-        out.extend([&test.accept[..], &test.deny]);
+        out.extend_from_slice(&[&test.accept[..], &test.deny]);
     }
     for test in &policy.ssh_tests {
-        out.extend([&test.dst[..], &test.accept, &test.check, &test.deny]);
+        out.extend_from_slice(&[&test.dst[..], &test.accept, &test.check, &test.deny]);
     }
     out
 }

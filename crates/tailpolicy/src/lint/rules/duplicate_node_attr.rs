@@ -60,38 +60,41 @@ fn check(cx: &mut RuleContext<'_>) {
 type Key = (Vec<String>, Vec<String>, Vec<String>, String);
 
 fn key(source: &str, entry: &NodeAttr) -> Key {
-    let sorted = |items: &mut dyn Iterator<Item = &Str>, fold: bool| {
-        let mut out: Vec<String> = items
-            .map(|s| {
-                let text = s.value.trimmed();
-                let tag = text
-                    .get(..4)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("tag:"));
-                if fold && tag {
-                    text.to_ascii_lowercase()
-                } else {
-                    text.to_owned()
-                }
-            })
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
-    };
-    let app = entry
+    let mut app = String::new();
+    let app_text = entry
         .app
         .as_ref()
-        .and_then(|app| source.get(app.span.range()))
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+        .and_then(|app| source.get(app.span.range()));
+    for c in app_text.unwrap_or_default().chars() {
+        if !c.is_whitespace() {
+            app.push(c);
+        }
+    }
     (
-        sorted(&mut entry.target.iter(), true),
-        sorted(&mut entry.attr.iter(), false),
-        sorted(&mut entry.ip_pool.iter(), false),
+        sorted(&entry.target.items, true),
+        sorted(&entry.attr, false),
+        sorted(&entry.ip_pool, false),
         app,
     )
+}
+
+/// The items' texts sorted without repeats; with `fold`, tags in lower case.
+fn sorted(items: &[Str], fold: bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    for s in items {
+        let text = s.value.trimmed();
+        let tag = text
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("tag:"));
+        out.push(if fold && tag {
+            text.to_ascii_lowercase()
+        } else {
+            text.to_owned()
+        });
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 #[cfg(test)]
