@@ -197,6 +197,16 @@ impl<'p> Validator<'p> {
         selector
     }
 
+    /// [`selector`](Self::selector) for each item of a list, in order (one loop for every
+    /// section's sources).
+    pub(crate) fn selectors<'s>(&mut self, items: &'s [Str], place: Place) -> Vec<Selector<'s>> {
+        let mut out = Vec::with_capacity(items.len());
+        for text in items {
+            out.push(self.selector(text, place));
+        }
+        out
+    }
+
     pub(crate) fn check_selector(
         &mut self,
         selector: &Selector<'_>,
@@ -476,13 +486,8 @@ impl<'p> Validator<'p> {
     }
 
     pub(crate) fn suggest_tag(&mut self, tag: &str) {
-        let names: Vec<&str> = self
-            .policy
-            .tag_owners
-            .iter()
-            .map(|t| t.name.value.as_str())
-            .collect();
-        match crate::fuzzy::closest(tag, names.iter().copied()) {
+        let names = self.policy.tag_owners.iter().map(|t| t.name.value.as_str());
+        match crate::fuzzy::closest(tag, names) {
             Some(s) => self.help(format!(
                 "did you mean `{s}`? every tag must be a key of `tagOwners`"
             )),
@@ -496,8 +501,7 @@ impl<'p> Validator<'p> {
             format!("group not defined in policy: \"{group}\""),
             span,
         );
-        let names: Vec<&str> = self.groups.keys().copied().collect();
-        if let Some(s) = crate::fuzzy::closest(group, names.into_iter()) {
+        if let Some(s) = crate::fuzzy::closest(group, self.groups.keys().copied()) {
             self.help(format!("did you mean `{s}`?"));
         }
     }
@@ -508,8 +512,7 @@ impl<'p> Validator<'p> {
             format!("host not defined in policy: \"{name}\""),
             span,
         );
-        let names: Vec<&str> = self.hosts.keys().copied().collect();
-        match crate::fuzzy::closest(name, names.into_iter()) {
+        match crate::fuzzy::closest(name, self.hosts.keys().copied()) {
             Some(s) => self.help(format!("did you mean `{s}`?")),
             None => self.help("define it in `hosts`, or use a tag, user, group or IP address"),
         }

@@ -35,11 +35,7 @@ impl Validator<'_> {
                 self.help("add \"action\": \"accept\"");
             }
         }
-        let sources: Vec<Selector<'_>> = rule
-            .src
-            .iter()
-            .map(|s| self.selector(s, Place::AclSrc))
-            .collect();
+        let sources = self.selectors(&rule.src.items, Place::AclSrc);
 
         let protocol =
             rule.proto
@@ -144,11 +140,7 @@ impl Validator<'_> {
     }
 
     fn grant(&mut self, grant: &Grant) {
-        let sources: Vec<Selector<'_>> = grant
-            .src
-            .iter()
-            .map(|s| self.selector(s, Place::GrantSrc))
-            .collect();
+        let sources = self.selectors(&grant.src.items, Place::GrantSrc);
         let mut has_self = false;
         let mut has_internet = false;
         for entry in grant.dst.iter() {

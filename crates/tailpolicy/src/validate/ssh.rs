@@ -77,11 +77,7 @@ impl Validator<'_> {
             }
         }
 
-        let sources: Vec<Selector<'_>> = rule
-            .src
-            .iter()
-            .map(|s| self.selector(s, Place::SshSrc))
-            .collect();
+        let sources = self.selectors(&rule.src.items, Place::SshSrc);
         let tagged_source =
             rule.src.iter().zip(&sources).find(|(_, s)| {
                 matches!(s, Selector::Tag(_) | Selector::Autogroup(Autogroup::Tagged))

@@ -60,8 +60,10 @@ impl Validator<'_> {
             self.test_error(index, format!("proto: {error}"), proto.span);
         }
         let tagged_source = matches!(source, Some(Selector::Tag(_)));
-        for destination in test.accept.iter().chain(&test.deny) {
-            self.test_destination(index, destination, tagged_source);
+        for list in [&test.accept, &test.deny] {
+            for destination in list {
+                self.test_destination(index, destination, tagged_source);
+            }
         }
     }
 
@@ -335,15 +337,17 @@ impl Validator<'_> {
                 test.span,
             );
         }
-        for user in test.accept.iter().chain(&test.check).chain(&test.deny) {
-            match user.value.trimmed() {
-                "" => error(
-                    self,
-                    format!("{FAILED}: sshTests[{index}]: user \"\" is not valid"),
-                    user.span,
-                ),
-                "*" => error(self, "user \"*\" is not valid".to_owned(), user.span),
-                _ => {}
+        for list in [&test.accept, &test.check, &test.deny] {
+            for user in list {
+                match user.value.trimmed() {
+                    "" => error(
+                        self,
+                        format!("{FAILED}: sshTests[{index}]: user \"\" is not valid"),
+                        user.span,
+                    ),
+                    "*" => error(self, "user \"*\" is not valid".to_owned(), user.span),
+                    _ => {}
+                }
             }
         }
     }
