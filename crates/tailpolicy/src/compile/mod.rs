@@ -1080,7 +1080,10 @@ fn grant_pieces(
         }
     }
     // Network rules need a source address; capabilities are sent without one (below).
-    for (protocol, ports) in by_protocol.iter().filter(|_| !src.is_empty()) {
+    if src.is_empty() {
+        by_protocol.clear();
+    }
+    for (protocol, ports) in &by_protocol {
         let protocols = protocol.map(|p| vec![p]);
         let mut dsts: Vec<(Addr, PortRange)> = Vec::new();
         for (selector, text) in selectors.iter().zip(grant.dst.iter()) {
