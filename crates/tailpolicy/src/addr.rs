@@ -363,16 +363,26 @@ impl IpRange {
     /// The minimal list of CIDR prefixes covering exactly this range.
     pub fn prefixes(&self) -> Vec<IpNet> {
         match (self.first, self.last) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => prefixes_of(u32::from(a), u32::from(b))
-                .into_iter()
-                .filter_map(|(n, l)| Ipv4Net::new(Ipv4Addr::from(n), l as u8).ok())
-                .map(IpNet::V4)
-                .collect(),
-            (IpAddr::V6(a), IpAddr::V6(b)) => prefixes_of(u128::from(a), u128::from(b))
-                .into_iter()
-                .filter_map(|(n, l)| Ipv6Net::new(Ipv6Addr::from(n), l as u8).ok())
-                .map(IpNet::V6)
-                .collect(),
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                let blocks = prefixes_of(u32::from(a), u32::from(b));
+                let mut out = Vec::with_capacity(blocks.len());
+                for (n, l) in blocks {
+                    if let Ok(net) = Ipv4Net::new(Ipv4Addr::from(n), l as u8) {
+                        out.push(IpNet::V4(net));
+                    }
+                }
+                out
+            }
+            (IpAddr::V6(a), IpAddr::V6(b)) => {
+                let blocks = prefixes_of(u128::from(a), u128::from(b));
+                let mut out = Vec::with_capacity(blocks.len());
+                for (n, l) in blocks {
+                    if let Ok(net) = Ipv6Net::new(Ipv6Addr::from(n), l as u8) {
+                        out.push(IpNet::V6(net));
+                    }
+                }
+                out
+            }
             _ => Vec::new(),
         }
     }
@@ -683,7 +693,11 @@ impl IpSet {
 
     /// The wire strings, one per maximal range: bare address, CIDR, or `first-last`.
     pub fn to_wire_strings(&self) -> Vec<String> {
-        self.ranges().map(|r| r.to_string()).collect()
+        let mut out = Vec::new();
+        for r in self.ranges() {
+            out.push(r.to_string());
+        }
+        out
     }
 
     /// The wire strings in range form, one per maximal range: a bare address, otherwise
@@ -691,7 +705,11 @@ impl IpSet {
     /// writes computed sets such as `autogroup:internet` (`2000::-3fff:ffff:...`, not
     /// `2000::/3`).
     pub fn to_range_strings(&self) -> Vec<String> {
-        self.ranges().map(|r| r.to_range_string()).collect()
+        let mut out = Vec::new();
+        for r in self.ranges() {
+            out.push(r.to_range_string());
+        }
+        out
     }
 }
 

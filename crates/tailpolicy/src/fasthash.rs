@@ -359,9 +359,9 @@ impl<K: Hash + Eq, V> FastMap<K, V> {
 
     fn reindex(&mut self) {
         self.table.hashes.clear();
-        self.table
-            .hashes
-            .extend(self.entries.iter().map(|(k, _)| hash_of(k)));
+        for (k, _) in &self.entries {
+            self.table.hashes.push(hash_of(k));
+        }
         self.table.rebuild(self.entries.len());
     }
 }

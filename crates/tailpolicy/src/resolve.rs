@@ -325,7 +325,9 @@ impl<'a> Resolver<'a> {
     fn matching_host_nets(&self, selector: &Selector<'_>) -> Vec<IpNet> {
         let mut out = Vec::new();
         for node in self.matching(selector) {
-            out.extend(node.host_nets());
+            for a in &node.addrs {
+                out.push(IpNet::from(*a));
+            }
         }
         out
     }
@@ -333,8 +335,10 @@ impl<'a> Resolver<'a> {
     /// The addresses of the nodes [`node_matches`](Self::node_matches) accepts, in node order.
     fn matching_node_addrs(&self, selector: &Selector<'_>) -> Vec<Addr> {
         let mut out = Vec::new();
-        for net in self.matching_host_nets(selector) {
-            out.push(Addr::Net(net));
+        for node in self.matching(selector) {
+            for a in &node.addrs {
+                out.push(Addr::Net(IpNet::from(*a)));
+            }
         }
         out
     }

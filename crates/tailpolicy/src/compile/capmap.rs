@@ -91,10 +91,13 @@ pub fn is_tailnet_state_cap(key: &str) -> bool {
 
 /// A copy of `map` without tailnet-state capabilities.
 pub fn strip_tailnet_state_caps(map: &Map<String, Value>) -> Map<String, Value> {
-    map.iter()
-        .filter(|(k, _)| !is_tailnet_state_cap(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    let mut out = Map::new();
+    for (k, v) in map {
+        if !is_tailnet_state_cap(k) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
 }
 
 /// Adds a capability: a null-valued key is added once; array values are merged.
@@ -116,7 +119,11 @@ fn add(caps: &mut BTreeMap<String, Value>, key: &str, value: Value) {
 }
 
 fn into_map(caps: BTreeMap<String, Value>) -> Map<String, Value> {
-    caps.into_iter().collect()
+    let mut out = Map::new();
+    for (k, v) in caps {
+        out.insert(k, v);
+    }
+    out
 }
 
 impl Compiled<'_> {

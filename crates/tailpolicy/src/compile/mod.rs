@@ -371,11 +371,12 @@ impl Index {
             }
             if !node.subnet_routes.is_empty() || node.exit_node {
                 index.carriers.push(i);
-                let carried = wide
-                    .iter()
-                    .filter(|(_, addr)| carried_by(addr, node))
-                    .map(|(entry, _)| *entry)
-                    .collect();
+                let mut carried = Vec::new();
+                for (entry, addr) in &wide {
+                    if carried_by(addr, node) {
+                        carried.push(*entry);
+                    }
+                }
                 index.carried.insert(i, carried);
                 index.carrier_candidates.insert(i, OnceLock::new());
             }
@@ -388,15 +389,14 @@ impl Index {
 }
 
 impl Index {
-    /// The (piece, entry) pairs of `by_addr` at an address in `first..=last`.
-    fn entries_in(&self, first: IpAddr, last: IpAddr) -> impl Iterator<Item = (u32, u32)> + '_ {
+    /// Pushes the (piece, entry) pairs of `by_addr` at an address in `first..=last` (a plain
+    /// loop: one body instead of an adapter chain per caller).
+    fn entries_in(&self, first: IpAddr, last: IpAddr, out: &mut Vec<(u32, u32)>) {
         let start = self.by_addr.partition_point(|(a, _, _)| *a < first);
         let end = self.by_addr.partition_point(|(a, _, _)| *a <= last);
-        self.by_addr
-            .get(start..end)
-            .unwrap_or_default()
-            .iter()
-            .map(|&(_, p, e)| (p, e))
+        for &(_, p, e) in self.by_addr.get(start..end).unwrap_or_default() {
+            out.push((p, e));
+        }
     }
 }
 
@@ -616,7 +616,11 @@ impl<'a> Compiled<'a> {
             match delivered {
                 Delivered::Network(dsts) => {
                     if let Some(piece) = self.pieces.get(p) {
-                        out.push((p, network_rule(piece, dsts.into_iter().cloned().collect())));
+                        let mut owned = Vec::with_capacity(dsts.len());
+                        for dst in dsts {
+                            owned.push(dst.clone());
+                        }
+                        out.push((p, network_rule(piece, owned)));
                     }
                 }
                 Delivered::Rule(rule) => out.push((p, rule)),
@@ -702,25 +706,29 @@ impl<'a> Compiled<'a> {
         let ix = &self.index;
         let mut candidates: Vec<(u32, u32)> = ix.any.clone();
         for addr in &node.addrs {
-            candidates.extend(ix.entries_in(*addr, *addr));
+            ix.entries_in(*addr, *addr, &mut candidates);
         }
         if let Some(entries) = ix.carried.get(&index) {
             candidates.extend_from_slice(entries);
         }
         for route in &node.subnet_routes {
-            candidates.extend(ix.entries_in(route.network(), route.broadcast()));
+            ix.entries_in(route.network(), route.broadcast(), &mut candidates);
         }
         if node.exit_node {
             for range in INTERNET_RANGES.iter() {
-                candidates.extend(ix.entries_in(range.first(), range.last()));
+                ix.entries_in(range.first(), range.last(), &mut candidates);
             }
         }
         if let Some(login) = &node.login
             && let Some(pieces) = ix.self_by_login.get(login)
         {
-            candidates.extend(pieces.iter().map(|&p| (p, u32::MAX)));
+            for &p in pieces {
+                candidates.push((p, u32::MAX));
+            }
         }
-        candidates.extend(ix.other.iter().map(|&p| (p, u32::MAX)));
+        for &p in &ix.other {
+            candidates.push((p, u32::MAX));
+        }
         candidates.sort_unstable();
         candidates.dedup();
         candidates
@@ -746,11 +754,12 @@ impl<'a> Compiled<'a> {
         let via_only = !piece.via.is_empty();
         match &piece.kind {
             PieceKind::Network { dsts } => {
-                let kept: Vec<(Addr, PortRange)> = dsts
-                    .iter()
-                    .filter(|(addr, _)| delivers_to(addr, node, via_only))
-                    .cloned()
-                    .collect();
+                let mut kept: Vec<(Addr, PortRange)> = Vec::new();
+                for dst in dsts.iter() {
+                    if delivers_to(&dst.0, node, via_only) {
+                        kept.push(dst.clone());
+                    }
+                }
                 if kept.is_empty() {
                     return Vec::new();
                 }
@@ -801,7 +810,10 @@ impl<'a> Compiled<'a> {
                 } else {
                     return Vec::new();
                 };
-                let own: Vec<Addr> = node.host_nets().map(Addr::Net).collect();
+                let mut own: Vec<Addr> = Vec::with_capacity(node.addrs.len());
+                for net in node.host_nets() {
+                    own.push(Addr::Net(net));
+                }
                 vec![NodeRule {
                     origins: vec![piece.origin],
                     src,
@@ -851,20 +863,16 @@ impl<'a> Compiled<'a> {
 
     /// Every node's rules in wire form, keyed by node name.
     pub fn wire_filters(&self) -> Vec<(String, Vec<FilterRule>)> {
-        (0..self.resolver.nodes.len())
-            .map(|i| {
-                let name = self
-                    .resolver
-                    .nodes
-                    .get(i)
-                    .map(|n| n.name.clone())
-                    .unwrap_or_default();
-                (
-                    name,
-                    self.node_rules(i).iter().map(NodeRule::to_wire).collect(),
-                )
-            })
-            .collect()
+        let mut out = Vec::with_capacity(self.resolver.nodes.len());
+        for (i, node) in self.resolver.nodes.iter().enumerate() {
+            let rules = self.node_rules(i);
+            let mut wire = Vec::with_capacity(rules.len());
+            for rule in rules.iter() {
+                wire.push(rule.to_wire());
+            }
+            out.push((node.name.clone(), wire));
+        }
+        out
     }
 }
 
@@ -1049,16 +1057,14 @@ fn grant_pieces(
         return;
     }
     let src = sources(cache, &grant.src.items);
-    let via: Vec<String> = grant
-        .via
-        .iter()
-        .map(|t| t.value.trimmed().to_ascii_lowercase())
-        .collect();
-    let selectors: Vec<Selector<'_>> = grant
-        .dst
-        .iter()
-        .map(|d| Selector::parse(&d.value))
-        .collect();
+    let mut via: Vec<String> = Vec::with_capacity(grant.via.len());
+    for t in grant.via.iter() {
+        via.push(t.value.trimmed().to_ascii_lowercase());
+    }
+    let mut selectors: Vec<Selector<'_>> = Vec::with_capacity(grant.dst.items.len());
+    for d in grant.dst.iter() {
+        selectors.push(Selector::parse(&d.value));
+    }
     let has_self = selectors.contains(&Selector::Autogroup(Autogroup::SelfDevices));
 
     // One piece per distinct protocol, grouping that protocol's ports in entry order.
@@ -1074,7 +1080,10 @@ fn grant_pieces(
         }
     }
     // Network rules need a source address; capabilities are sent without one (below).
-    for (protocol, ports) in by_protocol.iter().filter(|_| !src.is_empty()) {
+    if src.is_empty() {
+        by_protocol.clear();
+    }
+    for (protocol, ports) in &by_protocol {
         let protocols = protocol.map(|p| vec![p]);
         let mut dsts: Vec<(Addr, PortRange)> = Vec::new();
         for (selector, text) in selectors.iter().zip(grant.dst.iter()) {
@@ -1108,12 +1117,11 @@ fn grant_pieces(
         if app.entries.is_empty() {
             return;
         }
-        let cap_map: CapValues = std::sync::Arc::new(
-            app.entries
-                .iter()
-                .map(|(k, v)| (k.value.clone(), v.clone()))
-                .collect(),
-        );
+        let mut entries = Vec::with_capacity(app.entries.len());
+        for (k, v) in app.entries.iter() {
+            entries.push((k.value.clone(), v.clone()));
+        }
+        let cap_map: CapValues = std::sync::Arc::new(entries);
         let mut cap_dsts: Vec<Addr> = Vec::new();
         for selector in &selectors {
             cap_dsts.extend(resolver.destination_addrs(selector));

@@ -63,19 +63,22 @@ struct Whole {
 impl Compiled<'_> {
     /// Every node's rules, computed once.
     pub fn all_node_rules(&self) -> Vec<Vec<NodeRule>> {
-        (0..self.resolver.nodes.len())
-            .map(|i| self.node_rules(i))
-            .collect()
+        let n = self.resolver.nodes.len();
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            out.push(self.node_rules(i));
+        }
+        out
     }
 
     fn peer_context(&self, whole: bool) -> PeerContext {
         let nodes = &self.resolver.nodes;
-        let routers: Vec<usize> = nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| !n.subnet_routes.is_empty())
-            .map(|(i, _)| i)
-            .collect();
+        let mut routers: Vec<usize> = Vec::new();
+        for (i, n) in nodes.iter().enumerate() {
+            if !n.subnet_routes.is_empty() {
+                routers.push(i);
+            }
+        }
         let mut routes: Vec<IpNet> = Vec::new();
         for node in nodes {
             for route in &node.subnet_routes {
@@ -86,27 +89,27 @@ impl Compiled<'_> {
         }
         let any_routing = !routes.is_empty() || nodes.iter().any(|n| n.exit_node);
         let internet = internet();
+        let mut primaries = Vec::with_capacity(routes.len());
+        for r in &routes {
+            primaries.push(self.primary_router(r, &[]));
+        }
+        let mut piece_internet = Vec::with_capacity(self.pieces.len());
+        for p in &self.pieces {
+            piece_internet
+                .push(piece_dsts(p).any(|d| *d == Addr::Any || d.to_set().overlaps(&internet)));
+        }
+        let n = self.pieces.len();
         let mut context = PeerContext {
             whole: None,
-            primaries: routes.iter().map(|r| self.primary_router(r, &[])).collect(),
+            primaries,
             routes,
             any_routing,
             routers,
-            piece_internet: self
-                .pieces
-                .iter()
-                .map(|p| piece_dsts(p).any(|d| *d == Addr::Any || d.to_set().overlaps(&internet)))
-                .collect(),
-            receivers: (0..self.pieces.len())
-                .map(|_| std::sync::OnceLock::new())
-                .collect(),
+            piece_internet,
+            receivers: vec![std::sync::OnceLock::new(); n],
             named: None,
-            src_routes: (0..self.pieces.len())
-                .map(|_| std::sync::OnceLock::new())
-                .collect(),
-            dst_routes: (0..self.pieces.len())
-                .map(|_| std::sync::OnceLock::new())
-                .collect(),
+            src_routes: vec![std::sync::OnceLock::new(); n],
+            dst_routes: vec![std::sync::OnceLock::new(); n],
         };
         if whole {
             context.whole = Some(self.whole_links(&context));
@@ -278,7 +281,9 @@ impl Compiled<'_> {
                             Addr::Net(net) => (net.network(), net.broadcast()),
                             Addr::Range(range) => (range.first(), range.last()),
                         };
-                        candidates.extend(holding(first, last).iter().map(|&(_, i)| i));
+                        for &(_, i) in holding(first, last) {
+                            candidates.push(i);
+                        }
                     }
                 }
                 _ => {
@@ -334,9 +339,11 @@ impl Compiled<'_> {
     /// analysis offers some).
     pub fn peer_map(&self) -> Vec<Vec<Peer>> {
         let context = self.peer_context(true);
-        let mut map: Vec<Vec<Peer>> = (0..self.resolver.nodes.len())
-            .map(|viewer| self.own_peers(viewer, &context))
-            .collect();
+        let n = self.resolver.nodes.len();
+        let mut map: Vec<Vec<Peer>> = Vec::with_capacity(n);
+        for viewer in 0..n {
+            map.push(self.own_peers(viewer, &context));
+        }
         let mut missing: Vec<Vec<usize>> = vec![Vec::new(); map.len()];
         for (viewer, peers) in map.iter().enumerate() {
             for peer in peers {
@@ -380,9 +387,12 @@ impl Compiled<'_> {
     pub fn for_each_peers(&self, order: &[usize], mut f: impl FnMut(usize, Vec<Peer>)) {
         let mut context = self.peer_context(false);
         context.named = Some(self.pieces_naming_nodes(&context));
-        let carriers: Vec<usize> = (0..self.resolver.nodes.len())
-            .filter(|&i| self.is_carrier(i))
-            .collect();
+        let mut carriers: Vec<usize> = Vec::new();
+        for i in 0..self.resolver.nodes.len() {
+            if self.is_carrier(i) {
+                carriers.push(i);
+            }
+        }
         let mut users = self.route_users(&context, &carriers, 0..self.resolver.nodes.len());
         for &viewer in order {
             let mut list = self.own_peers(viewer, &context);
@@ -416,8 +426,10 @@ impl Compiled<'_> {
         carriers: &[usize],
         viewers: impl IntoIterator<Item = usize>,
     ) -> Vec<(usize, Vec<usize>)> {
-        let mut users: Vec<(usize, Vec<usize>)> =
-            carriers.iter().map(|&c| (c, Vec::new())).collect();
+        let mut users: Vec<(usize, Vec<usize>)> = Vec::with_capacity(carriers.len());
+        for &c in carriers {
+            users.push((c, Vec::new()));
+        }
         if carriers.is_empty() || !context.any_routing {
             return users;
         }
@@ -445,25 +457,22 @@ impl Compiled<'_> {
             return (0..nodes.len()).collect();
         };
         let routes = &node.subnet_routes;
-        let reaching: Vec<bool> = self
-            .pieces
-            .iter()
-            .enumerate()
-            .map(|(p, piece)| {
+        let mut reaching: Vec<bool> = Vec::with_capacity(self.pieces.len());
+        for (p, piece) in self.pieces.iter().enumerate() {
+            reaching.push(
                 piece_dsts(piece).any(|d| routes.iter().any(|r| overlaps_route(d, r)))
-                    || (node.exit_node && context.piece_internet.get(p) == Some(&true))
-            })
-            .collect();
-        let mut out: Vec<usize> = named
-            .iter()
-            .enumerate()
-            .filter(|(_, pieces)| {
-                pieces
-                    .iter()
-                    .any(|&p| reaching.get(p as usize) == Some(&true))
-            })
-            .map(|(v, _)| v)
-            .collect();
+                    || (node.exit_node && context.piece_internet.get(p) == Some(&true)),
+            );
+        }
+        let mut out: Vec<usize> = Vec::new();
+        for (v, pieces) in named.iter().enumerate() {
+            if pieces
+                .iter()
+                .any(|&p| reaching.get(p as usize) == Some(&true))
+            {
+                out.push(v);
+            }
+        }
         for (p, piece) in self.pieces.iter().enumerate() {
             if !routes
                 .iter()
@@ -505,24 +514,29 @@ impl Compiled<'_> {
     /// its routes.
     fn pieces_naming(&self, viewer: usize, context: &PeerContext) -> Vec<usize> {
         if let Some(named) = &context.named {
-            return named
-                .get(viewer)
-                .map(|pieces| pieces.iter().map(|&p| p as usize).collect())
-                .unwrap_or_default();
+            let pieces = named.get(viewer).map(Vec::as_slice).unwrap_or_default();
+            let mut out = Vec::with_capacity(pieces.len());
+            for &p in pieces {
+                out.push(p as usize);
+            }
+            return out;
         }
         let Some(me) = self.resolver.nodes.get(viewer) else {
             return Vec::new();
         };
-        (0..self.pieces.len())
-            .filter(|&p| {
-                me.addrs.iter().any(|a| self.src_contains(p, *a))
-                    || (!me.subnet_routes.is_empty()
-                        && self.pieces.get(p).is_some_and(|piece| {
-                            let sources = piece.src_set();
-                            me.subnet_routes.iter().any(|r| sources.overlaps_net(r))
-                        }))
-            })
-            .collect()
+        let mut out = Vec::new();
+        for p in 0..self.pieces.len() {
+            if me.addrs.iter().any(|a| self.src_contains(p, *a))
+                || (!me.subnet_routes.is_empty()
+                    && self.pieces.get(p).is_some_and(|piece| {
+                        let sources = piece.src_set();
+                        me.subnet_routes.iter().any(|r| sources.overlaps_net(r))
+                    }))
+            {
+                out.push(p);
+            }
+        }
+        out
     }
 
     /// [`PeerContext::named`]: each piece's source ranges looked up among the sorted node
@@ -567,7 +581,9 @@ impl Compiled<'_> {
         } else {
             self.route_offers(viewer, context, mine)
         };
-        out.extend(offers.iter().map(|(router, _)| *router));
+        for (router, _) in &offers {
+            out.push(*router);
+        }
         // Exit nodes are among the carriers (was a scan of every node, for every viewer).
         for &index in &self.index.carriers {
             let Some(node) = self.resolver.nodes.get(index) else {
@@ -628,19 +644,17 @@ impl Compiled<'_> {
             self.route_offers(viewer, context, &mine)
         };
         let mut candidates: Vec<usize> = linked.to_vec();
-        candidates.extend(offers.iter().map(|(router, _)| *router));
-        candidates.extend(via_candidates.iter().copied());
-        let exits: Vec<usize> = if context.any_routing {
-            self.index
-                .carriers
-                .iter()
-                .copied()
-                .filter(|&i| nodes.get(i).is_some_and(|n| n.exit_node))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        candidates.extend(exits.iter().copied());
+        for (router, _) in &offers {
+            candidates.push(*router);
+        }
+        candidates.extend_from_slice(&via_candidates);
+        if context.any_routing {
+            for &i in &self.index.carriers {
+                if nodes.get(i).is_some_and(|n| n.exit_node) {
+                    candidates.push(i);
+                }
+            }
+        }
         candidates.sort_unstable();
         candidates.dedup();
         let mut out = Vec::with_capacity(candidates.len());
@@ -713,19 +727,20 @@ impl Compiled<'_> {
         // Which routes a piece's destinations overlap, worked out once per piece (a piece
         // naming thousands of addresses is in the analysis of thousands of nodes).
         let reached = |piece: &Piece| -> Vec<bool> {
-            context
-                .routes
-                .iter()
-                .map(|route| piece_dsts(piece).any(|d| overlaps_route(d, route)))
-                .collect()
+            let mut bits = Vec::with_capacity(context.routes.len());
+            for route in &context.routes {
+                bits.push(piece_dsts(piece).any(|d| overlaps_route(d, route)));
+            }
+            bits
         };
-        let reached: Vec<&[bool]> = my_pieces
-            .iter()
-            .map(|&(p, piece)| match context.dst_routes.get(p) {
+        let mut reached_by: Vec<&[bool]> = Vec::with_capacity(my_pieces.len());
+        for &(p, piece) in my_pieces.iter() {
+            reached_by.push(match context.dst_routes.get(p) {
                 Some(cell) => cell.get_or_init(|| reached(piece)).as_slice(),
                 None => &[],
-            })
-            .collect();
+            });
+        }
+        let reached = reached_by;
         for (r, &route) in context.routes.iter().enumerate() {
             let reaches = |i: usize| {
                 reached
@@ -740,12 +755,12 @@ impl Compiled<'_> {
             let router = if direct {
                 context.primaries.get(r).copied().flatten()
             } else {
-                let via_pieces: Vec<&Piece> = my_pieces
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, (_, p))| !p.via.is_empty() && reaches(*i))
-                    .map(|(_, (_, p))| *p)
-                    .collect();
+                let mut via_pieces: Vec<&Piece> = Vec::new();
+                for (i, (_, p)) in my_pieces.iter().enumerate() {
+                    if !p.via.is_empty() && reaches(i) {
+                        via_pieces.push(*p);
+                    }
+                }
                 for piece in &via_pieces {
                     for &index in &context.routers {
                         if self.resolver.nodes.get(index).is_some_and(|node| {
@@ -821,17 +836,14 @@ impl Compiled<'_> {
     /// tags, when given): the one the inventory marks primary, else the first in inventory
     /// order.
     pub fn primary_router(&self, route: &IpNet, via: &[String]) -> Option<usize> {
-        let candidates: Vec<usize> = self
-            .resolver
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| {
-                n.subnet_routes.contains(route)
-                    && (via.is_empty() || via.iter().any(|t| n.has_tag(t)))
-            })
-            .map(|(i, _)| i)
-            .collect();
+        let mut candidates: Vec<usize> = Vec::new();
+        for (i, n) in self.resolver.nodes.iter().enumerate() {
+            if n.subnet_routes.contains(route)
+                && (via.is_empty() || via.iter().any(|t| n.has_tag(t)))
+            {
+                candidates.push(i);
+            }
+        }
         candidates
             .iter()
             .copied()

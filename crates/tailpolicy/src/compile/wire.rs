@@ -42,31 +42,41 @@ pub struct CapGrant {
 }
 
 pub(super) fn to_wire(rule: &NodeRule) -> FilterRule {
+    let mut src_ips = Vec::with_capacity(rule.src.len());
+    for addr in rule.src.iter() {
+        src_ips.push(addr.wire());
+    }
+    let mut dst_ports = Vec::with_capacity(rule.dsts.len());
+    for (addr, ports) in &rule.dsts {
+        dst_ports.push(NetPortRange {
+            ip: addr.wire(),
+            ports: WirePorts {
+                first: ports.first,
+                last: ports.last,
+            },
+        });
+    }
+    let cap_grant = rule.cap.as_ref().map(|(dsts, cap_map)| {
+        // Capability destinations are always written as prefixes, `/32` included.
+        let mut prefixes = Vec::with_capacity(dsts.len());
+        for addr in dsts.iter() {
+            prefixes.push(prefix_form(addr));
+        }
+        // Later entries of a repeated name win, at the first one's place.
+        let mut map = serde_json::Map::new();
+        for (name, value) in cap_map.iter() {
+            map.insert(name.clone(), value.to_json());
+        }
+        vec![CapGrant {
+            dsts: prefixes,
+            cap_map: map,
+        }]
+    });
     FilterRule {
-        src_ips: rule.src.iter().map(Addr::wire).collect(),
-        dst_ports: rule
-            .dsts
-            .iter()
-            .map(|(addr, ports)| NetPortRange {
-                ip: addr.wire(),
-                ports: WirePorts {
-                    first: ports.first,
-                    last: ports.last,
-                },
-            })
-            .collect(),
+        src_ips,
+        dst_ports,
         ip_proto: rule.protocols.clone(),
-        cap_grant: rule.cap.as_ref().map(|(dsts, cap_map)| {
-            vec![CapGrant {
-                // Capability destinations are always written as prefixes, `/32` included.
-                dsts: dsts.iter().map(prefix_form).collect(),
-                // Later entries of a repeated name win, at the first one's place.
-                cap_map: cap_map
-                    .iter()
-                    .map(|(name, value)| (name.clone(), value.to_json()))
-                    .collect(),
-            }]
-        }),
+        cap_grant,
     }
 }
 
