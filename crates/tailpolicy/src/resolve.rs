@@ -325,8 +325,8 @@ impl<'a> Resolver<'a> {
     fn matching_host_nets(&self, selector: &Selector<'_>) -> Vec<IpNet> {
         let mut out = Vec::new();
         for node in self.matching(selector) {
-            for a in &node.addrs {
-                out.push(IpNet::from(*a));
+            for net in node.host_nets() {
+                out.push(net);
             }
         }
         out
@@ -336,8 +336,8 @@ impl<'a> Resolver<'a> {
     fn matching_node_addrs(&self, selector: &Selector<'_>) -> Vec<Addr> {
         let mut out = Vec::new();
         for node in self.matching(selector) {
-            for a in &node.addrs {
-                out.push(Addr::Net(IpNet::from(*a)));
+            for net in node.host_nets() {
+                out.push(Addr::Net(net));
             }
         }
         out
